@@ -1,0 +1,187 @@
+"""Access tokens for Partner Center, through MSAL.
+
+Two kinds of credential, as Partner Center's Secure Application Model has them:
+
+- **app-only**: the web app's client secret or certificate (client credentials grant);
+- **app+user**: a refresh token obtained once, interactively and with MFA, by an admin agent,
+  exchanged for access tokens; MSAL's token cache (persisted to a file) keeps the rotated
+  refresh token, so the stored one is only needed the first time.
+
+Some operations are app+user only (removal, relationship request link, entitlements); the client
+asks for ``needs_user=True`` there and gets an app-only token everywhere else when one is
+configured.
+
+The same MSAL code path serves the sandbox: MSAL insists on an ``https://host/tenant`` authority,
+so in sandbox mode the authority is a made-up https host that :class:`LoopbackRouter` (MSAL's
+``http_client``) sends to the sandbox's plain-HTTP token endpoint on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Protocol
+
+import msal
+import requests
+
+from .errors import AuthError
+
+__all__ = (
+    "CertificateCredential",
+    "LoopbackRouter",
+    "MsalTokenProvider",
+    "PARTNER_CENTER_RESOURCE",
+    "TokenProvider",
+)
+
+PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
+_APP_ONLY_SCOPE = f"{PARTNER_CENTER_RESOURCE}/.default"
+_APP_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/user_impersonation"
+
+
+class TokenProvider(Protocol):
+    """Gives bearer tokens for Partner Center calls."""
+
+    async def access_token(self, *, needs_user: bool) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCredential:
+    """A client certificate: the PEM private key and the certificate's SHA-1 thumbprint (hex).
+
+    Attributes:
+        private_key_pem: the PEM-encoded private key.
+        thumbprint: the certificate's SHA-1 thumbprint, hex.
+        public_certificate_pem: optional; sent as ``x5c`` for subject-name/issuer auth.
+    """
+
+    private_key_pem: str
+    thumbprint: str
+    public_certificate_pem: str | None = None
+
+    def for_msal(self) -> dict[str, str]:
+        credential = {"private_key": self.private_key_pem, "thumbprint": self.thumbprint}
+        if self.public_certificate_pem:
+            credential["public_certificate"] = self.public_certificate_pem
+        return credential
+
+
+class LoopbackRouter(requests.Session):
+    """MSAL's ``http_client`` for the sandbox: rewrites URL prefixes (https → local http).
+
+    :param routes: ``{"https://login.sandbox.offboard.test": "http://127.0.0.1:8787"}``.
+    """
+
+    def __init__(self, routes: Mapping[str, str]) -> None:
+        super().__init__()
+        self._routes = dict(routes)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        text = url.decode() if isinstance(url, bytes) else url
+        for prefix, target in self._routes.items():
+            if text.startswith(prefix):
+                text = target + text[len(prefix) :]
+                break
+        return super().request(method, text, *args, **kwargs)
+
+
+class MsalTokenProvider:
+    """Tokens from Microsoft Entra ID (or the sandbox's token endpoint) via MSAL.
+
+    :param authority_host: ``https://login.microsoftonline.com`` in live mode.
+    :param tenant: the partner's tenant (id or domain).
+    :param client_id: the Partner Center web app's client id.
+    :param client_secret: its secret; or give ``certificate``.
+    :param refresh_token: the app+user refresh token from the consent flow (optional).
+    :param cache_path: where MSAL's token cache is persisted (optional; 0600 file).
+    :param http_client: MSAL's HTTP client (a :class:`LoopbackRouter` for the sandbox).
+    :param known_authority: False for the sandbox's made-up host (skips instance discovery).
+    """
+
+    def __init__(
+        self,
+        *,
+        authority_host: str,
+        tenant: str,
+        client_id: str,
+        client_secret: str | None = None,
+        certificate: CertificateCredential | None = None,
+        refresh_token: str | None = None,
+        cache_path: Path | None = None,
+        http_client: requests.Session | None = None,
+        known_authority: bool = True,
+    ) -> None:
+        if not client_secret and not certificate:
+            raise ValueError("a client secret or a certificate is required")
+        self._refresh_token = refresh_token
+        self._cache_path = cache_path
+        self._cache = msal.SerializableTokenCache()
+        if cache_path and cache_path.exists():
+            self._cache.deserialize(cache_path.read_text(encoding="utf-8"))
+        options: dict[str, Any] = {}
+        if http_client is not None:
+            options["http_client"] = http_client
+        if not known_authority:
+            options.update(validate_authority=False, instance_discovery=False)
+        self._app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=certificate.for_msal() if certificate else client_secret,
+            authority=f"{authority_host.rstrip('/')}/{tenant}",
+            token_cache=self._cache,
+            **options,
+        )
+        # MSAL is synchronous; one lock keeps concurrent calls from racing to the endpoint.
+        self._lock = asyncio.Lock()
+
+    @property
+    def has_user_credential(self) -> bool:
+        return bool(self._refresh_token) or bool(self._app.get_accounts())
+
+    async def access_token(self, *, needs_user: bool) -> str:
+        async with self._lock:
+            result = await asyncio.to_thread(self._acquire, needs_user)
+        if "access_token" not in result:
+            raise AuthError(
+                f"Could not get a Partner Center token: {result.get('error_description') or result.get('error')}",
+                status=401,
+                code=str(result.get("error", "")),
+                correlation_id=str(result.get("correlation_id", "")),
+            )
+        return str(result["access_token"])
+
+    def _acquire(self, needs_user: bool) -> dict[str, Any]:
+        try:
+            if needs_user:
+                result = self._acquire_app_user()
+            else:
+                result = self._app.acquire_token_for_client(scopes=[_APP_ONLY_SCOPE])
+        except (requests.RequestException, ValueError) as error:
+            # ValueError: MSAL could not read the authority's OpenID configuration.
+            return {"error": "unreachable", "error_description": str(error)}
+        self._persist_cache()
+        return result or {"error": "no_token", "error_description": "MSAL returned nothing"}
+
+    def _acquire_app_user(self) -> dict[str, Any] | None:
+        accounts = self._app.get_accounts()
+        if accounts:
+            result = self._app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
+            if result and "access_token" in result:
+                return result
+        if not self._refresh_token:
+            return {
+                "error": "app_user_not_configured",
+                "error_description": "this operation needs an App+User credential (refresh token)",
+            }
+        return self._app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
+
+    def _persist_cache(self) -> None:
+        if not self._cache_path or not self._cache.has_state_changed:
+            return
+        self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self._cache_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(self._cache.serialize())
+        self._cache.has_state_changed = False

@@ -1,0 +1,310 @@
+"""What blocks removing a reseller relationship, and what to do about each thing.
+
+Pure rules over a :class:`CustomerSnapshot` (what Partner Center said, read in one go) and the
+current time; no I/O. The table they implement (DESIGN.md "Blockers and the action for each"):
+
+======================================  ========================================  ===========
+blocker                                 proposed action                           blocks
+======================================  ========================================  ===========
+legacy subscription, active             suspend                                   yes
+new-commerce, inside its window         cancel (status deleted)                   yes
+new-commerce, past its window           turn off auto-renew, wait for term end    yes, until
+                                                                                  the term end
+Azure plan with active Azure subs       cancel them, then suspend the plan        yes
+Azure plan, active, none active         suspend the plan                          yes
+software purchase inside its window     cancel the order                          yes
+software purchase past its window       report; a person decides                  no
+Azure reservation                       cancel in the Azure portal; re-check      yes
+======================================  ========================================  ===========
+
+A new-commerce subscription blocks until it is ``deleted`` or ``expired`` (suspending one does
+not stop billing, and Microsoft says they must be cancelled). A software purchase past its
+window cannot be cancelled by anyone, so it is reported without holding the removal forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from .models import (
+    AzureEntitlement,
+    Customer,
+    Entitlement,
+    Order,
+    OrderStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+
+__all__ = (
+    "Action",
+    "Blocker",
+    "BlockerKind",
+    "CustomerSnapshot",
+    "RemovalPlan",
+    "SOFTWARE_CANCELLATION_WINDOW",
+    "classify",
+    "is_azure_plan",
+    "is_new_commerce",
+)
+
+# Legacy software purchases may be cancelled within 30 days of purchase (partner-center-api.md
+# §6, [I]); Partner Center gives no per-order date, so the window is counted from creationDate.
+SOFTWARE_CANCELLATION_WINDOW = timedelta(days=30)
+
+_NCE_PRODUCT_TYPES = frozenset({"onlineservicesnce", "software"})
+_AZURE_PLAN_PRODUCT_ID = "DZH318Z0BCZ6"
+_FINISHED_NCE = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED})
+
+
+class BlockerKind(StrEnum):
+    LEGACY_SUBSCRIPTION = "legacy_subscription"
+    NCE_INSIDE_WINDOW = "nce_inside_window"
+    NCE_PAST_WINDOW = "nce_past_window"
+    AZURE_PLAN = "azure_plan"
+    SOFTWARE_INSIDE_WINDOW = "software_inside_window"
+    SOFTWARE_PAST_WINDOW = "software_past_window"
+    RESERVATION = "reservation"
+
+
+class Action(StrEnum):
+    """What the bot proposes; the first four are carried out through Partner Center."""
+
+    SUSPEND = "suspend"
+    CANCEL_SUBSCRIPTION = "cancel_subscription"
+    TURN_OFF_AUTO_RENEW = "turn_off_auto_renew"
+    CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN = "cancel_azure_subscriptions_and_suspend_plan"
+    CANCEL_ORDER = "cancel_order"
+    WAIT_FOR_TERM_END = "wait_for_term_end"
+    CANCEL_IN_AZURE_PORTAL = "cancel_in_azure_portal"
+    REPORT_ONLY = "report_only"
+
+    @property
+    def is_automatic(self) -> bool:
+        """The bot can do it itself (after a person confirms)."""
+        return self in _AUTOMATIC_ACTIONS
+
+
+_AUTOMATIC_ACTIONS = frozenset(
+    {
+        Action.SUSPEND,
+        Action.CANCEL_SUBSCRIPTION,
+        Action.TURN_OFF_AUTO_RENEW,
+        Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN,
+        Action.CANCEL_ORDER,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """One thing standing between the partner and the removal.
+
+    Attributes:
+        kind: which row of the table.
+        action: what the bot proposes.
+        item_id: the subscription id, the order id, or the reservation's order id.
+        name: what a person recognises (friendly or offer name).
+        blocks_removal: whether Partner Center refuses the removal while it stands.
+        status: the status as Partner Center spelled it.
+        quantity: seats or units, when known.
+        window_ends: end of the cancellation window, when there is one.
+        term_ends: end of the commitment term (new commerce), when known.
+        azure_subscription_ids: the active Azure subscriptions to cancel (Azure plan only).
+        auto_renew: whether the subscription renews at term end (new commerce).
+    """
+
+    kind: BlockerKind
+    action: Action
+    item_id: str
+    name: str
+    blocks_removal: bool = True
+    status: str = ""
+    quantity: int | None = None
+    window_ends: datetime | None = None
+    term_ends: datetime | None = None
+    azure_subscription_ids: tuple[str, ...] = ()
+    auto_renew: bool | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this blocker within a customer (idempotency, card actions)."""
+        return f"{self.kind.value}:{self.item_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSnapshot:
+    """Everything read from Partner Center about one customer, at one moment."""
+
+    customer: Customer
+    subscriptions: tuple[Subscription, ...] = ()
+    azure_entitlements: dict[str, tuple[AzureEntitlement, ...]] = field(default_factory=dict)
+    reservations: tuple[Entitlement, ...] = ()
+    software: tuple[Entitlement, ...] = ()
+    orders: tuple[Order, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RemovalPlan:
+    """The blockers of one customer, classified at ``as_of``."""
+
+    customer: Customer
+    blockers: tuple[Blocker, ...]
+    as_of: datetime
+
+    @property
+    def blocking(self) -> tuple[Blocker, ...]:
+        return tuple(b for b in self.blockers if b.blocks_removal)
+
+    @property
+    def actionable(self) -> tuple[Blocker, ...]:
+        """What the bot can clear now, once confirmed."""
+        return tuple(b for b in self.blockers if b.action.is_automatic)
+
+    @property
+    def must_wait(self) -> tuple[Blocker, ...]:
+        """What blocks and only time or a person outside the bot can clear."""
+        return tuple(b for b in self.blocking if not b.action.is_automatic)
+
+    @property
+    def can_remove_now(self) -> bool:
+        return not self.blocking
+
+
+def is_new_commerce(subscription: Subscription) -> bool:
+    """New commerce: an NCE or software product type, a cancellation window, or a P:S:A offer id."""
+    product = (subscription.product_type.id if subscription.product_type else "").lower()
+    if is_azure_plan(subscription):
+        return False
+    return (
+        product in _NCE_PRODUCT_TYPES
+        or subscription.cancellation_allowed_until_date is not None
+        or subscription.offer_id.count(":") == 2
+    )
+
+
+def is_azure_plan(subscription: Subscription) -> bool:
+    product = (subscription.product_type.id if subscription.product_type else "").lower()
+    return product == "azure" or subscription.offer_id.upper().startswith(_AZURE_PLAN_PRODUCT_ID)
+
+
+def classify(snapshot: CustomerSnapshot, now: datetime) -> RemovalPlan:
+    """Every blocker of the snapshot, subscriptions first, then software, then reservations."""
+    blockers: list[Blocker] = []
+    for subscription in snapshot.subscriptions:
+        entitlements = snapshot.azure_entitlements.get(subscription.id, ())
+        blocker = classify_subscription(subscription, now, azure_entitlements=entitlements)
+        if blocker:
+            blockers.append(blocker)
+    # A software subscription also shows up as a software entitlement of its order: count it once.
+    covered_orders = {s.order_id for s in snapshot.subscriptions if s.order_id}
+    orders = {order.id: order for order in snapshot.orders}
+    seen_orders: set[str] = set()
+    for entitlement in snapshot.software:
+        order_id = entitlement.reference_order.id
+        if not order_id or order_id in covered_orders or order_id in seen_orders:
+            continue
+        seen_orders.add(order_id)
+        blocker = classify_software_purchase(entitlement, orders.get(order_id), now)
+        if blocker:
+            blockers.append(blocker)
+    for entitlement in snapshot.reservations:
+        blocker = classify_reservation(entitlement, now)
+        if blocker:
+            blockers.append(blocker)
+    return RemovalPlan(snapshot.customer, tuple(blockers), now)
+
+
+def classify_subscription(
+    subscription: Subscription,
+    now: datetime,
+    *,
+    azure_entitlements: tuple[AzureEntitlement, ...] = (),
+) -> Blocker | None:
+    common = {
+        "item_id": subscription.id,
+        "name": subscription.name,
+        "status": subscription.raw_status,
+        "quantity": subscription.quantity,
+    }
+    if is_azure_plan(subscription):
+        active = tuple(e.id for e in azure_entitlements if e.is_active)
+        if active:
+            return Blocker(
+                BlockerKind.AZURE_PLAN,
+                Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN,
+                azure_subscription_ids=active,
+                **common,
+            )
+        if subscription.status is SubscriptionStatus.ACTIVE:
+            return Blocker(BlockerKind.AZURE_PLAN, Action.SUSPEND, **common)
+        return None
+    if is_new_commerce(subscription):
+        return _classify_new_commerce(subscription, now, common)
+    if subscription.status is SubscriptionStatus.ACTIVE:
+        return Blocker(BlockerKind.LEGACY_SUBSCRIPTION, Action.SUSPEND, **common)
+    return None
+
+
+def _classify_new_commerce(
+    subscription: Subscription, now: datetime, common: dict[str, object]
+) -> Blocker | None:
+    if subscription.status in _FINISHED_NCE:
+        return None
+    dates = {
+        "window_ends": subscription.cancellation_allowed_until_date,
+        "term_ends": subscription.commitment_end_date,
+        "auto_renew": subscription.auto_renew_enabled,
+    }
+    window = subscription.cancellation_allowed_until_date
+    if window is not None and window >= now:
+        return Blocker(
+            BlockerKind.NCE_INSIDE_WINDOW, Action.CANCEL_SUBSCRIPTION, **common, **dates
+        )
+    # Past the window: it runs to its term end; make sure it does not renew.
+    action = (
+        Action.WAIT_FOR_TERM_END
+        if subscription.auto_renew_enabled is False
+        else Action.TURN_OFF_AUTO_RENEW
+    )
+    return Blocker(BlockerKind.NCE_PAST_WINDOW, action, **common, **dates)
+
+
+def classify_software_purchase(
+    entitlement: Entitlement, order: Order | None, now: datetime
+) -> Blocker | None:
+    order_id = entitlement.reference_order.id
+    if order is not None and order.status is OrderStatus.CANCELLED:
+        return None
+    created = order.creation_date if order else None
+    window_ends = created + SOFTWARE_CANCELLATION_WINDOW if created else None
+    common = {
+        "item_id": order_id,
+        "name": order.name if order and order.name != order_id else entitlement.product_id,
+        "status": order.status.value if order else "",
+        "quantity": entitlement.quantity,
+        "window_ends": window_ends,
+    }
+    if window_ends is not None and window_ends >= now:
+        return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, **common)
+    return Blocker(
+        BlockerKind.SOFTWARE_PAST_WINDOW, Action.REPORT_ONLY, blocks_removal=False, **common
+    )
+
+
+def classify_reservation(entitlement: Entitlement, now: datetime) -> Blocker | None:
+    if entitlement.expiry_date is not None and entitlement.expiry_date < now:
+        return None
+    artifact = entitlement.entitled_artifacts[0] if entitlement.entitled_artifacts else None
+    kind = str(artifact.dynamic_attributes.get("reservationType", "")) if artifact else ""
+    name = f"Azure reservation ({kind})" if kind else "Azure reservation"
+    return Blocker(
+        BlockerKind.RESERVATION,
+        Action.CANCEL_IN_AZURE_PORTAL,
+        item_id=entitlement.reference_order.id or (artifact.resource_id if artifact else ""),
+        name=name,
+        quantity=entitlement.quantity,
+        term_ends=entitlement.expiry_date,
+    )

@@ -1,0 +1,457 @@
+"""The Partner Center REST client: the operations a reseller-relationship removal needs.
+
+Every call goes through one path (:meth:`PartnerCenterClient._send`): pace (per-tenant rate
+limiter), authenticate (MSAL), send with ``MS-RequestId`` / ``MS-CorrelationId``, map errors to
+the tree in :mod:`partner_center.errors`, and retry per :class:`~partner_center.retry.RetryPolicy`
+keeping the same ``MS-RequestId`` so a retried write is applied once.
+
+Writes are idempotent at this level too: each one reads the resource fresh first and does
+nothing when it is already in the wanted state (a double click, a resumed case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, AsyncIterator, Callable, Literal, Mapping
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from .auth import TokenProvider
+from .errors import (
+    ConflictError,
+    NoRelationshipError,
+    PartnerCenterError,
+    UnavailableError,
+    error_from_response,
+)
+from .limits import PartnerLimits, resource_family
+from .models import (
+    AzureEntitlement,
+    Collection,
+    Customer,
+    Entitlement,
+    Order,
+    OrderStatus,
+    Relationship,
+    RelationshipRequest,
+    Subscription,
+    SubscriptionStatus,
+)
+from .retry import RetryPolicy
+
+__all__ = ("PartnerCenterClient", "RemovalResult", "SearchField")
+
+SearchField = Literal["CompanyName", "Domain"]
+
+LIVE_BASE_URL = "https://api.partnercenter.microsoft.com"
+_API_PREFIX = "/v1"
+_DEFAULT_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    body: Any
+    request_id: str
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemovalResult:
+    """The removal was accepted and read back as ``none``.
+
+    Attributes:
+        customer_id: the customer's tenant id.
+        already_removed: Partner Center said there was no relationship any more (a repeat).
+        request_id: ``MS-RequestId`` of the removal PATCH ("" when it was a repeat).
+        correlation_id: ``MS-CorrelationId`` shared by the PATCH and the read-back.
+    """
+
+    customer_id: str
+    already_removed: bool
+    request_id: str
+    correlation_id: str
+
+
+class PartnerCenterClient:
+    """An async Partner Center client.
+
+    :param session: the aiohttp session to send with (owned by the caller).
+    :param base_url: ``https://api.partnercenter.microsoft.com`` or the sandbox's URL.
+    :param tokens: gives bearer tokens (app-only, or app+user where required).
+    :param limits: the partner tenant's rate limiter and concurrency cap.
+    :param retry: the retry policy.
+    :param request_timeout: seconds for one HTTP attempt.
+    :param application: sent as ``MS-PartnerCenter-Application``.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        base_url: str = LIVE_BASE_URL,
+        tokens: TokenProvider,
+        limits: PartnerLimits,
+        retry: RetryPolicy | None = None,
+        request_timeout: float = 30.0,
+        application: str = "Offboard",
+    ) -> None:
+        self._session = session
+        self._base = base_url.rstrip("/")
+        self._tokens = tokens
+        self._limits = limits
+        self._retry = retry or RetryPolicy()
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._application = application
+
+    # ---- Customers ----
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        reply = await self._send("GET", f"/v1/customers/{_segment(customer_id)}")
+        return Customer.model_validate(reply.body)
+
+    async def iter_customers(
+        self, field: SearchField, prefix: str, *, page_size: int = _DEFAULT_PAGE_SIZE
+    ) -> AsyncIterator[Customer]:
+        """Customers whose company name or domain starts with ``prefix`` (case-insensitive)."""
+        condition = json.dumps(
+            {"Field": field, "Value": prefix, "Operator": "starts_with"}, separators=(",", ":")
+        )
+        path = f"/v1/customers?size={page_size}&filter={quote(condition, safe='')}"
+        async for item in self._pages(path, Customer):
+            yield item
+
+    async def find_customers(
+        self, field: SearchField, prefix: str, *, limit: int = 50, page_size: int = _DEFAULT_PAGE_SIZE
+    ) -> list[Customer]:
+        found: list[Customer] = []
+        async for customer in self.iter_customers(field, prefix, page_size=page_size):
+            found.append(customer)
+            if len(found) >= limit:
+                break
+        return found
+
+    async def read_relationship(self, customer_id: str) -> Relationship:
+        """The relationship as Partner Center has it now (``none`` when it refuses us)."""
+        try:
+            return (await self.get_customer(customer_id)).relationship_to_partner
+        except NoRelationshipError:
+            return Relationship.NONE
+
+    async def remove_relationship(self, customer_id: str) -> RemovalResult:
+        """PATCH the customer to ``relationshipToPartner: none`` (app+user), then read it back.
+
+        :raises PartnerCenterError: refused, or the read-back still shows a relationship.
+        """
+        correlation_id = str(uuid.uuid4())
+        body = {"relationshipToPartner": "none", "attributes": {"objectType": "Customer"}}
+        request_id = ""
+        already_removed = False
+        try:
+            reply = await self._send(
+                "PATCH",
+                f"/v1/customers/{_segment(customer_id)}",
+                body=body,
+                needs_user=True,
+                correlation_id=correlation_id,
+            )
+            request_id = reply.request_id
+        except NoRelationshipError:
+            already_removed = True
+        relationship = await self._read_relationship(customer_id, correlation_id)
+        if relationship is not Relationship.NONE:
+            raise PartnerCenterError(
+                f"The removal was accepted but the customer still reads as '{relationship}'",
+                status=200,
+                correlation_id=correlation_id,
+                request_id=request_id,
+            )
+        return RemovalResult(customer_id, already_removed, request_id, correlation_id)
+
+    async def get_relationship_request_url(self) -> str:
+        """The link a customer's admin opens to re-establish a reseller relationship."""
+        reply = await self._send("GET", "/v1/customers/relationshiprequests", needs_user=True)
+        return RelationshipRequest.model_validate(reply.body).url
+
+    # ---- Subscriptions ----
+
+    async def list_subscriptions(self, customer_id: str) -> list[Subscription]:
+        path = f"/v1/customers/{_segment(customer_id)}/subscriptions"
+        return [item async for item in self._pages(path, Subscription)]
+
+    async def get_subscription(
+        self, customer_id: str, subscription_id: str, *, correlation_id: str | None = None
+    ) -> Subscription:
+        reply = await self._send(
+            "GET", _subscription_path(customer_id, subscription_id), correlation_id=correlation_id
+        )
+        return Subscription.from_wire(reply.body)
+
+    async def suspend_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        return await self._update_subscription(
+            customer_id,
+            subscription_id,
+            {"status": "suspended"},
+            already_done=lambda s: s.status is SubscriptionStatus.SUSPENDED,
+        )
+
+    async def cancel_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        """Cancel a new-commerce (or software) subscription inside its cancellation window."""
+        return await self._update_subscription(
+            customer_id,
+            subscription_id,
+            {"status": "deleted"},
+            already_done=lambda s: s.status is SubscriptionStatus.DELETED,
+        )
+
+    async def turn_off_auto_renew(self, customer_id: str, subscription_id: str) -> Subscription:
+        return await self._update_subscription(
+            customer_id,
+            subscription_id,
+            {"autoRenewEnabled": False},
+            already_done=lambda s: s.auto_renew_enabled is False,
+        )
+
+    async def list_azure_entitlements(
+        self, customer_id: str, plan_subscription_id: str
+    ) -> list[AzureEntitlement]:
+        path = f"{_subscription_path(customer_id, plan_subscription_id)}/azureEntitlements"
+        return [item async for item in self._pages(path, AzureEntitlement)]
+
+    async def cancel_azure_entitlement(
+        self,
+        customer_id: str,
+        plan_subscription_id: str,
+        entitlement_id: str,
+        *,
+        reason: str = "Reseller relationship removal",
+    ) -> None:
+        """Cancel one Azure subscription of an Azure plan (202 Accepted)."""
+        path = (
+            f"{_subscription_path(customer_id, plan_subscription_id)}"
+            f"/azureEntitlements/{_segment(entitlement_id)}/cancel"
+        )
+        await self._send("POST", path, body={"cancellationReason": reason})
+
+    # ---- Entitlements and orders ----
+
+    async def list_entitlements(
+        self, customer_id: str, entitlement_type: str | None = None, *, show_expiry: bool = True
+    ) -> list[Entitlement]:
+        """Entitlements (``reservedinstance``, ``software``); app+user per the 2021 docs."""
+        query = [f"showExpiry={'true' if show_expiry else 'false'}"]
+        if entitlement_type:
+            query.insert(0, f"entitlementType={quote(entitlement_type, safe='')}")
+        path = f"/v1/customers/{_segment(customer_id)}/entitlements?{'&'.join(query)}"
+        return [item async for item in self._pages(path, Entitlement, needs_user=True)]
+
+    async def list_orders(self, customer_id: str) -> list[Order]:
+        path = f"/v1/customers/{_segment(customer_id)}/orders"
+        return [item async for item in self._pages(path, Order)]
+
+    async def get_order(self, customer_id: str, order_id: str) -> Order:
+        reply = await self._send("GET", _order_path(customer_id, order_id))
+        return Order.model_validate(reply.body)
+
+    async def cancel_order(self, customer_id: str, order_id: str) -> Order:
+        """Cancel a software purchase (the whole order) inside its cancellation window."""
+        current = await self.get_order(customer_id, order_id)
+        if current.status is OrderStatus.CANCELLED:
+            return current
+        reply = await self._send(
+            "PATCH", _order_path(customer_id, order_id), body={"id": order_id, "status": "cancelled"}
+        )
+        return Order.model_validate(reply.body)
+
+    # ---- Plumbing ----
+
+    async def _update_subscription(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        changes: Mapping[str, Any],
+        *,
+        already_done: Callable[[Subscription], bool],
+    ) -> Subscription:
+        """Read fresh (etag), skip if already done, PATCH the full resource with If-Match.
+
+        ETags are short-lived: on a stale one (2055) read again and try once more.
+        """
+        correlation_id = str(uuid.uuid4())
+        path = _subscription_path(customer_id, subscription_id)
+        for attempt in (1, 2):
+            current = await self.get_subscription(
+                customer_id, subscription_id, correlation_id=correlation_id
+            )
+            if already_done(current):
+                return current
+            changed = {key.lower() for key in changes}
+            body = {k: v for k, v in current.wire.items() if k.lower() not in changed}
+            body.update(changes)
+            headers = {"If-Match": current.etag} if current.etag else {}
+            try:
+                reply = await self._send(
+                    "PATCH", path, body=body, headers=headers, correlation_id=correlation_id
+                )
+            except ConflictError:
+                if attempt == 2:
+                    raise
+                continue
+            return Subscription.from_wire(reply.body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _read_relationship(self, customer_id: str, correlation_id: str) -> Relationship:
+        try:
+            reply = await self._send(
+                "GET", f"/v1/customers/{_segment(customer_id)}", correlation_id=correlation_id
+            )
+        except NoRelationshipError:
+            return Relationship.NONE
+        return Customer.model_validate(reply.body).relationship_to_partner
+
+    async def _pages(
+        self, path: str, model: type[Any], *, needs_user: bool = False
+    ) -> AsyncIterator[Any]:
+        """Every item of a collection, following ``links.next`` with its headers."""
+        headers: dict[str, str] = {}
+        next_path: str | None = path
+        while next_path:
+            reply = await self._send("GET", next_path, headers=headers, needs_user=needs_user)
+            page = Collection[dict[str, Any]].model_validate(reply.body)
+            for item in page.items:
+                yield model.from_wire(item) if model is Subscription else model.model_validate(item)
+            link = page.links.next
+            next_path = link.uri if link and link.uri else None
+            headers = {h.key: h.value for h in link.headers} if link else {}
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        needs_user: bool = False,
+        correlation_id: str | None = None,
+    ) -> _Reply:
+        # One MS-RequestId per logical call, kept across retries: Partner Center's idempotency key.
+        request_id = str(uuid.uuid4())
+        correlation_id = correlation_id or str(uuid.uuid4())
+        family = resource_family(path)
+        async for attempt in self._retry.attempts_for_call():
+            with attempt:
+                return await self._attempt(
+                    method,
+                    path,
+                    family=family,
+                    body=body,
+                    headers=headers or {},
+                    needs_user=needs_user,
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        family: str,
+        body: Any,
+        headers: Mapping[str, str],
+        needs_user: bool,
+        request_id: str,
+        correlation_id: str,
+    ) -> _Reply:
+        token = await self._tokens.access_token(needs_user=needs_user)
+        request_headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": correlation_id,
+            "MS-Contract-Version": "v1",
+            "MS-PartnerCenter-Application": self._application,
+            **headers,
+        }
+        try:
+            async with self._limits.slot(family):
+                async with self._session.request(
+                    method,
+                    self._url(path),
+                    json=body,
+                    headers=request_headers,
+                    timeout=self._timeout,
+                ) as response:
+                    text = await response.text()
+                    status = response.status
+                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise UnavailableError(
+                f"Partner Center did not answer: {type(error).__name__} {error}".strip(),
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from error
+        payload = _json_or_text(text)
+        if status >= 400:
+            raise error_from_response(
+                status,
+                payload,
+                correlation_id=correlation_id,
+                request_id=request_id,
+                retry_after=retry_after,
+            )
+        return _Reply(status, payload, request_id, correlation_id)
+
+    def _url(self, path: str) -> URL:
+        """Absolute URL of a path or of a ``links.next`` uri (relative to /v1 in the docs)."""
+        if path.startswith(("http://", "https://")):
+            return URL(path, encoded=True)
+        if not path.startswith("/"):
+            path = "/" + path
+        if not path.startswith(_API_PREFIX + "/"):
+            path = _API_PREFIX + path
+        return URL(self._base + path, encoded=True)
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _subscription_path(customer_id: str, subscription_id: str) -> str:
+    return f"/v1/customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}"
+
+
+def _order_path(customer_id: str, order_id: str) -> str:
+    return f"/v1/customers/{_segment(customer_id)}/orders/{_segment(order_id)}"
+
+
+def _json_or_text(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: an integer, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -1,0 +1,108 @@
+"""Wiring a client: live Partner Center, or the embedded sandbox through the same MSAL path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider
+from .client import LIVE_BASE_URL, PartnerCenterClient
+from .limits import PartnerLimits
+from .retry import RetryPolicy
+
+__all__ = ("LIVE_AUTHORITY_HOST", "PartnerCenterConfig", "SANDBOX_AUTHORITY_HOST", "connect")
+
+LIVE_AUTHORITY_HOST = "https://login.microsoftonline.com"
+# MSAL wants an https authority; this host exists only inside LoopbackRouter (never resolved).
+SANDBOX_AUTHORITY_HOST = "https://login.sandbox.offboard.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCenterConfig:
+    """Where Partner Center is and who we are to it.
+
+    Attributes:
+        base_url: the API root (live, or the sandbox's http://127.0.0.1:port).
+        authority_host: Entra ID's host (live), or :data:`SANDBOX_AUTHORITY_HOST`.
+        token_endpoint_base: for the sandbox, the http URL that serves the authority host.
+        tenant: the partner tenant (id or domain).
+        client_id, client_secret, certificate: the web app's credential.
+        refresh_token: the app+user refresh token (Secure Application Model).
+        token_cache_path: where MSAL's token cache is kept between runs.
+    """
+
+    base_url: str
+    tenant: str
+    client_id: str
+    client_secret: str | None = None
+    certificate: CertificateCredential | None = None
+    refresh_token: str | None = None
+    authority_host: str = LIVE_AUTHORITY_HOST
+    token_endpoint_base: str | None = None
+    token_cache_path: Path | None = None
+
+    @classmethod
+    def sandbox(
+        cls,
+        base_url: str,
+        *,
+        tenant: str = "sandbox",
+        client_id: str = "sandbox-app",
+        client_secret: str | None = "sandbox-secret",
+        refresh_token: str | None = "sandbox-refresh-token",
+        certificate: CertificateCredential | None = None,
+        token_cache_path: Path | None = None,
+    ) -> PartnerCenterConfig:
+        """The embedded sandbox with its demo identities (README: "Demo identities")."""
+        return cls(
+            base_url=base_url,
+            tenant=tenant,
+            client_id=client_id,
+            client_secret=client_secret,
+            certificate=certificate,
+            refresh_token=refresh_token,
+            authority_host=SANDBOX_AUTHORITY_HOST,
+            token_endpoint_base=base_url,
+            token_cache_path=token_cache_path,
+        )
+
+    @classmethod
+    def live(cls, **fields: object) -> PartnerCenterConfig:
+        return cls(base_url=LIVE_BASE_URL, **fields)  # type: ignore[arg-type]
+
+
+def token_provider(config: PartnerCenterConfig) -> MsalTokenProvider:
+    routed = config.token_endpoint_base is not None
+    return MsalTokenProvider(
+        authority_host=config.authority_host,
+        tenant=config.tenant,
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        certificate=config.certificate,
+        refresh_token=config.refresh_token,
+        cache_path=config.token_cache_path,
+        http_client=(
+            LoopbackRouter({config.authority_host: config.token_endpoint_base or ""})
+            if routed
+            else None
+        ),
+        known_authority=not routed,
+    )
+
+
+def connect(
+    config: PartnerCenterConfig,
+    *,
+    session: aiohttp.ClientSession,
+    limits: PartnerLimits,
+    retry: RetryPolicy | None = None,
+) -> PartnerCenterClient:
+    return PartnerCenterClient(
+        session=session,
+        base_url=config.base_url,
+        tokens=token_provider(config),
+        limits=limits,
+        retry=retry,
+    )

@@ -1,0 +1,161 @@
+"""Errors raised by the Partner Center client.
+
+The tree, narrowest last; callers catch the narrowest one they can act on::
+
+    PartnerCenterError                 any failed call; carries code, description and the ids
+    ├── ThrottledError                 429; ``retry_after`` seconds (the retry policy handles it)
+    ├── NotFoundError                  404 (unknown customer, subscription, order, ...)
+    ├── ConflictError                  409 and stale ETag (400 / 2055)
+    ├── CancellationWindowPassedError  400 / 900117: cancel is no longer possible
+    ├── NoRelationshipError            403 / 20002, 3000: the customer is not (or no longer) ours
+    ├── AuthError                      401, and 403 that says the token or role lacks the right
+    └── UnavailableError               5xx, timeouts and connection failures (retried first)
+
+Every error keeps Partner Center's ``code`` (as a string, whatever the wire type) and
+``description``, plus ``MS-CorrelationId`` and ``MS-RequestId``: the three things a Partner
+Center support ticket asks for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = (
+    "AuthError",
+    "CancellationWindowPassedError",
+    "ConflictError",
+    "NoRelationshipError",
+    "NotFoundError",
+    "PartnerCenterError",
+    "ThrottledError",
+    "UnavailableError",
+    "error_from_response",
+)
+
+# Partner Center error codes this client gives a meaning to (partner-center-api.md §4.3, §12).
+_CODE_STALE_ETAG = "2055"
+_CODE_WINDOW_PASSED = "900117"
+_CODES_NO_RELATIONSHIP = frozenset({"20002", "3000"})
+_CODES_AUTH = frozenset({"400", "800001", "1002", "2032", "900150"})
+
+
+class PartnerCenterError(Exception):
+    """A Partner Center call failed.
+
+    :param status: the HTTP status (0 when no response arrived).
+    :param code: Partner Center's error code, as a string ("" when the body had none).
+    :param description: Partner Center's description, or a summary of what happened.
+    :param correlation_id: the ``MS-CorrelationId`` of the call.
+    :param request_id: the ``MS-RequestId`` of the call (the idempotency key).
+    """
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        status: int = 0,
+        code: str = "",
+        correlation_id: str = "",
+        request_id: str = "",
+        data: list[Any] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.description = description
+        self.correlation_id = correlation_id
+        self.request_id = request_id
+        self.data = data or []
+
+    def __str__(self) -> str:
+        code = f" code {self.code}" if self.code else ""
+        return (
+            f"{self.description} (HTTP {self.status}{code}; "
+            f"correlation id {self.correlation_id or '-'}; request id {self.request_id or '-'})"
+        )
+
+
+class ThrottledError(PartnerCenterError):
+    """429: Partner Center asks us to wait ``retry_after`` seconds."""
+
+    def __init__(self, description: str, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.retry_after = retry_after
+
+
+class NotFoundError(PartnerCenterError):
+    """404: the customer, subscription, order or entitlement does not exist."""
+
+
+class ConflictError(PartnerCenterError):
+    """409, or 400 / 2055 "Etag is no longer valid": someone changed the resource first."""
+
+
+class CancellationWindowPassedError(PartnerCenterError):
+    """400 / 900117: the purchase is past its cancellation window."""
+
+
+class NoRelationshipError(PartnerCenterError):
+    """403 / 20002 or 3000: there is no (longer a) relationship with this customer."""
+
+
+class AuthError(PartnerCenterError):
+    """401, or a 403 saying the credential (app-only vs app+user, role) lacks the right."""
+
+
+class UnavailableError(PartnerCenterError):
+    """5xx, a timeout or a broken connection: worth retrying with the same MS-RequestId."""
+
+
+def error_from_response(
+    status: int,
+    body: Any,
+    *,
+    correlation_id: str,
+    request_id: str,
+    retry_after: float | None = None,
+) -> PartnerCenterError:
+    """Map an HTTP error response to the narrowest error of the tree.
+
+    Accepts the documented body ``{code, description, data, source}`` (``code`` a number or a
+    string), the 429 body ``{statusCode, message}``, and anything else (non-JSON, empty).
+    """
+    code, description, data = _read_fault(body)
+    if not description:
+        description = f"Partner Center answered HTTP {status}"
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "correlation_id": correlation_id,
+        "request_id": request_id,
+        "data": data,
+    }
+    if status == 429:
+        return ThrottledError(description, retry_after=retry_after or 0.0, **kwargs)
+    if code == _CODE_WINDOW_PASSED:
+        return CancellationWindowPassedError(description, **kwargs)
+    if code == _CODE_STALE_ETAG or status in (409, 412):
+        return ConflictError(description, **kwargs)
+    if code in _CODES_NO_RELATIONSHIP:
+        return NoRelationshipError(description, **kwargs)
+    if status == 404:
+        return NotFoundError(description, **kwargs)
+    if status == 401 or (status == 403 and code in _CODES_AUTH):
+        return AuthError(description, **kwargs)
+    if status >= 500 or status == 408:
+        return UnavailableError(description, **kwargs)
+    return PartnerCenterError(description, **kwargs)
+
+
+def _read_fault(body: Any) -> tuple[str, str, list[Any]]:
+    if not isinstance(body, dict):
+        return "", str(body or "").strip()[:1024], []
+    lowered = {str(key).lower(): value for key, value in body.items()}
+    code = lowered.get("code", lowered.get("statuscode", ""))
+    description = lowered.get("description") or lowered.get("message") or ""
+    data = lowered.get("data")
+    return (
+        "" if code is None else str(code),
+        str(description),
+        data if isinstance(data, list) else [],
+    )

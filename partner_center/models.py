@@ -1,0 +1,308 @@
+"""Partner Center resources as tolerant, frozen pydantic models.
+
+Partner Center is inconsistent about casing (reads are camelCase, the removal response is
+PascalCase) and adds statuses over time ('expired', 'disabled' crashed the old PowerShell
+module). So every model here:
+
+- accepts keys in any casing (``relationshipToPartner``, ``RelationshipToPartner``);
+- ignores fields it does not know;
+- maps enum values case-insensitively and unknown ones to ``UNKNOWN`` (the raw text is kept
+  next to it, for messages);
+- reads dates leniently (7-digit fractions, missing zone = UTC, garbage = None).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = (
+    "AzureEntitlement",
+    "Collection",
+    "CompanyProfile",
+    "Customer",
+    "Entitlement",
+    "Link",
+    "Order",
+    "OrderLineItem",
+    "OrderStatus",
+    "ProductType",
+    "Relationship",
+    "RelationshipRequest",
+    "Subscription",
+    "SubscriptionStatus",
+)
+
+
+class _TolerantEnum(StrEnum):
+    """A wire enum: case-insensitive, with UNKNOWN for values Partner Center adds later."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> _TolerantEnum:
+        text = str(value).strip().lower()
+        for member in cls:
+            if member.value == text:
+                return member
+        return cls("unknown")
+
+
+class Relationship(_TolerantEnum):
+    UNKNOWN = "unknown"
+    RESELLER = "reseller"
+    ADVISOR = "advisor"
+    SYNDICATION = "syndication"
+    MICROSOFT_SUPPORT = "microsoft_support"
+    NONE = "none"
+
+
+class SubscriptionStatus(_TolerantEnum):
+    UNKNOWN = "unknown"
+    NONE = "none"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
+    EXPIRED = "expired"
+    PENDING = "pending"
+    DISABLED = "disabled"
+
+
+class OrderStatus(_TolerantEnum):
+    UNKNOWN = "unknown"
+    COMPLETED = "completed"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _lenient_datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = _FRACTION.sub(r"\1", str(value).strip()).replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+LenientDatetime = Annotated[datetime | None, BeforeValidator(_lenient_datetime)]
+
+
+def _enum_or_unknown(enum: type[_TolerantEnum]) -> BeforeValidator:
+    return BeforeValidator(lambda value: enum("unknown" if value is None else value))
+
+
+@functools.cache
+def _keys_by_lowercase(model: type[BaseModel]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        keys[name.lower()] = field.alias or name
+        if field.alias:
+            keys[field.alias.lower()] = field.alias
+    return keys
+
+
+class PartnerCenterModel(BaseModel):
+    """Base of every resource: any key casing, unknown fields ignored, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_any_casing(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        keys = _keys_by_lowercase(cls)
+        return {keys.get(str(key).lower(), key): value for key, value in data.items()}
+
+
+class LinkHeader(PartnerCenterModel):
+    key: str = ""
+    value: str = ""
+
+
+class Link(PartnerCenterModel):
+    uri: str = ""
+    method: str = "GET"
+    headers: list[LinkHeader] = Field(default_factory=list)
+
+
+class Links(PartnerCenterModel):
+    self_: Link | None = Field(default=None, alias="self")
+    next: Link | None = None
+    previous: Link | None = None
+
+
+class Attributes(PartnerCenterModel):
+    object_type: str = ""
+    etag: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Collection(PartnerCenterModel, Generic[T]):
+    total_count: int = 0
+    items: list[T] = Field(default_factory=list)
+    links: Links = Field(default_factory=Links)
+    continuation_token: str | None = None
+
+
+class CompanyProfile(PartnerCenterModel):
+    tenant_id: str = ""
+    domain: str = ""
+    company_name: str = ""
+
+
+class Customer(PartnerCenterModel):
+    id: str | None = None
+    company_profile: CompanyProfile | None = None
+    relationship_to_partner: Annotated[Relationship, _enum_or_unknown(Relationship)] = (
+        Relationship.UNKNOWN
+    )
+    allow_delegated_access: bool | None = None
+    attributes: Attributes = Field(default_factory=Attributes)
+
+    @property
+    def name(self) -> str:
+        return self.company_profile.company_name if self.company_profile else ""
+
+    @property
+    def domain(self) -> str:
+        return self.company_profile.domain if self.company_profile else ""
+
+
+class ProductType(PartnerCenterModel):
+    id: str = ""
+    display_name: str = ""
+
+
+class Subscription(PartnerCenterModel):
+    id: str
+    offer_id: str = ""
+    offer_name: str = ""
+    friendly_name: str = ""
+    product_type: ProductType | None = None
+    quantity: int | None = None
+    status: Annotated[SubscriptionStatus, _enum_or_unknown(SubscriptionStatus)] = (
+        SubscriptionStatus.UNKNOWN
+    )
+    raw_status: str = ""
+    auto_renew_enabled: bool | None = None
+    creation_date: LenientDatetime = None
+    commitment_end_date: LenientDatetime = None
+    cancellation_allowed_until_date: LenientDatetime = None
+    term_duration: str | None = None
+    order_id: str | None = None
+    attributes: Attributes = Field(default_factory=Attributes)
+    # The resource exactly as read: a suspend PATCH sends the full resource back.
+    _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_raw_status(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rawStatus" not in data:
+            status = next((v for k, v in data.items() if str(k).lower() == "status"), "")
+            data = {**data, "rawStatus": str(status or "")}
+        return data
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> Subscription:
+        subscription = cls.model_validate(wire)
+        subscription._wire = dict(wire)
+        return subscription
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        return dict(self._wire)
+
+    @property
+    def etag(self) -> str | None:
+        return self.attributes.etag
+
+    @property
+    def name(self) -> str:
+        return self.friendly_name or self.offer_name or self.id
+
+
+class AzureEntitlement(PartnerCenterModel):
+    """An Azure subscription under an Azure plan (``.../azureEntitlements``)."""
+
+    id: str
+    friendly_name: str = ""
+    status: str = ""
+    subscription_id: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.lower() == "active"
+
+
+class ReferenceOrder(PartnerCenterModel):
+    id: str = ""
+    line_item_id: str = ""
+    alternate_id: str = ""
+
+
+class EntitledArtifact(PartnerCenterModel):
+    artifact_type: str = ""
+    resource_id: str = ""
+    link: Link | None = None
+    dynamic_attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Entitlement(PartnerCenterModel):
+    entitlement_type: str = ""
+    product_id: str = ""
+    sku_id: str = ""
+    quantity: int | None = None
+    reference_order: ReferenceOrder = Field(default_factory=ReferenceOrder)
+    entitled_artifacts: list[EntitledArtifact] = Field(default_factory=list)
+    expiry_date: LenientDatetime = None
+    fulfillment_state: str = ""
+
+    @property
+    def is_reservation(self) -> bool:
+        return self.entitlement_type.lower() == "reservedinstance"
+
+    @property
+    def is_software(self) -> bool:
+        return self.entitlement_type.lower() == "software"
+
+
+class OrderLineItem(PartnerCenterModel):
+    line_item_number: int = 0
+    offer_id: str = ""
+    subscription_id: str = ""
+    friendly_name: str = ""
+    quantity: int | None = None
+
+
+class Order(PartnerCenterModel):
+    id: str
+    status: Annotated[OrderStatus, _enum_or_unknown(OrderStatus)] = OrderStatus.UNKNOWN
+    billing_cycle: str = ""
+    creation_date: LenientDatetime = None
+    line_items: list[OrderLineItem] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        names = [line.friendly_name for line in self.line_items if line.friendly_name]
+        return ", ".join(names) or self.id
+
+
+class RelationshipRequest(PartnerCenterModel):
+    url: str = ""

@@ -1,0 +1,67 @@
+"""When and how long to wait before retrying a Partner Center call.
+
+The policy (partner-center-api.md §9):
+
+- 429: wait ``Retry-After``; if throttled again, back off exponentially with jitter on top of it;
+- 5xx, timeouts, broken connections: exponential backoff with jitter, retried with the *same*
+  ``MS-RequestId`` (Partner Center's idempotency key) — the client keeps the id per call;
+- any other 4xx: never retried (the caller decides; a stale ETag is re-read by the operation).
+
+Retries run through stamina (``retry_context`` with a backoff hook), so tests can switch waits
+off with ``stamina.set_testing``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import stamina
+
+from .errors import ThrottledError, UnavailableError
+
+__all__ = ("RetryPolicy",)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Attributes:
+    attempts: tries per call, the first included.
+    timeout_seconds: give up retrying after this long (per call).
+    wait_initial: first backoff for 5xx/timeouts, seconds.
+    wait_max: longest single backoff, seconds.
+    wait_jitter: up to this many random seconds added to each backoff.
+    """
+
+    attempts: int = 8
+    timeout_seconds: float = 300.0
+    wait_initial: float = 0.5
+    wait_max: float = 30.0
+    wait_jitter: float = 1.0
+
+    def attempts_for_call(self) -> Any:
+        """A fresh retry loop for one logical call (its own 429 count)."""
+        return stamina.retry_context(
+            on=self._backoff_hook(),
+            attempts=self.attempts,
+            timeout=self.timeout_seconds,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+            wait_jitter=self.wait_jitter,
+        )
+
+    def _backoff_hook(self) -> Callable[[Exception], bool | float]:
+        throttled = 0
+
+        def hook(error: Exception) -> bool | float:
+            nonlocal throttled
+            if isinstance(error, ThrottledError):
+                throttled += 1
+                extra = 0.0 if throttled == 1 else min(
+                    self.wait_max, self.wait_initial * 2 ** (throttled - 2)
+                )
+                return max(error.retry_after, 0.0) + extra + random.uniform(0, self.wait_jitter)
+            return isinstance(error, UnavailableError)
+
+        return hook
