@@ -7,18 +7,22 @@ it from 429s, and bounds how many requests are in flight at once.
 
 One :class:`PartnerLimits` exists per partner tenant (:class:`LimitsRegistry` hands them out),
 shared by every client and background task of that tenant in the process.
+
+The rate is a sliding window (at most N requests in *any* period), not a leaky bucket: a bucket
+of N per minute lets through a burst of N plus N more drained in the same minute, twice what
+Partner Center allows. aiolimiter is a leaky bucket, hence this small limiter of our own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from aiolimiter import AsyncLimiter
-
-__all__ = ("LimitsRegistry", "PartnerLimits", "RateSettings", "resource_family")
+__all__ = ("LimitsRegistry", "PartnerLimits", "RateSettings", "SlidingWindow", "resource_family")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ class RateSettings:
         max_concurrency: requests in flight at once, all families together.
     """
 
-    requests_per_period: float = 500
+    requests_per_period: int = 500
     period_seconds: float = 60
     max_concurrency: int = 16
 
@@ -45,23 +49,48 @@ def resource_family(path: str) -> str:
     return "customers"
 
 
+class SlidingWindow:
+    """Lets at most ``limit`` acquisitions happen in any ``period`` seconds (FIFO waiters)."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("a rate needs a positive limit and period")
+        self._limit = limit
+        self._period = period
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._starts and now - self._starts[0] >= self._period:
+                    self._starts.popleft()
+                if len(self._starts) < self._limit:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(self._starts[0] + self._period - now)
+
+
 class PartnerLimits:
     """The limiter of one partner tenant: a leaky bucket per family and a concurrency cap."""
 
     def __init__(self, settings: RateSettings) -> None:
         self.settings = settings
-        self._buckets: dict[str, AsyncLimiter] = {}
+        self._windows: dict[str, SlidingWindow] = {}
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
 
     @asynccontextmanager
     async def slot(self, family: str) -> AsyncIterator[None]:
-        """Wait for the family's rate and a concurrency slot, then hold the slot."""
-        bucket = self._buckets.get(family)
-        if bucket is None:
-            bucket = AsyncLimiter(self.settings.requests_per_period, self.settings.period_seconds)
-            self._buckets[family] = bucket
-        await bucket.acquire()
+        """Hold a concurrency slot and a place in the family's rate window."""
+        window = self._windows.get(family)
+        if window is None:
+            window = SlidingWindow(int(self.settings.requests_per_period), self.settings.period_seconds)
+            self._windows[family] = window
+        # Concurrency slot first, rate second: the request then leaves right after its rate
+        # slot is stamped, so sends are never bunched closer than the window allows.
         async with self._in_flight:
+            await window.acquire()
             yield
 
 
