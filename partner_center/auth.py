@@ -77,14 +77,18 @@ class LoopbackRouter(requests.Session):
 
     def __init__(self, routes: Mapping[str, str]) -> None:
         super().__init__()
+        self.trust_env = False  # loopback only: no proxy, no CA bundle from the environment
         self._routes = dict(routes)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         text = url.decode() if isinstance(url, bytes) else url
         for prefix, target in self._routes.items():
             if text.startswith(prefix):
-                text = target + text[len(prefix) :]
-                break
+                response = super().request(method, target + text[len(prefix) :], *args, **kwargs)
+                # Like a reverse proxy's ProxyPassReverse: URLs the server gives back (the OpenID
+                # configuration's endpoints) point at the https name MSAL insists on.
+                response._content = response.content.replace(target.encode(), prefix.encode())
+                return response
         return super().request(method, text, *args, **kwargs)
 
 
@@ -121,24 +125,29 @@ class MsalTokenProvider:
         self._cache = msal.SerializableTokenCache()
         if cache_path and cache_path.exists():
             self._cache.deserialize(cache_path.read_text(encoding="utf-8"))
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {
+            "client_credential": certificate.for_msal() if certificate else client_secret,
+            "authority": f"{authority_host.rstrip('/')}/{tenant}",
+            "token_cache": self._cache,
+        }
         if http_client is not None:
             options["http_client"] = http_client
         if not known_authority:
             options.update(validate_authority=False, instance_discovery=False)
-        self._app = msal.ConfidentialClientApplication(
-            client_id,
-            client_credential=certificate.for_msal() if certificate else client_secret,
-            authority=f"{authority_host.rstrip('/')}/{tenant}",
-            token_cache=self._cache,
-            **options,
-        )
+        self._client_id = client_id
+        self._options = options
+        # Built on first use, in a worker thread: MSAL's constructor fetches the authority's
+        # OpenID configuration synchronously, which must not block the event loop (the
+        # in-process sandbox serves it from that very loop).
+        self._app: msal.ConfidentialClientApplication | None = None
         # MSAL is synchronous; one lock keeps concurrent calls from racing to the endpoint.
         self._lock = asyncio.Lock()
 
     @property
     def has_user_credential(self) -> bool:
-        return bool(self._refresh_token) or bool(self._app.get_accounts())
+        """A refresh token is configured, or one is in the persisted cache."""
+        stored = next(iter(self._cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN)), None)
+        return bool(self._refresh_token) or bool(stored)
 
     async def access_token(self, *, needs_user: bool) -> str:
         async with self._lock:
@@ -152,12 +161,17 @@ class MsalTokenProvider:
             )
         return str(result["access_token"])
 
+    def _application(self) -> msal.ConfidentialClientApplication:
+        if self._app is None:
+            self._app = msal.ConfidentialClientApplication(self._client_id, **self._options)
+        return self._app
+
     def _acquire(self, needs_user: bool) -> dict[str, Any]:
         try:
             if needs_user:
                 result = self._acquire_app_user()
             else:
-                result = self._app.acquire_token_for_client(scopes=[_APP_ONLY_SCOPE])
+                result = self._application().acquire_token_for_client(scopes=[_APP_ONLY_SCOPE])
         except (requests.RequestException, ValueError) as error:
             # ValueError: MSAL could not read the authority's OpenID configuration.
             return {"error": "unreachable", "error_description": str(error)}
@@ -165,9 +179,10 @@ class MsalTokenProvider:
         return result or {"error": "no_token", "error_description": "MSAL returned nothing"}
 
     def _acquire_app_user(self) -> dict[str, Any] | None:
-        accounts = self._app.get_accounts()
+        app = self._application()
+        accounts = app.get_accounts()
         if accounts:
-            result = self._app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
+            result = app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
             if result and "access_token" in result:
                 return result
         if not self._refresh_token:
@@ -175,7 +190,7 @@ class MsalTokenProvider:
                 "error": "app_user_not_configured",
                 "error_description": "this operation needs an App+User credential (refresh token)",
             }
-        return self._app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
+        return app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
 
     def _persist_cache(self) -> None:
         if not self._cache_path or not self._cache.has_state_changed:

@@ -55,7 +55,7 @@ __all__ = (
 SOFTWARE_CANCELLATION_WINDOW = timedelta(days=30)
 
 _NCE_PRODUCT_TYPES = frozenset({"onlineservicesnce", "software"})
-_AZURE_PLAN_PRODUCT_ID = "DZH318Z0BCZ6"
+_AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
 _FINISHED_NCE = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED})
 
 

@@ -59,7 +59,7 @@ def _plan(status: str = "active") -> Subscription:
     return Subscription.from_wire(
         {
             "id": "plan-1",
-            "offerId": "DZH318Z0BCZ6:0001",
+            "offerId": "DZH318Z0BPS6:0001:DZH318Z0BML6",
             "offerName": "Azure plan",
             "status": status,
             "productType": {"id": "Azure"},

@@ -1,0 +1,73 @@
+"""``python -m partner_center.sandbox``: serve the sandbox until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import ssl
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from .app import create_sandbox_app
+from .demo import DEMO
+from .options import SandboxOptions
+
+logger = logging.getLogger("partner_center.sandbox")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m partner_center.sandbox", description="Serve the embedded Partner Center sandbox."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every /v1 request")
+    parser.add_argument("--rate-limit", type=int, default=0, help="requests per window per resource family (0 = off)")
+    parser.add_argument("--rate-window-seconds", type=float, default=60)
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="fraction of /v1 requests answered 5xx")
+    parser.add_argument("--seed", default=None, help="seed JSON file (default: the packaged demo world)")
+    parser.add_argument("--random-seed", type=int, default=0, help="makes random faults reproducible")
+    parser.add_argument("--certfile", default=None, help="serve HTTPS with this PEM certificate (MSAL needs https)")
+    parser.add_argument("--keyfile", default=None, help="private key for --certfile")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        options = SandboxOptions(
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            rate_window_seconds=args.rate_window_seconds,
+            fault_rate=args.fault_rate,
+            seed_path=args.seed,
+            random_seed=args.random_seed,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    ssl_context = None
+    if args.certfile:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(args.certfile, args.keyfile)
+    scheme = "https" if ssl_context else "http"
+    logger.info(
+        "Partner Center sandbox listening on %s://%s:%d (API %s://%s:%d/v1); demo identities: tenant=%s "
+        "client_id=%s client_secret=%s refresh_token=%s partner_tenant_id=%s",
+        scheme, args.host, args.port, scheme, args.host, args.port, DEMO.tenant,
+        DEMO.client_id, DEMO.client_secret, DEMO.refresh_token, DEMO.partner_tenant_id,
+    )  # fmt: skip
+    web.run_app(
+        create_sandbox_app(options=options),
+        host=args.host,
+        port=args.port,
+        ssl_context=ssl_context,
+        print=None,
+        access_log=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

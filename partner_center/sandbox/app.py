@@ -1,0 +1,33 @@
+"""Assemble the sandbox: one aiohttp application with its state and routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import auth, operator, v1
+from .middleware import SANDBOX_MIDDLEWARES
+from .options import SandboxOptions
+from .state import STATE, SandboxState
+
+__all__ = ("create_sandbox_app",)
+
+
+def create_sandbox_app(*, options: SandboxOptions | None = None) -> web.Application:
+    """Build the embedded Partner Center sandbox as an aiohttp application.
+
+    It serves the ``/v1`` Partner Center subset, the token endpoint (for MSAL)
+    and the ``/_sandbox`` operator controls. Mount it, run it with
+    :func:`running_sandbox`, or hand it to pytest-aiohttp's ``aiohttp_client``::
+
+        app = create_sandbox_app(options=SandboxOptions(latency_ms=50))
+
+    :param options: knobs (latency, throttling, faults, seed, clock...);
+        ``None`` = defaults.
+    """
+    options = options or SandboxOptions()
+    app = web.Application(middlewares=SANDBOX_MIDDLEWARES)
+    app[STATE] = SandboxState.create(options)
+    app.add_routes(v1.routes)
+    app.add_routes(operator.routes)
+    app.add_routes(auth.routes)
+    return app

@@ -1,0 +1,230 @@
+"""The sandbox's stand-in for Entra ID, and the bearer-token checks on ``/v1``.
+
+Routes (what MSAL 1.39 calls, read from its ``authority.py`` and ``oauth2cli``):
+
+- ``GET /{tenant}/v2.0/.well-known/openid-configuration`` - tenant discovery;
+  MSAL requires ``authorization_endpoint`` and ``token_endpoint``.
+- ``POST /{tenant}/oauth2/v2.0/token`` - ``client_credentials`` (app-only) and
+  ``refresh_token`` (App+User), with a client secret or a certificate assertion.
+- ``GET /common/discovery/instance`` - for clients that point MSAL's
+  ``instance_discovery`` here instead of turning it off.
+
+MSAL insists on an ``https`` authority, so a client using MSAL needs the
+sandbox served over TLS (``running_sandbox(ssl_context=...)``, ``--certfile``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from . import errors
+from .client_auth import ClientAuthError, authenticate_client
+from .demo import DEMO
+from .errors import ApiFault
+from .state import CALLER, STATE, SandboxState
+from .tokens import ACCESS_TOKEN_LIFETIME, IssuedToken
+
+__all__ = ("authenticate_bearer", "require_app_user", "routes")
+
+routes = web.RouteTableDef()
+
+_PARTNER_CENTER = "https://api.partnercenter.microsoft.com"
+_RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+_APP_ONLY_SCOPE = f"{_PARTNER_CENTER}/.default"
+_DELEGATED_SCOPE = f"{_PARTNER_CENTER}/user_impersonation"
+# chosen: the realm Partner Center puts in WWW-Authenticate is documented only
+# as "urn:cpsvc:cpid:{some cid}" (reference §12).
+_WWW_AUTHENTICATE = f"OAuth realm=urn:cpsvc:cpid:{DEMO.partner_tenant_id}"
+
+
+def _known_tenant(tenant: str) -> bool:
+    return tenant.lower() in (DEMO.tenant.lower(), DEMO.partner_tenant_id)
+
+
+def _base_url(request: web.Request) -> str:
+    """Scheme and host as the client reached us, so advertised URLs work from its side."""
+    return f"{request.scheme}://{request.host}"
+
+
+def _oauth_error(request: web.Request, status: int, error: str, code: int, description: str) -> web.Response:
+    body = {
+        "error": error,
+        "error_description": description,
+        "error_codes": [code],
+        "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+        "trace_id": str(uuid.uuid4()),
+        "correlation_id": request.headers.get("client-request-id", str(uuid.uuid4())),
+    }
+    return web.json_response(body, status=status)
+
+
+def _tenant_not_found(request: web.Request, tenant: str) -> web.Response:
+    return _oauth_error(
+        request,
+        400,
+        "invalid_request",
+        90002,
+        f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+        "and are signing into the correct cloud.",
+    )
+
+
+@routes.get("/{tenant}/v2.0/.well-known/openid-configuration")
+async def openid_configuration(request: web.Request) -> web.Response:
+    tenant = request.match_info["tenant"]
+    if not _known_tenant(tenant):
+        return _tenant_not_found(request, tenant)
+    root = f"{_base_url(request)}/{tenant}"
+    return web.json_response(
+        {
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": f"{root}/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": f"{root}/v2.0",
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+            "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+            "tenant_region_scope": "WW",
+            "cloud_instance_name": "sandbox.local",
+        }
+    )
+
+
+@routes.get("/common/discovery/instance")
+async def instance_discovery(request: web.Request) -> web.Response:
+    authorize = request.query.get("authorization_endpoint", "")
+    tenant = authorize.split("/")[3] if authorize.count("/") >= 4 else DEMO.tenant
+    return web.json_response(
+        {
+            "tenant_discovery_endpoint": f"{_base_url(request)}/{tenant}/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [],
+        }
+    )
+
+
+@routes.post("/{tenant}/oauth2/v2.0/token")
+async def token(request: web.Request) -> web.Response:
+    tenant = request.match_info["tenant"]
+    if not _known_tenant(tenant):
+        return _tenant_not_found(request, tenant)
+    state = request.app[STATE]
+    form = {key: str(value) for key, value in (await request.post()).items()}
+    secrets = {DEMO.client_id: DEMO.client_secret}
+    try:
+        client_id = authenticate_client(
+            form,
+            request.headers.get("Authorization"),
+            secrets=secrets,
+            certificates=state.options.client_certificates,
+        )
+    except ClientAuthError as exc:
+        return _oauth_error(request, exc.status, exc.error, exc.code, exc.description)
+    grant_type = form.get("grant_type", "")
+    if grant_type == "client_credentials":
+        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=True)
+        return web.json_response(_token_body(issued, _granted_scope(form, _APP_ONLY_SCOPE)))
+    if grant_type == "refresh_token":
+        if form.get("refresh_token") != DEMO.refresh_token:
+            return _oauth_error(
+                request,
+                400,
+                "invalid_grant",
+                70000,
+                "AADSTS70000: Provided grant is invalid or malformed. The refresh token is not valid.",
+            )
+        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False)
+        body = _token_body(issued, _granted_scope(form, _DELEGATED_SCOPE))
+        body.update(_user_tokens(state, request, client_id))
+        return web.json_response(body)
+    return _oauth_error(
+        request,
+        400,
+        "unsupported_grant_type",
+        70003,
+        f"AADSTS70003: The app requested an unsupported grant type '{grant_type}'.",
+    )
+
+
+def _granted_scope(form: Mapping[str, str], default: str) -> str:
+    requested = [scope for scope in form.get("scope", "").split() if scope not in _RESERVED_SCOPES]
+    return " ".join(requested) or default
+
+
+def _token_body(issued: IssuedToken, scope: str) -> dict[str, Any]:
+    lifetime = int(ACCESS_TOKEN_LIFETIME.total_seconds())
+    return {
+        "token_type": "Bearer",
+        "scope": scope,
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": issued.value,
+    }
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _user_tokens(state: SandboxState, request: web.Request, client_id: str) -> dict[str, str]:
+    """What MSAL needs to file an account in its cache: ``id_token`` and ``client_info``.
+
+    The id_token is unsigned (``alg: none``): MSAL only decodes it (oidc.py).
+    """
+    issued_at = int(state.clock.now().timestamp())
+    claims = {
+        "aud": client_id,
+        "iss": f"{_base_url(request)}/{DEMO.partner_tenant_id}/v2.0",
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+        "name": DEMO.display_name,
+        "oid": DEMO.user_object_id,
+        "preferred_username": DEMO.username,
+        "sub": DEMO.user_object_id,
+        "tid": DEMO.partner_tenant_id,
+        "ver": "2.0",
+    }
+    header = {"typ": "JWT", "alg": "none"}
+    id_token = ".".join(
+        (_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()), "")
+    )
+    client_info = _b64url(json.dumps({"uid": DEMO.user_object_id, "utid": DEMO.partner_tenant_id}).encode())
+    return {"refresh_token": DEMO.refresh_token, "id_token": id_token, "client_info": client_info}
+
+
+def authenticate_bearer(request: web.Request, state: SandboxState) -> IssuedToken:
+    """The caller's token, or the 401 Partner Center answers (reference §12)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    challenge = {"WWW-Authenticate": _WWW_AUTHENTICATE}
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiFault(401, errors.TOKEN_MISSING, "Partner Token missing in request context", headers=challenge)
+    issued = state.tokens.find(value.strip())
+    if issued is None:
+        raise ApiFault(401, errors.ACCESS_DENIED, "Access denied", headers=challenge)
+    return issued
+
+
+def require_app_user(request: web.Request) -> None:
+    """Refuse app-only tokens for the operations Partner Center allows only to App+User."""
+    issued = request[CALLER]
+    if issued.app_only:
+        raise ApiFault(
+            403,
+            errors.APP_USER_REQUIRED,
+            "Access denied. This operation requires App+User authentication; "
+            "app-only (client credentials) tokens are not supported.",
+        )

@@ -1,0 +1,162 @@
+"""The behaviour wrapped around every ``/v1`` request, outermost first:
+
+1. ``correlate_and_log`` - echo ``MS-RequestId``/``MS-CorrelationId``, set
+   ``MS-CV``, turn every error into Partner Center's JSON body, log the request;
+2. ``add_latency`` - the configured delay;
+3. ``inject_faults`` - a 5xx before processing, or after it (lost response);
+4. ``authenticate`` - bearer token check (401);
+5. ``throttle`` - 429 + ``Retry-After`` per (partner tenant, resource family);
+6. ``replay_duplicates`` - idempotent writes by ``MS-RequestId``.
+
+Faults sit outside authentication because a real outage does not read tokens;
+replay sits inside throttling because a retried request still counts.
+Operator (``/_sandbox``) and token routes pass straight through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from . import errors
+from .auth import authenticate_bearer
+from .clock import format_iso
+from .errors import ApiFault, json_response
+from .idempotency import StoredResponse
+from .ratelimit import resource_family
+from .requestlog import LoggedRequest
+from .state import CALLER, STATE
+
+__all__ = ("SANDBOX_MIDDLEWARES",)
+
+logger = logging.getLogger(__name__)
+
+_WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def _is_v1(request: web.Request) -> bool:
+    return request.path == "/v1" or request.path.startswith("/v1/")
+
+
+async def _respond(handler: Handler, request: web.Request) -> web.StreamResponse:
+    """Call the handler; a refusal becomes the response it stands for."""
+    try:
+        return await handler(request)
+    except ApiFault as fault:
+        return fault.to_response()
+
+
+def _fault_for_http_exception(exc: web.HTTPException) -> ApiFault:
+    if exc.status == 404:
+        return ApiFault(404, errors.NOT_FOUND, "Not found")
+    if exc.status == 405:
+        return ApiFault(405, 0, "Method not allowed")
+    return ApiFault(exc.status, 0, exc.reason)
+
+
+@web.middleware
+async def correlate_and_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _is_v1(request):
+        return await handler(request)
+    state = request.app[STATE]
+    request_id = request.headers.get("MS-RequestId") or str(uuid.uuid4())
+    correlation_id = request.headers.get("MS-CorrelationId") or str(uuid.uuid4())
+    arrived = format_iso(state.clock.now())
+    try:
+        response = await handler(request)
+    except ApiFault as fault:
+        response = fault.to_response()
+    except web.HTTPException as exc:  # routing: unknown path or method
+        response = _fault_for_http_exception(exc).to_response()
+    except Exception:  # a sandbox bug must still look like Partner Center to the client
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        response = ApiFault(500, errors.UNEXPECTED, "Unexpected service error").to_response()
+    response.headers["MS-RequestId"] = request_id
+    response.headers["MS-CorrelationId"] = correlation_id
+    response.headers["MS-CV"] = base64.b64encode(secrets.token_bytes(12)).decode() + ".0"
+    state.log.append(
+        LoggedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.raw_path.partition("?")[2],  # as sent, still URL-encoded
+            status=response.status,
+            requestId=request_id,
+            correlationId=correlation_id,
+            at=arrived,
+        )
+    )
+    return response
+
+
+@web.middleware
+async def add_latency(request: web.Request, handler: Handler) -> web.StreamResponse:
+    latency_ms = request.app[STATE].options.latency_ms
+    if _is_v1(request) and latency_ms > 0:
+        await asyncio.sleep(latency_ms / 1000)
+    return await handler(request)
+
+
+@web.middleware
+async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _is_v1(request):
+        return await handler(request)
+    faults = request.app[STATE].faults
+    before = faults.take(request.method, request.path, "before")
+    if before is not None:
+        raise before
+    response = await _respond(handler, request)
+    after = faults.take(request.method, request.path, "after")
+    if after is not None:
+        raise after  # the work is done; only the answer is lost
+    return response
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _is_v1(request):
+        request[CALLER] = authenticate_bearer(request, request.app[STATE])
+    return await handler(request)
+
+
+@web.middleware
+async def throttle(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _is_v1(request):
+        return await handler(request)
+    key = (request[CALLER].tenant_id, resource_family(request.path))
+    retry_after = request.app[STATE].limiter.check(key)
+    if retry_after is not None:
+        # Not the usual {code, description} shape: this is what the gateway sends (reference §9).
+        return json_response(
+            {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry_after} seconds."},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
+    return await handler(request)
+
+
+@web.middleware
+async def replay_duplicates(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("MS-RequestId")
+    if not _is_v1(request) or request.method not in _WRITE_METHODS or not request_id:
+        return await handler(request)
+    store = request.app[STATE].idempotency
+    key = (request_id, request.method, request.path)
+    async with store.exclusive(key):
+        stored = store.get(key)
+        if stored is not None:
+            headers = {"Content-Type": stored.content_type} if stored.content_type else None
+            return web.Response(status=stored.status, body=stored.body, headers=headers)
+        response = await _respond(handler, request)
+        if response.status < 500 and isinstance(response, web.Response):
+            body = response.body if isinstance(response.body, bytes) else b""
+            store.put(key, StoredResponse(response.status, body, response.headers.get("Content-Type")))
+        return response
+
+
+SANDBOX_MIDDLEWARES = (correlate_and_log, add_latency, inject_faults, authenticate, throttle, replay_duplicates)

@@ -1,0 +1,219 @@
+"""``/_sandbox``: controls for tests and demos (no auth, plain JSON).
+
+These do what no Partner Center API can: move time, cancel a reservation the
+way a person does in the Azure portal, make a client's etag stale, queue
+faults, and show what the sandbox received.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from . import wire
+from .blockers import removal_blockers
+from .clock import format_iso, parse_iso
+from .errors import ApiFault
+from .faults import FAULT_STATUSES, QueuedFault
+from .seed import build_subscription
+from .state import STATE, SandboxState
+
+__all__ = ("routes",)
+
+routes = web.RouteTableDef()
+
+
+def _state(request: web.Request) -> SandboxState:
+    return request.app[STATE]
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise _bad_request("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _bad_request("the body must be a JSON object")
+    return body
+
+
+def _status_error(fault: ApiFault) -> web.HTTPException:
+    error_class = web.HTTPNotFound if fault.status == 404 else web.HTTPBadRequest
+    return error_class(text=json.dumps({"error": fault.description}), content_type="application/json")
+
+
+# ---- Request log ----
+
+
+@routes.get("/_sandbox/requests")
+async def list_requests(request: web.Request) -> web.Response:
+    return web.json_response({"items": [entry.to_json() for entry in _state(request).log.entries()]})
+
+
+@routes.delete("/_sandbox/requests")
+async def clear_requests(request: web.Request) -> web.Response:
+    _state(request).log.clear()
+    return web.json_response({"items": []})
+
+
+# ---- World ----
+
+
+@routes.post("/_sandbox/reset")
+async def reset(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.reset()
+    return web.json_response({"customers": len(state.world.customers), "now": format_iso(state.clock.now())})
+
+
+@routes.get("/_sandbox/customers")
+async def summary(request: web.Request) -> web.Response:
+    state = _state(request)
+    now = state.clock.now()
+    items = []
+    for customer in state.world.customers.values():
+        customer = state.world.customer(customer.id)  # applies elapsed time
+        statuses: dict[str, int] = {}
+        for subscription in customer.subscriptions.values():
+            statuses[subscription.status] = statuses.get(subscription.status, 0) + 1
+        items.append(
+            {
+                "id": customer.id,
+                "companyName": customer.company_name,
+                "domain": customer.domain,
+                "relationshipToPartner": customer.relationship,
+                "subscriptions": len(customer.subscriptions),
+                "subscriptionsByStatus": statuses,
+                "orders": len(customer.orders),
+                "activeReservations": sum(r.is_active(now) for r in customer.reservations.values()),
+                "blockers": len(removal_blockers(customer, now)),
+            }
+        )
+    return web.json_response({"now": format_iso(now), "items": items})
+
+
+# ---- Clock ----
+
+
+@routes.get("/_sandbox/clock")
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response({"now": format_iso(_state(request).clock.now())})
+
+
+@routes.post("/_sandbox/clock")
+async def move_clock(request: web.Request) -> web.Response:
+    clock = _state(request).clock
+    body = await _json(request)
+    try:
+        if "set" in body:
+            clock.set(parse_iso(str(body["set"])))
+        elif "advanceDays" in body or "advanceHours" in body:
+            clock.advance(
+                timedelta(days=float(body.get("advanceDays", 0)), hours=float(body.get("advanceHours", 0)))
+            )
+        else:
+            raise _bad_request('expected {"advanceDays": n}, {"advanceHours": n} or {"set": iso}')
+    except (TypeError, ValueError) as exc:
+        raise _bad_request(str(exc)) from None
+    return web.json_response({"now": format_iso(clock.now())})
+
+
+# ---- What only a person (or Microsoft) can do ----
+
+
+@routes.post("/_sandbox/customers/{customer_id}/reservations/{order_id}/cancel")
+async def cancel_reservation(request: web.Request) -> web.Response:
+    world = _state(request).world
+    try:
+        reservation = world.cancel_reservation(request.match_info["customer_id"], request.match_info["order_id"])
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    return web.json_response({"orderId": reservation.order_id, "cancelled": True})
+
+
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions")
+async def add_subscription(request: web.Request) -> web.Response:
+    state = _state(request)
+    customer_id = request.match_info["customer_id"]
+    spec = await _json(request)
+    try:
+        customer = state.world.customer(customer_id)
+        subscription = build_subscription(
+            customer.id, spec, state.seed.get("offers", {}), now=state.clock.now(), index=len(customer.subscriptions)
+        )
+        state.world.add_subscription(customer.id, subscription)
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad_request(f"invalid subscription: {exc}") from None
+    return web.json_response(wire.subscription_json(customer.id, subscription), status=201)
+
+
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/reactivate")
+async def reactivate_subscription(request: web.Request) -> web.Response:
+    return _subscription_command(request, "reactivate_subscription")
+
+
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/touch")
+async def touch_subscription(request: web.Request) -> web.Response:
+    return _subscription_command(request, "touch_subscription")
+
+
+def _subscription_command(request: web.Request, command: str) -> web.Response:
+    world = _state(request).world
+    customer_id, subscription_id = request.match_info["customer_id"], request.match_info["subscription_id"]
+    try:
+        subscription = getattr(world, command)(customer_id, subscription_id)
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    return web.json_response(wire.subscription_json(customer_id.lower(), subscription))
+
+
+# ---- Faults ----
+
+
+@routes.get("/_sandbox/faults")
+async def list_faults(request: web.Request) -> web.Response:
+    return web.json_response({"items": [fault.to_json() for fault in _state(request).faults.queued()]})
+
+
+@routes.post("/_sandbox/faults")
+async def queue_fault(request: web.Request) -> web.Response:
+    body = await _json(request)
+    count, status, when = body.get("count", 1), body.get("status", 503), body.get("when", "before")
+    method, path_contains = body.get("method"), body.get("pathContains")
+    if not isinstance(count, int) or count < 1:
+        raise _bad_request("count must be a positive integer")
+    if status not in FAULT_STATUSES:
+        raise _bad_request(f"status must be one of {list(FAULT_STATUSES)}")
+    if when not in ("before", "after"):
+        raise _bad_request('when must be "before" or "after"')
+    if method is not None and not isinstance(method, str):
+        raise _bad_request("method must be a string")
+    if path_contains is not None and not isinstance(path_contains, str):
+        raise _bad_request("pathContains must be a string")
+    fault = QueuedFault(
+        remaining=count,
+        status=status,
+        when=when,
+        path_contains=path_contains,
+        method=method.upper() if method else None,
+    )
+    _state(request).faults.queue(fault)
+    return web.json_response(fault.to_json(), status=201)
+
+
+@routes.delete("/_sandbox/faults")
+async def clear_faults(request: web.Request) -> web.Response:
+    _state(request).faults.clear()
+    return web.json_response({"items": []})

@@ -1,0 +1,69 @@
+"""Everything one sandbox instance holds, stored on the app under one typed key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .clock import SandboxClock
+from .faults import FaultInjector
+from .idempotency import IdempotencyStore
+from .options import SandboxOptions
+from .ratelimit import SlidingWindowLimiter
+from .requestlog import RequestLog
+from .seed import load_customers, read_seed
+from .tokens import IssuedToken, TokenStore
+from .world import World
+
+__all__ = ("CALLER", "STATE", "SandboxState")
+
+
+@dataclass(slots=True)
+class SandboxState:
+    options: SandboxOptions
+    clock: SandboxClock
+    world: World
+    tokens: TokenStore
+    log: RequestLog
+    faults: FaultInjector
+    limiter: SlidingWindowLimiter
+    idempotency: IdempotencyStore
+    seed: dict[str, Any]
+
+    @classmethod
+    def create(cls, options: SandboxOptions) -> SandboxState:
+        clock = options.clock or SandboxClock()
+        state = cls(
+            options=options,
+            clock=clock,
+            world=World(clock=clock),
+            tokens=TokenStore(clock=clock),
+            log=RequestLog(),
+            faults=FaultInjector(rate=options.fault_rate, random_seed=options.random_seed),
+            limiter=SlidingWindowLimiter(limit=options.rate_limit, window_seconds=options.rate_window_seconds),
+            idempotency=IdempotencyStore(),
+            seed=read_seed(options.seed_path),
+        )
+        state.reload_world()
+        return state
+
+    def reload_world(self) -> None:
+        """Load the seed against the clock's current time (relative dates move with it)."""
+        self.world.replace(load_customers(self.seed, now=self.clock.now()))
+
+    def reset(self) -> None:
+        """Back to the seed: world, request log, stored replays and queued faults.
+
+        Tokens survive, so a running bot keeps working across a reset.
+        """
+        self.reload_world()
+        self.log.clear()
+        self.idempotency.clear()
+        self.faults.clear()
+
+
+STATE = web.AppKey("partner_center_sandbox_state", SandboxState)
+# The authenticated caller of the current /v1 request (set by the auth middleware).
+CALLER = web.RequestKey("partner_center_sandbox_caller", IssuedToken)

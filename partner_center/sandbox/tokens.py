@@ -1,0 +1,61 @@
+"""Access tokens the sandbox issued, and whether each one still works.
+
+Tokens are opaque random strings (Partner Center never asks clients to read
+them), expire by the *sandbox* clock (so advancing the clock a day forces the
+client to refresh) and remember whether they were issued to the app alone or
+to the app on behalf of a user: some operations accept only the latter.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .clock import SandboxClock
+
+__all__ = ("ACCESS_TOKEN_LIFETIME", "IssuedToken", "TokenStore")
+
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)  # Entra ID's usual 3600 s
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    value: str
+    client_id: str
+    tenant_id: str  # the partner tenant (throttling is keyed by it)
+    app_only: bool
+    expires_at: datetime
+
+
+class TokenStore:
+    """Issued tokens, kept across ``/_sandbox/reset`` so a reset never logs anyone out."""
+
+    def __init__(self, *, clock: SandboxClock) -> None:
+        self._clock = clock
+        self._tokens: dict[str, IssuedToken] = {}
+
+    def issue(self, *, client_id: str, tenant_id: str, app_only: bool) -> IssuedToken:
+        now = self._clock.now()
+        self._forget_expired(now)
+        token = IssuedToken(
+            value=secrets.token_urlsafe(32),
+            client_id=client_id,
+            tenant_id=tenant_id,
+            app_only=app_only,
+            expires_at=now + ACCESS_TOKEN_LIFETIME,
+        )
+        self._tokens[token.value] = token
+        return token
+
+    def find(self, value: str) -> IssuedToken | None:
+        """The token if it was issued here and has not expired (by the sandbox clock)."""
+        token = self._tokens.get(value)
+        if token is None or token.expires_at <= self._clock.now():
+            return None
+        return token
+
+    def _forget_expired(self, now: datetime) -> None:
+        expired = [value for value, token in self._tokens.items() if token.expires_at <= now]
+        for value in expired:
+            del self._tokens[value]

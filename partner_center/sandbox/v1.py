@@ -1,0 +1,249 @@
+"""The Partner Center REST subset the bot uses, under ``/v1`` (reference §2-§8).
+
+Handlers stay thin: parse the request, ask the :class:`~.world.World`, shape
+the answer with ``wire``. Refusals are raised as ``ApiFault`` by the world and
+rendered by the middleware. Authentication already happened in the middleware;
+the App+User-only operations (remove relationship, relationship request,
+entitlements) additionally call :func:`~.auth.require_app_user`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from . import errors, wire
+from .auth import require_app_user
+from .demo import DEMO
+from .errors import json_response
+from .models import SubscriptionKind
+from .paging import DEFAULT_PAGE_SIZE, PageCursor, decode_cursor, encode_cursor, parse_filter
+from .state import STATE
+from .world import World
+
+__all__ = ("routes",)
+
+routes = web.RouteTableDef()
+
+_CUSTOMER = "/v1/customers/{customer_id}"
+_SUBSCRIPTION = _CUSTOMER + "/subscriptions/{subscription_id}"
+_ORDER = _CUSTOMER + "/orders/{order_id}"
+
+
+def _world(request: web.Request) -> World:
+    return request.app[STATE].world
+
+
+async def _body(request: web.Request, *, required: bool) -> dict[str, Any]:
+    """The JSON body with lower-cased top-level keys (camelCase and PascalCase both arrive)."""
+    text = await request.text()
+    if not text.strip():
+        if required:
+            raise errors.invalid_input("a JSON body is required")
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise errors.invalid_input("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise errors.invalid_input("the body must be a JSON object")
+    return wire.lower_keys(body)
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise errors.invalid_input("size must be an integer") from None
+    if size < 0:
+        raise errors.invalid_input("size must not be negative")
+    return size or DEFAULT_PAGE_SIZE
+
+
+# ---- Customers ----
+
+
+@routes.get("/v1/customers")
+async def list_customers(request: web.Request) -> web.Response:
+    size = _page_size(request.query.get("size"))
+    raw_filter = request.query.get("filter") or ""
+    search = parse_filter(raw_filter)
+    offset = 0
+    seek = request.query.get("seekOperation")
+    if seek is not None:
+        if seek.lower() != "next":
+            raise errors.invalid_input("only seekOperation=Next is supported by the sandbox")
+        offset = decode_cursor(request.headers.get("MS-ContinuationToken"), expected_filter=raw_filter).offset
+    matched = _world(request).listed_customers(search)
+    page = matched[offset : offset + size]
+    next_link = token = None
+    if offset + size < len(matched):
+        token = encode_cursor(PageCursor(offset + size, raw_filter))
+        uri = f"/customers?size={size}"
+        if raw_filter:
+            uri += f"&filter={quote(raw_filter, safe='')}"
+        next_link = wire.link(
+            uri + "&seekOperation=Next", headers=[{"key": "MS-ContinuationToken", "value": token}]
+        )
+    self_uri = "/customers" + (f"?{request.query_string}" if request.query_string else "")
+    return json_response(
+        wire.collection(
+            [wire.customer_json(customer, detailed=False) for customer in page],
+            self_uri=self_uri,
+            next_link=next_link,
+            continuation_token=token,
+        )
+    )
+
+
+@routes.get("/v1/customers/relationshiprequests")  # before {customer_id}: it is not an id
+async def relationship_request(request: web.Request) -> web.Response:
+    require_app_user(request)
+    return json_response(wire.relationship_request_json(DEMO.partner_tenant_id))
+
+
+@routes.get(_CUSTOMER)
+@routes.get(_CUSTOMER + "/")
+async def get_customer(request: web.Request) -> web.Response:
+    customer = _world(request).customer(request.match_info["customer_id"])
+    return json_response(wire.customer_json(customer, detailed=True))
+
+
+@routes.patch(_CUSTOMER)
+@routes.patch(_CUSTOMER + "/")  # the removal doc shows a trailing slash
+async def remove_relationship(request: web.Request) -> web.Response:
+    require_app_user(request)
+    world = _world(request)
+    customer_id = request.match_info["customer_id"]
+    world.customer(customer_id)  # 404 before judging the body
+    body = await _body(request, required=True)
+    value = body.get("relationshiptopartner")
+    if set(body) - {"relationshiptopartner", "attributes"} or not isinstance(value, str) or value.lower() != "none":
+        raise errors.invalid_input('the only supported change is {"relationshipToPartner": "none"}')
+    world.remove_relationship(customer_id)
+    return json_response(wire.removal_response_json())
+
+
+# ---- Subscriptions and Azure entitlements ----
+
+
+@routes.get(_CUSTOMER + "/subscriptions")
+async def list_subscriptions(request: web.Request) -> web.Response:
+    customer = _world(request).related_customer(request.match_info["customer_id"])
+    order_id = request.query.get("order_id")
+    items = [
+        wire.subscription_json(customer.id, subscription)
+        for subscription in customer.subscriptions.values()
+        if order_id is None or subscription.order_id == order_id
+    ]
+    return json_response(wire.collection(items, self_uri=f"/customers/{customer.id}/subscriptions"))
+
+
+@routes.get(_SUBSCRIPTION)
+async def get_subscription(request: web.Request) -> web.Response:
+    customer_id, subscription_id = request.match_info["customer_id"], request.match_info["subscription_id"]
+    subscription = _world(request).subscription(customer_id, subscription_id)
+    return json_response(wire.subscription_json(customer_id.lower(), subscription))
+
+
+@routes.patch(_SUBSCRIPTION)
+async def update_subscription(request: web.Request) -> web.Response:
+    customer_id, subscription_id = request.match_info["customer_id"], request.match_info["subscription_id"]
+    world = _world(request)
+    world.subscription(customer_id, subscription_id)  # 403/404 before judging the body
+    body = await _body(request, required=True)
+    subscription = world.update_subscription(
+        customer_id, subscription_id, body, if_match=request.headers.get("If-Match")
+    )
+    return json_response(wire.subscription_json(customer_id.lower(), subscription))
+
+
+@routes.get(_SUBSCRIPTION + "/azureEntitlements")
+async def list_azure_entitlements(request: web.Request) -> web.Response:
+    customer_id, plan_id = request.match_info["customer_id"], request.match_info["subscription_id"]
+    plan = _world(request).subscription(customer_id, plan_id)
+    items = []
+    if plan.kind is SubscriptionKind.AZURE_PLAN:
+        items = [wire.azure_entitlement_json(plan, entitlement) for entitlement in plan.azure_entitlements.values()]
+    return json_response(
+        wire.collection(items, self_uri=f"/customers/{customer_id.lower()}/subscriptions/{plan.id}/azureEntitlements")
+    )
+
+
+@routes.post(_SUBSCRIPTION + "/azureEntitlements/{entitlement_id}/cancel")
+async def cancel_azure_entitlement(request: web.Request) -> web.Response:
+    await _body(request, required=False)  # {"cancellationReason": "..."}: accepted, not needed
+    _world(request).cancel_azure_entitlement(
+        request.match_info["customer_id"],
+        request.match_info["subscription_id"],
+        request.match_info["entitlement_id"],
+    )
+    return web.Response(status=202)
+
+
+# ---- Entitlements (reservations, software) ----
+
+
+@routes.get(_CUSTOMER + "/entitlements")
+async def list_entitlements(request: web.Request) -> web.Response:
+    require_app_user(request)
+    world = _world(request)
+    customer = world.related_customer(request.match_info["customer_id"])
+    wanted = (request.query.get("entitlementType") or "").lower()
+    show_expiry = (request.query.get("showExpiry") or "").lower() == "true"
+    items: list[dict[str, Any]] = []
+    if wanted in ("", "reservedinstance"):
+        items += [
+            wire.reservation_entitlement_json(customer.id, reservation, show_expiry=show_expiry)
+            for reservation in world.visible_reservations(customer)
+        ]
+    if wanted in ("", "software"):
+        items += [
+            wire.software_entitlement_json(order, line, show_expiry=show_expiry)
+            for order, line in world.software_entitlements(customer)
+        ]
+    self_uri = f"/customers/{customer.id}/entitlements" + (
+        f"?{request.query_string}" if request.query_string else ""
+    )
+    return json_response(wire.collection(items, self_uri=self_uri))
+
+
+# ---- Orders ----
+
+
+@routes.get(_CUSTOMER + "/orders")
+async def list_orders(request: web.Request) -> web.Response:
+    customer = _world(request).related_customer(request.match_info["customer_id"])
+    items = [wire.order_json(customer.id, order) for order in customer.orders.values()]
+    return json_response(wire.collection(items, self_uri=f"/customers/{customer.id}/orders"))
+
+
+@routes.get(_ORDER)
+async def get_order(request: web.Request) -> web.Response:
+    customer_id, order_id = request.match_info["customer_id"], request.match_info["order_id"]
+    order = _world(request).order(customer_id, order_id)
+    return json_response(wire.order_json(customer_id.lower(), order))
+
+
+@routes.patch(_ORDER)
+async def cancel_order(request: web.Request) -> web.Response:
+    customer_id, order_id = request.match_info["customer_id"], request.match_info["order_id"]
+    world = _world(request)
+    world.order(customer_id, order_id)  # 403/404 before judging the body
+    order = world.cancel_order(customer_id, order_id, await _body(request, required=True))
+    return json_response(wire.order_json(customer_id.lower(), order))
+
+
+# ---- Anything else about a customer ----
+
+
+@routes.route("*", _CUSTOMER + "/{rest:.+}")
+async def other_customer_resource(request: web.Request) -> web.Response:
+    """Unknown sub-resources: still 403 once the relationship is gone, like every other one."""
+    _world(request).related_customer(request.match_info["customer_id"])
+    raise errors.ApiFault(404, errors.NOT_FOUND, "Not found")

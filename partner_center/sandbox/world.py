@@ -1,0 +1,178 @@
+"""The sandbox's in-memory Partner Center: customers and everything they bought.
+
+:class:`World` is the only place state changes. Handlers look things up through
+it (which also applies the effects of time, lazily, to what they read) and call
+its commands, which apply the Partner Center rules from ``subscription_rules``,
+``order_rules`` and ``blockers`` and raise :class:`~.errors.ApiFault` on refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .blockers import Blocker, removal_blockers
+from .clock import SandboxClock
+from .errors import ApiFault
+from .models import Customer, Order, OrderLineItem, Reservation, Subscription
+from .order_rules import cancel_order
+from .paging import CustomerFilter
+from .subscription_rules import settle_subscription, update_subscription
+
+__all__ = ("World",)
+
+
+class World:
+    """All customers of the sandbox's single partner, keyed by tenant id."""
+
+    def __init__(self, *, clock: SandboxClock) -> None:
+        self.clock = clock
+        self.customers: dict[str, Customer] = {}
+
+    def replace(self, customers: Iterable[Customer]) -> None:
+        """Swap in a freshly loaded world (same object, so references stay valid)."""
+        self.customers = {customer.id: customer for customer in customers}
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # ---- Lookups (each applies the effects of elapsed time first) ----
+
+    def customer(self, customer_id: str) -> Customer:
+        customer = self.customers.get(customer_id.lower())
+        if customer is None:
+            raise ApiFault(404, errors.TENANT_NOT_FOUND, f"Tenant with ID {customer_id} not found.")
+        now = self.now()
+        for subscription in customer.subscriptions.values():
+            settle_subscription(subscription, now)
+        return customer
+
+    def related_customer(self, customer_id: str) -> Customer:
+        """A customer the partner still has a relationship with (for sub-resources)."""
+        customer = self.customer(customer_id)
+        if not customer.has_relationship:
+            raise errors.no_relationship()
+        return customer
+
+    def subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        customer = self.related_customer(customer_id)
+        return self._subscription_of(customer, subscription_id)
+
+    def order(self, customer_id: str, order_id: str) -> Order:
+        customer = self.related_customer(customer_id)
+        order = customer.orders.get(order_id)
+        if order is None:
+            raise ApiFault(404, errors.NOT_FOUND, f"Order with ID {order_id} not found.")
+        return order
+
+    @staticmethod
+    def _subscription_of(customer: Customer, subscription_id: str) -> Subscription:
+        subscription = customer.subscriptions.get(subscription_id.lower())
+        if subscription is None:
+            raise ApiFault(
+                404, errors.SUBSCRIPTION_NOT_FOUND, f"Subscription with ID {subscription_id} not found."
+            )
+        return subscription
+
+    # ---- Queries ----
+
+    def listed_customers(self, search: CustomerFilter | None = None) -> list[Customer]:
+        """The partner's customer list: removed customers have left it."""
+        return [
+            customer
+            for customer in self.customers.values()
+            if customer.has_relationship and (search is None or search.matches(customer))
+        ]
+
+    def visible_reservations(self, customer: Customer) -> list[Reservation]:
+        now = self.now()
+        return [reservation for reservation in customer.reservations.values() if reservation.is_active(now)]
+
+    def software_entitlements(self, customer: Customer) -> list[tuple[Order, OrderLineItem]]:
+        """Each uncancelled line of a software order grants one software entitlement."""
+        return [
+            (order, line)
+            for order in customer.orders.values()
+            if order.kind == "software"
+            for line in order.line_items
+            if not line.cancelled
+        ]
+
+    def blockers(self, customer_id: str) -> list[Blocker]:
+        return removal_blockers(self.customer(customer_id), self.now())
+
+    # ---- Commands (the /v1 writes) ----
+
+    def remove_relationship(self, customer_id: str) -> Customer:
+        customer = self.related_customer(customer_id)
+        blocking = removal_blockers(customer, self.now())
+        if blocking:
+            raise ApiFault(
+                400,
+                errors.REMOVAL_BLOCKED,
+                "Customer relationship cannot be removed while these items are active: "
+                + ", ".join(str(blocker) for blocker in blocking),
+                data=[blocker.id for blocker in blocking],
+            )
+        customer.relationship = "none"
+        customer.allow_delegated_access = False  # removal also removes DAP (reference §7)
+        return customer
+
+    def update_subscription(
+        self, customer_id: str, subscription_id: str, body: dict[str, Any], *, if_match: str | None
+    ) -> Subscription:
+        subscription = self.subscription(customer_id, subscription_id)
+        update_subscription(
+            subscription,
+            body,
+            if_match=if_match,
+            has_active_azure_subscriptions=any(
+                entitlement.status.lower() == "active" for entitlement in subscription.azure_entitlements.values()
+            ),
+            now=self.now(),
+        )
+        return subscription
+
+    def cancel_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str) -> None:
+        plan = self.subscription(customer_id, plan_id)
+        entitlement = plan.azure_entitlements.get(entitlement_id.lower())
+        if entitlement is None:
+            raise ApiFault(404, errors.NOT_FOUND, f"Azure entitlement with ID {entitlement_id} not found.")
+        entitlement.status = "cancelled"  # cancelling twice is accepted, like the real 202
+
+    def cancel_order(self, customer_id: str, order_id: str, body: dict[str, Any]) -> Order:
+        order = self.order(customer_id, order_id)
+        cancel_order(order, body, customer_id=customer_id, now=self.now())
+        return order
+
+    # ---- Operator commands (what only a person or Microsoft can do) ----
+
+    def cancel_reservation(self, customer_id: str, order_id: str) -> Reservation:
+        customer = self.customer(customer_id)
+        for reservation in customer.reservations.values():
+            if order_id in (reservation.order_id, reservation.resource_id):
+                reservation.cancelled = True
+                order = customer.orders.get(reservation.order_id)
+                if order is not None:
+                    order.status = "cancelled"
+                return reservation
+        raise ApiFault(404, errors.NOT_FOUND, f"Reservation order {order_id} not found.")
+
+    def add_subscription(self, customer_id: str, subscription: Subscription) -> None:
+        customer = self.customer(customer_id)
+        if subscription.id in customer.subscriptions:
+            raise errors.invalid_input(f"subscription {subscription.id} already exists")
+        customer.add_subscription(subscription)
+
+    def reactivate_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        subscription = self._subscription_of(self.customer(customer_id), subscription_id)
+        subscription.status = "active"
+        subscription.touch()
+        return subscription
+
+    def touch_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        subscription = self._subscription_of(self.customer(customer_id), subscription_id)
+        subscription.touch()
+        return subscription

@@ -1,0 +1,51 @@
+"""``python -m partner_center.sandbox`` serves until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from partner_center.sandbox import DEMO
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_cli_serves_the_operator_summary():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "partner_center.sandbox", "--host", "127.0.0.1", "--port", str(port),
+         "--latency-ms", "1", "--rate-limit", "100"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = None
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/_sandbox/customers") as response:
+                        assert response.status == 200
+                        body = await response.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert process.poll() is None, "the sandbox exited early"
+                    await asyncio.sleep(0.1)
+        assert body is not None and len(body["items"]) == 11
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}" in stderr
+    assert DEMO.client_id in stderr and DEMO.partner_tenant_id in stderr
