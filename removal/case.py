@@ -1,0 +1,241 @@
+"""A removal case: one customer's way from "we are its reseller" to "relationship removed".
+
+Pure data and rules (no botbuilder, no I/O): the dialogs keep a case in conversation state, the
+cards render it, the executor records Partner Center outcomes on it. Every decision says who
+took it and when; every Partner Center failure keeps its code and correlation id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
+from partner_center.errors import PartnerCenterError
+
+__all__ = (
+    "CaseItem",
+    "CaseState",
+    "CustomerRef",
+    "Decision",
+    "ItemError",
+    "Outcome",
+    "Person",
+    "RemovalCase",
+)
+
+
+class CaseState(StrEnum):
+    PLANNING = "planning"
+    AWAITING_APPROVAL = "awaiting_approval"
+    EXECUTING = "executing"
+    WAITING = "waiting"
+    READY = "ready"
+    REMOVING = "removing"
+    REMOVED = "removed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Decision(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    NOT_STARTED = "not_started"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+class Person(_Model):
+    """A Teams user: ``id`` is the Teams id, ``aad_object_id`` the Entra object id when known."""
+
+    id: str
+    name: str = ""
+    aad_object_id: str = ""
+
+
+class CustomerRef(_Model):
+    id: str
+    name: str
+    domain: str = ""
+
+
+class ItemError(_Model):
+    """What Partner Center said when an action failed (for the card and a support ticket)."""
+
+    description: str
+    code: str = ""
+    status: int = 0
+    correlation_id: str = ""
+    request_id: str = ""
+
+    @classmethod
+    def from_error(cls, error: PartnerCenterError) -> ItemError:
+        return cls(
+            description=error.description,
+            code=error.code,
+            status=error.status,
+            correlation_id=error.correlation_id,
+            request_id=error.request_id,
+        )
+
+
+class CaseItem(_Model):
+    """One blocker of the case and what happened to it."""
+
+    key: str
+    kind: BlockerKind
+    action: Action
+    item_id: str
+    name: str
+    blocks_removal: bool = True
+    status: str = ""
+    quantity: int | None = None
+    window_ends: datetime | None = None
+    term_ends: datetime | None = None
+    azure_subscription_ids: tuple[str, ...] = ()
+    auto_renew: bool | None = None
+    decision: Decision = Decision.PENDING
+    decided_by: Person | None = None
+    decided_at: datetime | None = None
+    outcome: Outcome = Outcome.NOT_STARTED
+    error: ItemError | None = None
+
+    @classmethod
+    def from_blocker(cls, blocker: Blocker) -> CaseItem:
+        return cls(
+            key=blocker.key,
+            kind=blocker.kind,
+            action=blocker.action,
+            item_id=blocker.item_id,
+            name=blocker.name,
+            blocks_removal=blocker.blocks_removal,
+            status=blocker.status,
+            quantity=blocker.quantity,
+            window_ends=blocker.window_ends,
+            term_ends=blocker.term_ends,
+            azure_subscription_ids=blocker.azure_subscription_ids,
+            auto_renew=blocker.auto_renew,
+        )
+
+    def to_blocker(self) -> Blocker:
+        return Blocker(
+            kind=self.kind,
+            action=self.action,
+            item_id=self.item_id,
+            name=self.name,
+            blocks_removal=self.blocks_removal,
+            status=self.status,
+            quantity=self.quantity,
+            window_ends=self.window_ends,
+            term_ends=self.term_ends,
+            azure_subscription_ids=self.azure_subscription_ids,
+            auto_renew=self.auto_renew,
+        )
+
+    @property
+    def needs_decision(self) -> bool:
+        """The bot can act on it, so a person must approve or skip it."""
+        return self.action.is_automatic
+
+
+class RemovalCase(_Model):
+    """Everything about one removal request."""
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    customer: CustomerRef
+    requested_by: Person
+    requested_at: datetime
+    state: CaseState = CaseState.PLANNING
+    items: list[CaseItem] = Field(default_factory=list)
+    approved_by: Person | None = None
+    removed_at: datetime | None = None
+    relationship_request_url: str = ""
+    removal_correlation_id: str = ""
+    error: ItemError | None = None
+    plan_message_id: str = ""
+    status_message_id: str = ""
+
+    @classmethod
+    def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime) -> RemovalCase:
+        customer = plan.customer
+        return cls(
+            customer=CustomerRef(id=customer.id or "", name=customer.name, domain=customer.domain),
+            requested_by=requested_by,
+            requested_at=at,
+            state=CaseState.AWAITING_APPROVAL,
+            items=[CaseItem.from_blocker(b) for b in plan.blockers],
+        )
+
+    # ---- Questions ----
+
+    def item(self, key: str) -> CaseItem | None:
+        return next((item for item in self.items if item.key == key), None)
+
+    @property
+    def to_decide(self) -> list[CaseItem]:
+        return [i for i in self.items if i.needs_decision]
+
+    @property
+    def next_pending(self) -> CaseItem | None:
+        return next((i for i in self.to_decide if i.decision is Decision.PENDING), None)
+
+    @property
+    def approved(self) -> list[CaseItem]:
+        return [i for i in self.items if i.decision is Decision.APPROVED]
+
+    @property
+    def skipped(self) -> list[CaseItem]:
+        return [i for i in self.items if i.decision is Decision.SKIPPED]
+
+    @property
+    def done(self) -> list[CaseItem]:
+        return [i for i in self.items if i.outcome is Outcome.DONE]
+
+    @property
+    def failed(self) -> list[CaseItem]:
+        return [i for i in self.items if i.outcome is Outcome.FAILED]
+
+    @property
+    def must_wait(self) -> list[CaseItem]:
+        """Blocking items the bot cannot clear: past a window, or a reservation."""
+        return [i for i in self.items if i.blocks_removal and not i.action.is_automatic]
+
+    @property
+    def reported(self) -> list[CaseItem]:
+        """Items shown for information only (e.g. software past its window)."""
+        return [i for i in self.items if not i.blocks_removal and not i.action.is_automatic]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAILED)
+
+    # ---- Changes ----
+
+    def decide(self, key: str, decision: Decision, *, by: Person, at: datetime) -> CaseItem:
+        """Record a person's decision on one item; a decided item keeps its first decision."""
+        item = self.item(key)
+        if item is None or not item.needs_decision:
+            raise KeyError(key)
+        if item.decision is Decision.PENDING:
+            item.decision = decision
+            item.decided_by = by
+            item.decided_at = at
+        return item
+
+    def approve_all_remaining(self, *, by: Person, at: datetime) -> int:
+        pending = [i for i in self.to_decide if i.decision is Decision.PENDING]
+        for item in pending:
+            self.decide(item.key, Decision.APPROVED, by=by, at=at)
+        return len(pending)
