@@ -27,7 +27,7 @@ from typing import Any, Mapping, Protocol
 import msal
 import requests
 
-from .errors import AuthError
+from .errors import AuthError, UnavailableError
 
 __all__ = (
     "CertificateCredential",
@@ -46,6 +46,10 @@ class TokenProvider(Protocol):
     """Gives bearer tokens for Partner Center calls."""
 
     async def access_token(self, *, needs_user: bool) -> str: ...
+
+    async def forget(self, token: str) -> None:
+        """Partner Center refused ``token`` (401): never hand it out again."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,12 @@ class MsalTokenProvider:
     async def access_token(self, *, needs_user: bool) -> str:
         async with self._lock:
             result = await asyncio.to_thread(self._acquire, needs_user)
+        if result.get("error") == "unreachable":
+            # The token endpoint did not answer: worth retrying, like any outage.
+            raise UnavailableError(
+                f"Could not reach the token endpoint: {result.get('error_description')}",
+                code="unreachable",
+            )
         if "access_token" not in result:
             raise AuthError(
                 f"Could not get a Partner Center token: {result.get('error_description') or result.get('error')}",
@@ -160,6 +170,19 @@ class MsalTokenProvider:
                 correlation_id=str(result.get("correlation_id", "")),
             )
         return str(result["access_token"])
+
+    async def forget(self, token: str) -> None:
+        """Drop a cached access token Partner Center refused, so the next call gets a new one."""
+        async with self._lock:
+            await asyncio.to_thread(self._forget, token)
+
+    def _forget(self, token: str) -> None:
+        refused = list(
+            self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"secret": token})
+        )
+        for entry in refused:
+            self._cache.remove_at(entry)
+        self._persist_cache()
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
@@ -172,9 +195,11 @@ class MsalTokenProvider:
                 result = self._acquire_app_user()
             else:
                 result = self._application().acquire_token_for_client(scopes=[_APP_ONLY_SCOPE])
-        except (requests.RequestException, ValueError) as error:
-            # ValueError: MSAL could not read the authority's OpenID configuration.
+        except requests.RequestException as error:
             return {"error": "unreachable", "error_description": str(error)}
+        except ValueError as error:
+            # MSAL could not read the authority's OpenID configuration (unknown tenant...).
+            return {"error": "invalid_authority", "error_description": str(error)}
         self._persist_cache()
         return result or {"error": "no_token", "error_description": "MSAL returned nothing"}
 

@@ -295,7 +295,7 @@ class PartnerCenterClient:
             changed = {key.lower() for key in changes}
             body = {k: v for k, v in current.wire.items() if k.lower() not in changed}
             body.update(changes)
-            headers = {"If-Match": current.etag} if current.etag else {}
+            headers = {"If-Match": _quoted(current.etag)} if current.etag else {}
             try:
                 reply = await self._send(
                     "PATCH", path, body=body, headers=headers, correlation_id=correlation_id
@@ -371,34 +371,42 @@ class PartnerCenterClient:
         request_id: str,
         correlation_id: str,
     ) -> _Reply:
-        token = await self._tokens.access_token(needs_user=needs_user)
-        request_headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            "MS-RequestId": request_id,
-            "MS-CorrelationId": correlation_id,
-            "MS-Contract-Version": "v1",
-            "MS-PartnerCenter-Application": self._application,
-            **headers,
-        }
-        try:
-            async with self._limits.slot(family):
-                async with self._session.request(
-                    method,
-                    self._url(path),
-                    json=body,
-                    headers=request_headers,
-                    timeout=self._timeout,
-                ) as response:
-                    text = await response.text()
-                    status = response.status
-                    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise UnavailableError(
-                f"Partner Center did not answer: {type(error).__name__} {error}".strip(),
-                correlation_id=correlation_id,
-                request_id=request_id,
-            ) from error
+        # A 401 means the access token is no good any more (revoked, or expired earlier than
+        # its expires_in said: clocks apart, the sandbox clock moved). MSAL would hand the
+        # same token back from its cache for the rest of the hour, so drop it and send once
+        # more with a fresh one; a second 401 is a real refusal.
+        for fresh_token in (False, True):
+            token = await self._tokens.access_token(needs_user=needs_user)
+            request_headers = {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "MS-RequestId": request_id,
+                "MS-CorrelationId": correlation_id,
+                "MS-Contract-Version": "v1",
+                "MS-PartnerCenter-Application": self._application,
+                **headers,
+            }
+            try:
+                async with self._limits.slot(family):
+                    async with self._session.request(
+                        method,
+                        self._url(path),
+                        json=body,
+                        headers=request_headers,
+                        timeout=self._timeout,
+                    ) as response:
+                        text = await response.text()
+                        status = response.status
+                        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                raise UnavailableError(
+                    f"Partner Center did not answer: {type(error).__name__} {error}".strip(),
+                    correlation_id=correlation_id,
+                    request_id=request_id,
+                ) from error
+            if status != 401 or fresh_token:
+                break
+            await self._tokens.forget(token)
         payload = _json_or_text(text)
         if status >= 400:
             raise error_from_response(
@@ -413,7 +421,11 @@ class PartnerCenterClient:
     def _url(self, path: str) -> URL:
         """Absolute URL of a path or of a ``links.next`` uri (relative to /v1 in the docs)."""
         if path.startswith(("http://", "https://")):
-            return URL(path, encoded=True)
+            absolute = URL(path, encoded=True)
+            # A next link is followed with our bearer token: only ever to Partner Center itself.
+            if absolute.origin() != URL(self._base).origin():
+                raise PartnerCenterError(f"Refusing to follow a link to another host: {absolute.host}")
+            return absolute
         if not path.startswith("/"):
             path = "/" + path
         if not path.startswith(_API_PREFIX + "/"):
@@ -431,6 +443,13 @@ def _subscription_path(customer_id: str, subscription_id: str) -> str:
 
 def _order_path(customer_id: str, order_id: str) -> str:
     return f"/v1/customers/{_segment(customer_id)}/orders/{_segment(order_id)}"
+
+
+def _quoted(etag: str) -> str:
+    """An ETag as ``If-Match`` carries it: in double quotes (partner-center-api.md §4.1, §9)."""
+    if etag.startswith(('"', 'W/"')):
+        return etag
+    return f'"{etag}"'
 
 
 def _json_or_text(text: str) -> Any:
@@ -454,4 +473,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000" means UTC with no stated zone
+        when = when.replace(tzinfo=timezone.utc)
     return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -73,7 +73,7 @@ class SlidingWindow:
 
 
 class PartnerLimits:
-    """The limiter of one partner tenant: a leaky bucket per family and a concurrency cap."""
+    """The limiter of one partner tenant: a sliding window per family and a concurrency cap."""
 
     def __init__(self, settings: RateSettings) -> None:
         self.settings = settings

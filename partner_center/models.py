@@ -8,7 +8,8 @@ module). So every model here:
 - ignores fields it does not know;
 - maps enum values case-insensitively and unknown ones to ``UNKNOWN`` (the raw text is kept
   next to it, for messages);
-- reads dates leniently (7-digit fractions, missing zone = UTC, garbage = None).
+- reads dates leniently (7-digit fractions, missing zone = UTC, garbage = None);
+- treats ``null`` as absent (Partner Center serializes nulls, as its removal response shows).
 """
 
 from __future__ import annotations
@@ -126,7 +127,12 @@ class PartnerCenterModel(BaseModel):
         if not isinstance(data, dict):
             return data
         keys = _keys_by_lowercase(cls)
-        return {keys.get(str(key).lower(), key): value for key, value in data.items()}
+        # A null must not fail a str or list field: the field's default stands in for it.
+        return {
+            keys.get(str(key).lower(), key): value
+            for key, value in data.items()
+            if value is not None
+        }
 
 
 class LinkHeader(PartnerCenterModel):

@@ -61,7 +61,9 @@ class RetryPolicy:
                 extra = 0.0 if throttled == 1 else min(
                     self.wait_max, self.wait_initial * 2 ** (throttled - 2)
                 )
-                return max(error.retry_after, 0.0) + extra + random.uniform(0, self.wait_jitter)
+                # A 429 without a usable Retry-After still must not be retried at once.
+                wait = max(error.retry_after, 0.0) + extra or self.wait_initial
+                return wait + random.uniform(0, self.wait_jitter)
             return isinstance(error, UnavailableError)
 
         return hook

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -20,6 +21,7 @@ from partner_center import (
     PartnerCenterConfig,
     PartnerLimits,
     RateSettings,
+    UnavailableError,
     connect,
     token_provider,
 )
@@ -46,6 +48,9 @@ class _AppOnlyEverywhere:
     async def access_token(self, *, needs_user: bool) -> str:
         return await self._inner.access_token(needs_user=False)
 
+    async def forget(self, token: str) -> None:
+        await self._inner.forget(token)
+
 
 async def test_app_only_secret_gets_a_token_that_partner_center_accepts(sandbox: Any, http: aiohttp.ClientSession) -> None:
     client = _client(sandbox, http, refresh_token=None)
@@ -63,6 +68,19 @@ async def test_an_unknown_tenant_is_an_auth_error(sandbox: Any, http: aiohttp.Cl
     client = _client(sandbox, http, tenant="no-such-tenant")
     with pytest.raises(AuthError):
         await client.find_customers("CompanyName", "Contoso")
+
+
+async def test_a_token_endpoint_that_does_not_answer_is_unavailable_not_an_auth_error(sandbox: Any, http: aiohttp.ClientSession) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    config = dataclasses.replace(PartnerCenterConfig.sandbox(sandbox.base_url), token_endpoint_base=dead)
+    client = connect(config, session=http, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+    with pytest.raises(UnavailableError) as caught:
+        await client.find_customers("CompanyName", "Contoso")
+    assert caught.value.code == "unreachable"
 
 
 async def test_app_user_operations_need_a_refresh_token(sandbox: Any, http: aiohttp.ClientSession) -> None:
@@ -94,13 +112,20 @@ async def test_partner_center_refuses_app_only_tokens_where_app_user_is_required
 
 async def test_a_bad_bearer_token_is_refused(sandbox: Any, http: aiohttp.ClientSession) -> None:
     class Garbage:
+        forgotten: list[str] = []
+
         async def access_token(self, *, needs_user: bool) -> str:
             return "garbage"
+
+        async def forget(self, token: str) -> None:
+            self.forgotten.append(token)
 
     client = PartnerCenterClient(session=http, base_url=sandbox.base_url, tokens=Garbage(), limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
     with pytest.raises(AuthError) as caught:
         await client.find_customers("CompanyName", "Contoso")
     assert caught.value.status == 401
+    # Dropped once and asked for again; the second 401 is the answer.
+    assert Garbage.forgotten == ["garbage"]
 
 
 async def test_the_refresh_token_is_exchanged_once_and_the_cache_persists(sandbox: Any, http: aiohttp.ClientSession, tmp_path: Path) -> None:

@@ -15,7 +15,16 @@ from partner_center.errors import (
     UnavailableError,
     error_from_response,
 )
-from partner_center.models import Collection, Customer, OrderStatus, Relationship, Subscription, SubscriptionStatus
+from partner_center.models import (
+    Collection,
+    Customer,
+    Entitlement,
+    Order,
+    OrderStatus,
+    Relationship,
+    Subscription,
+    SubscriptionStatus,
+)
 
 
 def test_the_pascal_case_removal_response_reads_as_relationship_none() -> None:
@@ -34,6 +43,17 @@ def test_unknown_statuses_and_fields_never_raise_and_keep_the_raw_text() -> None
     assert sub.status is SubscriptionStatus.UNKNOWN and sub.raw_status == "Disabled-Later"
     assert Customer.model_validate({"relationshipToPartner": "partner_of_the_future"}).relationship_to_partner is Relationship.UNKNOWN
     assert Subscription.from_wire({"id": "s", "status": "EXPIRED"}).status is SubscriptionStatus.EXPIRED
+
+
+def test_nulls_read_as_absent_fields_and_never_raise() -> None:
+    sub = Subscription.from_wire({"id": "s", "offerName": None, "friendlyName": None, "status": None, "productType": {"id": None}})
+    assert sub.name == "s" and sub.status is SubscriptionStatus.UNKNOWN and sub.product_type.id == ""
+    assert sub.wire["offerName"] is None  # the PATCH still sends back what was read
+    order = Order.model_validate({"id": "o", "lineItems": [{"lineItemNumber": 0, "subscriptionId": None, "friendlyName": None}]})
+    assert order.line_items[0].subscription_id == "" and order.name == "o"
+    entitlement = Entitlement.model_validate({"entitlementType": "software", "skuId": None, "entitledArtifacts": None, "referenceOrder": None})
+    assert entitlement.is_software and entitlement.entitled_artifacts == [] and entitlement.reference_order.id == ""
+    assert Customer.model_validate({"id": "c", "companyProfile": {"companyName": "x", "domain": None}}).domain == ""
 
 
 def test_dates_with_seven_digit_fractions_or_no_zone_are_read_as_utc() -> None:

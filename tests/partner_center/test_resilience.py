@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
 from partner_center import (
+    ConflictError,
     LimitsRegistry,
     PartnerCenterConfig,
     PartnerLimits,
     RateSettings,
     RetryPolicy,
     SubscriptionStatus,
+    ThrottledError,
     UnavailableError,
     connect,
 )
@@ -83,6 +86,71 @@ async def test_other_4xx_are_never_retried(client: Any, sandbox: Any, http: aioh
     assert [p["status"] for p in patches] == [400]
 
 
+async def test_an_access_token_partner_center_refuses_is_replaced_once(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
+    contoso = await customer_named(client, "Contoso Ltd")
+    assert await client.get_relationship_request_url()
+    # The sandbox's tokens expire by its clock; MSAL, on wall-clock time, still has them cached.
+    sandbox.clock.advance(timedelta(hours=2))
+    await http.delete(f"{sandbox.base_url}/_sandbox/requests")
+    assert (await client.get_customer(contoso.id)).id == contoso.id
+    assert await client.get_relationship_request_url()  # app+user token replaced too
+    log = await sandbox_requests(http, sandbox)
+    assert [r["status"] for r in log] == [401, 200, 401, 200]
+    assert log[0]["requestId"] == log[1]["requestId"] and log[2]["requestId"] == log[3]["requestId"]
+
+
+@pytest.mark.parametrize("sandbox_options", [SandboxOptions(rate_limit=2, rate_window_seconds=2)])
+async def test_a_429_waits_retry_after_then_succeeds_with_the_same_request_id(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
+    contoso = await customer_named(client, "Contoso Ltd")  # one of the two requests of the window
+    await client.get_customer(contoso.id)
+    started = time.perf_counter()
+    await client.get_customer(contoso.id)
+    elapsed = time.perf_counter() - started
+    log = await sandbox_requests(http, sandbox)
+    assert [r["status"] for r in log] == [200, 200, 429, 200]
+    assert log[2]["requestId"] == log[3]["requestId"]
+    assert elapsed >= 1.0, "Retry-After (whole seconds, at least 1) must be waited out before the retry"
+
+
+@pytest.mark.parametrize("sandbox_options", [SandboxOptions(rate_limit=1, rate_window_seconds=60)])
+async def test_throttling_that_outlasts_the_retries_is_a_throttled_error_with_retry_after(sandbox: Any, http: aiohttp.ClientSession) -> None:
+    client = connect(PartnerCenterConfig.sandbox(sandbox.base_url), session=http, limits=PartnerLimits(RateSettings()), retry=RetryPolicy(attempts=1))
+    await client.find_customers("CompanyName", "Contoso")
+    with pytest.raises(ThrottledError) as caught:
+        await client.find_customers("CompanyName", "Contoso")
+    error = caught.value
+    assert (error.status, error.code) == (429, "429") and 50 <= error.retry_after <= 60
+    assert "Rate limit is exceeded" in error.description and error.request_id and error.correlation_id
+
+
+async def test_an_etag_stale_on_every_try_is_a_conflict_error_after_one_re_read(sandbox: Any, http: aiohttp.ClientSession) -> None:
+    if_match: list[str] = []
+
+    async def make_etag_stale(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        if params.method == "GET" and "/subscriptions/" in params.url.path:
+            customer_id, subscription_id = params.url.path.split("/")[3], params.url.path.split("/")[5]
+            await operator(http, sandbox, f"customers/{customer_id}/subscriptions/{subscription_id}/touch")
+
+    async def record_if_match(session: Any, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        if params.method == "PATCH":
+            if_match.append(params.headers["If-Match"])
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_end.append(make_etag_stale)
+    tracing.on_request_start.append(record_if_match)
+    async with aiohttp.ClientSession(trace_configs=[tracing]) as traced:
+        client = connect(PartnerCenterConfig.sandbox(sandbox.base_url), session=traced, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+        customer_id, subscription_id = await _legacy_subscription(client)
+        with pytest.raises(ConflictError) as caught:
+            await client.suspend_subscription(customer_id, subscription_id)
+    assert caught.value.code == "2055" and caught.value.status == 400
+    patches = [r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH"]
+    assert [p["status"] for p in patches] == [400, 400]
+    assert len({p["requestId"] for p in patches}) == 2, "a re-read write is a new call with a new MS-RequestId"
+    # The ETag travels in double quotes, as HTTP and Partner Center's docs have it.
+    assert len(if_match) == 2 and all(value.startswith('"') and value.endswith('"') for value in if_match)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sandbox_options", [SandboxOptions(rate_limit=200, rate_window_seconds=1)])
 async def test_a_burst_of_a_thousand_calls_above_the_rate_completes_handling_every_429(sandbox: Any, http: aiohttp.ClientSession) -> None:
@@ -131,3 +199,13 @@ def test_one_limiter_per_partner_tenant() -> None:
     registry = LimitsRegistry()
     assert registry.for_tenant("Contoso-Partner") is registry.for_tenant("contoso-partner")
     assert registry.for_tenant("a") is not registry.for_tenant("b")
+
+
+def test_the_429_wait_is_retry_after_then_backs_off_and_is_never_zero() -> None:
+    hook = RetryPolicy(wait_initial=0.5, wait_max=30, wait_jitter=0)._backoff_hook()
+    assert hook(ThrottledError("throttled", retry_after=3)) == 3.0
+    assert hook(ThrottledError("throttled", retry_after=3)) == 3.5
+    assert hook(ThrottledError("throttled", retry_after=3)) == 4.0
+    no_header = RetryPolicy(wait_initial=0.5, wait_jitter=0)._backoff_hook()
+    assert no_header(ThrottledError("throttled", retry_after=0)) == 0.5
+    assert no_header(UnavailableError("down")) is True and no_header(ValueError()) is False

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ._helpers import (
+    ADATUM,
     CONTOSO,
     FABRIKAM,
+    FROMAGES,
     NORTHWIND,
     ROMASHKA,
     TAILSPIN,
@@ -102,6 +104,24 @@ async def test_nothing_blocks_fabrikam(client, user_headers):
     )
     assert response.status == 200
     assert await response.json() == REMOVED_BODY
+
+
+async def test_an_active_reservation_blocks_until_a_person_cancels_it(client, user_headers):
+    entitlements = await client.get(f"/v1/customers/{ADATUM}/entitlements?entitlementType=reservedinstance", headers=user_headers)
+    [reservation] = (await entitlements.json())["items"]
+    order_id = reservation["referenceOrder"]["id"]
+    blocked = await _assert_blocked(client, user_headers, ADATUM)
+    assert blocked["data"] == [order_id]
+    assert (await client.post(f"/_sandbox/customers/{ADATUM}/reservations/{order_id}/cancel")).status == 200
+    assert (await _remove(client, user_headers, ADATUM)).status == 200
+
+
+async def test_software_past_its_window_does_not_block(client, user_headers):
+    legacy = await subscription_where(client, user_headers, FROMAGES, productType="OnlineServices")
+    software = await software_order(client, user_headers, FROMAGES)  # bought 60 days ago
+    blocked = await _assert_blocked(client, user_headers, FROMAGES)
+    assert legacy["id"] in blocked["data"] and software["id"] not in blocked["data"]
+    assert len(blocked["data"]) == 2  # the legacy subscription and the reservation
 
 
 async def test_suspended_nce_still_blocks(client, user_headers):
