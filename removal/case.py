@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,6 +112,8 @@ class CaseItem(_Model):
     decided_at: datetime | None = None
     outcome: Outcome = Outcome.NOT_STARTED
     error: ItemError | None = None
+    # Partner Center no longer reports it as a blocker (set by the fresh re-read).
+    cleared: bool = False
 
     @classmethod
     def from_blocker(cls, blocker: Blocker) -> CaseItem:
@@ -166,6 +169,9 @@ class RemovalCase(_Model):
     error: ItemError | None = None
     plan_message_id: str = ""
     status_message_id: str = ""
+    final_message_id: str = ""
+    # Where it was asked: a Bot Framework ConversationReference, serialized (for proactive posts).
+    conversation: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
     def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime) -> RemovalCase:
@@ -218,6 +224,11 @@ class RemovalCase(_Model):
         return [i for i in self.items if not i.blocks_removal and not i.action.is_automatic]
 
     @property
+    def still_blocking(self) -> list[CaseItem]:
+        """What Partner Center, at the last read, says still prevents the removal."""
+        return [i for i in self.items if i.blocks_removal and not i.cleared]
+
+    @property
     def is_open(self) -> bool:
         return self.state not in (CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAILED)
 
@@ -233,6 +244,23 @@ class RemovalCase(_Model):
             item.decided_by = by
             item.decided_at = at
         return item
+
+    def refresh(self, plan: RemovalPlan) -> None:
+        """Merge a fresh plan: known items keep their decisions, new blockers are added,
+        items Partner Center no longer reports are marked cleared."""
+        fresh = {blocker.key: blocker for blocker in plan.blockers}
+        for item in self.items:
+            blocker = fresh.pop(item.key, None)
+            item.cleared = blocker is None
+            if blocker is not None:
+                item.action = blocker.action
+                item.status = blocker.status
+                item.window_ends = blocker.window_ends
+                item.term_ends = blocker.term_ends
+                item.azure_subscription_ids = blocker.azure_subscription_ids
+                item.auto_renew = blocker.auto_renew
+                item.blocks_removal = blocker.blocks_removal
+        self.items.extend(CaseItem.from_blocker(blocker) for blocker in fresh.values())
 
     def approve_all_remaining(self, *, by: Person, at: datetime) -> int:
         pending = [i for i in self.to_decide if i.decision is Decision.PENDING]

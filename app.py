@@ -1,0 +1,165 @@
+"""Offboard's composition root and entry point.
+
+settings → Partner Center (the embedded sandbox unless credentials are configured) → case store
+→ adapter → bot → aiohttp app with ``POST /api/messages`` and ``GET /healthz``.
+
+    python app.py            # serves http://127.0.0.1:3978/api/messages
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import AsyncExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ConversationState, MemoryStorage, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+import cards
+from bot.http import messages_handler
+from bot.messenger import AdapterMessenger
+from bot.settings import Settings
+from bot.teams_bot import OffboardBot
+from dialogs.remove_dialog import RemovalServices
+from dialogs.turn import locale_of
+from partner_center import (
+    CertificateCredential,
+    LimitsRegistry,
+    PartnerCenterClient,
+    PartnerCenterConfig,
+    PartnerCenterError,
+    RateSettings,
+    connect,
+)
+from partner_center.sandbox import SandboxOptions, running_sandbox
+from removal.background import BackgroundTasks
+from removal.store import MemoryCaseStore
+from removal.workflow import RemovalWorkflow
+
+__all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "create_app", "main")
+
+_log = logging.getLogger("offboard")
+
+CLIENT = web.AppKey("partner_center_client", PartnerCenterClient)
+BACKGROUND = web.AppKey("background", BackgroundTasks)
+SANDBOX = web.AppKey("sandbox", object)
+_HEALTH_CACHE_SECONDS = 15.0
+
+
+def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = None) -> web.Application:
+    """The aiohttp application; Partner Center and its session open on startup, close on cleanup."""
+    app = web.Application()
+    background = BackgroundTasks()
+    app[BACKGROUND] = background
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.bot_framework_configuration()))
+    adapter.on_turn_error = _tell_the_user_something_went_wrong
+    holder: dict[str, Any] = {}
+
+    async def partner_center(app: web.Application) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if settings.uses_sandbox:
+                sandbox = await stack.enter_async_context(
+                    running_sandbox(options=sandbox_options or SandboxOptions(), host=settings.sandbox_host, port=settings.sandbox_port)
+                )
+                app[SANDBOX] = sandbox
+                config = PartnerCenterConfig.sandbox(sandbox.base_url)
+                clock: Callable[[], datetime] = sandbox.clock.now
+            else:
+                config = _live_config(settings)
+                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            limits = LimitsRegistry(
+                RateSettings(requests_per_period=settings.requests_per_minute, period_seconds=60, max_concurrency=settings.max_concurrency)
+            )
+            client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
+            app[CLIENT] = client
+            store = MemoryCaseStore()
+            workflow = RemovalWorkflow(client=client, store=store, messenger=AdapterMessenger(adapter, settings.app_id), clock=clock)
+            services = RemovalServices(client=client, store=store, workflow=workflow, background=background, clock=clock)
+            holder["bot"] = OffboardBot(conversation_state=ConversationState(MemoryStorage()), services=services)
+            yield
+            await background.cancel_all()
+
+    app.cleanup_ctx.append(partner_center)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await messages_handler(adapter, holder["bot"], background)(request)
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", _health_handler())
+    return app
+
+
+def _live_config(settings: Settings) -> PartnerCenterConfig:
+    certificate = None
+    if settings.partner_certificate_path:
+        certificate = CertificateCredential(
+            private_key_pem=Path(settings.partner_certificate_path).read_text(encoding="utf-8"),
+            thumbprint=settings.partner_certificate_thumbprint,
+        )
+    return PartnerCenterConfig.live(
+        tenant=settings.partner_tenant,
+        client_id=settings.partner_client_id,
+        client_secret=settings.partner_client_secret.get_secret_value() or None,
+        certificate=certificate,
+        refresh_token=settings.partner_refresh_token.get_secret_value() or None,
+        token_cache_path=settings.token_cache_path,
+    )
+
+
+def _health_handler() -> Any:
+    last: dict[str, Any] = {"at": 0.0, "body": None}
+
+    async def healthz(request: web.Request) -> web.Response:
+        if time.monotonic() - last["at"] > _HEALTH_CACHE_SECONDS or last["body"] is None:
+            checks = {"storage": "ok", "partnerCenter": await _partner_center_check(request.app)}
+            ready = all(value == "ok" for value in checks.values())
+            last.update(at=time.monotonic(), body={"ready": ready, "checks": checks})
+        body = last["body"]
+        return web.json_response(body, status=200 if body["ready"] else 503)
+
+    return healthz
+
+
+async def _partner_center_check(app: web.Application) -> str:
+    client = app.get(CLIENT)
+    if client is None:
+        return "not started"
+    try:
+        await asyncio.wait_for(client.find_customers("CompanyName", "a", limit=1, page_size=1), timeout=10)
+    except (PartnerCenterError, asyncio.TimeoutError) as error:
+        return f"unreachable: {getattr(error, 'description', None) or type(error).__name__}"
+    return "ok"
+
+
+async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: Exception) -> None:
+    _log.exception("unhandled error in a turn", exc_info=error)
+    try:
+        await turn_context.send_activity(cards.t(locale_of(turn_context), "error.unexpected"))
+    except Exception:  # Teams unreachable too: the log above is all we can do
+        _log.exception("could not tell the user about the error")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if settings.uses_sandbox:
+        _log.info(
+            "No Partner Center credentials configured: using the embedded sandbox on http://%s:%s (demo data, nothing real changes)",
+            settings.sandbox_host,
+            settings.sandbox_port,
+        )
+    else:
+        _log.info("Using the real Partner Center for partner tenant %s", settings.partner_tenant)
+    _log.info("Offboard listens on http://%s:%s/api/messages", settings.host, settings.port)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Settings, from the environment or a ``.env`` file, validated once at start.
+
+The Bot Framework names (``MicrosoftAppId``, ``MicrosoftAppPassword``, ``MicrosoftAppTenantId``,
+``MicrosoftAppType``) are the ones Azure Bot registrations and Teams tooling write; everything of
+ours is prefixed ``OFFBOARD_``. Secrets are ``SecretStr``: never printed, never logged.
+
+With no Partner Center credential configured, Offboard runs against its embedded sandbox.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ("Settings",)
+
+
+class Settings(BaseSettings):
+    """Every setting Offboard reads (README: "Configuration")."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # ---- Bot Framework ----
+    app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
+    app_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
+    )
+    app_tenant_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
+    )
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+    )
+
+    # ---- Where the bot listens ----
+    host: str = Field("127.0.0.1", validation_alias="OFFBOARD_HOST")
+    port: int = Field(3978, ge=0, le=65535, validation_alias="OFFBOARD_PORT")
+
+    # ---- Partner Center (live when a client id is set, else the embedded sandbox) ----
+    partner_tenant: str = Field("", validation_alias="OFFBOARD_PARTNER_TENANT")
+    partner_client_id: str = Field("", validation_alias="OFFBOARD_PARTNER_CLIENT_ID")
+    partner_client_secret: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_PARTNER_CLIENT_SECRET")
+    partner_certificate_path: Path | None = Field(None, validation_alias="OFFBOARD_PARTNER_CERTIFICATE_PATH")
+    partner_certificate_thumbprint: str = Field("", validation_alias="OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT")
+    partner_refresh_token: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_PARTNER_REFRESH_TOKEN")
+    token_cache_path: Path = Field(Path(".offboard/msal-cache.json"), validation_alias="OFFBOARD_TOKEN_CACHE_PATH")
+    requests_per_minute: int = Field(500, ge=1, validation_alias="OFFBOARD_REQUESTS_PER_MINUTE")
+    max_concurrency: int = Field(16, ge=1, validation_alias="OFFBOARD_MAX_CONCURRENCY")
+
+    # ---- The embedded sandbox ----
+    sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
+    sandbox_port: int = Field(8787, ge=0, le=65535, validation_alias="OFFBOARD_SANDBOX_PORT")
+
+    @model_validator(mode="after")
+    def _partner_center_credential_is_complete(self) -> Settings:
+        if self.partner_client_id:
+            if not self.partner_tenant:
+                raise ValueError("OFFBOARD_PARTNER_TENANT is required with OFFBOARD_PARTNER_CLIENT_ID")
+            has_certificate = bool(self.partner_certificate_path and self.partner_certificate_thumbprint)
+            if not self.partner_client_secret.get_secret_value() and not has_certificate:
+                raise ValueError(
+                    "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH "
+                    "and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT"
+                )
+        return self
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.partner_client_id
+
+    def bot_framework_configuration(self) -> SimpleNamespace:
+        """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+        return SimpleNamespace(
+            APP_ID=self.app_id,
+            APP_PASSWORD=self.app_password.get_secret_value(),
+            APP_TYPE=self.app_type,
+            APP_TENANTID=self.app_tenant_id,
+        )

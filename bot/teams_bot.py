@@ -1,0 +1,138 @@
+"""The Teams edge: turns activities into dialog turns, and card clicks into dialog input.
+
+- Messages: the @mention is stripped, then the main dialog reads the command.
+- Card clicks, as Action.Execute invokes (``adaptiveCard/action``) or Action.Submit messages,
+  are parsed once (:func:`card_action_of`) and handed to the running dialog; a click no step is
+  waiting for (an old card, another case, a page button) is answered from the case store.
+- Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
+  ``application/vnd.microsoft.error`` for a malformed payload.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import ActivityTypes
+
+import cards
+from dialogs.card_prompt import was_consumed
+from dialogs.main_dialog import MainDialog
+from dialogs.remove_dialog import RemovalServices
+from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show
+
+from .card_actions import ADAPTIVE_CARD_ACTION, CardAction, InvalidCardAction, card_action_of, card_reply, error_reply
+
+__all__ = ("OffboardBot",)
+
+_log = logging.getLogger(__name__)
+_LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
+
+
+class OffboardBot(TeamsActivityHandler):
+    def __init__(self, *, conversation_state: ConversationState, services: RemovalServices) -> None:
+        self._conversation_state = conversation_state
+        self._dialog_state = conversation_state.create_property("DialogState")
+        self._services = services
+        self._main = MainDialog(services)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+
+    # ---- Messages ----
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        try:
+            action = card_action_of(turn_context)
+        except InvalidCardAction as error:
+            await turn_context.send_activity(cards.t(locale_of(turn_context), "action.invalid", reason=str(error)))
+            return
+        if action is None:
+            TurnContext.remove_recipient_mention(turn_context.activity)
+            # A mention without its entity (some clients, pasted text) still reads as a command.
+            turn_context.activity.text = _LEADING_MENTION.sub("", turn_context.activity.text or "").strip()
+            await self._run_dialog(turn_context, start_if_idle=True)
+            return
+        await self._on_card_action(turn_context, action)
+
+    # ---- Invokes ----
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
+            return await super().on_invoke_activity(turn_context)
+        try:
+            action = card_action_of(turn_context)
+        except InvalidCardAction as error:
+            return error_reply(400, "BadRequest", cards.t(locale_of(turn_context), "action.invalid", reason=str(error)))
+        assert action is not None
+        await self._on_card_action(turn_context, action)
+        card = turn_context.turn_state.get(INVOKE_CARD)
+        if card is None:
+            card = cards.error_card(
+                cards.t(locale_of(turn_context), "action.stale.title"),
+                cards.t(locale_of(turn_context), "action.stale.text"),
+                locale=locale_of(turn_context),
+            )
+        return card_reply(card)
+
+    # ---- Card actions ----
+
+    async def _on_card_action(self, turn_context: TurnContext, action: CardAction) -> None:
+        turn_context.turn_state[CARD_ACTION] = action
+        if action.verb in ("plan_page", "status_page"):
+            await self._show_page(turn_context, action)
+            return
+        await self._run_dialog(turn_context, start_if_idle=False)
+        if not was_consumed(turn_context.turn_state):
+            await self._answer_unexpected(turn_context, action)
+
+    async def _show_page(self, turn_context: TurnContext, action: CardAction) -> None:
+        case = await self._services.store.get(action.case_id)
+        locale, now = locale_of(turn_context), self._services.clock()
+        if case is None:
+            await self._answer_unexpected(turn_context, action)
+            return
+        if action.verb == "plan_page":
+            card = cards.plan_card(case, page=action.page, now=now, locale=locale)
+        else:
+            card = cards.status_card(case, page=action.page, now=now, locale=locale)
+        await show(turn_context, card)
+
+    async def _answer_unexpected(self, turn_context: TurnContext, action: CardAction) -> None:
+        """A click no step waits for: show where the case really is, change nothing."""
+        locale = locale_of(turn_context)
+        case = await self._services.store.get(action.case_id) if action.case_id else None
+        if case is None:
+            await show(turn_context, cards.error_card(
+                cards.t(locale, "action.stale.title"), cards.t(locale, "action.stale.text"), locale=locale
+            ))
+            return
+        await show(turn_context, cards.status_card(case, now=self._services.clock(), locale=locale))
+
+    async def _run_dialog(self, turn_context: TurnContext, *, start_if_idle: bool) -> None:
+        dialogs = DialogSet(self._dialog_state)
+        dialogs.add(self._main)
+        dialog_context = await dialogs.create_context(turn_context)
+        result = await dialog_context.continue_dialog()
+        if result.status == DialogTurnStatus.Empty and start_if_idle:
+            await dialog_context.begin_dialog(self._main.id)
+
+    # ---- Members ----
+
+    async def on_teams_members_added(self, teams_members_added: Any, team_info: Any, turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in teams_members_added):
+            await show(turn_context, cards.help_card(locale=locale_of(turn_context)))
+
+    async def on_members_added_activity(self, members_added: Any, turn_context: TurnContext) -> None:
+        if turn_context.activity.channel_id != "msteams":
+            await self.on_teams_members_added(members_added, None, turn_context)
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type != ActivityTypes.invoke_response:
+            _log.debug("ignored activity of type %s", turn_context.activity.type)

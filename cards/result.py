@@ -1,0 +1,49 @@
+"""The removal in progress, and its result with the link to re-establish the relationship."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from removal.case import RemovalCase
+
+from .adaptive import adaptive_card, facts, open_url, text
+from .format import format_datetime
+from .texts import DEFAULT_LOCALE, t
+from .words import person_name
+
+__all__ = ("removing_card", "result_card")
+
+
+def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """"Removing the reseller relationship with Contoso Ltd…" while Partner Center works."""
+    title = t(locale, "removing.title", customer=case.customer.name)
+    body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
+    if case.approved_by is not None:
+        body.append(text(t(locale, "removing.approved_by", person=person_name(case.approved_by, locale)), subtle=True))
+    return adaptive_card(body, fallback_text=title, lang=locale)
+
+
+def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The relationship is removed: who requested, who approved, when, the removal's correlation
+    id, and the relationship request link (an "Relationship request link" button and the URL as
+    text) that the customer's global admin must accept to re-establish the relationship."""
+    title = t(locale, "result.title", customer=case.customer.name)
+    not_recorded = t(locale, "value.not_recorded")
+    pairs = [
+        (t(locale, "customer.name"), case.customer.name),
+        (t(locale, "customer.tenant_id"), case.customer.id or not_recorded),
+        (t(locale, "result.requested_by"), person_name(case.requested_by, locale)),
+        (t(locale, "result.approved_by"), person_name(case.approved_by, locale) if case.approved_by else not_recorded),
+        (t(locale, "result.removed_at"), format_datetime(case.removed_at, locale) if case.removed_at else not_recorded),
+    ]
+    if case.removal_correlation_id:
+        pairs.append((t(locale, "result.correlation_id"), case.removal_correlation_id))
+    body = [text(title, size="Medium", weight="Bolder"), facts(pairs)]
+    buttons = []
+    if case.relationship_request_url:
+        body.append(text(t(locale, "result.link.explain"), spacing="Medium"))
+        body.append(text(case.relationship_request_url, spacing="Small"))
+        buttons.append(open_url(t(locale, "result.link.button"), case.relationship_request_url))
+    else:
+        body.append(text(t(locale, "result.link.missing"), spacing="Medium"))
+    return adaptive_card(body, buttons, fallback_text=title, lang=locale)

@@ -1,0 +1,109 @@
+"""Why the relationship cannot be removed yet, and what to do next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from partner_center.blockers import Action
+from removal.case import CaseItem, Decision, Outcome, RemovalCase
+
+from .adaptive import adaptive_card, container, open_url, text
+from .format import as_utc, format_date, format_date_relative
+from .texts import DEFAULT_LOCALE, t
+from .words import AZURE_RESERVATIONS_URL, customer_ref, error_lines, item_label, person_name
+
+__all__ = ("MAX_BLOCKED_LINES", "blocking_reason", "still_blocked_card")
+
+# Enough to act on; the rest is counted ("…and 985 more items") so the card stays small.
+MAX_BLOCKED_LINES = 15
+_ORDER = ("failed", "skipped", "pending", "queued", "running", "wait", "reservation", "other")
+_RETRY = frozenset({"failed", "skipped", "pending", "queued", "running", "other"})
+
+
+def blocking_reason(item: CaseItem) -> str | None:
+    """Why ``item`` still blocks the removal (one of ``failed``, ``skipped``, ``pending``,
+    ``queued``, ``running``, ``wait``, ``reservation``, ``other``), or None when it does not."""
+    if not item.blocks_removal:
+        return None
+    if item.outcome is Outcome.FAILED:
+        return "failed"
+    if item.action is Action.WAIT_FOR_TERM_END:
+        return "wait"
+    if item.action is Action.CANCEL_IN_AZURE_PORTAL:
+        return "reservation"
+    if item.outcome is Outcome.DONE:
+        # Auto-renew is off, but the subscription runs until its term ends.
+        return "wait" if item.action is Action.TURN_OFF_AUTO_RENEW else None
+    if item.outcome is Outcome.RUNNING:
+        return "running"
+    if not item.action.is_automatic:
+        return "other"
+    return {Decision.SKIPPED: "skipped", Decision.APPROVED: "queued"}.get(item.decision, "pending")
+
+
+def still_blocked_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The removal cannot go ahead: what still blocks and why, then what to do next.
+
+    Skipped items say by whom; failed ones give Partner Center's code and correlation id;
+    new-commerce subscriptions past their window give the date they end; reservations point to
+    the Azure portal. At most :data:`MAX_BLOCKED_LINES` items are listed, the rest counted.
+    """
+    rank = {name: position for position, name in enumerate(_ORDER)}
+    blocked = sorted(
+        ((item, reason) for item in case.items if (reason := blocking_reason(item)) is not None),
+        key=lambda pair: rank[pair[1]],
+    )
+    title = t(locale, "blocked.title", customer=case.customer.name)
+    body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
+    if blocked:
+        body.append(text(t(locale, "blocked.intro")))
+    else:
+        body.append(text(t(locale, "plan.nothing_blocks")))
+    body.extend(_line(item, reason, now, locale) for item, reason in blocked[:MAX_BLOCKED_LINES])
+    if len(blocked) > MAX_BLOCKED_LINES:
+        body.append(text(t(locale, "blocked.more", count=len(blocked) - MAX_BLOCKED_LINES), subtle=True, spacing="Small"))
+    reasons = {reason for _, reason in blocked}
+    next_steps = _next_steps(case, [item for item, reason in blocked if reason == "wait"], reasons, now, locale)
+    if next_steps:
+        body.append(text(t(locale, "blocked.next.heading"), weight="Bolder", spacing="Medium", separator=True))
+        body.extend(text(step, spacing="Small") for step in next_steps)
+    buttons = [open_url(t(locale, "link.azure_reservations"), AZURE_RESERVATIONS_URL)] if "reservation" in reasons else []
+    return adaptive_card(body, buttons, fallback_text=title, lang=locale)
+
+
+def _line(item: CaseItem, reason: str, now: datetime, locale: str) -> dict[str, Any]:
+    label = item_label(item, locale)
+    details: list[str] = []
+    if reason == "skipped":
+        when = format_date(item.decided_at, locale) if item.decided_at else t(locale, "value.not_recorded")
+        head = t(locale, "blocked.skipped", item=label, person=person_name(item.decided_by, locale), date=when)
+    elif reason == "failed":
+        head = t(locale, "blocked.failed", item=label)
+        details = error_lines(item.error, locale) if item.error else []
+    elif reason == "wait":
+        if item.term_ends is None:
+            head = t(locale, "blocked.wait.no_date", item=label)
+        else:
+            head = t(locale, "blocked.wait", item=label, date=format_date_relative(item.term_ends, now, locale))
+    elif reason == "reservation":
+        head = t(locale, "blocked.reservation", item=label, url=AZURE_RESERVATIONS_URL)
+    else:
+        head = t(locale, f"blocked.{reason}", item=label)
+    return container([text(head), *(text(line, subtle=True, spacing="None") for line in details)], spacing="Small")
+
+
+def _next_steps(case: RemovalCase, waiting: list[CaseItem], reasons: set[str], now: datetime, locale: str) -> list[str]:
+    ref = customer_ref(case.customer)
+    steps = []
+    if waiting:
+        ends = [item.term_ends for item in waiting if item.term_ends is not None]
+        if ends:
+            steps.append(t(locale, "blocked.next.wait", customer_ref=ref, date=format_date_relative(max(ends, key=as_utc), now, locale)))
+        else:
+            steps.append(t(locale, "blocked.next.wait.no_date", customer_ref=ref))
+    if "reservation" in reasons:
+        steps.append(t(locale, "blocked.next.reservation", customer_ref=ref))
+    if reasons & _RETRY:
+        steps.append(t(locale, "blocked.next.retry", customer_ref=ref))
+    return steps

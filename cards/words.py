@@ -1,0 +1,135 @@
+"""The words for the case's data, shared by the cards: items, actions, people, the customer.
+
+Each helper returns finished text from the catalog (cards/texts.py); none builds a sentence
+from pieces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from partner_center.blockers import Action, BlockerKind
+from removal.case import CaseItem, CustomerRef, ItemError, Person
+
+from .adaptive import bullets, facts, text
+from .format import as_utc, format_date_relative
+from .texts import t
+
+__all__ = (
+    "AZURE_RESERVATIONS_URL",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_NAME_LENGTH",
+    "action_phrase",
+    "consequences",
+    "customer_facts",
+    "customer_ref",
+    "error_lines",
+    "item_dates",
+    "item_label",
+    "person_name",
+    "proposal",
+)
+
+# Where a person cancels an Azure reservation (Offboard cannot: partner-center-api.md).
+AZURE_RESERVATIONS_URL = "https://portal.azure.com/#view/Microsoft_Azure_Reservations/ReservationsBrowseBlade"
+
+_LICENCES = frozenset({BlockerKind.LEGACY_SUBSCRIPTION, BlockerKind.NCE_INSIDE_WINDOW, BlockerKind.NCE_PAST_WINDOW})
+_UNITS = frozenset({BlockerKind.SOFTWARE_INSIDE_WINDOW, BlockerKind.SOFTWARE_PAST_WINDOW, BlockerKind.RESERVATION})
+# Longer names and error descriptions are cut ("…"), so that a page always fits in a Teams message.
+MAX_NAME_LENGTH = 120
+MAX_DESCRIPTION_LENGTH = 300
+_CONSEQUENCES = ("consequence.customer_list", "consequence.support", "consequence.dap", "consequence.purchases")
+
+
+def item_label(item: CaseItem, locale: str) -> str:
+    """``"Office 365 E3 (25 licences)"``: the name and, where it means something, the quantity."""
+    name = _shorten(item.name or item.item_id, MAX_NAME_LENGTH)
+    if item.quantity is None:
+        return name
+    if item.kind in _LICENCES:
+        return t(locale, "item.licences", name=name, count=item.quantity)
+    if item.kind in _UNITS:
+        return t(locale, "item.units", name=name, count=item.quantity)
+    return name
+
+
+def action_phrase(item: CaseItem, locale: str) -> str:
+    """``"suspend Office 365 E3 (25 licences)"``, to sit inside a sentence."""
+    return t(locale, f"action.{item.action.value}", item=item_label(item, locale))
+
+
+def proposal(item: CaseItem, now: datetime, locale: str) -> str:
+    """What the bot proposes for the item or, where it cannot act, what a person must do and until when."""
+    key = f"proposal.{item.action.value}"
+    if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
+        return t(locale, key, count=len(item.azure_subscription_ids))
+    if item.action is Action.CANCEL_IN_AZURE_PORTAL:
+        return t(locale, key, url=AZURE_RESERVATIONS_URL)
+    if item.action in (Action.TURN_OFF_AUTO_RENEW, Action.WAIT_FOR_TERM_END):
+        if item.term_ends is None:
+            return t(locale, f"{key}.no_date")
+        return t(locale, key, date=format_date_relative(item.term_ends, now, locale))
+    return t(locale, key)
+
+
+def item_dates(item: CaseItem, now: datetime, locale: str) -> list[str]:
+    """The item's dates in words: cancellation window, term end or expiry, each with relative days."""
+    lines = []
+    if item.window_ends is not None:
+        key = "item.window_ends" if as_utc(item.window_ends) >= as_utc(now) else "item.window_ended"
+        lines.append(t(locale, key, date=format_date_relative(item.window_ends, now, locale)))
+    if item.term_ends is not None:
+        future = as_utc(item.term_ends) >= as_utc(now)
+        if item.kind is BlockerKind.RESERVATION:
+            key = "item.expires" if future else "item.expired"
+        else:
+            key = "item.term_ends" if future else "item.term_ended"
+        lines.append(t(locale, key, date=format_date_relative(item.term_ends, now, locale)))
+    return lines
+
+
+def person_name(person: Person | None, locale: str) -> str:
+    if person is None or not (person.name or person.id):
+        return t(locale, "person.unknown")
+    return person.name or person.id
+
+
+def customer_ref(customer: CustomerRef) -> str:
+    """What to type after ``remove`` to find exactly this customer: its domain, else its tenant id."""
+    return customer.domain or customer.id or customer.name
+
+
+def customer_facts(customer: CustomerRef, locale: str) -> dict[str, Any]:
+    pairs = [(t(locale, "customer.name"), customer.name)]
+    if customer.domain:
+        pairs.append((t(locale, "customer.domain"), customer.domain))
+    if customer.id:
+        pairs.append((t(locale, "customer.tenant_id"), customer.id))
+    return facts(pairs)
+
+
+def consequences(locale: str) -> list[dict[str, Any]]:
+    """The "What removing the relationship does" section: the four consequences (DESIGN.md)."""
+    return [
+        text(t(locale, "consequences.heading"), weight="Bolder", spacing="Medium"),
+        bullets([t(locale, key) for key in _CONSEQUENCES], spacing="Small"),
+    ]
+
+
+def error_lines(error: ItemError, locale: str) -> list[str]:
+    """What Partner Center said: code and description, correlation id, request id (for a ticket)."""
+    description = _shorten(error.description, MAX_DESCRIPTION_LENGTH)
+    if error.code:
+        lines = [t(locale, "error.partner_center", code=error.code, description=description)]
+    else:
+        lines = [t(locale, "error.partner_center.no_code", description=description)]
+    if error.correlation_id:
+        lines.append(t(locale, "error.correlation", correlation_id=error.correlation_id))
+    if error.request_id:
+        lines.append(t(locale, "error.request", request_id=error.request_id))
+    return lines
+
+
+def _shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"

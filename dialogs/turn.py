@@ -1,0 +1,36 @@
+"""Per-turn helpers shared by the dialogs: the card click of this turn, and showing a card.
+
+A click that arrives as an Action.Execute invoke is answered with a card that replaces the clicked
+one; :func:`show` does that when the turn is such a click not yet answered, and posts a new
+message otherwise (typed commands, Action.Submit). The Teams edge reads the answer back from
+``turn_state`` and writes the invoke response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+
+__all__ = ("CARD_ACTION", "INVOKE_CARD", "locale_of", "post", "show")
+
+CARD_ACTION = "offboard.card_action"
+INVOKE_CARD = "offboard.invoke_card"
+
+
+def locale_of(turn_context: TurnContext) -> str:
+    return turn_context.activity.locale or "en-US"
+
+
+async def post(turn_context: TurnContext, card: dict[str, Any]) -> str:
+    response = await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+    return response.id if response and response.id else ""
+
+
+async def show(turn_context: TurnContext, card: dict[str, Any]) -> str:
+    """Show ``card`` in place of the clicked card if possible, else as a new message; its id."""
+    action = turn_context.turn_state.get(CARD_ACTION)
+    if action is not None and action.via_invoke and INVOKE_CARD not in turn_context.turn_state:
+        turn_context.turn_state[INVOKE_CARD] = card
+        return turn_context.activity.reply_to_id or ""
+    return await post(turn_context, card)

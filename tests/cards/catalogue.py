@@ -1,0 +1,116 @@
+"""Every card function in every state worth drawing, for the tests that apply to all cards."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from removal.case import CaseState, CustomerRef, Decision, Outcome
+
+import cards
+
+from .factories import (
+    ANN,
+    CONTOSO,
+    NOW,
+    azure_plan_item,
+    azure_plan_suspend_item,
+    decided,
+    every_row,
+    legacy_item,
+    make_case,
+    make_large_case,
+    make_removed_case,
+    make_worked_case,
+    nce_inside_item,
+    nce_past_item,
+    software_inside_item,
+)
+
+__all__ = ("ALL_CARDS", "CARD_FUNCTIONS")
+
+Build = Callable[[], dict[str, Any]]
+
+_MANY = [CustomerRef(id=f"id-{n}", name=f"Contoso {n}", domain=f"contoso{n}.onmicrosoft.com") for n in range(23)]
+
+
+def _confirmations() -> dict[str, Build]:
+    case = make_case()
+    return {
+        f"confirmation-{item.action.value}-{item.kind.value}": (lambda item=item: cards.confirmation_card(case, item, now=NOW))
+        for item in case.to_decide
+    }
+
+
+def _decisions() -> dict[str, Build]:
+    builds: dict[str, Build] = {}
+    for decision in Decision:
+        for item in (legacy_item(), nce_inside_item(), nce_past_item(), azure_plan_item(), azure_plan_suspend_item(), software_inside_item()):
+            marked = item if decision is Decision.PENDING else decided(item, decision)
+            builds[f"decision-{decision.value}-{item.action.value}-{item.kind.value}"] = (
+                lambda marked=marked: cards.decision_recorded_card(make_case([marked]), marked)
+            )
+    return builds
+
+
+def _statuses() -> dict[str, Build]:
+    builds: dict[str, Build] = {}
+    for state in CaseState:
+        builds[f"status-{state.value}"] = lambda state=state: cards.status_card(make_worked_case(state), now=NOW)
+    builds["status-empty"] = lambda: cards.status_card(make_case([]), now=NOW)
+    builds["status-case-error"] = lambda: cards.status_card(
+        make_case(state=CaseState.FAILED, error={"description": "Removal refused", "code": "800002", "correlation_id": "c-1"}), now=NOW
+    )
+    return builds
+
+
+ALL_CARDS: dict[str, Build] = {
+    "choice-several": lambda: cards.customer_choice_card("Contoso", _MANY[:3]),
+    "choice-more-than-ten": lambda: cards.customer_choice_card("Contoso", _MANY),
+    "choice-no-domain": lambda: cards.customer_choice_card("Fab", [CustomerRef(id="x", name="Fabrikam"), CONTOSO]),
+    "choice-none": lambda: cards.customer_choice_card("Nobody", []),
+    "plan-every-kind": lambda: cards.plan_card(make_case(), now=NOW),
+    "plan-dry-run": lambda: cards.plan_card(make_case(), dry_run=True, now=NOW),
+    "plan-nothing-blocks": lambda: cards.plan_card(make_case([]), now=NOW),
+    "plan-nothing-blocks-dry-run": lambda: cards.plan_card(make_case([]), dry_run=True, now=NOW),
+    "plan-worked": lambda: cards.plan_card(make_worked_case(), now=NOW),
+    "plan-1000-first": lambda: cards.plan_card(make_large_case(), now=NOW),
+    "plan-1000-middle": lambda: cards.plan_card(make_large_case(), page=24, now=NOW),
+    "plan-1000-last": lambda: cards.plan_card(make_large_case(), page=49, now=NOW),
+    "plan-cancelled": lambda: cards.plan_card(make_case(state=CaseState.CANCELLED), now=NOW),
+    **_confirmations(),
+    **_decisions(),
+    **_statuses(),
+    "status-1000": lambda: cards.status_card(make_large_case(worked=True), now=NOW),
+    "status-1000-last": lambda: cards.status_card(make_large_case(worked=True), page=49, now=NOW),
+    "final": lambda: cards.final_confirmation_card(make_case([decided(legacy_item(), Decision.APPROVED, outcome=Outcome.DONE)], state=CaseState.READY)),
+    "still-blocked-every-reason": lambda: cards.still_blocked_card(make_worked_case(CaseState.WAITING), now=NOW),
+    "still-blocked-every-row": lambda: cards.still_blocked_card(make_case(every_row(), state=CaseState.WAITING), now=NOW),
+    "still-blocked-nothing": lambda: cards.still_blocked_card(make_case([]), now=NOW),
+    "still-blocked-1000": lambda: cards.still_blocked_card(make_large_case(worked=True), now=NOW),
+    "cancelled-nothing-done": lambda: cards.cancelled_card(make_case(state=CaseState.CANCELLED)),
+    "cancelled-after-work": lambda: cards.cancelled_card(make_worked_case(CaseState.CANCELLED)),
+    "cancelled-1000": lambda: cards.cancelled_card(make_large_case(worked=True)),
+    "removing": lambda: cards.removing_card(make_case(state=CaseState.REMOVING, approved_by=ANN)),
+    "removing-no-approver": lambda: cards.removing_card(make_case(state=CaseState.REMOVING)),
+    "result": lambda: cards.result_card(make_removed_case()),
+    "result-without-link": lambda: cards.result_card(make_removed_case(url="")),
+    "error": lambda: cards.error_card("Could not suspend Office 365 E3", "Partner Center said the subscription changed.", code="2055", correlation_id="c-1", request_id="r-1"),
+    "error-plain": lambda: cards.error_card("No customer found", "Nothing matches “Contso”."),
+    "help": lambda: cards.help_card(),
+}
+
+# Every card function of the package, to check the catalogue misses none.
+CARD_FUNCTIONS = (
+    "cancelled_card",
+    "confirmation_card",
+    "customer_choice_card",
+    "decision_recorded_card",
+    "error_card",
+    "final_confirmation_card",
+    "help_card",
+    "plan_card",
+    "removing_card",
+    "result_card",
+    "status_card",
+    "still_blocked_card",
+)

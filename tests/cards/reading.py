@@ -1,0 +1,36 @@
+"""Reading a card the way a person sees it: its visible texts and its buttons."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+__all__ = ("buttons", "seen", "visible_texts")
+
+
+def visible_texts(card: dict[str, Any]) -> list[str]:
+    """Every string a person can read: TextBlocks, facts, button titles, fallbackText."""
+    found = [card["fallbackText"]] if "fallbackText" in card else []
+    for element in _elements(card.get("body", [])):
+        if element["type"] == "TextBlock":
+            found.append(element["text"])
+        elif element["type"] == "FactSet":
+            found.extend(part for fact in element["facts"] for part in (fact["title"], fact["value"]))
+    found.extend(button["title"] for button in buttons(card))
+    return found
+
+
+def seen(card: dict[str, Any]) -> str:
+    """All visible texts in one string, for ``in`` checks."""
+    return "\n".join(visible_texts(card))
+
+
+def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's buttons, in order: ActionSets in the body, then the action bar."""
+    found = [button for element in _elements(card.get("body", [])) if element["type"] == "ActionSet" for button in element["actions"]]
+    return found + list(card.get("actions", []))
+
+
+def _elements(body: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for element in body:
+        yield element
+        yield from _elements(element.get("items", []))
