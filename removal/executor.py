@@ -44,9 +44,17 @@ async def execute_approved(
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
 
+    async def stopped() -> bool:
+        # Someone cancelled the case meanwhile: keep that state, start nothing new.
+        if await store.state_of(case.id) is CaseState.CANCELLED:
+            case.state = CaseState.CANCELLED
+        return case.state is CaseState.CANCELLED
+
     async def run(item: CaseItem) -> None:
         nonlocal last_report
         async with gate:
+            if await stopped():
+                return
             item.outcome = Outcome.RUNNING
             try:
                 await carry_out(client, case.customer.id, item.to_blocker())
@@ -57,12 +65,14 @@ async def execute_approved(
                 item.outcome = Outcome.DONE
                 item.error = None
         async with report_lock:
+            await stopped()
             await store.save(case)
             if time.monotonic() - last_report >= progress_interval:
                 last_report = time.monotonic()
                 await on_progress(case)
 
     await asyncio.gather(*(run(item) for item in to_run))
+    await stopped()
     await store.save(case)
     await on_progress(case)
     return case

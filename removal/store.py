@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from .case import RemovalCase
+from .case import CaseState, RemovalCase
 
 __all__ = ("CaseStore", "MemoryCaseStore")
 
@@ -22,6 +22,10 @@ class CaseStore(Protocol):
     async def save(self, case: RemovalCase) -> None: ...
 
     async def current_for(self, conversation_id: str) -> RemovalCase | None: ...
+
+    async def state_of(self, case_id: str) -> CaseState | None:
+        """The stored case's state, without reading the whole case (checked per item)."""
+        ...
 
     async def attach(self, conversation_id: str, case_id: str | None) -> None: ...
 
@@ -42,6 +46,11 @@ class MemoryCaseStore:
     async def save(self, case: RemovalCase) -> None:
         async with self._lock:
             self._cases[case.id] = case.model_dump(mode="json")
+
+    async def state_of(self, case_id: str) -> CaseState | None:
+        async with self._lock:
+            stored = self._cases.get(case_id)
+        return CaseState(stored["state"]) if stored else None
 
     async def current_for(self, conversation_id: str) -> RemovalCase | None:
         async with self._lock:

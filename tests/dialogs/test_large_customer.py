@@ -10,6 +10,7 @@ import pytest
 
 from cards import card_size_bytes
 from partner_center import PartnerCenterClient
+from partner_center.sandbox import SandboxOptions
 from removal import CaseState, Outcome
 from tests.dialogs.harness import Conversation, buttons
 
@@ -42,3 +43,20 @@ async def test_a_thousand_subscriptions_fit_in_paged_cards_and_are_all_carried_o
     assert sum(item.outcome is Outcome.DONE for item in case.items) == 1000
     assert max(card_size_bytes(card) for card in chat.updates) < _TEAMS_LIMIT
     print(f"\n1,000 subscriptions: suspended/cancelled in {elapsed:.1f} s; {len(chat.updates)} in-place status updates")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sandbox_options", [SandboxOptions(latency_ms=20)])
+async def test_cancel_during_execution_stops_the_remaining_items(client: PartnerCenterClient, sandbox: Any) -> None:
+    chat = Conversation(client, clock=sandbox.clock.now)
+    turn = await chat.say("remove Tailspin Toys")
+    approve_all = next(b for b in buttons(turn.cards[1]).values() if b["verb"] == "approve_all")
+    await chat.click("approve_all", approve_all["data"])
+    cancelled = await chat.say("cancel")
+    assert cancelled.cards
+    posted = await chat.settle()
+    case = await chat.store.get(approve_all["data"]["caseId"])
+    assert case.state is CaseState.CANCELLED
+    done = sum(item.outcome is Outcome.DONE for item in case.items)
+    assert done < 1000, "cancel must stop the items not yet started"
+    assert not any("confirm_removal" in str(a.attachments[0].content) for a in posted if a.attachments)
