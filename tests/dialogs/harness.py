@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from botbuilder.core import ConversationState, MemoryStorage
+from botbuilder.core import ConversationState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.messenger import AdapterMessenger
+from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
 from partner_center import PartnerCenterClient
 from removal.background import BackgroundTasks
 from removal.store import MemoryCaseStore
 from removal.workflow import RemovalWorkflow
+from storage import MemoryStore
 from tests.cards.schema import assert_valid_card
 
 ANN = ChannelAccount(id="29:ann", name="Ann Admin", aad_object_id="00000000-0000-0000-0000-0000000000a1")
@@ -61,7 +63,8 @@ class Conversation:
             client=client, store=self.store, messenger=AdapterMessenger(self.adapter, ""), clock=self.clock, progress_interval=0.0
         )
         services = RemovalServices(client=client, store=self.store, workflow=workflow, background=self.background, clock=self.clock)
-        self.bot = OffboardBot(conversation_state=ConversationState(MemoryStorage()), services=services)
+        # Dialog state goes through the JSON document store every turn, as it would in production.
+        self.bot = OffboardBot(conversation_state=ConversationState(DocumentStateStorage(MemoryStore())), services=services)
         self._seen = 0
 
     async def _turn(self, activity: Activity, user: ChannelAccount) -> Turn:

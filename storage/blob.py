@@ -1,0 +1,295 @@
+"""``BlobStore``: the contract in an Azure Blob Storage container (``azure.storage.blob.aio``).
+
+Blobs hold plain JSON (never pickle: whoever can write to the container must not be able to make the
+bot build arbitrary objects, as botbuilder-azure's jsonpickle storage allows). The container::
+
+    documents/{key}                         a document; the blob's ETag is the document's ETag
+    streams/{stream}/{number:012d}.json     one record of a stream, created once, never changed
+    counters/{stream}.json                  {"last": n}: a hint, how far the stream is known to go
+
+Keys and stream names are percent-encoded into names (see ``_blob_names``).
+
+Conditional writes are the service's own: ``If-Match: <etag>`` for ``if_match`` and
+``If-None-Match: *`` for ``if_none_match``; a failed condition comes back as HTTP 412
+(ConditionNotMet) or 409 (BlobAlreadyExists) and is raised as ``PreconditionFailed``.
+
+Appends claim their number by *creating* the record blob with ``If-None-Match: *``: the service lets
+exactly one writer create ``…/000000000007.json``, and the others move on to 8. A writer starts
+from the counter blob and tries number 8 only once 7 exists, so records appear in order with no gap
+(a reader never sees 8 before 7), even if a writer dies half-way. The counter is moved forward
+afterwards with ETag retries; when it lags (a writer died before moving it) the next append only
+probes a little further. Under heavy contention every writer probes every number (50 simultaneous
+appends take a few seconds on Azurite); the audit trail of one case sees little contention.
+
+Like any client of an HTTP service, an append whose response is lost may be retried by the SDK:
+if the first try had in fact created the record, the retry sees 409 and the record is stored
+again under the next number (a duplicate record, never a gap or a shared number).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar, final
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import ContainerClient
+
+from . import _blob_names as names
+from ._codec import check_conditions, check_key, check_prefix, dumps, loads
+from .base import PreconditionFailed, Stored
+
+__all__ = ("BlobStore",)
+
+_T = TypeVar("_T")
+
+_DOCUMENTS = "documents/"
+_STREAMS = "streams/"
+_COUNTERS = "counters/"
+_RECORD_SUFFIX = ".json"
+_JSON = ContentSettings(content_type="application/json; charset=utf-8")
+_CONDITION_FAILED = 412
+_CONFLICT = 409
+
+
+@final
+class BlobStore:
+    """A ``DocumentStore`` in one Azure Blob Storage container, created on first use if missing.
+
+    Example::
+
+        store = BlobStore(settings.storage_connection_string, "offboard")
+        try:
+            stored = await store.read("cases/42")
+        finally:
+            await store.close()
+
+    :param connection_string: an Azure Storage connection string (Azurite's development one works).
+    :param container: the container's name (3-63 lowercase letters, digits and hyphens).
+    :param max_concurrency: how many blobs ``read_many`` and ``read_stream`` download at once.
+    """
+
+    def __init__(self, connection_string: str, container: str, *, max_concurrency: int = 16) -> None:
+        self._container = ContainerClient.from_connection_string(connection_string, container)
+        self._max_concurrency = max_concurrency
+        self._container_ready = False
+        self._container_lock = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"BlobStore(container={self._container.container_name!r}, url={self._container.url!r})"
+
+    # ---- Documents ----
+
+    async def read(self, key: str) -> Stored | None:
+        check_key(key)
+        await self._ready()
+        return await self._read_blob(_document_name(key))
+
+    async def read_many(self, keys: Sequence[str]) -> dict[str, Stored]:
+        wanted = list(dict.fromkeys(check_key(key) for key in keys))
+        await self._ready()
+        found = await self._gather(functools.partial(self._read_blob, _document_name(key)) for key in wanted)
+        return {key: stored for key, stored in zip(wanted, found, strict=True) if stored is not None}
+
+    async def write(
+        self,
+        key: str,
+        document: dict[str, Any],
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        check_key(key)
+        check_conditions(if_match, if_none_match)
+        text = dumps(document)
+        part = names.name_part(key)
+        conditions: dict[str, Any] = {}
+        if if_match is not None:
+            conditions = {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
+        elif if_none_match:
+            conditions = {"match_condition": MatchConditions.IfMissing}
+        await self._ready()
+        try:
+            result = await self._container.get_blob_client(_DOCUMENTS + part).upload_blob(
+                text.encode("utf-8"),
+                overwrite=True,
+                content_settings=_JSON,
+                metadata=names.key_metadata(key) if names.is_hashed(part) else None,
+                **conditions,
+            )
+        except HttpResponseError as error:
+            if _condition_failed(error) or error.error_code == "BlobNotFound":  # If-Match on a missing blob
+                raise PreconditionFailed(f"{key!r}: {_describe(error)}") from None
+            raise
+        return str(result["etag"])
+
+    async def delete(self, key: str, *, if_match: str | None = None) -> None:
+        check_key(key)
+        check_conditions(if_match, False)
+        name = _document_name(key)
+        conditions: dict[str, Any] = {}
+        if if_match is not None:
+            conditions = {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
+        await self._ready()
+        try:
+            await self._container.delete_blob(name, **conditions)
+        except ResourceNotFoundError:
+            return
+        except HttpResponseError as error:
+            if not _condition_failed(error):
+                raise
+            # If-Match also fails on a blob that is gone; the contract calls deleting a missing key fine.
+            if await self._container.get_blob_client(name).exists():
+                raise PreconditionFailed(f"{key!r}: {_describe(error)}") from None
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        prefix = check_prefix(prefix)
+        await self._ready()
+        keys: list[str] = []
+        listing = self._container.list_blobs(
+            name_starts_with=_DOCUMENTS + names.listing_prefix(prefix), include=["metadata"]
+        )
+        async for blob in listing:
+            part = blob.name[len(_DOCUMENTS) :]
+            key = names.key_from_metadata(blob.metadata or {}) if names.is_hashed(part) else names.decode(part)
+            if key is not None and key.startswith(prefix):
+                keys.append(key)
+        return sorted(keys)
+
+    # ---- Streams ----
+
+    async def append(self, stream: str, record: dict[str, Any]) -> int:
+        check_key(stream, what="stream name")
+        data = dumps(record, what="record").encode("utf-8")
+        folder = _stream_folder(stream)
+        counter = _COUNTERS + names.name_part(stream) + ".json"
+        await self._ready()
+        last, counter_etag = await self._read_counter(counter)
+        number = last + 1
+        while True:
+            try:
+                await self._container.upload_blob(
+                    _record_name(folder, number), data, overwrite=False, content_settings=_JSON
+                )
+                break
+            except HttpResponseError as error:
+                if not _condition_failed(error):
+                    raise
+                number += 1  # another writer took this number: it exists, so the next one is free to try
+        await self._advance_counter(counter, number, last, counter_etag)
+        return number
+
+    async def read_stream(self, stream: str, *, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
+        check_key(stream, what="stream name")
+        folder = _stream_folder(stream)
+        await self._ready()
+        numbers: list[int] = []
+        async for name in self._container.list_blob_names(name_starts_with=folder):
+            stem = name[len(folder) :].removesuffix(_RECORD_SUFFIX)
+            if stem.isdigit() and int(stem) > after:
+                numbers.append(int(stem))
+        numbers.sort()
+        records = await self._gather(
+            functools.partial(self._download, _record_name(folder, number)) for number in numbers
+        )
+        return [(number, loads(data)) for number, (data, _) in zip(numbers, records, strict=True)]
+
+    # ---- Lifecycle ----
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._container.close()
+
+    async def _ready(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
+        if self._container_ready:
+            return
+        async with self._container_lock:
+            if not self._container_ready:
+                with contextlib.suppress(ResourceExistsError):
+                    await self._container.create_container()
+                self._container_ready = True
+
+    # ---- Helpers ----
+
+    async def _read_blob(self, name: str) -> Stored | None:
+        try:
+            data, etag = await self._download(name)
+        except ResourceNotFoundError:
+            return None
+        return Stored(loads(data), etag)
+
+    async def _download(self, name: str) -> tuple[bytes, str]:
+        downloader = await self._container.download_blob(name)
+        data = await downloader.readall()
+        return data, str(downloader.properties.etag)
+
+    async def _read_counter(self, name: str) -> tuple[int, str | None]:
+        try:
+            data, etag = await self._download(name)
+        except ResourceNotFoundError:
+            return 0, None
+        return int(loads(data)["last"]), etag
+
+    async def _advance_counter(self, name: str, number: int, last: int, etag: str | None) -> None:
+        """Move the counter up to ``number`` unless another writer already moved it further.
+
+        Each failed condition means another writer moved the counter up: the loop ends.
+        """
+        while last < number:
+            conditions: dict[str, Any] = (
+                {"match_condition": MatchConditions.IfMissing}
+                if etag is None
+                else {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+            )
+            try:
+                await self._container.upload_blob(
+                    name, dumps({"last": number}).encode("utf-8"), overwrite=True, content_settings=_JSON, **conditions
+                )
+                return
+            except HttpResponseError as error:
+                if not _condition_failed(error):
+                    raise
+            last, etag = await self._read_counter(name)
+
+    async def _gather(self, jobs: Iterable[Callable[[], Awaitable[_T]]]) -> list[_T]:
+        """Run the jobs, at most ``max_concurrency`` at once; the first failure cancels the rest."""
+        limit = asyncio.Semaphore(self._max_concurrency)
+
+        async def limited(job: Callable[[], Awaitable[_T]]) -> _T:
+            async with limit:
+                return await job()
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(limited(job)) for job in jobs]
+        return [task.result() for task in tasks]
+
+
+def _document_name(key: str) -> str:
+    return _DOCUMENTS + names.name_part(key)
+
+
+def _stream_folder(stream: str) -> str:
+    return _STREAMS + names.name_part(stream) + "/"
+
+
+def _record_name(folder: str, number: int) -> str:
+    return f"{folder}{number:012d}{_RECORD_SUFFIX}"
+
+
+def _describe(error: HttpResponseError) -> str:
+    code = getattr(error.error_code, "value", error.error_code)  # a StorageErrorCode enum, or a str
+    return f"HTTP {error.status_code} {code}"
+
+
+def _condition_failed(error: HttpResponseError) -> bool:
+    """412 ConditionNotMet (If-Match / If-None-Match), or 409 BlobAlreadyExists (If-None-Match: *)."""
+    status: int | None = error.status_code
+    return status == _CONDITION_FAILED or (status == _CONFLICT and error.error_code == "BlobAlreadyExists")

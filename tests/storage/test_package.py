@@ -1,0 +1,69 @@
+"""The package's public surface, its factory, and the rules on what it may import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import storage
+from storage import BlobStore, DocumentStore, MemoryStore, SqliteStore, open_store
+
+PACKAGE = Path(storage.__file__).parent
+FORBIDDEN_IMPORTS = {"botbuilder", "botframework", "pickle", "jsonpickle", "dill", "shelve", "marshal", "cloudpickle"}
+
+
+def test_all_lists_every_public_name_sorted() -> None:
+    public = {name for name in vars(storage) if not name.startswith("_") and not _is_module(name)}
+    public -= {"annotations", "Literal", "Path"}
+    assert set(storage.__all__) == public
+    assert list(storage.__all__) == sorted(storage.__all__, key=lambda name: (not name.isupper(), name))
+
+
+def _is_module(name: str) -> bool:
+    return type(getattr(storage, name)).__name__ == "module"
+
+
+@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda path: path.name)
+def test_no_botbuilder_and_no_pickle(module: Path) -> None:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & FORBIDDEN_IMPORTS
+
+
+async def test_open_store_memory() -> None:
+    store = open_store("memory")
+    assert isinstance(store, MemoryStore) and isinstance(store, DocumentStore)
+
+
+async def test_open_store_sqlite(tmp_path: Path) -> None:
+    store = open_store("sqlite", sqlite_path=tmp_path / "state.sqlite3")
+    assert isinstance(store, SqliteStore) and isinstance(store, DocumentStore)
+    await store.write("k", {})
+    await store.close()
+    assert (tmp_path / "state.sqlite3").exists()
+
+
+async def test_open_store_blob() -> None:
+    store = open_store(
+        "blob",
+        blob_connection_string="DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:9/a;",
+    )
+    assert isinstance(store, BlobStore) and isinstance(store, DocumentStore)
+    assert "container='offboard'" in repr(store)
+    await store.close()  # touched nothing: no request was made
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings"),
+    [("sqlite", {}), ("blob", {}), ("blob", {"blob_connection_string": ""}), ("postgres", {})],
+)
+def test_open_store_refuses_missing_settings(kind: str, settings: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        open_store(kind, **settings)  # type: ignore[arg-type]
