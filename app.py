@@ -18,13 +18,14 @@ from typing import Any, AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, MemoryStorage, TurnContext
+from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 import cards
 from bot.http import messages_handler
 from bot.messenger import AdapterMessenger
 from bot.settings import Settings
+from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
 from dialogs.turn import locale_of
@@ -39,14 +40,16 @@ from partner_center import (
 )
 from partner_center.sandbox import SandboxOptions, running_sandbox
 from removal.background import BackgroundTasks
-from removal.store import MemoryCaseStore
+from removal.store import DocumentCaseStore
+from storage import DocumentStore, open_store
 from removal.workflow import RemovalWorkflow
 
-__all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "create_app", "main")
+__all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "STORE", "create_app", "main")
 
 _log = logging.getLogger("offboard")
 
 CLIENT = web.AppKey("partner_center_client", PartnerCenterClient)
+STORE = web.AppKey("store", DocumentStore)
 BACKGROUND = web.AppKey("background", BackgroundTasks)
 SANDBOX = web.AppKey("sandbox", object)
 _HEALTH_CACHE_SECONDS = 15.0
@@ -73,16 +76,20 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             else:
                 config = _live_config(settings)
                 clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+            store = _open_store(settings)
+            stack.push_async_callback(store.close)
+            app[STORE] = store
             session = await stack.enter_async_context(aiohttp.ClientSession())
             limits = LimitsRegistry(
                 RateSettings(requests_per_period=settings.requests_per_minute, period_seconds=60, max_concurrency=settings.max_concurrency)
             )
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
             app[CLIENT] = client
-            store = MemoryCaseStore()
-            workflow = RemovalWorkflow(client=client, store=store, messenger=AdapterMessenger(adapter, settings.app_id), clock=clock)
-            services = RemovalServices(client=client, store=store, workflow=workflow, background=background, clock=clock)
-            holder["bot"] = OffboardBot(conversation_state=ConversationState(MemoryStorage()), services=services)
+            cases = DocumentCaseStore(store)
+            workflow = RemovalWorkflow(client=client, store=cases, messenger=AdapterMessenger(adapter, settings.app_id), clock=clock)
+            services = RemovalServices(client=client, store=cases, workflow=workflow, background=background, clock=clock)
+            state = ConversationState(DocumentStateStorage(store))
+            holder["bot"] = OffboardBot(conversation_state=state, services=services)
             yield
             await background.cancel_all()
 
@@ -94,6 +101,17 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", _health_handler())
     return app
+
+
+def _open_store(settings: Settings) -> DocumentStore:
+    if settings.storage == "sqlite":
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return open_store(
+        settings.storage,
+        sqlite_path=settings.sqlite_path,
+        blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
+        blob_container=settings.blob_container,
+    )
 
 
 def _live_config(settings: Settings) -> PartnerCenterConfig:
@@ -118,13 +136,24 @@ def _health_handler() -> Any:
 
     async def healthz(request: web.Request) -> web.Response:
         if time.monotonic() - last["at"] > _HEALTH_CACHE_SECONDS or last["body"] is None:
-            checks = {"storage": "ok", "partnerCenter": await _partner_center_check(request.app)}
+            checks = {"storage": await _storage_check(request.app), "partnerCenter": await _partner_center_check(request.app)}
             ready = all(value == "ok" for value in checks.values())
             last.update(at=time.monotonic(), body={"ready": ready, "checks": checks})
         body = last["body"]
         return web.json_response(body, status=200 if body["ready"] else 503)
 
     return healthz
+
+
+async def _storage_check(app: web.Application) -> str:
+    store = app.get(STORE)
+    if store is None:
+        return "not started"
+    try:
+        await asyncio.wait_for(store.write("health/probe", {"at": time.time()}), timeout=10)
+    except Exception as error:  # any failure of the backend is the reason to report
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
 
 
 async def _partner_center_check(app: web.Application) -> str:

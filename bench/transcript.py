@@ -20,7 +20,7 @@ def title(card):
 async def main():
     connector = RecordingConnector()
     cs = TestServer(connector.app()); await cs.start_server()
-    app = create_app(Settings(_env_file=None, sandbox_port=0)); bs = TestServer(app); await bs.start_server()
+    app = create_app(Settings(_env_file=None, sandbox_port=0, storage="memory")); bs = TestServer(app); await bs.start_server()
     async with aiohttp.ClientSession() as http:
         bot = Teams(http, str(bs.make_url("")).rstrip("/"), str(cs.make_url("")).rstrip("/"), connector)
         seen = 0

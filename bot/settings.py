@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     requests_per_minute: int = Field(500, ge=1, validation_alias="OFFBOARD_REQUESTS_PER_MINUTE")
     max_concurrency: int = Field(16, ge=1, validation_alias="OFFBOARD_MAX_CONCURRENCY")
 
+    # ---- Storage: cases and conversation state (one setting picks the backend) ----
+    storage: Literal["sqlite", "blob", "memory"] = Field("sqlite", validation_alias="OFFBOARD_STORAGE")
+    sqlite_path: Path = Field(Path(".offboard/offboard.db"), validation_alias="OFFBOARD_SQLITE_PATH")
+    blob_connection_string: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_BLOB_CONNECTION_STRING")
+    blob_container: str = Field("offboard", validation_alias="OFFBOARD_BLOB_CONTAINER")
+
     # ---- The embedded sandbox ----
     sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
     sandbox_port: int = Field(8787, ge=0, le=65535, validation_alias="OFFBOARD_SANDBOX_PORT")
@@ -68,6 +74,12 @@ class Settings(BaseSettings):
                     "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH "
                     "and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _blob_storage_has_a_connection_string(self) -> Settings:
+        if self.storage == "blob" and not self.blob_connection_string.get_secret_value():
+            raise ValueError("OFFBOARD_STORAGE=blob needs OFFBOARD_BLOB_CONNECTION_STRING")
         return self
 
     @property

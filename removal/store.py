@@ -2,8 +2,8 @@
 
 The dialogs, the card-action routing and the background executor all read and write cases
 through this interface, by case id, and find a conversation's current case by conversation id.
-This first store keeps them in memory; durable stores with ETags replace it without changing
-its callers.
+:class:`DocumentCaseStore` keeps them in the configured document store (a SQLite file by
+default); :class:`MemoryCaseStore` is for tests.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from storage import DocumentStore
+
 from .case import CaseState, RemovalCase
 
-__all__ = ("CaseStore", "MemoryCaseStore")
+__all__ = ("CaseStore", "DocumentCaseStore", "MemoryCaseStore")
 
 
 class CaseStore(Protocol):
@@ -63,3 +65,37 @@ class MemoryCaseStore:
                 self._current.pop(conversation_id, None)
             else:
                 self._current[conversation_id] = case_id
+
+
+class DocumentCaseStore:
+    """Cases as JSON documents in a :class:`storage.DocumentStore` (SQLite, Azure Blob, memory).
+
+    Layout: ``cases/{id}`` the case; ``casestate/{id}`` its state alone (read per executed item,
+    so it must stay small); ``conversations/{conversation id}`` the conversation's current case.
+    Writes are last-writer-wins for now; the durable-cases work adds ETag checks to callers.
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def get(self, case_id: str) -> RemovalCase | None:
+        stored = await self._store.read(f"cases/{case_id}")
+        return RemovalCase.model_validate(stored.document) if stored else None
+
+    async def save(self, case: RemovalCase) -> None:
+        await self._store.write(f"cases/{case.id}", case.model_dump(mode="json"))
+        await self._store.write(f"casestate/{case.id}", {"state": case.state.value})
+
+    async def state_of(self, case_id: str) -> CaseState | None:
+        stored = await self._store.read(f"casestate/{case_id}")
+        return CaseState(stored.document["state"]) if stored else None
+
+    async def current_for(self, conversation_id: str) -> RemovalCase | None:
+        stored = await self._store.read(f"conversations/{conversation_id}")
+        return await self.get(stored.document["caseId"]) if stored else None
+
+    async def attach(self, conversation_id: str, case_id: str | None) -> None:
+        if case_id is None:
+            await self._store.delete(f"conversations/{conversation_id}")
+        else:
+            await self._store.write(f"conversations/{conversation_id}", {"caseId": case_id})

@@ -75,10 +75,11 @@ class Teams:
 
 
 @pytest.fixture
-async def teams(aiohttp_server: Any) -> AsyncIterator[tuple[Teams, Any]]:
+async def teams(aiohttp_server: Any, tmp_path: Any) -> AsyncIterator[tuple[Teams, Any]]:
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
-    app = create_app(Settings(_env_file=None, sandbox_port=0))
+    # A real SQLite file holds the cases and the conversation state, as in production.
+    app = create_app(Settings(_env_file=None, sandbox_port=0, storage="sqlite", sqlite_path=tmp_path / "offboard.db"))
     bot_server = await aiohttp_server(app)
     async with aiohttp.ClientSession() as http:
         yield Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector), app

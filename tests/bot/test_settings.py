@@ -50,3 +50,13 @@ def test_a_dot_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> No
     env.write_text("MicrosoftAppId=from-dot-env\nOFFBOARD_SANDBOX_PORT=9999\n", encoding="utf-8")
     settings = Settings(_env_file=env)
     assert settings.app_id == "from-dot-env" and settings.sandbox_port == 9999
+
+
+def test_storage_defaults_to_a_sqlite_file_and_blob_needs_a_connection_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(_env_file=None)
+    assert settings.storage == "sqlite" and settings.sqlite_path.name == "offboard.db"
+    monkeypatch.setenv("OFFBOARD_STORAGE", "blob")
+    with pytest.raises(ValidationError, match="OFFBOARD_BLOB_CONNECTION_STRING"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("OFFBOARD_BLOB_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    assert "UseDevelopmentStorage" not in repr(Settings(_env_file=None))
