@@ -104,10 +104,12 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
 
 
 def _open_store(settings: Settings) -> DocumentStore:
-    if settings.storage == "sqlite":
+    kind = settings.effective_storage
+    if kind == "sqlite":
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    _log.info("Cases and conversation state: %s storage", kind)
     return open_store(
-        settings.storage,
+        kind,
         sqlite_path=settings.sqlite_path,
         blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
         blob_container=settings.blob_container,

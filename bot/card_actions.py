@@ -42,7 +42,7 @@ class CardAction(BaseModel):
     verb: Verb
     case_id: str = Field("", alias="caseId", max_length=64)
     customer_id: str = Field("", alias="customerId", max_length=64)
-    key: str = Field("", max_length=200)
+    item_key: str = Field("", alias="itemKey", max_length=200)
     decision: Literal["approve", "skip", ""] = ""
     page: int = Field(0, ge=0, le=10_000)
     via_invoke: bool = False
@@ -75,8 +75,8 @@ def card_action_of(turn_context: TurnContext) -> CardAction | None:
         raise InvalidCardAction(str(error.errors()[0]["msg"])) from error
     if parsed.verb in _NEEDS_CASE and not parsed.case_id:
         raise InvalidCardAction("missing caseId")
-    if parsed.verb == "decide" and not (parsed.key and parsed.decision):
-        raise InvalidCardAction("a decision needs key and decision")
+    if parsed.verb == "decide" and not (parsed.item_key and parsed.decision):
+        raise InvalidCardAction("a decision needs itemKey and decision")
     if parsed.verb == "choose_customer" and not parsed.customer_id:
         raise InvalidCardAction("missing customerId")
     return parsed

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     def uses_sandbox(self) -> bool:
         return not self.partner_client_id
 
+    @property
+    def effective_storage(self) -> Literal["sqlite", "blob", "memory"]:
+        """The sandbox's world starts afresh on every run, so by default its cases do too."""
+        if self.uses_sandbox and "storage" not in self.model_fields_set:
+            return "memory"
+        return self.storage
+
     def bot_framework_configuration(self) -> SimpleNamespace:
         """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""
         return SimpleNamespace(

@@ -75,7 +75,9 @@ def _effect(item: CaseItem, locale: str) -> str:
 
 
 def _buttons(case: RemovalCase, item: CaseItem, locale: str) -> list[dict[str, Any]]:
-    decide = {"caseId": case.id, "key": item.key}
+    # Not "key": the Agents Playground's card renderer treats a "key" data field as its own and
+    # throws on the click (nothing reaches the bot).
+    decide = {"caseId": case.id, "itemKey": item.key}
     buttons = [
         action(t(locale, f"button.{item.action.value}"), Verb.DECIDE, {**decide, "decision": CardDecision.APPROVE.value}),
         action(t(locale, "button.skip"), Verb.DECIDE, {**decide, "decision": CardDecision.SKIP.value}),

@@ -8,7 +8,7 @@ verb                data
 =================== ==========================================================
 ``choose_customer`` ``{"customerId"}``
 ``plan_page``       ``{"caseId", "page"}`` (0-based page)
-``decide``          ``{"caseId", "key", "decision": "approve" | "skip"}``
+``decide``          ``{"caseId", "itemKey", "decision": "approve" | "skip"}``
 ``approve_all``     ``{"caseId"}``
 ``confirm_removal`` ``{"caseId"}``
 ``cancel_case``     ``{"caseId"}``

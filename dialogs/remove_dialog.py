@@ -183,7 +183,7 @@ class RemoveRelationshipDialog(ComponentDialog):
         else:
             decision = Decision.APPROVED if action["decision"] == "approve" else Decision.SKIPPED
             try:
-                case.decide(action["key"], decision, by=person, at=now)
+                case.decide(action["item_key"], decision, by=person, at=now)
             except KeyError:
                 pass  # a forged or stale key: nothing to record; ask the next question
         await services.store.save(case)

@@ -70,7 +70,8 @@ class RemovalWorkflow:
         )
         if (await self._store.get(case_id) or case).state is CaseState.CANCELLED:
             return case
-        await self.recheck(case, locale=locale)
+        case = await self.recheck(case, locale=locale)
+        await show_progress(case)  # the status card ends on the new state, not "carrying out"
         return case
 
     async def recheck(self, case: RemovalCase, *, locale: str) -> RemovalCase:

@@ -55,6 +55,9 @@ def test_a_dot_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_storage_defaults_to_a_sqlite_file_and_blob_needs_a_connection_string(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None)
     assert settings.storage == "sqlite" and settings.sqlite_path.name == "offboard.db"
+    # ...except on the sandbox, whose world starts afresh on every run, unless asked for.
+    assert settings.effective_storage == "memory"
+    assert Settings(_env_file=None, storage="sqlite").effective_storage == "sqlite"
     monkeypatch.setenv("OFFBOARD_STORAGE", "blob")
     with pytest.raises(ValidationError, match="OFFBOARD_BLOB_CONNECTION_STRING"):
         Settings(_env_file=None)

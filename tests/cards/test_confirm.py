@@ -84,8 +84,8 @@ def test_the_question_the_effect_and_the_action_button(item: CaseItem, question:
     assert card["body"][0]["text"] == question
     assert card["fallbackText"] == question
     assert effect in seen(card)
-    assert _buttons(card)[0] == (button, "decide", {"caseId": case.id, "key": item.key, "decision": "approve"})
-    assert _buttons(card)[1] == ("Skip", "decide", {"caseId": case.id, "key": item.key, "decision": "skip"})
+    assert _buttons(card)[0] == (button, "decide", {"caseId": case.id, "itemKey": item.key, "decision": "approve"})
+    assert _buttons(card)[1] == ("Skip", "decide", {"caseId": case.id, "itemKey": item.key, "decision": "skip"})
     assert _buttons(card)[-1] == ("Stop", "cancel_case", {"caseId": case.id})
 
 

@@ -12,7 +12,7 @@ from .reading import buttons
 DATA_KEYS = {
     "choose_customer": {"customerId"},
     "plan_page": {"caseId", "page"},
-    "decide": {"caseId", "key", "decision"},
+    "decide": {"caseId", "itemKey", "decision"},
     "approve_all": {"caseId"},
     "confirm_removal": {"caseId"},
     "cancel_case": {"caseId"},

@@ -110,7 +110,7 @@ async def test_a_skipped_item_means_removal_is_refused_with_the_reason(chat: Con
     # second item approved
     case = await chat.store.current_for("Convo1")
     pending = case.next_pending
-    await chat.click("decide", {"caseId": case.id, "key": pending.key, "decision": "approve"})
+    await chat.click("decide", {"caseId": case.id, "itemKey": pending.key, "decision": "approve"})
     posted = await chat.settle()
     blocked = posted[-1].attachments[0].content
     assert "confirm_removal" not in _verbs(blocked)
@@ -225,7 +225,7 @@ async def test_a_second_remove_while_one_is_in_progress_points_to_it(chat: Conve
 
 async def test_a_malformed_or_forged_click_is_refused_and_changes_nothing(chat: Conversation) -> None:
     turn = await chat.say("remove Wingtip Toys")
-    forged = await chat.click("decide", {"caseId": "not-a-case", "key": "x", "decision": "approve"})
+    forged = await chat.click("decide", {"caseId": "not-a-case", "itemKey": "x", "decision": "approve"})
     assert forged.invoke["type"] == "application/vnd.microsoft.card.adaptive"
     broken = await chat.click("launch_missiles", {"caseId": "x"})
     assert broken.invoke["type"] == "application/vnd.microsoft.error" and broken.invoke["statusCode"] == 400
