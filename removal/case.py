@@ -7,6 +7,7 @@ took it and when; every Partner Center failure keeps its code and correlation id
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -117,40 +118,18 @@ class CaseItem(_Model):
 
     @classmethod
     def from_blocker(cls, blocker: Blocker) -> CaseItem:
-        return cls(
-            key=blocker.key,
-            kind=blocker.kind,
-            action=blocker.action,
-            item_id=blocker.item_id,
-            name=blocker.name,
-            blocks_removal=blocker.blocks_removal,
-            status=blocker.status,
-            quantity=blocker.quantity,
-            window_ends=blocker.window_ends,
-            term_ends=blocker.term_ends,
-            azure_subscription_ids=blocker.azure_subscription_ids,
-            auto_renew=blocker.auto_renew,
-        )
+        return cls(key=blocker.key, **{name: getattr(blocker, name) for name in _BLOCKER_FIELDS})
 
     def to_blocker(self) -> Blocker:
-        return Blocker(
-            kind=self.kind,
-            action=self.action,
-            item_id=self.item_id,
-            name=self.name,
-            blocks_removal=self.blocks_removal,
-            status=self.status,
-            quantity=self.quantity,
-            window_ends=self.window_ends,
-            term_ends=self.term_ends,
-            azure_subscription_ids=self.azure_subscription_ids,
-            auto_renew=self.auto_renew,
-        )
+        return Blocker(**{name: getattr(self, name) for name in _BLOCKER_FIELDS})
 
     @property
     def needs_decision(self) -> bool:
         """The bot can act on it, so a person must approve or skip it."""
         return self.action.is_automatic
+
+
+_BLOCKER_FIELDS = tuple(field.name for field in dataclasses.fields(Blocker))
 
 
 class RemovalCase(_Model):
