@@ -83,6 +83,10 @@ async def teams(aiohttp_server: Any, tmp_path: Any) -> AsyncIterator[tuple[Teams
     bot_server = await aiohttp_server(app)
     async with aiohttp.ClientSession() as http:
         yield Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector), app
+    # Every card the bot sent or updated during the test is a valid Adaptive Card 1.5.
+    for call in connector.calls:
+        if call.card:
+            assert_valid_card(call.card)
 
 
 def _card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str, Any]]:
