@@ -39,6 +39,8 @@ from partner_center import (
     connect,
 )
 from partner_center.sandbox import SandboxOptions, running_sandbox
+from removal.access import AccessPolicy
+from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
 from removal.store import DocumentCaseStore
 from storage import DocumentStore, open_store
@@ -86,10 +88,20 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
             app[CLIENT] = client
             cases = DocumentCaseStore(store)
-            workflow = RemovalWorkflow(client=client, store=cases, messenger=AdapterMessenger(adapter, settings.app_id), clock=clock)
-            services = RemovalServices(client=client, store=cases, workflow=workflow, background=background, clock=clock)
+            audit = AuditTrail(store)
+            workflow = RemovalWorkflow(
+                client=client, store=cases, messenger=AdapterMessenger(adapter, settings.app_id), audit=audit, clock=clock
+            )
+            services = RemovalServices(
+                client=client, store=cases, workflow=workflow, background=background, audit=audit, clock=clock
+            )
             state = ConversationState(DocumentStateStorage(store))
-            holder["bot"] = OffboardBot(conversation_state=state, services=services)
+            access = AccessPolicy(
+                approvers=frozenset(settings.approvers), four_eyes=settings.four_eyes, tenant_id=settings.teams_tenant_id
+            )
+            if not access.approvers:
+                _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
+            holder["bot"] = OffboardBot(conversation_state=state, services=services, access=access)
             yield
             await background.cancel_all()
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ("Settings",)
 
@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     requests_per_minute: int = Field(500, ge=1, validation_alias="OFFBOARD_REQUESTS_PER_MINUTE")
     max_concurrency: int = Field(16, ge=1, validation_alias="OFFBOARD_MAX_CONCURRENCY")
 
+    # ---- Who may act ----
+    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_APPROVERS")
+    four_eyes: bool = Field(False, validation_alias="OFFBOARD_FOUR_EYES")
+    teams_tenant_id: str = Field("", validation_alias="OFFBOARD_TEAMS_TENANT_ID")
+
     # ---- Storage: cases and conversation state (one setting picks the backend) ----
     storage: Literal["sqlite", "blob", "memory"] = Field("sqlite", validation_alias="OFFBOARD_STORAGE")
     sqlite_path: Path = Field(Path(".offboard/offboard.db"), validation_alias="OFFBOARD_SQLITE_PATH")
@@ -62,6 +67,13 @@ class Settings(BaseSettings):
     # ---- The embedded sandbox ----
     sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
     sandbox_port: int = Field(8787, ge=0, le=65535, validation_alias="OFFBOARD_SANDBOX_PORT")
+
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _partner_center_credential_is_complete(self) -> Settings:

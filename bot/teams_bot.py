@@ -15,34 +15,59 @@ import re
 from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 
 import cards
 from dialogs.card_prompt import was_consumed
 from dialogs.main_dialog import MainDialog
-from dialogs.remove_dialog import RemovalServices
+from dialogs.remove_dialog import RemovalServices, person_of
 from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show
+
+from removal.access import AccessPolicy
 
 from .card_actions import ADAPTIVE_CARD_ACTION, CardAction, InvalidCardAction, card_action_of, card_reply, error_reply
 
 __all__ = ("OffboardBot",)
 
 _log = logging.getLogger(__name__)
+_DECISIONS = frozenset({"decide", "approve_all", "confirm_removal"})
 _LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
 
 
 class OffboardBot(TeamsActivityHandler):
-    def __init__(self, *, conversation_state: ConversationState, services: RemovalServices) -> None:
+    def __init__(
+        self, *, conversation_state: ConversationState, services: RemovalServices, access: AccessPolicy | None = None
+    ) -> None:
+        self._access = access or AccessPolicy()
         self._conversation_state = conversation_state
         self._dialog_state = conversation_state.create_property("DialogState")
         self._services = services
         self._main = MainDialog(services)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if not await self._from_the_partner_tenant(turn_context):
+            return
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
+
+    async def _from_the_partner_tenant(self, turn_context: TurnContext) -> bool:
+        activity = turn_context.activity
+        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
+            return True
+        tenant = _tenant_of(turn_context)
+        if self._access.tenant_allowed(tenant):
+            return True
+        await self._services.record(turn_context, "refused.tenant", result="refused", detail=f"tenant {tenant or 'unknown'}")
+        message = cards.t(locale_of(turn_context), "access.tenant")
+        if activity.type == ActivityTypes.invoke:
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=error_reply(403, "Forbidden", message))
+            )
+        else:
+            await turn_context.send_activity(message)
+        return False
 
     # ---- Messages ----
 
@@ -87,9 +112,35 @@ class OffboardBot(TeamsActivityHandler):
         if action.verb in ("plan_page", "status_page"):
             await self._show_page(turn_context, action)
             return
+        if action.verb in _DECISIONS and not await self._may_decide(turn_context, action):
+            return
         await self._run_dialog(turn_context, start_if_idle=False)
         if not was_consumed(turn_context.turn_state):
             await self._answer_unexpected(turn_context, action)
+
+    async def _may_decide(self, turn_context: TurnContext, action: CardAction) -> bool:
+        """Approvers only; the final removal not by its requester under four-eyes. A refusal
+        is said to the clicker, audited, and changes nothing."""
+        person, locale = person_of(turn_context), locale_of(turn_context)
+        case = await self._services.store.get(action.case_id)
+        upn = await self._upn_of(turn_context) if self._access.needs_upn else ""
+        if not self._access.is_approver(person, upn=upn):
+            refusal, text = "refused.not_approver", cards.t(locale, "access.not_approver.text", person=person.name)
+        elif action.verb == "confirm_removal" and case is not None and not self._access.may_confirm_removal(person, case):
+            refusal, text = "refused.four_eyes", cards.t(locale, "access.four_eyes.text", person=person.name)
+        else:
+            return True
+        await self._services.record(turn_context, refusal, case, result="refused", detail=action.verb)
+        await show(turn_context, cards.error_card(cards.t(locale, "access.not_approver.title"), text, locale=locale))
+        return False
+
+    @staticmethod
+    async def _upn_of(turn_context: TurnContext) -> str:
+        try:
+            member = await TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id)
+        except Exception:  # no roster (e.g. outside Teams): only object ids can match
+            return ""
+        return (getattr(member, "user_principal_name", "") or getattr(member, "email", "") or "").lower()
 
     async def _show_page(self, turn_context: TurnContext, action: CardAction) -> None:
         case = await self._services.store.get(action.case_id)
@@ -136,3 +187,11 @@ class OffboardBot(TeamsActivityHandler):
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type != ActivityTypes.invoke_response:
             _log.debug("ignored activity of type %s", turn_context.activity.type)
+
+
+def _tenant_of(turn_context: TurnContext) -> str:
+    activity = turn_context.activity
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        return activity.conversation.tenant_id
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return str((channel_data.get("tenant") or {}).get("id", ""))

@@ -25,6 +25,7 @@ from .errors import error_card
 from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
+from .history import history_card
 from .paging import MAX_PAGE_SIZE
 from .plan import plan_card
 from .result import removing_card, result_card
@@ -59,6 +60,7 @@ __all__ = (
     "format_datetime",
     "format_time",
     "help_card",
+    "history_card",
     "item_progress",
     "open_url",
     "plan_card",

@@ -13,6 +13,7 @@ __all__ = ("help_card",)
 _COMMANDS = (
     ("help.remove", "help.remove.example"),
     ("help.plan", "help.plan.example"),
+    ("help.history", None),
     ("help.status", None),
     ("help.cancel", None),
     ("help.help", None),
@@ -20,7 +21,7 @@ _COMMANDS = (
 
 
 def help_card(*, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """The commands ``remove`` (also ``offboard``), ``plan``, ``status``, ``cancel``, ``help``."""
+    """The commands ``remove`` (also ``offboard``), ``plan``, ``history``, ``status``, ``cancel``, ``help``."""
     title = t(locale, "help.title")
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "help.intro"))]
     for explanation, example in _COMMANDS:

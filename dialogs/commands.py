@@ -13,17 +13,18 @@ _ALIASES = {
     "plan": "plan",
     "status": "status",
     "cancel": "cancel",
+    "history": "history",
     "stop": "cancel",
     "help": "help",
     "?": "help",
 }
-_NEEDS_ARGUMENT = {"remove", "plan"}
+_NEEDS_ARGUMENT = {"remove", "plan", "history"}
 _SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    name: str  # remove, plan, status, cancel, help, or "unknown"
+    name: str  # remove, plan, history, status, cancel, help, or "unknown"
     argument: str = ""
     text: str = ""
 

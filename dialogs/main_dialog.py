@@ -18,6 +18,7 @@ from botbuilder.dialogs import (
 from botbuilder.schema import ActivityTypes
 
 import cards
+from partner_center import PartnerCenterError, resolve_customers
 from removal import CaseState
 
 from .commands import Command, parse_command
@@ -64,6 +65,9 @@ class MainDialog(ComponentDialog):
         if command.name == "status":
             await self._status(dc)
             return Dialog.end_of_turn
+        if command.name == "history":
+            await self._history(dc, command.argument)
+            return Dialog.end_of_turn
         if command.name in ("remove", "plan"):
             if case is not None and case.state not in _REPLACEABLE and command.name == "remove":
                 await dc.context.send_activity(cards.t(locale, "remove.in_progress", customer=case.customer.name))
@@ -88,6 +92,8 @@ class MainDialog(ComponentDialog):
             )
         if command.name == "status":
             await self._status(step)
+        elif command.name == "history":
+            await self._history(step, command.argument)
         elif command.name == "cancel":
             case = await self._services.store.current_for(step.context.activity.conversation.id)
             if case is not None:
@@ -97,6 +103,24 @@ class MainDialog(ComponentDialog):
         else:
             await post(step.context, cards.help_card(locale=locale))
         return await step.end_dialog()
+
+    async def _history(self, dc: DialogContext, query: str) -> None:
+        """What the audit trail holds for a customer; removed customers are found by name too."""
+        locale, services = locale_of(dc.context), self._services
+        try:
+            found = [{"id": c.id or "", "name": c.name} for c in await resolve_customers(services.client, query)]
+        except PartnerCenterError:
+            found = []
+        known = {c["id"] for c in found}
+        found += [c for c in await services.audit.customers_named(query) if c["id"] not in known]
+        if len(found) != 1:
+            names = ", ".join(c["name"] for c in found[:10])
+            key = "history.ambiguous" if found else "customer.none.text"
+            await dc.context.send_activity(cards.t(locale, key, query=query, names=names))
+            return
+        [customer] = found
+        events = await services.audit.history(customer["id"])
+        await post(dc.context, cards.history_card(customer["name"] or customer["id"], events, locale=locale))
 
     async def _status(self, dc: DialogContext) -> None:
         locale = locale_of(dc.context)

@@ -28,6 +28,7 @@ from partner_center import (
     resolve_customers,
 )
 from removal import CaseState, CustomerRef, Decision, Person, RemovalCase
+from removal.audit import AuditEvent, AuditTrail
 from removal.background import BackgroundTasks
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
@@ -50,7 +51,17 @@ class RemovalServices:
     store: CaseStore
     workflow: RemovalWorkflow
     background: BackgroundTasks
+    audit: AuditTrail
     clock: Callable[[], datetime]
+
+    async def record(self, turn_context: TurnContext, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
+        """Audit what a person did in this turn."""
+        person = person_of(turn_context)
+        if case is not None:
+            fields = {"customer_id": case.customer.id, "customer_name": case.customer.name, "case_id": case.id, **fields}
+        await self.audit.record(AuditEvent(
+            at=self.clock(), action=action, actor=f"{person.name} ({person.aad_object_id or person.id})", **fields
+        ))
 
 
 def person_of(turn_context: TurnContext) -> Person:
@@ -67,6 +78,7 @@ async def cancel_case(turn_context: TurnContext, services: RemovalServices, case
     if case.is_open:
         case.state = CaseState.CANCELLED
         await services.store.save(case)
+        await services.record(turn_context, "removal.cancelled", case, detail=f"{len(case.done)} action(s) already done")
     await services.store.attach(turn_context.activity.conversation.id, None)
     await show(turn_context, cards.cancelled_card(case, locale=locale_of(turn_context)))
 
@@ -136,6 +148,12 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.end_dialog()
 
         case = RemovalCase.open(plan, requested_by=person_of(context), at=services.clock())
+        await services.record(
+            context,
+            "plan.viewed" if step.values["dry_run"] else "removal.requested",
+            case,
+            detail=f"{len(case.items)} blocker(s), {len(case.to_decide)} to decide",
+        )
         if step.values["dry_run"]:
             await show(context, cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
             return await step.end_dialog()
@@ -179,13 +197,16 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.end_dialog()
         person, now = person_of(context), services.clock()
         if action["verb"] == "approve_all":
-            case.approve_all_remaining(by=person, at=now)
+            count = case.approve_all_remaining(by=person, at=now)
+            await services.record(context, "items.approved_all", case, detail=f"{count} item(s)")
         else:
             decision = Decision.APPROVED if action["decision"] == "approve" else Decision.SKIPPED
             try:
-                case.decide(action["item_key"], decision, by=person, at=now)
+                item = case.decide(action["item_key"], decision, by=person, at=now)
             except KeyError:
-                pass  # a forged or stale key: nothing to record; ask the next question
+                item = None  # a forged or stale key: nothing to record; ask the next question
+            if item is not None:
+                await services.record(context, f"item.{decision.value}", case, item=f"{item.action.value} {item.name} ({item.item_id})")
         await services.store.save(case)
         if case.next_pending is not None:
             return await step.replace_dialog(_DECIDE, {"case_id": case.id})
@@ -219,6 +240,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.replace_dialog(_FINISH, {"case_id": case.id})
         case.state = CaseState.REMOVING
         await services.store.save(case)
+        await services.record(context, "removal.confirmed", case)
         message_id = await show(context, cards.removing_card(case, locale=locale))
         services.background.start(
             services.workflow.remove(case.id, approver=person_of(context), message_id=message_id, locale=locale),

@@ -28,6 +28,7 @@ async def execute_approved(
     client: PartnerCenterClient,
     store: CaseStore,
     on_progress: Progress,
+    on_item: Callable[[CaseItem], Awaitable[None]] | None = None,
     concurrency: int = 8,
     progress_interval: float = 1.5,
 ) -> RemovalCase:
@@ -64,6 +65,8 @@ async def execute_approved(
             else:
                 item.outcome = Outcome.DONE
                 item.error = None
+        if on_item is not None:
+            await on_item(item)
         async with report_lock:
             await stopped()
             await store.save(case)

@@ -18,7 +18,8 @@ from typing import Any, Callable, Protocol
 import cards
 from partner_center import Customer, PartnerCenterClient, PartnerCenterError, plan_removal
 
-from .case import CaseState, ItemError, Person, RemovalCase
+from .audit import AuditEvent, AuditTrail
+from .case import CaseItem, CaseState, ItemError, Outcome, Person, RemovalCase
 from .executor import execute_approved
 from .store import CaseStore
 
@@ -42,9 +43,11 @@ class RemovalWorkflow:
         client: PartnerCenterClient,
         store: CaseStore,
         messenger: Messenger,
+        audit: AuditTrail,
         clock: Callable[[], datetime],
         progress_interval: float = 1.5,
     ) -> None:
+        self._audit = audit
         self._client = client
         self._store = store
         self._messenger = messenger
@@ -61,11 +64,27 @@ class RemovalWorkflow:
                 card = cards.status_card(current, now=self._clock(), locale=locale)
                 await self._messenger.update(current.conversation, current.status_message_id, card)
 
+        async def record_item(item: CaseItem) -> None:
+            failed = item.outcome is Outcome.FAILED
+            await self._audit.record(AuditEvent(
+                at=self._clock(),
+                action="item.failed" if failed else "item.done",
+                actor="offboard",
+                customer_id=case.customer.id,
+                customer_name=case.customer.name,
+                case_id=case.id,
+                item=f"{item.action.value} {item.name} ({item.item_id})",
+                result="failed" if failed else "ok",
+                detail=item.error.description if item.error else "",
+                correlation_id=item.error.correlation_id if item.error else "",
+            ))
+
         case = await execute_approved(
             case,
             client=self._client,
             store=self._store,
             on_progress=show_progress,
+            on_item=record_item,
             progress_interval=self._progress_interval,
         )
         if (await self._store.get(case_id) or case).state is CaseState.CANCELLED:
@@ -119,8 +138,10 @@ class RemovalWorkflow:
             case.state = CaseState.FAILED
             case.error = ItemError.from_error(error)
             await self._store.save(case)
+            await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
             await self._messenger.update(case.conversation, message_id, _error_card(error, locale))
             return case
+        await self._record_removal(case, approver, "ok", "relationship read back as none", result.correlation_id)
         case.state = CaseState.REMOVED
         case.approved_by = approver
         case.removed_at = self._clock()
@@ -132,6 +153,19 @@ class RemovalWorkflow:
         await self._store.save(case)
         await self._messenger.update(case.conversation, message_id, cards.result_card(case, locale=locale))
         return case
+
+    async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
+        await self._audit.record(AuditEvent(
+            at=self._clock(),
+            action="removal.done" if result == "ok" else "removal.failed",
+            actor=f"{approver.name} ({approver.aad_object_id or approver.id})",
+            customer_id=case.customer.id,
+            customer_name=case.customer.name,
+            case_id=case.id,
+            result=result,
+            detail=detail,
+            correlation_id=correlation_id,
+        ))
 
     @staticmethod
     def _customer(case: RemovalCase) -> Customer:

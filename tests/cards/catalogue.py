@@ -63,6 +63,12 @@ def _statuses() -> dict[str, Build]:
     return builds
 
 
+_HISTORY = [
+    {"at": "2026-11-21T12:00:00+00:00", "action": "removal.requested", "actor": "Ann Admin (a1)", "detail": "5 blocker(s)"},
+    {"at": "2026-11-21T12:01:00+00:00", "action": "item.done", "actor": "offboard", "item": "suspend Office 365 E3 (s-1)"},
+    {"at": "2026-11-21T12:02:00+00:00", "action": "item.failed", "actor": "offboard", "item": "cancel_order Windows (o-1)", "detail": "Injected fault", "correlation_id": "corr-1"},
+]
+
 ALL_CARDS: dict[str, Build] = {
     "choice-several": lambda: cards.customer_choice_card("Contoso", _MANY[:3]),
     "choice-more-than-ten": lambda: cards.customer_choice_card("Contoso", _MANY),
@@ -97,6 +103,9 @@ ALL_CARDS: dict[str, Build] = {
     "error": lambda: cards.error_card("Could not suspend Office 365 E3", "Partner Center said the subscription changed.", code="2055", correlation_id="c-1", request_id="r-1"),
     "error-plain": lambda: cards.error_card("No customer found", "Nothing matches “Contso”."),
     "help": lambda: cards.help_card(),
+    "history": lambda: cards.history_card("Contoso Ltd", _HISTORY),
+    "history-long": lambda: cards.history_card("Contoso Ltd", _HISTORY * 20),
+    "history-empty": lambda: cards.history_card("Contoso Ltd", []),
 }
 
 # Every card function of the package, to check the catalogue misses none.
@@ -108,6 +117,7 @@ CARD_FUNCTIONS = (
     "error_card",
     "final_confirmation_card",
     "help_card",
+    "history_card",
     "plan_card",
     "removing_card",
     "result_card",

@@ -20,6 +20,8 @@ from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
 from partner_center import PartnerCenterClient
+from removal.access import AccessPolicy
+from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
 from removal.store import MemoryCaseStore
 from removal.workflow import RemovalWorkflow
@@ -52,19 +54,30 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, client: PartnerCenterClient, *, clock: Any = None, locale: str = "en-US") -> None:
+    def __init__(self, client: PartnerCenterClient, *, clock: Any = None, locale: str = "en-US", access: AccessPolicy | None = None) -> None:
         self.adapter = TestAdapter()
         self.adapter.template.channel_id = "msteams"
         self.store = MemoryCaseStore()
         self.background = BackgroundTasks()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.locale = locale
+        self.documents = MemoryStore()
+        self.audit = AuditTrail(self.documents)
         workflow = RemovalWorkflow(
-            client=client, store=self.store, messenger=AdapterMessenger(self.adapter, ""), clock=self.clock, progress_interval=0.0
+            client=client,
+            store=self.store,
+            messenger=AdapterMessenger(self.adapter, ""),
+            audit=self.audit,
+            clock=self.clock,
+            progress_interval=0.0,
         )
-        services = RemovalServices(client=client, store=self.store, workflow=workflow, background=self.background, clock=self.clock)
+        services = RemovalServices(
+            client=client, store=self.store, workflow=workflow, background=self.background, audit=self.audit, clock=self.clock
+        )
         # Dialog state goes through the JSON document store every turn, as it would in production.
-        self.bot = OffboardBot(conversation_state=ConversationState(DocumentStateStorage(MemoryStore())), services=services)
+        self.bot = OffboardBot(
+            conversation_state=ConversationState(DocumentStateStorage(self.documents)), services=services, access=access
+        )
         self._seen = 0
 
     async def _turn(self, activity: Activity, user: ChannelAccount) -> Turn:

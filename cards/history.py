@@ -1,0 +1,32 @@
+"""The history card: what Offboard recorded about one customer, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from .adaptive import adaptive_card, text
+from .format import format_datetime
+from .texts import t
+
+__all__ = ("history_card",)
+
+_SHOWN = 30
+
+
+def history_card(customer: str, events: Sequence[dict[str, Any]], *, locale: str = "en-US") -> dict[str, Any]:
+    """``events`` are audit records (oldest first, as the trail returns them)."""
+    body: list[dict[str, Any]] = [text(t(locale, "history.title", customer=customer), size="Medium", weight="Bolder")]
+    if not events:
+        body.append(text(t(locale, "history.empty", customer=customer)))
+        return adaptive_card(body)
+    newest = list(reversed(events))[:_SHOWN]
+    for event in newest:
+        when = format_datetime(datetime.fromisoformat(event["at"]), locale)
+        parts = [f"**{when}**", event.get("actor", ""), f"`{event.get('action', '')}`", event.get("item", ""), event.get("detail", "")]
+        if event.get("correlation_id"):
+            parts.append(f"correlation id {event['correlation_id']}")
+        body.append(text(" — ".join(part for part in parts if part), spacing="Small"))
+    if len(events) > _SHOWN:
+        body.append(text(t(locale, "history.more", count=len(events) - _SHOWN), subtle=True))
+    return adaptive_card(body)
