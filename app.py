@@ -24,7 +24,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 import cards
 from bot.http import messages_handler
 from bot.messenger import AdapterMessenger
-from bot.settings import Settings
+from bot.settings import Settings, open_configured_store
 from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
@@ -43,7 +43,7 @@ from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
 from removal.store import DocumentCaseStore
-from storage import DocumentStore, open_store
+from storage import DocumentStore
 from removal.workflow import RemovalWorkflow
 
 __all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "STORE", "create_app", "main")
@@ -78,7 +78,8 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             else:
                 config = _live_config(settings)
                 clock = lambda: datetime.now(timezone.utc)  # noqa: E731
-            store = _open_store(settings)
+            _log.info("Cases and conversation state: %s storage", settings.effective_storage)
+            store = open_configured_store(settings)
             stack.push_async_callback(store.close)
             app[STORE] = store
             session = await stack.enter_async_context(aiohttp.ClientSession())
@@ -113,19 +114,6 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", _health_handler())
     return app
-
-
-def _open_store(settings: Settings) -> DocumentStore:
-    kind = settings.effective_storage
-    if kind == "sqlite":
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    _log.info("Cases and conversation state: %s storage", kind)
-    return open_store(
-        kind,
-        sqlite_path=settings.sqlite_path,
-        blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
-        blob_container=settings.blob_container,
-    )
 
 
 def _live_config(settings: Settings) -> PartnerCenterConfig:

@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestServer
 from app import create_app, BACKGROUND
 from bot.settings import Settings
 from tests.bot.connector import RecordingConnector
-from tests.bot.test_http import Teams, _card_with, _data
-from tests.dialogs.harness import buttons
+from tests.bot.test_http import Teams, _card_with
+from tests.dialogs.harness import button_data as _data, buttons
 
 def title(card):
     for el in card.get("body", []):

@@ -13,9 +13,8 @@ import json
 import sys
 from typing import IO, Any
 
-from bot.settings import Settings
+from bot.settings import Settings, open_configured_store
 from removal.audit import AuditTrail
-from storage import open_store
 
 _COLUMNS = ("seq", "at", "action", "actor", "customer_id", "customer_name", "case_id", "item", "result", "detail", "correlation_id")
 
@@ -32,12 +31,8 @@ def write_events(events: list[tuple[int, dict[str, Any]]], output: IO[str], *, f
 
 
 async def _export(settings: Settings, output: IO[str], format: str) -> int:
-    store = open_store(
-        settings.storage,
-        sqlite_path=settings.sqlite_path,
-        blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
-        blob_container=settings.blob_container,
-    )
+    # The storage explicitly configured: an export of the sandbox's in-memory default is empty.
+    store = open_configured_store(settings, kind=settings.storage)
     try:
         events = await AuditTrail(store).everything()
     finally:

@@ -16,7 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ("Settings",)
+from storage import DocumentStore, StoreKind, open_store
+
+__all__ = ("Settings", "open_configured_store")
 
 
 class Settings(BaseSettings):
@@ -113,3 +115,16 @@ class Settings(BaseSettings):
             APP_TYPE=self.app_type,
             APP_TENANTID=self.app_tenant_id,
         )
+
+
+def open_configured_store(settings: Settings, *, kind: StoreKind | None = None) -> DocumentStore:
+    """The document store the settings name (``kind`` overrides it); nothing is contacted yet."""
+    kind = kind or settings.effective_storage
+    if kind == "sqlite":
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return open_store(
+        kind,
+        sqlite_path=settings.sqlite_path,
+        blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
+        blob_container=settings.blob_container,
+    )

@@ -21,7 +21,7 @@ from .adaptive import (
 from .cancelled import cancelled_card
 from .choice import MAX_CHOICES, customer_choice_card
 from .confirm import confirmation_card, decision_recorded_card
-from .errors import error_card
+from .errors import error_card, partner_center_error_card
 from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
@@ -63,6 +63,7 @@ __all__ = (
     "history_card",
     "item_progress",
     "open_url",
+    "partner_center_error_card",
     "plan_card",
     "relative_days",
     "removing_card",

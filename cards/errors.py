@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from partner_center.errors import PartnerCenterError
+
 from .adaptive import adaptive_card, facts, text
 from .texts import DEFAULT_LOCALE, t
 
-__all__ = ("error_card",)
+__all__ = ("error_card", "partner_center_error_card")
 
 
 def error_card(
@@ -34,3 +36,15 @@ def error_card(
         body.append(facts(pairs))
         body.append(text(t(locale, "error.support"), subtle=True, spacing="Medium"))
     return adaptive_card(body, fallback_text=f"{title}\n\n{message}", lang=locale)
+
+
+def partner_center_error_card(error: PartnerCenterError, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """Partner Center refused or failed: its description, code, correlation and request ids."""
+    return error_card(
+        t(locale, "error.partner_center.title"),
+        error.description,
+        code=error.code,
+        correlation_id=error.correlation_id,
+        request_id=error.request_id,
+        locale=locale,
+    )

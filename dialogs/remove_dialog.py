@@ -105,7 +105,7 @@ class RemoveRelationshipDialog(ComponentDialog):
         try:
             matches = await resolve_customers(self._services.client, query)
         except PartnerCenterError as error:
-            await post(step.context, _error_card(error, locale))
+            await post(step.context, cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
         if not matches:
             await post(step.context, cards.error_card(
@@ -144,7 +144,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             ))
             return await step.end_dialog()
         except PartnerCenterError as error:
-            await show(context, _error_card(error, locale))
+            await show(context, cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
 
         case = RemovalCase.open(plan, requested_by=person_of(context), at=services.clock())
@@ -249,13 +249,3 @@ class RemoveRelationshipDialog(ComponentDialog):
         await services.store.attach(context.activity.conversation.id, None)
         return await step.end_dialog()
 
-
-def _error_card(error: PartnerCenterError, locale: str) -> dict[str, Any]:
-    return cards.error_card(
-        cards.t(locale, "error.partner_center.title"),
-        error.description,
-        code=error.code,
-        correlation_id=error.correlation_id,
-        request_id=error.request_id,
-        locale=locale,
-    )

@@ -102,7 +102,7 @@ class RemovalWorkflow:
             case.state = CaseState.FAILED
             case.error = ItemError.from_error(error)
             await self._store.save(case)
-            await self._messenger.post(case.conversation, _error_card(error, locale))
+            await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=locale))
             return case
         case.refresh(plan)
         if plan.can_remove_now:
@@ -139,7 +139,7 @@ class RemovalWorkflow:
             case.error = ItemError.from_error(error)
             await self._store.save(case)
             await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
-            await self._messenger.update(case.conversation, message_id, _error_card(error, locale))
+            await self._messenger.update(case.conversation, message_id, cards.partner_center_error_card(error, locale=locale))
             return case
         await self._record_removal(case, approver, "ok", "relationship read back as none", result.correlation_id)
         case.state = CaseState.REMOVED
@@ -177,13 +177,3 @@ class RemovalWorkflow:
             }
         )
 
-
-def _error_card(error: PartnerCenterError, locale: str) -> dict[str, Any]:
-    return cards.error_card(
-        cards.t(locale, "error.partner_center.title"),
-        error.description,
-        code=error.code,
-        correlation_id=error.correlation_id,
-        request_id=error.request_id,
-        locale=locale,
-    )

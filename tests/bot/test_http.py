@@ -15,7 +15,7 @@ from bot.settings import Settings
 from partner_center import Relationship
 from tests.bot.connector import RecordingConnector
 from tests.cards.schema import assert_valid_card
-from tests.dialogs.harness import buttons, card_text
+from tests.dialogs.harness import buttons, card_text, button_data
 
 TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 CHANNEL_THREAD = "19:offboarding@thread.tacv2;messageid=1700000000000"
@@ -96,9 +96,6 @@ def _card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str,
     raise AssertionError(f"no card with a {verb} button was sent")
 
 
-def _data(card: dict[str, Any], verb: str, **match: Any) -> dict[str, Any]:
-    return next(b["data"] for b in buttons(card).values() if b["verb"] == verb and all(b["data"].get(k) == v for k, v in match.items()))
-
 
 async def test_a_channel_message_with_a_mention_gets_the_plan_in_the_thread(teams: tuple[Teams, Any]) -> None:
     bot, _ = teams
@@ -115,7 +112,7 @@ async def test_an_action_execute_click_is_answered_200_with_the_next_card(teams:
     bot, _ = teams
     await bot.say("remove Wingtip Toys")
     card_id, card = _card_with(bot.connector, "decide")
-    status, body, _ = await bot.click(card_id, "decide", _data(card, "decide", decision="approve"))
+    status, body, _ = await bot.click(card_id, "decide", button_data(card, "decide", decision="approve"))
     assert status == 200
     assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
     assert_valid_card(body["value"])
@@ -143,7 +140,7 @@ async def test_full_removal_of_a_customer_with_mixed_blockers_over_http(teams: t
     timings: list[float] = []
     card_id, card = _card_with(bot.connector, "decide")
     while any(b["verb"] == "decide" for b in buttons(card).values()):
-        status, body, elapsed = await bot.click(card_id, "decide", _data(card, "decide", decision="approve"))
+        status, body, elapsed = await bot.click(card_id, "decide", button_data(card, "decide", decision="approve"))
         assert status == 200, body
         timings.append(elapsed)
         card = body["value"]
@@ -151,7 +148,7 @@ async def test_full_removal_of_a_customer_with_mixed_blockers_over_http(teams: t
     # The status card (the last clicked card) was updated in place while the work ran.
     assert any(u.activity_id == card_id for u in bot.connector.updated)
     final_id, final = _card_with(bot.connector, "confirm_removal")
-    status, body, elapsed = await bot.click(final_id, "confirm_removal", _data(final, "confirm_removal"))
+    status, body, elapsed = await bot.click(final_id, "confirm_removal", button_data(final, "confirm_removal"))
     assert status == 200
     timings.append(elapsed)
     await app[BACKGROUND].drain()
@@ -159,7 +156,7 @@ async def test_full_removal_of_a_customer_with_mixed_blockers_over_http(teams: t
     assert_valid_card(result)
     assert "Contoso Ltd" in card_text(result)
     client = app[CLIENT]
-    customer_id = _data(final, "confirm_removal")["caseId"]
+    customer_id = button_data(final, "confirm_removal")["caseId"]
     assert customer_id
     [contoso_id] = [c["id"] for c in await _summary(bot.http, app) if c.get("companyName") == "Contoso Ltd"]
     assert await client.read_relationship(contoso_id) is Relationship.NONE
@@ -178,6 +175,6 @@ async def test_action_submit_messages_advance_the_removal_too(teams: tuple[Teams
     await bot.say("remove Wingtip Toys")
     _, card = _card_with(bot.connector, "decide")
     before = len(bot.connector.sent)
-    assert await bot.submit("decide", _data(card, "decide", decision="approve")) == 201
+    assert await bot.submit("decide", button_data(card, "decide", decision="approve")) == 201
     await asyncio.sleep(0)
     assert len(bot.connector.sent) > before

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from removal.case import CaseState, CustomerRef, Decision, Outcome
 
 import cards
+from partner_center.errors import PartnerCenterError
 
 from .factories import (
     ANN,
@@ -103,6 +104,9 @@ ALL_CARDS: dict[str, Build] = {
     "error": lambda: cards.error_card("Could not suspend Office 365 E3", "Partner Center said the subscription changed.", code="2055", correlation_id="c-1", request_id="r-1"),
     "error-plain": lambda: cards.error_card("No customer found", "Nothing matches “Contso”."),
     "help": lambda: cards.help_card(),
+    "partner": lambda: cards.partner_center_error_card(
+        PartnerCenterError("You have passed your 7-day cancellation window.", status=400, code="900117", correlation_id="c-2", request_id="r-2")
+    ),
     "history": lambda: cards.history_card("Contoso Ltd", _HISTORY),
     "history-long": lambda: cards.history_card("Contoso Ltd", _HISTORY * 20),
     "history-empty": lambda: cards.history_card("Contoso Ltd", []),
@@ -118,6 +122,7 @@ CARD_FUNCTIONS = (
     "final_confirmation_card",
     "help_card",
     "history_card",
+    "partner_center_error_card",
     "plan_card",
     "removing_card",
     "result_card",

@@ -157,3 +157,11 @@ def buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     walk(card)
     return found
+
+
+def button_data(card: dict[str, Any], verb: str, **match: Any) -> dict[str, Any]:
+    """The data of the card's ``verb`` button whose data matches ``match``."""
+    for button in buttons(card).values():
+        if button["verb"] == verb and all(button["data"].get(k) == v for k, v in match.items()):
+            return button["data"]
+    raise AssertionError(f"no {verb} button {match} in {list(buttons(card))}")

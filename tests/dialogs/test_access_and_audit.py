@@ -14,19 +14,16 @@ from bot.audit import write_events
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision
 from removal.access import AccessPolicy
-from tests.dialogs.harness import ANN, BOB, Conversation, buttons, card_text
+from tests.dialogs.harness import ANN, BOB, Conversation, buttons, card_text, button_data
 
 APPROVERS = frozenset({BOB.aad_object_id})
 
-
-def _data(card: dict[str, Any], verb: str, **match: Any) -> dict[str, Any]:
-    return next(b["data"] for b in buttons(card).values() if b["verb"] == verb and all(b["data"].get(k) == v for k, v in match.items()))
 
 
 async def test_a_non_approver_click_is_refused_changes_nothing_and_is_audited(client: PartnerCenterClient, sandbox: Any) -> None:
     chat = Conversation(client, clock=sandbox.clock.now, access=AccessPolicy(approvers=APPROVERS))
     turn = await chat.say("remove Wingtip Toys", user=ANN)  # anyone may request
-    refused = await chat.click("decide", _data(turn.cards[1], "decide", decision="approve"), user=ANN)
+    refused = await chat.click("decide", button_data(turn.cards[1], "decide", decision="approve"), user=ANN)
     assert "approver" in card_text(refused.invoke_card).lower()
     case = await chat.store.current_for("Convo1")
     assert all(item.decision is Decision.PENDING for item in case.to_decide)
@@ -34,7 +31,7 @@ async def test_a_non_approver_click_is_refused_changes_nothing_and_is_audited(cl
     assert [e["action"] for e in history] == ["removal.requested", "refused.not_approver"]
     assert history[1]["result"] == "refused" and "Ann Admin" in history[1]["actor"]
     # The approver's click goes through.
-    await chat.click("decide", _data(turn.cards[1], "decide", decision="approve"), user=BOB)
+    await chat.click("decide", button_data(turn.cards[1], "decide", decision="approve"), user=BOB)
     case = await chat.store.get(case.id)
     assert any(item.decision is Decision.APPROVED for item in case.items)
 
@@ -43,11 +40,11 @@ async def test_four_eyes_refuses_the_requesters_own_final_confirmation(client: P
     chat = Conversation(client, clock=sandbox.clock.now, access=AccessPolicy(approvers=frozenset({ANN.aad_object_id, BOB.aad_object_id}), four_eyes=True))
     turn = await chat.say("remove Fabrikam Inc", user=ANN)
     final = turn.cards[-1]
-    refused = await chat.click("confirm_removal", _data(final, "confirm_removal"), user=ANN)
+    refused = await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=ANN)
     assert "second approver" in card_text(refused.invoke_card)
-    case = await chat.store.get(_data(final, "confirm_removal")["caseId"])
+    case = await chat.store.get(button_data(final, "confirm_removal")["caseId"])
     assert case.state is CaseState.READY
-    await chat.click("confirm_removal", _data(final, "confirm_removal"), user=BOB)
+    await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=BOB)
     await chat.settle()
     assert (await chat.store.get(case.id)).state is CaseState.REMOVED
 
@@ -75,12 +72,12 @@ async def test_the_audit_export_lists_every_action_of_a_full_removal(client: Par
     turn = await chat.say("remove Contoso Ltd")
     card = turn.cards[1]
     while "decide" in {b["verb"] for b in buttons(card).values()}:
-        card = (await chat.click("decide", _data(card, "decide", decision="approve"), user=BOB)).invoke_card
+        card = (await chat.click("decide", button_data(card, "decide", decision="approve"), user=BOB)).invoke_card
     posted = await chat.settle()
     final = posted[-1].attachments[0].content
-    await chat.click("confirm_removal", _data(final, "confirm_removal"), user=BOB)
+    await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=BOB)
     await chat.settle()
-    case = await chat.store.get(_data(final, "confirm_removal")["caseId"])
+    case = await chat.store.get(button_data(final, "confirm_removal")["caseId"])
     assert await client.read_relationship(case.customer.id) is Relationship.NONE
 
     events = await chat.audit.everything()

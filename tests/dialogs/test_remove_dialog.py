@@ -10,7 +10,7 @@ import pytest
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision, Outcome
 from tests.conftest import operator, sandbox_customer_id, sandbox_requests
-from tests.dialogs.harness import BOB, Conversation, buttons, card_text
+from tests.dialogs.harness import BOB, Conversation, buttons, card_text, button_data
 
 
 @pytest.fixture
@@ -22,18 +22,12 @@ def _verbs(card: dict[str, Any]) -> set[str]:
     return {b["verb"] for b in buttons(card).values()}
 
 
-def _button(card: dict[str, Any], verb: str, **match: Any) -> dict[str, Any]:
-    for button in buttons(card).values():
-        if button["verb"] == verb and all(button["data"].get(k) == v for k, v in match.items()):
-            return button["data"]
-    raise AssertionError(f"no {verb} button {match} in {list(buttons(card))}")
-
 
 async def _decide_all(chat: Conversation, first: dict[str, Any], decision: str = "approve", *, skip: set[str] = frozenset()) -> dict[str, Any]:
     """Answer every confirmation card; returns the card that answered the last click."""
     card = first
     while "decide" in _verbs(card):
-        data = _button(card, "decide", decision="approve")
+        data = button_data(card, "decide", decision="approve")
         wanted = "skip" if any(name in card_text(card) for name in skip) else decision
         turn = await chat.click("decide", {**data, "decision": wanted})
         card = turn.invoke_card
@@ -54,7 +48,7 @@ async def test_happy_path_removes_the_relationship_and_shows_the_link(chat: Conv
     assert case is not None and case.state is CaseState.READY
     assert all(item.outcome is Outcome.DONE for item in case.approved)
 
-    removing = await chat.click("confirm_removal", _button(final, "confirm_removal"), user=BOB)
+    removing = await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=BOB)
     assert removing.invoke_card
     await chat.settle()
     result = chat.updates[-1]
@@ -95,9 +89,9 @@ async def test_nothing_blocks_goes_straight_to_the_final_confirmation(chat: Conv
     turn = await chat.say("remove Fabrikam Inc")
     final = turn.cards[-1]
     assert "confirm_removal" in _verbs(final) and "decide" not in _verbs(final)
-    await chat.click("confirm_removal", _button(final, "confirm_removal"))
+    await chat.click("confirm_removal", button_data(final, "confirm_removal"))
     await chat.settle()
-    case = [c for c in [await chat.store.get(_button(final, "confirm_removal")["caseId"])]][0]
+    case = [c for c in [await chat.store.get(button_data(final, "confirm_removal")["caseId"])]][0]
     assert case.state is CaseState.REMOVED
     assert await client.read_relationship(case.customer.id) is Relationship.NONE
 
@@ -105,7 +99,7 @@ async def test_nothing_blocks_goes_straight_to_the_final_confirmation(chat: Conv
 async def test_a_skipped_item_means_removal_is_refused_with_the_reason(chat: Conversation, client: PartnerCenterClient) -> None:
     turn = await chat.say("remove Wingtip Toys")
     confirmation = turn.cards[1]
-    first = _button(confirmation, "decide", decision="approve")
+    first = button_data(confirmation, "decide", decision="approve")
     await chat.click("decide", {**first, "decision": "skip"})
     # second item approved
     case = await chat.store.current_for("Convo1")
@@ -124,9 +118,9 @@ async def test_a_skipped_item_means_removal_is_refused_with_the_reason(chat: Con
 async def test_cancel_mid_way_ends_cleanly_and_says_what_was_done(chat: Conversation, sandbox: Any, http: aiohttp.ClientSession) -> None:
     turn = await chat.say("remove Contoso Ltd")
     confirmation = turn.cards[1]
-    await chat.click("decide", _button(confirmation, "decide", decision="approve"))
+    await chat.click("decide", button_data(confirmation, "decide", decision="approve"))
     cancelled = await chat.say("cancel")
-    case = (await chat.store.get(_button(confirmation, "decide")["caseId"]))
+    case = (await chat.store.get(button_data(confirmation, "decide")["caseId"]))
     assert case.state is CaseState.CANCELLED
     assert "Contoso Ltd" in card_text(cancelled.cards[0] if cancelled.cards else {"body": [{"type": "TextBlock", "text": " ".join(cancelled.texts)}]})
     # Nothing was written to Partner Center, and the next command starts afresh.
@@ -191,7 +185,7 @@ async def test_plan_is_a_dry_run_that_writes_nothing(chat: Conversation, sandbox
 
 async def test_another_member_can_continue_and_decisions_record_who(chat: Conversation) -> None:
     turn = await chat.say("remove Wingtip Toys")
-    await chat.click("decide", _button(turn.cards[1], "decide", decision="approve"), user=BOB)
+    await chat.click("decide", button_data(turn.cards[1], "decide", decision="approve"), user=BOB)
     case = await chat.store.current_for("Convo1")
     decided = [i for i in case.items if i.decision is Decision.APPROVED]
     assert decided and decided[0].decided_by.name == "Bob Approver"
@@ -199,7 +193,7 @@ async def test_another_member_can_continue_and_decisions_record_who(chat: Conver
 
 async def test_action_submit_fallback_advances_like_action_execute(chat: Conversation) -> None:
     turn = await chat.say("remove Wingtip Toys")
-    data = _button(turn.cards[1], "decide", decision="approve")
+    data = button_data(turn.cards[1], "decide", decision="approve")
     submitted = await chat.submit("decide", data)
     assert submitted.invoke is None and submitted.cards  # the next question arrives as a message
     case = await chat.store.current_for("Convo1")
@@ -212,7 +206,7 @@ async def test_status_and_help_during_a_removal_do_not_lose_it(chat: Conversatio
     assert "Wingtip Toys" in card_text(status.cards[0])
     helped = await chat.say("what is this")
     assert "remove" in card_text(helped.cards[0]).lower()
-    await chat.click("decide", _button(turn.cards[1], "decide", decision="approve"))
+    await chat.click("decide", button_data(turn.cards[1], "decide", decision="approve"))
     case = await chat.store.current_for("Convo1")
     assert len(case.approved) == 1
 
