@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,9 +45,11 @@ from partner_center.sandbox import SandboxOptions, running_sandbox
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
-from removal.store import DocumentCaseStore
-from storage import DocumentStore
+from removal.decisions import CaseDecisions
+from removal.lease import Leases
+from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
+from storage import DocumentStore
 
 __all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "STORE", "create_app", "main")
 
@@ -68,7 +73,10 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
 
     async def partner_center(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if settings.uses_sandbox:
+            if settings.uses_sandbox and settings.sandbox_url:
+                config = PartnerCenterConfig.sandbox(settings.sandbox_url)
+                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+            elif settings.uses_sandbox:
                 sandbox = await stack.enter_async_context(
                     running_sandbox(options=sandbox_options or SandboxOptions(), host=settings.sandbox_host, port=settings.sandbox_port)
                 )
@@ -88,13 +96,21 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             )
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
             app[CLIENT] = client
-            cases = DocumentCaseStore(store)
+            cases = CaseStore(store)
             audit = AuditTrail(store)
+            leases = Leases(store, owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", seconds=settings.lease_seconds)
             workflow = RemovalWorkflow(
-                client=client, store=cases, messenger=AdapterMessenger(adapter, settings.app_id), audit=audit, clock=clock
+                client=client,
+                store=cases,
+                messenger=AdapterMessenger(adapter, settings.app_id),
+                audit=audit,
+                leases=leases,
+                background=background,
+                clock=clock,
             )
+            decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock)
             services = RemovalServices(
-                client=client, store=cases, workflow=workflow, background=background, audit=audit, clock=clock
+                client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock
             )
             state = ConversationState(DocumentStateStorage(store))
             access = AccessPolicy(
@@ -103,7 +119,11 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             if not access.approvers:
                 _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
             holder["bot"] = OffboardBot(conversation_state=state, services=services, access=access)
+            # Cases an earlier run (or a dead instance) left executing or removing: finish them.
+            resumer = asyncio.create_task(_keep_resuming(workflow, settings.resume_interval_seconds), name="resume cases")
             yield
+            resumer.cancel()
+            await asyncio.gather(resumer, return_exceptions=True)
             await background.cancel_all()
 
     app.cleanup_ctx.append(partner_center)
@@ -114,6 +134,15 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", _health_handler())
     return app
+
+
+async def _keep_resuming(workflow: RemovalWorkflow, interval: float) -> None:
+    while True:
+        try:
+            await workflow.resume()
+        except Exception:  # storage briefly unreachable: try again at the next tick
+            _log.exception("could not look for cases to resume")
+        await asyncio.sleep(interval)
 
 
 def _live_config(settings: Settings) -> PartnerCenterConfig:
@@ -180,7 +209,9 @@ async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    if settings.uses_sandbox:
+    if settings.uses_sandbox and settings.sandbox_url:
+        _log.info("Using the Partner Center sandbox at %s", settings.sandbox_url)
+    elif settings.uses_sandbox:
         _log.info(
             "No Partner Center credentials configured: using the embedded sandbox on http://%s:%s (demo data, nothing real changes)",
             settings.sandbox_host,

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     # ---- The embedded sandbox ----
     sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
     sandbox_port: int = Field(8787, ge=0, le=65535, validation_alias="OFFBOARD_SANDBOX_PORT")
+    # A sandbox already running elsewhere (``python -m partner_center.sandbox``): used instead of
+    # starting one inside the bot, so that it outlives bot restarts (crash tests, several instances).
+    sandbox_url: str = Field("", validation_alias="OFFBOARD_SANDBOX_URL")
+
+    # ---- Durable work ----
+    # An instance that dies holds its cases' leases this long before another takes them over.
+    lease_seconds: float = Field(60.0, gt=0, validation_alias="OFFBOARD_LEASE_SECONDS")
+    # How often each instance looks for executing or removing cases nobody holds.
+    resume_interval_seconds: float = Field(30.0, gt=0, validation_alias="OFFBOARD_RESUME_INTERVAL_SECONDS")
 
     @field_validator("approvers", mode="before")
     @classmethod
@@ -103,7 +112,7 @@ class Settings(BaseSettings):
     @property
     def effective_storage(self) -> Literal["sqlite", "blob", "memory"]:
         """The sandbox's world starts afresh on every run, so by default its cases do too."""
-        if self.uses_sandbox and "storage" not in self.model_fields_set:
+        if self.uses_sandbox and not self.sandbox_url and "storage" not in self.model_fields_set:
             return "memory"
         return self.storage
 

@@ -2,8 +2,10 @@
 
 - Messages: the @mention is stripped, then the main dialog reads the command.
 - Card clicks, as Action.Execute invokes (``adaptiveCard/action``) or Action.Submit messages,
-  are parsed once (:func:`card_action_of`) and handed to the running dialog; a click no step is
-  waiting for (an old card, another case, a page button) is answered from the case store.
+  are parsed once (:func:`card_action_of`). Clicks on a case's cards (decide, approve all,
+  confirm, cancel) change the stored case through :class:`CaseDecisions` and are answered with
+  the case's current card; page buttons are answered from the store; only the customer choice
+  goes to the waiting dialog.
 - Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
   ``application/vnd.microsoft.error`` for a malformed payload.
 """
@@ -25,7 +27,9 @@ from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
 from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show
 
+from removal import Decision
 from removal.access import AccessPolicy
+from removal.decisions import Effect
 
 from .card_actions import ADAPTIVE_CARD_ACTION, CardAction, InvalidCardAction, card_action_of, card_reply, error_reply
 
@@ -33,6 +37,7 @@ __all__ = ("OffboardBot",)
 
 _log = logging.getLogger(__name__)
 _DECISIONS = frozenset({"decide", "approve_all", "confirm_removal"})
+_CASE_CLICKS = _DECISIONS | {"cancel_case"}
 _LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
 
 
@@ -114,9 +119,46 @@ class OffboardBot(TeamsActivityHandler):
             return
         if action.verb in _DECISIONS and not await self._may_decide(turn_context, action):
             return
+        if action.verb in _CASE_CLICKS:
+            await self._on_case_click(turn_context, action)
+            return
         await self._run_dialog(turn_context, start_if_idle=False)
         if not was_consumed(turn_context.turn_state):
             await self._answer_unexpected(turn_context, action)
+
+    async def _on_case_click(self, turn_context: TurnContext, action: CardAction) -> None:
+        """Apply the click to the stored case; answer with where the case now is (for a
+        duplicate or late click too); start the work the click started, if it did."""
+        decisions, person = self._services.decisions, person_of(turn_context)
+        if action.verb == "decide":
+            decision = Decision.APPROVED if action.decision == "approve" else Decision.SKIPPED
+            applied = await decisions.decide(action.case_id, action.item_key, decision, by=person)
+        elif action.verb == "approve_all":
+            applied = await decisions.approve_all(action.case_id, by=person)
+        elif action.verb == "confirm_removal":
+            applied = await decisions.confirm_removal(action.case_id, by=person)
+        else:
+            applied = await decisions.cancel(action.case_id, by=person)
+        if applied.case is None:
+            await self._answer_unexpected(turn_context, action)
+            return
+        if action.verb == "cancel_case":
+            if applied.effect is Effect.NOT_NOW:
+                await turn_context.send_activity(
+                    cards.t(locale_of(turn_context), "cancel.too_late", customer=applied.case.customer.name)
+                )
+            else:
+                await self._detach(turn_context, applied.case.id)
+        message_id = await show(turn_context, cards.case_card(applied.case, now=self._services.clock(), locale=locale_of(turn_context)))
+        if applied.starts_work:
+            await decisions.begin(applied, message_id=message_id)
+
+    async def _detach(self, turn_context: TurnContext, case_id: str) -> None:
+        """A cancelled case is no longer the conversation's current one (typed status/cancel)."""
+        conversation_id = turn_context.activity.conversation.id
+        current = await self._services.store.current_for(conversation_id)
+        if current is not None and current.id == case_id:
+            await self._services.store.attach(conversation_id, None)
 
     async def _may_decide(self, turn_context: TurnContext, action: CardAction) -> bool:
         """Approvers only; the final removal not by its requester under four-eyes. A refusal

@@ -20,6 +20,7 @@ from .adaptive import (
 )
 from .cancelled import cancelled_card
 from .choice import MAX_CHOICES, customer_choice_card
+from .current import case_card
 from .confirm import confirmation_card, decision_recorded_card
 from .errors import error_card, partner_center_error_card
 from .final import final_confirmation_card
@@ -49,6 +50,7 @@ __all__ = (
     "adaptive_card",
     "blocking_reason",
     "cancelled_card",
+    "case_card",
     "card_size_bytes",
     "confirmation_card",
     "customer_choice_card",

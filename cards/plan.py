@@ -8,7 +8,7 @@ from itertools import groupby
 from typing import Any
 
 from partner_center.blockers import BlockerKind
-from removal.case import CaseItem, RemovalCase
+from removal.case import CaseItem, CaseState, RemovalCase
 
 from .adaptive import action, adaptive_card, container, facts, open_url, text
 from .paging import Page, page_actions, page_of, page_summary
@@ -54,6 +54,9 @@ def plan_card(
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder"), customer_facts(case.customer, locale)]
     if dry_run:
         body.append(text(t(locale, "plan.dry_run"), weight="Bolder"))
+    else:
+        # Updated on every change of state, so whoever scrolls back to the plan sees where it is.
+        body.append(text(t(locale, "plan.state", state=t(locale, f"state.{case.state.value}")), subtle=True, spacing="None"))
     if not items:
         body.append(text(t(locale, "plan.nothing_blocks"), spacing="Medium"))
     else:
@@ -67,7 +70,7 @@ def plan_card(
     body.extend(consequences(locale))
     if dry_run:
         body.append(text(t(locale, "plan.dry_run.hint", customer_ref=customer_ref(case.customer)), spacing="Medium"))
-    elif case.next_pending is not None:
+    elif case.state is CaseState.AWAITING_APPROVAL and case.next_pending is not None:
         body.append(text(t(locale, "plan.next_step"), spacing="Medium"))
     return adaptive_card(body, _actions(case, shown, dry_run, locale), fallback_text=title, lang=locale)
 

@@ -120,6 +120,7 @@ _ENGLISH: dict[str, str | Plural] = {
     "plan.dry_run.hint": "To remove the relationship, type **remove {customer_ref}**.",
     "plan.next_step": "Next, Offboard asks an approver to confirm each action, one at a time. Nothing changes before that.",
     "plan.cancel": "Cancel this removal",
+    "plan.state": "Now: {state}",
     "link.azure_reservations": "Open Azure reservations",
     # ---- Confirmation of one item ----
     "confirm.question.suspend": "Suspend {item}?",
@@ -244,7 +245,9 @@ _ENGLISH: dict[str, str | Plural] = {
     "cancelled.reactivate": "Suspended subscriptions can be reactivated in Partner Center if needed.",
     # ---- Short replies of the conversation ----
     "status.nothing": "No removal is in progress in this conversation. Type **remove** _customer_ to start one.",
+    "cancel.too_late": "The removal for {customer} has already been sent to Partner Center: it can no longer be cancelled.",
     "cancel.nothing": "There is no removal to cancel in this conversation.",
+    "remove.open_elsewhere": "{customer} already has an open removal, requested by {person} on {date}. Here is where it stands; it carries on where it was asked.",
     "remove.in_progress": "A removal for {customer} is already in progress here. Type **status** to see it, or **cancel** to stop it first.",
     "customer.none.title": "No customer found",
     "customer.none.text": "No customer matches “{query}”. Type a company name (or its beginning), a domain or a tenant id.",

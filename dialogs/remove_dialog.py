@@ -1,12 +1,11 @@
-"""The remove-relationship conversation, as waterfalls.
+"""The remove-relationship conversation, as a waterfall.
 
-    resolve ─▶ plan ─▶ decide (one item per turn, loops) ─▶ [execution in the background]
-                  │                                              │
-                  └──── nothing to decide ───────────────────────┴─▶ finish: final confirmation ─▶ remove
+    resolve ─(several matches: choice card)─▶ plan ─▶ the case is opened; first question posted
 
-A dry run (``plan <customer>``) stops after the plan card. Card clicks reach these steps through
-:class:`CardActionPrompt`; long Partner Center work runs in :class:`RemovalWorkflow` so every
-click is answered at once.
+A dry run (``plan <customer>``) stops after the plan card. From then on the case lives in the
+case store, not in this dialog: every click on its cards is handled by
+:class:`removal.decisions.CaseDecisions` from the stored case, so clicks reach the right case
+from any conversation and any bot instance, and a duplicate click changes nothing twice.
 """
 
 from __future__ import annotations
@@ -27,10 +26,10 @@ from partner_center import (
     plan_removal,
     resolve_customers,
 )
-from removal import CaseState, CustomerRef, Decision, Person, RemovalCase
+from removal import CaseState, CustomerRef, Person, RemovalCase
 from removal.audit import AuditEvent, AuditTrail
-from removal.background import BackgroundTasks
-from removal.store import CaseStore
+from removal.decisions import CaseDecisions, Effect
+from removal.store import CaseAlreadyOpen, CaseStore
 from removal.workflow import RemovalWorkflow
 
 from .card_prompt import CardActionPrompt, expect
@@ -39,8 +38,6 @@ from .turn import locale_of, post, show
 __all__ = ("RemoveRelationshipDialog", "RemovalServices", "cancel_case", "person_of")
 
 _CARD = "card_action"
-_DECIDE = "decide"
-_FINISH = "finish"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +47,7 @@ class RemovalServices:
     client: PartnerCenterClient
     store: CaseStore
     workflow: RemovalWorkflow
-    background: BackgroundTasks
+    decisions: CaseDecisions
     audit: AuditTrail
     clock: Callable[[], datetime]
 
@@ -75,12 +72,17 @@ def person_of(turn_context: TurnContext) -> Person:
 
 async def cancel_case(turn_context: TurnContext, services: RemovalServices, case: RemovalCase) -> None:
     """End a case cleanly and say what was already done (Partner Center changes stay)."""
-    if case.is_open:
-        case.state = CaseState.CANCELLED
-        await services.store.save(case)
-        await services.record(turn_context, "removal.cancelled", case, detail=f"{len(case.done)} action(s) already done")
+    locale = locale_of(turn_context)
+    if not case.is_open:  # the conversation's last case is over: nothing to cancel
+        await services.store.attach(turn_context.activity.conversation.id, None)
+        await turn_context.send_activity(cards.t(locale, "cancel.nothing"))
+        return
+    applied = await services.decisions.cancel(case.id, by=person_of(turn_context))
+    if applied.effect is Effect.NOT_NOW:
+        await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=case.customer.name))
+        return
     await services.store.attach(turn_context.activity.conversation.id, None)
-    await show(turn_context, cards.cancelled_card(case, locale=locale_of(turn_context)))
+    await show(turn_context, cards.case_card(applied.case or case, now=services.clock(), locale=locale))
 
 
 class RemoveRelationshipDialog(ComponentDialog):
@@ -90,8 +92,6 @@ class RemoveRelationshipDialog(ComponentDialog):
         super().__init__(RemoveRelationshipDialog.__name__)
         self._services = services
         self.add_dialog(WaterfallDialog("remove", [self._resolve, self._plan]))
-        self.add_dialog(WaterfallDialog(_DECIDE, [self._ask, self._record]))
-        self.add_dialog(WaterfallDialog(_FINISH, [self._await_confirmation, self._remove]))
         self.add_dialog(CardActionPrompt(_CARD))
         self.initial_dialog_id = "remove"
 
@@ -137,6 +137,10 @@ class RemoveRelationshipDialog(ComponentDialog):
                     locale=locale,
                 ))
                 return await step.end_dialog()
+            open_case = None if step.values["dry_run"] else await services.store.open_for_customer(customer_id)
+            if open_case is not None:
+                await self._point_to(context, open_case)
+                return await step.end_dialog()
             plan = await plan_removal(services.client, customer, now=services.clock())
         except NotFoundError:
             await show(context, cards.error_card(
@@ -148,104 +152,54 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.end_dialog()
 
         case = RemovalCase.open(plan, requested_by=person_of(context), at=services.clock())
-        await services.record(
-            context,
-            "plan.viewed" if step.values["dry_run"] else "removal.requested",
-            case,
-            detail=f"{len(case.items)} blocker(s), {len(case.to_decide)} to decide",
-        )
         if step.values["dry_run"]:
+            await services.record(context, "plan.viewed", case, detail=_blocker_counts(case))
             await show(context, cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
             return await step.end_dialog()
+        await self._open(context, case, can_remove_now=plan.can_remove_now)
+        return await step.end_dialog()
+
+    async def _open(self, context: TurnContext, case: RemovalCase, *, can_remove_now: bool) -> None:
+        """Store the case (the customer's only open one), then post its plan and first card."""
+        services, locale, now = self._services, locale_of(context), self._services.clock()
         case.conversation = TurnContext.get_conversation_reference(context.activity).serialize()
-        case.plan_message_id = await show(context, cards.plan_card(case, now=services.clock(), locale=locale))
-        await services.store.save(case)
+        case.locale = locale
+        if case.next_pending is None:
+            case.move_to(CaseState.READY if can_remove_now else CaseState.WAITING)
+        try:
+            await services.store.create(case)
+        except CaseAlreadyOpen as open_case:  # asked twice at once, in two conversations
+            await self._point_to(context, open_case.case)
+            return
+        await services.record(context, "removal.requested", case, detail=_blocker_counts(case))
         await services.store.attach(context.activity.conversation.id, case.id)
-        if case.next_pending is not None:
-            return await step.replace_dialog(_DECIDE, {"case_id": case.id, "first": True})
-        if plan.can_remove_now:
-            case.state = CaseState.READY
-            case.final_message_id = await post(context, cards.final_confirmation_card(case, locale=locale))
-            await services.store.save(case)
-            return await step.replace_dialog(_FINISH, {"case_id": case.id})
-        case.state = CaseState.WAITING
-        await services.store.save(case)
-        await post(context, cards.still_blocked_card(case, now=services.clock(), locale=locale))
-        return await step.end_dialog()
+        plan_message_id = await show(context, cards.plan_card(case, now=now, locale=locale))
+        step_message_id = await post(context, cards.case_card(case, now=now, locale=locale))
 
-    # ---- decide: one item per turn ----
+        def remember_messages(current: RemovalCase) -> None:
+            current.plan_message_id = plan_message_id
+            if current.state is CaseState.READY:
+                current.final_message_id = step_message_id
+            else:
+                current.status_message_id = step_message_id
 
-    async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        case_id = step.options["case_id"]
-        step.values["case_id"] = case_id
-        case = await self._services.store.get(case_id)
-        item = case.next_pending if case else None
-        if case is None or item is None:
-            return await step.end_dialog()
-        card = cards.confirmation_card(case, item, now=self._services.clock(), locale=locale_of(step.context))
-        # The first question is a new message; the next ones replace the card just clicked.
-        await (post(step.context, card) if step.options.get("first") else show(step.context, card))
-        return await step.begin_dialog(_CARD, expect("decide", "approve_all", "cancel_case", case_id=case_id))
+        await services.store.update(case.id, remember_messages)
 
-    async def _record(self, step: WaterfallStepContext) -> DialogTurnResult:
-        action, services, context = step.result, self._services, step.context
-        case = await services.store.get(step.values["case_id"])
-        if case is None or not case.is_open:
-            return await step.end_dialog()
-        if action["verb"] == "cancel_case":
-            await cancel_case(context, services, case)
-            return await step.end_dialog()
-        person, now = person_of(context), services.clock()
-        if action["verb"] == "approve_all":
-            count = case.approve_all_remaining(by=person, at=now)
-            await services.record(context, "items.approved_all", case, detail=f"{count} item(s)")
-        else:
-            decision = Decision.APPROVED if action["decision"] == "approve" else Decision.SKIPPED
-            try:
-                item = case.decide(action["item_key"], decision, by=person, at=now)
-            except KeyError:
-                item = None  # a forged or stale key: nothing to record; ask the next question
-            if item is not None:
-                await services.record(context, f"item.{decision.value}", case, item=f"{item.action.value} {item.name} ({item.item_id})")
-        await services.store.save(case)
-        if case.next_pending is not None:
-            return await step.replace_dialog(_DECIDE, {"case_id": case.id})
-        return await self._start_execution(step, case)
+    async def _point_to(self, context: TurnContext, case: RemovalCase) -> None:
+        """The customer already has an open case: show it rather than start a second one. A
+        waiting case is re-checked now (its answer goes to the conversation it was asked in)."""
+        services, locale = self._services, locale_of(context)
+        if case.state is CaseState.WAITING:
+            await services.workflow.recheck(case.id)
+            if case.conversation.get("conversation", {}).get("id") == context.activity.conversation.id:
+                return
+            case = await services.store.get(case.id) or case
+        await context.send_activity(cards.t(
+            locale, "remove.open_elsewhere",
+            customer=case.customer.name, person=case.requested_by.name, date=case.requested_at,
+        ))
+        await post(context, cards.case_card(case, now=services.clock(), locale=locale))
 
-    async def _start_execution(self, step: WaterfallStepContext, case: RemovalCase) -> DialogTurnResult:
-        services, locale = self._services, locale_of(step.context)
-        case.state = CaseState.EXECUTING
-        case.status_message_id = await show(step.context, cards.status_card(case, now=services.clock(), locale=locale))
-        await services.store.save(case)
-        services.background.start(services.workflow.execute(case.id, locale=locale), name=f"execute {case.id}")
-        return await step.replace_dialog(_FINISH, {"case_id": case.id})
 
-    # ---- finish: final confirmation ─▶ remove ----
-
-    async def _await_confirmation(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["case_id"] = step.options["case_id"]
-        return await step.begin_dialog(_CARD, expect("confirm_removal", "cancel_case", case_id=step.options["case_id"]))
-
-    async def _remove(self, step: WaterfallStepContext) -> DialogTurnResult:
-        services, context, locale = self._services, step.context, locale_of(step.context)
-        case = await services.store.get(step.values["case_id"])
-        if case is None or not case.is_open:
-            return await step.end_dialog()
-        if step.result["verb"] == "cancel_case":
-            await cancel_case(context, services, case)
-            return await step.end_dialog()
-        if case.state is not CaseState.READY:
-            # Still executing, or waiting: the confirmation is not on offer yet.
-            await show(context, cards.status_card(case, now=services.clock(), locale=locale))
-            return await step.replace_dialog(_FINISH, {"case_id": case.id})
-        case.state = CaseState.REMOVING
-        await services.store.save(case)
-        await services.record(context, "removal.confirmed", case)
-        message_id = await show(context, cards.removing_card(case, locale=locale))
-        services.background.start(
-            services.workflow.remove(case.id, approver=person_of(context), message_id=message_id, locale=locale),
-            name=f"remove {case.id}",
-        )
-        await services.store.attach(context.activity.conversation.id, None)
-        return await step.end_dialog()
-
+def _blocker_counts(case: RemovalCase) -> str:
+    return f"{len(case.items)} blocker(s), {len(case.to_decide)} to decide"

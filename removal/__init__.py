@@ -5,13 +5,14 @@ No botbuilder here: a port to the Microsoft 365 Agents SDK leaves this package a
 
 from __future__ import annotations
 
-from .case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, Person, RemovalCase
+from .case import CaseItem, CaseState, CustomerRef, Decision, InvalidTransition, ItemError, Outcome, Person, RemovalCase
 
 __all__ = (
     "CaseItem",
     "CaseState",
     "CustomerRef",
     "Decision",
+    "InvalidTransition",
     "ItemError",
     "Outcome",
     "Person",

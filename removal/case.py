@@ -19,10 +19,12 @@ from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import PartnerCenterError
 
 __all__ = (
+    "CLOSED_STATES",
     "CaseItem",
     "CaseState",
     "CustomerRef",
     "Decision",
+    "InvalidTransition",
     "ItemError",
     "Outcome",
     "Person",
@@ -40,6 +42,42 @@ class CaseState(StrEnum):
     REMOVED = "removed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+CLOSED_STATES = frozenset({CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAILED})
+
+# Where a case may go from each state; anything else is a bug or a stale click, and is refused.
+#   planning ─▶ awaiting approval ─▶ executing ─▶ ready ─▶ removing ─▶ removed
+#                      │                 │          ▲ │        │
+#                      └────────▶ waiting ◀─────────┘ ◀────────┘ (Partner Center changed meanwhile)
+# Any open state may be cancelled except ``removing`` (the PATCH may already be on its way);
+# ``failed`` is where a Partner Center error leaves a case the bot cannot carry on by itself.
+_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.PLANNING: frozenset({
+        CaseState.AWAITING_APPROVAL, CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED,
+    }),
+    CaseState.AWAITING_APPROVAL: frozenset({
+        CaseState.EXECUTING, CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED,
+    }),
+    CaseState.EXECUTING: frozenset({CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED}),
+    CaseState.WAITING: frozenset({
+        CaseState.AWAITING_APPROVAL, CaseState.EXECUTING, CaseState.READY, CaseState.CANCELLED, CaseState.FAILED,
+    }),
+    CaseState.READY: frozenset({CaseState.REMOVING, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED}),
+    CaseState.REMOVING: frozenset({CaseState.REMOVED, CaseState.WAITING, CaseState.FAILED}),
+    CaseState.REMOVED: frozenset(),
+    CaseState.CANCELLED: frozenset(),
+    CaseState.FAILED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    """A case was asked to move where its state does not allow (e.g. cancel while removing)."""
+
+    def __init__(self, case_id: str, current: CaseState, wanted: CaseState) -> None:
+        super().__init__(f"case {case_id}: {current.value} → {wanted.value} is not allowed")
+        self.current = current
+        self.wanted = wanted
 
 
 class Decision(StrEnum):
@@ -149,6 +187,10 @@ class RemovalCase(_Model):
     plan_message_id: str = ""
     status_message_id: str = ""
     final_message_id: str = ""
+    # The requester's locale: background work and resumed cases speak it.
+    locale: str = "en-US"
+    # The last record of the progress journal already folded into this document (see store).
+    progress_seq: int = 0
     # Where it was asked: a Bot Framework ConversationReference, serialized (for proactive posts).
     conversation: dict[str, Any] = Field(default_factory=dict)
 
@@ -209,9 +251,30 @@ class RemovalCase(_Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state not in (CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAILED)
+        return self.state not in CLOSED_STATES
+
+    def may_move_to(self, state: CaseState) -> bool:
+        return state in _TRANSITIONS[self.state]
 
     # ---- Changes ----
+
+    def move_to(self, state: CaseState) -> None:
+        """Change state along an allowed transition; staying in the same state is no change.
+
+        :raises InvalidTransition: the transition is not allowed from the current state.
+        """
+        if state is self.state:
+            return
+        if not self.may_move_to(state):
+            raise InvalidTransition(self.id, self.state, state)
+        self.state = state
+
+    def record_outcome(self, key: str, outcome: Outcome, error: ItemError | None = None) -> None:
+        """What Partner Center did with one item (from the executor, or replayed from the journal)."""
+        item = self.item(key)
+        if item is not None:
+            item.outcome = outcome
+            item.error = error
 
     def decide(self, key: str, decision: Decision, *, by: Person, at: datetime) -> CaseItem:
         """Record a person's decision on one item; a decided item keeps its first decision."""

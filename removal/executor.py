@@ -1,9 +1,14 @@
 """Carry out a case's approved actions against Partner Center, recording each outcome.
 
 Runs in the background (an invoke must be answered within seconds; a thousand suspensions take
-minutes at Partner Center's rate). After each item the case is saved, and ``on_progress`` is
-called at most every ``progress_interval`` seconds (plus once at the end) so the status card is
-updated in place without flooding Teams' per-conversation send limit.
+minutes at Partner Center's rate), under the case's lease. After each Partner Center write the
+outcome is journaled (:meth:`CaseStore.record_outcome`), so a crash loses nothing: a resumed
+case skips what is done, and the client re-reads every item before writing it, so an item whose
+write was in flight when the process died is recognised as done, not written twice.
+
+Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
+``on_progress`` shows it: the status card is updated in place without flooding Teams'
+per-conversation send limit.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Awaitable, Callable
 from partner_center import PartnerCenterClient, PartnerCenterError, carry_out
 
 from .case import CaseItem, CaseState, ItemError, Outcome, RemovalCase
+from .lease import Lease
 from .store import CaseStore
 
 __all__ = ("execute_approved",)
@@ -23,22 +29,20 @@ Progress = Callable[[RemovalCase], Awaitable[None]]
 
 
 async def execute_approved(
-    case: RemovalCase,
+    case_id: str,
     *,
     client: PartnerCenterClient,
     store: CaseStore,
+    lease: Lease,
     on_progress: Progress,
-    on_item: Callable[[CaseItem], Awaitable[None]] | None = None,
+    on_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
     concurrency: int = 8,
     progress_interval: float = 1.5,
 ) -> RemovalCase:
-    """Run every approved, not yet done item; return the case with outcomes recorded.
-
-    Items already ``DONE`` are not run again (a resumed case); the client itself skips writes
-    that Partner Center shows as already done.
-    """
-    case.state = CaseState.EXECUTING
-    await store.save(case)
+    """Run every approved, not yet done item of an executing case; return the case as stored."""
+    case = await store.get(case_id)
+    if case is None or case.state is not CaseState.EXECUTING:
+        raise ValueError(f"case {case_id} is not executing")
     await on_progress(case)
     to_run = [i for i in case.approved if i.outcome is not Outcome.DONE]
     gate = asyncio.Semaphore(concurrency)
@@ -46,13 +50,11 @@ async def execute_approved(
     report_lock = asyncio.Lock()
 
     async def stopped() -> bool:
-        # Someone cancelled the case meanwhile: keep that state, start nothing new.
-        if await store.state_of(case.id) is CaseState.CANCELLED:
-            case.state = CaseState.CANCELLED
-        return case.state is CaseState.CANCELLED
+        # Cancelled by someone (any instance), or this instance lost the lease: start nothing new.
+        return lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
 
     async def run(item: CaseItem) -> None:
-        nonlocal last_report
+        nonlocal last_report, case
         async with gate:
             if await stopped():
                 return
@@ -60,22 +62,22 @@ async def execute_approved(
             try:
                 await carry_out(client, case.customer.id, item.to_blocker())
             except PartnerCenterError as error:
-                item.outcome = Outcome.FAILED
-                item.error = ItemError.from_error(error)
+                item.outcome, item.error = Outcome.FAILED, ItemError.from_error(error)
             else:
-                item.outcome = Outcome.DONE
-                item.error = None
+                item.outcome, item.error = Outcome.DONE, None
+            await store.record_outcome(case_id, item.key, item.outcome, item.error)
         if on_item is not None:
-            await on_item(item)
-        async with report_lock:
-            await stopped()
-            await store.save(case)
-            if time.monotonic() - last_report >= progress_interval:
+            await on_item(case, item)
+        if time.monotonic() - last_report >= progress_interval and not report_lock.locked():
+            async with report_lock:
                 last_report = time.monotonic()
-                await on_progress(case)
+                await on_progress(await _folded(store, case_id))
 
     await asyncio.gather(*(run(item) for item in to_run))
-    await stopped()
-    await store.save(case)
-    await on_progress(case)
+    return await _folded(store, case_id)
+
+
+async def _folded(store: CaseStore, case_id: str) -> RemovalCase:
+    """The case with the journal folded into its document (one ETag-checked write)."""
+    case, _ = await store.update(case_id, lambda case: None)
     return case

@@ -1,101 +1,185 @@
-"""Where removal cases live between turns.
+"""Where removal cases live: JSON documents with ETags, shared by every bot instance.
 
-The dialogs, the card-action routing and the background executor all read and write cases
-through this interface, by case id, and find a conversation's current case by conversation id.
-:class:`DocumentCaseStore` keeps them in the configured document store (a SQLite file by
-default); :class:`MemoryCaseStore` is for tests.
+Layout in the :class:`storage.DocumentStore` (a SQLite file by default, Azure Blob when scaled
+out, memory in tests)::
+
+    cases/{id}                  the case; every change is an ETag-checked read-modify-write
+    casestate/{id}              its state alone (the executor checks it before each item)
+    caseprogress/{id}           stream: one record per Partner Center write, appended as it
+                                happens (cheap, never conflicts) and folded into the case later
+    opencase/{customer id}      the customer's one open case (claimed with if-none-match)
+    conversations/{conv id}     the conversation's current case (for typed status / cancel)
+
+Why a journal: a 1,000-item case is ~0.5 MB of JSON; rewriting it after every Partner Center
+write would cost more than the write itself. Progress is saved after each write as a small
+record; :meth:`CaseStore.get` replays the records the case document has not folded in yet.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Protocol
+import logging
+from typing import Any, Callable, TypeVar
 
-from storage import DocumentStore
+from storage import DocumentStore, MemoryStore, PreconditionFailed
 
-from .case import CaseState, RemovalCase
+from .case import CaseState, ItemError, Outcome, RemovalCase
 
-__all__ = ("CaseStore", "DocumentCaseStore", "MemoryCaseStore")
+__all__ = ("CaseAlreadyOpen", "CaseStore", "ConcurrentUpdates", "MemoryCaseStore", "Unchanged")
 
-
-class CaseStore(Protocol):
-    async def get(self, case_id: str) -> RemovalCase | None: ...
-
-    async def save(self, case: RemovalCase) -> None: ...
-
-    async def current_for(self, conversation_id: str) -> RemovalCase | None: ...
-
-    async def state_of(self, case_id: str) -> CaseState | None:
-        """The stored case's state, without reading the whole case (checked per item)."""
-        ...
-
-    async def attach(self, conversation_id: str, case_id: str | None) -> None: ...
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_MAX_ATTEMPTS = 50
 
 
-class MemoryCaseStore:
-    """Cases in a dict, copied in and out so callers never share a mutable object."""
+class CaseAlreadyOpen(Exception):
+    """The customer already has an open case; ``case`` is that one."""
 
-    def __init__(self) -> None:
-        self._cases: dict[str, dict] = {}
-        self._current: dict[str, str] = {}
-        self._lock = asyncio.Lock()
-
-    async def get(self, case_id: str) -> RemovalCase | None:
-        async with self._lock:
-            stored = self._cases.get(case_id)
-        return RemovalCase.model_validate(stored) if stored else None
-
-    async def save(self, case: RemovalCase) -> None:
-        async with self._lock:
-            self._cases[case.id] = case.model_dump(mode="json")
-
-    async def state_of(self, case_id: str) -> CaseState | None:
-        async with self._lock:
-            stored = self._cases.get(case_id)
-        return CaseState(stored["state"]) if stored else None
-
-    async def current_for(self, conversation_id: str) -> RemovalCase | None:
-        async with self._lock:
-            case_id = self._current.get(conversation_id)
-        return await self.get(case_id) if case_id else None
-
-    async def attach(self, conversation_id: str, case_id: str | None) -> None:
-        async with self._lock:
-            if case_id is None:
-                self._current.pop(conversation_id, None)
-            else:
-                self._current[conversation_id] = case_id
+    def __init__(self, case: RemovalCase) -> None:
+        super().__init__(f"customer {case.customer.id} already has open case {case.id}")
+        self.case = case
 
 
-class DocumentCaseStore:
-    """Cases as JSON documents in a :class:`storage.DocumentStore` (SQLite, Azure Blob, memory).
+class Unchanged(Exception):
+    """Raised by an update's ``change`` that decides to change nothing: nothing is written, and
+    ``result`` is what the update returns."""
 
-    Layout: ``cases/{id}`` the case; ``casestate/{id}`` its state alone (read per executed item,
-    so it must stay small); ``conversations/{conversation id}`` the conversation's current case.
-    Writes are last-writer-wins for now; the durable-cases work adds ETag checks to callers.
-    """
+    def __init__(self, result: Any = None) -> None:
+        super().__init__(result)
+        self.result = result
 
-    def __init__(self, store: DocumentStore) -> None:
-        self._store = store
+
+class ConcurrentUpdates(RuntimeError):
+    """A case kept changing under us (:data:`_MAX_ATTEMPTS` conflicts in a row)."""
+
+
+class CaseStore:
+    def __init__(self, documents: DocumentStore) -> None:
+        self._documents = documents
+
+    # ---- Reading ----
 
     async def get(self, case_id: str) -> RemovalCase | None:
-        stored = await self._store.read(f"cases/{case_id}")
-        return RemovalCase.model_validate(stored.document) if stored else None
-
-    async def save(self, case: RemovalCase) -> None:
-        await self._store.write(f"cases/{case.id}", case.model_dump(mode="json"))
-        await self._store.write(f"casestate/{case.id}", {"state": case.state.value})
+        loaded = await self._load(case_id)
+        return loaded[0] if loaded else None
 
     async def state_of(self, case_id: str) -> CaseState | None:
-        stored = await self._store.read(f"casestate/{case_id}")
+        """The stored case's state, without reading the whole case."""
+        stored = await self._documents.read(f"casestate/{case_id}")
         return CaseState(stored.document["state"]) if stored else None
 
+    async def open_for_customer(self, customer_id: str) -> RemovalCase | None:
+        stored = await self._documents.read(f"opencase/{customer_id}")
+        case = await self.get(stored.document["caseId"]) if stored else None
+        return case if case is not None and case.is_open else None
+
+    async def open_cases(self) -> list[RemovalCase]:
+        """Every open case, through the per-customer index (open cases are few; closed ones are not)."""
+        keys = await self._documents.list_keys("opencase/")
+        found = await self._documents.read_many(keys)
+        cases = [await self.get(stored.document["caseId"]) for stored in found.values()]
+        return [case for case in cases if case is not None and case.is_open]
+
     async def current_for(self, conversation_id: str) -> RemovalCase | None:
-        stored = await self._store.read(f"conversations/{conversation_id}")
+        stored = await self._documents.read(f"conversations/{conversation_id}")
         return await self.get(stored.document["caseId"]) if stored else None
+
+    # ---- Writing ----
+
+    async def create(self, case: RemovalCase) -> RemovalCase:
+        """Store a new case and make it its customer's open case.
+
+        :raises CaseAlreadyOpen: the customer has another open case (two people asking at once
+            in two conversations: exactly one of them creates it).
+        """
+        index = f"opencase/{case.customer.id}"
+        while True:
+            try:
+                await self._documents.write(index, {"caseId": case.id}, if_none_match=True)
+                break
+            except PreconditionFailed:
+                stored = await self._documents.read(index)
+                if stored is None:
+                    continue  # closed meanwhile: try again
+                other = await self.get(stored.document["caseId"])
+                if other is not None and other.is_open and other.id != case.id:
+                    raise CaseAlreadyOpen(other) from None
+                try:  # a stale entry (its case closed, the index not yet cleared): take it over
+                    await self._documents.write(index, {"caseId": case.id}, if_match=stored.etag)
+                    break
+                except PreconditionFailed:
+                    continue
+        await self._documents.write(f"cases/{case.id}", case.model_dump(mode="json"), if_none_match=True)
+        await self._documents.write(f"casestate/{case.id}", {"state": case.state.value})
+        return case
+
+    async def update(self, case_id: str, change: Callable[[RemovalCase], _T]) -> tuple[RemovalCase, _T]:
+        """Read the case, apply ``change``, write it back only if nobody wrote in between.
+
+        On a conflict the case is read again and ``change`` applied again to the fresh copy, so
+        ``change`` must look at the case it is given (not at an earlier copy). It may raise
+        :class:`Unchanged` to write nothing and return a result, or any other exception (e.g.
+        :class:`InvalidTransition`) to refuse: nothing is written. Returns the case as stored
+        and what ``change`` returned on the attempt that was written.
+        """
+        for _ in range(_MAX_ATTEMPTS):
+            loaded = await self._load(case_id)
+            if loaded is None:
+                raise KeyError(case_id)
+            case, etag = loaded
+            was_open = case.is_open
+            try:
+                result = change(case)
+            except Unchanged as unchanged:
+                return case, unchanged.result
+            try:
+                await self._documents.write(f"cases/{case_id}", case.model_dump(mode="json"), if_match=etag)
+            except PreconditionFailed:
+                continue
+            await self._documents.write(f"casestate/{case_id}", {"state": case.state.value})
+            if was_open and not case.is_open:
+                await self._release_customer(case)
+            return case, result
+        raise ConcurrentUpdates(case_id)
+
+    async def record_outcome(self, case_id: str, key: str, outcome: Outcome, error: ItemError | None = None) -> None:
+        """Journal one Partner Center write's result (folded into the case on the next update)."""
+        record: dict[str, Any] = {"key": key, "outcome": outcome.value}
+        if error is not None:
+            record["error"] = error.model_dump(mode="json")
+        await self._documents.append(f"caseprogress/{case_id}", record)
 
     async def attach(self, conversation_id: str, case_id: str | None) -> None:
         if case_id is None:
-            await self._store.delete(f"conversations/{conversation_id}")
+            await self._documents.delete(f"conversations/{conversation_id}")
         else:
-            await self._store.write(f"conversations/{conversation_id}", {"caseId": case_id})
+            await self._documents.write(f"conversations/{conversation_id}", {"caseId": case_id})
+
+    # ---- Inside ----
+
+    async def _load(self, case_id: str) -> tuple[RemovalCase, str] | None:
+        stored = await self._documents.read(f"cases/{case_id}")
+        if stored is None:
+            return None
+        case = RemovalCase.model_validate(stored.document)
+        for number, record in await self._documents.read_stream(f"caseprogress/{case_id}", after=case.progress_seq):
+            error = ItemError.model_validate(record["error"]) if record.get("error") else None
+            case.record_outcome(record["key"], Outcome(record["outcome"]), error)
+            case.progress_seq = number
+        return case, stored.etag
+
+    async def _release_customer(self, case: RemovalCase) -> None:
+        index = f"opencase/{case.customer.id}"
+        stored = await self._documents.read(index)
+        if stored is not None and stored.document.get("caseId") == case.id:
+            try:
+                await self._documents.delete(index, if_match=stored.etag)
+            except PreconditionFailed:
+                _log.info("open-case index of %s changed meanwhile; left as is", case.customer.id)
+
+
+class MemoryCaseStore(CaseStore):
+    """The same store over a dict (tests)."""
+
+    def __init__(self) -> None:
+        self.documents = MemoryStore()
+        super().__init__(self.documents)

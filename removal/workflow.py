@@ -1,12 +1,17 @@
-"""The long-running halves of a removal, run in the background after a click.
+"""The long-running halves of a removal, run in the background, each under the case's lease.
 
 - :meth:`RemovalWorkflow.execute`: carry out the approved actions (status card updated in
-  place), then read Partner Center afresh: if nothing blocks, post the final confirmation;
-  otherwise explain what still blocks and leave the case waiting.
+  place), then :meth:`recheck`.
+- :meth:`RemovalWorkflow.recheck`: read Partner Center afresh: if nothing blocks, post the final
+  confirmation; if new blockers need a decision, ask; otherwise say what still blocks and wait.
 - :meth:`RemovalWorkflow.remove`: check afresh, remove the relationship, verify it, fetch the
   relationship request link, and turn the "removing…" card into the result card.
+- :meth:`RemovalWorkflow.resume`: at start and then periodically, take over executing and
+  removing cases whose lease has expired (their instance died) and finish them.
 
-No botbuilder here: messages go through a :class:`Messenger` (the Teams edge implements it).
+Every state change goes through :meth:`CaseStore.update` (ETag-checked, transitions checked), so
+a cancel from another instance is never overwritten. No botbuilder here: messages go through a
+:class:`Messenger` (the Teams edge implements it).
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from datetime import datetime
 from typing import Any, Callable, Protocol
 
 import cards
-from partner_center import Customer, PartnerCenterClient, PartnerCenterError, plan_removal
+from partner_center import Customer, PartnerCenterClient, PartnerCenterError, Relationship, plan_removal
 
 from .audit import AuditEvent, AuditTrail
-from .case import CaseItem, CaseState, ItemError, Outcome, Person, RemovalCase
+from .background import BackgroundTasks
+from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, RemovalCase
 from .executor import execute_approved
+from .lease import Leases, LeaseTaken
 from .store import CaseStore
 
 __all__ = ("Messenger", "RemovalWorkflow")
@@ -44,6 +51,8 @@ class RemovalWorkflow:
         store: CaseStore,
         messenger: Messenger,
         audit: AuditTrail,
+        leases: Leases,
+        background: BackgroundTasks,
         clock: Callable[[], datetime],
         progress_interval: float = 1.5,
     ) -> None:
@@ -51,108 +60,195 @@ class RemovalWorkflow:
         self._client = client
         self._store = store
         self._messenger = messenger
+        self._leases = leases
+        self._background = background
         self._clock = clock
         self._progress_interval = progress_interval
 
-    async def execute(self, case_id: str, *, locale: str) -> RemovalCase | None:
-        case = await self._store.get(case_id)
-        if case is None or case.state is CaseState.CANCELLED:
-            return case
+    # ---- Starting work (after the HTTP answer is written: see BackgroundTasks.holding) ----
 
-        async def show_progress(current: RemovalCase) -> None:
-            if current.status_message_id:
-                card = cards.status_card(current, now=self._clock(), locale=locale)
-                await self._messenger.update(current.conversation, current.status_message_id, card)
+    def start_execution(self, case_id: str) -> None:
+        self._background.start(self.execute(case_id), name=f"execute {case_id}")
 
-        async def record_item(item: CaseItem) -> None:
-            failed = item.outcome is Outcome.FAILED
-            await self._audit.record(AuditEvent(
-                at=self._clock(),
-                action="item.failed" if failed else "item.done",
-                actor="offboard",
-                customer_id=case.customer.id,
-                customer_name=case.customer.name,
-                case_id=case.id,
-                item=f"{item.action.value} {item.name} ({item.item_id})",
-                result="failed" if failed else "ok",
-                detail=item.error.description if item.error else "",
-                correlation_id=item.error.correlation_id if item.error else "",
-            ))
+    def start_removal(self, case_id: str) -> None:
+        self._background.start(self.remove(case_id), name=f"remove {case_id}")
 
-        case = await execute_approved(
-            case,
-            client=self._client,
-            store=self._store,
-            on_progress=show_progress,
-            on_item=record_item,
-            progress_interval=self._progress_interval,
-        )
-        if (await self._store.get(case_id) or case).state is CaseState.CANCELLED:
-            return case
-        case = await self.recheck(case, locale=locale)
-        await show_progress(case)  # the status card ends on the new state, not "carrying out"
-        return case
+    def refresh_plan(self, case_id: str) -> None:
+        """Redraw the case's plan card for everyone in the conversation (it shows the state)."""
+        self._background.start(self._refresh_plan(case_id), name=f"plan card {case_id}")
 
-    async def recheck(self, case: RemovalCase, *, locale: str) -> RemovalCase:
-        """Read Partner Center afresh; offer the final confirmation or explain what blocks."""
+    async def resume(self) -> int:
+        """Start every executing or removing case nobody holds; returns how many were started."""
+        started = 0
+        for case in await self._store.open_cases():
+            if case.state not in (CaseState.EXECUTING, CaseState.REMOVING) or not await self._leases.is_free(case.id):
+                continue
+            _log.info("resuming case %s (%s, %s)", case.id, case.customer.name, case.state.value)
+            (self.start_execution if case.state is CaseState.EXECUTING else self.start_removal)(case.id)
+            started += 1
+        return started
+
+    # ---- The work ----
+
+    async def execute(self, case_id: str) -> RemovalCase | None:
+        try:
+            async with self._leases.hold(case_id) as lease:
+                case = await self._store.get(case_id)
+                if case is None or case.state is not CaseState.EXECUTING:
+                    return case
+                case = await execute_approved(
+                    case_id,
+                    client=self._client,
+                    store=self._store,
+                    lease=lease,
+                    on_progress=self._show_progress,
+                    on_item=self._record_item,
+                    progress_interval=self._progress_interval,
+                )
+                if case.state is not CaseState.EXECUTING or lease.lost:
+                    await self._show_progress(case)
+                    return case  # cancelled meanwhile, or another instance carries on
+                case = await self.recheck(case_id)
+                await self._show_progress(case)  # the status card ends on the new state
+                return case
+        except LeaseTaken:
+            _log.info("case %s is being executed by another instance", case_id)
+            return await self._store.get(case_id)
+
+    async def recheck(self, case_id: str) -> RemovalCase:
+        """Read Partner Center afresh; offer the final confirmation, ask about new blockers, or
+        explain what still blocks. The card is posted before the state is saved, so a crash in
+        between repeats the card rather than losing it."""
+        case = await self._get(case_id)
         now = self._clock()
         try:
-            plan = await plan_removal(self._client, self._customer(case), now=now)
+            plan = await plan_removal(self._client, _customer_of(case), now=now)
         except PartnerCenterError as error:
-            case.state = CaseState.FAILED
-            case.error = ItemError.from_error(error)
-            await self._store.save(case)
-            await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=locale))
-            return case
-        case.refresh(plan)
-        if plan.can_remove_now:
-            case.state = CaseState.READY
-            await self._store.save(case)
-            case.final_message_id = await self._messenger.post(
-                case.conversation, cards.final_confirmation_card(case, locale=locale)
-            )
-        else:
-            case.state = CaseState.WAITING
-            await self._store.save(case)
-            await self._messenger.post(case.conversation, cards.still_blocked_card(case, now=now, locale=locale))
-        await self._store.save(case)
+            await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=case.locale))
+            return await self._fail(case_id, error)
+        fresh = case.model_copy(deep=True)
+        fresh.refresh(plan)
+        target = _state_after(fresh, can_remove_now=plan.can_remove_now)
+        if not fresh.may_move_to(target) and target is not fresh.state:
+            return fresh  # cancelled meanwhile: say nothing more
+        fresh.state = target
+        message_id = await self._messenger.post(case.conversation, cards.case_card(fresh, now=now, locale=case.locale))
+
+        def apply(current: RemovalCase) -> None:
+            current.refresh(plan)
+            current.move_to(target)
+            if target is CaseState.READY:
+                current.final_message_id = message_id
+            elif target is CaseState.AWAITING_APPROVAL:
+                current.status_message_id = message_id
+
+        try:
+            case, _ = await self._store.update(case_id, apply)
+        except InvalidTransition:
+            return await self._get(case_id)
+        await self._refresh_plan(case_id)
         return case
 
-    async def remove(self, case_id: str, *, approver: Person, message_id: str, locale: str) -> RemovalCase | None:
+    async def remove(self, case_id: str) -> RemovalCase | None:
+        try:
+            async with self._leases.hold(case_id):
+                return await self._remove(case_id)
+        except LeaseTaken:
+            _log.info("case %s is being removed by another instance", case_id)
+            return await self._store.get(case_id)
+
+    async def _remove(self, case_id: str) -> RemovalCase | None:
         case = await self._store.get(case_id)
         if case is None or case.state is not CaseState.REMOVING:
             return case
-        now = self._clock()
+        locale, now = case.locale, self._clock()
+        approver = case.approved_by or case.requested_by
         try:
-            # Never trust the plan from memory: the world may have changed since the click.
-            plan = await plan_removal(self._client, self._customer(case), now=now)
-            case.refresh(plan)
-            if not plan.can_remove_now:
-                case.state = CaseState.WAITING
-                await self._store.save(case)
-                card = cards.still_blocked_card(case, now=now, locale=locale)
-                await self._messenger.update(case.conversation, message_id, card)
+            # Already gone (a resumed case whose PATCH landed before the crash, or someone used
+            # the portal): the removal call below recognises it and reads it back; no plan needed.
+            gone = await self._client.read_relationship(case.customer.id) is Relationship.NONE
+            # Otherwise never trust the plan from memory: the world may have changed since the click.
+            plan = None if gone else await plan_removal(self._client, _customer_of(case), now=now)
+            if plan is not None and not plan.can_remove_now:
+                case, _ = await self._store.update(case_id, lambda c: (c.refresh(plan), c.move_to(CaseState.WAITING)))
+                await self._refresh_plan(case_id)
+                await self._update_final(case, cards.still_blocked_card(case, now=now, locale=locale))
                 return case
             result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
-            case.state = CaseState.FAILED
-            case.error = ItemError.from_error(error)
-            await self._store.save(case)
             await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
-            await self._messenger.update(case.conversation, message_id, cards.partner_center_error_card(error, locale=locale))
+            case = await self._fail(case_id, error)
+            await self._refresh_plan(case_id)
+            await self._update_final(case, cards.partner_center_error_card(error, locale=locale))
             return case
         await self._record_removal(case, approver, "ok", "relationship read back as none", result.correlation_id)
-        case.state = CaseState.REMOVED
-        case.approved_by = approver
-        case.removed_at = self._clock()
-        case.removal_correlation_id = result.correlation_id
         try:
-            case.relationship_request_url = await self._client.get_relationship_request_url()
+            link = await self._client.get_relationship_request_url()
         except PartnerCenterError:
+            link = ""
             _log.warning("removed %s but could not fetch the relationship request link", case.customer.id)
-        await self._store.save(case)
-        await self._messenger.update(case.conversation, message_id, cards.result_card(case, locale=locale))
+
+        def removed(current: RemovalCase) -> None:
+            current.move_to(CaseState.REMOVED)
+            current.removed_at = self._clock()
+            current.removal_correlation_id = result.correlation_id
+            current.relationship_request_url = link
+
+        case, _ = await self._store.update(case_id, removed)
+        await self._refresh_plan(case_id)
+        await self._update_final(case, cards.result_card(case, locale=locale))
         return case
+
+    # ---- Inside ----
+
+    async def _get(self, case_id: str) -> RemovalCase:
+        case = await self._store.get(case_id)
+        if case is None:
+            raise KeyError(case_id)
+        return case
+
+    async def _fail(self, case_id: str, error: PartnerCenterError) -> RemovalCase:
+        def failed(current: RemovalCase) -> None:
+            current.move_to(CaseState.FAILED)
+            current.error = ItemError.from_error(error)
+
+        try:
+            case, _ = await self._store.update(case_id, failed)
+        except InvalidTransition:
+            return await self._get(case_id)
+        return case
+
+    async def _show_progress(self, case: RemovalCase) -> None:
+        if case.status_message_id:
+            card = cards.status_card(case, now=self._clock(), locale=case.locale)
+            await self._messenger.update(case.conversation, case.status_message_id, card)
+
+    async def _update_final(self, case: RemovalCase, card: dict[str, Any]) -> None:
+        if case.final_message_id:
+            await self._messenger.update(case.conversation, case.final_message_id, card)
+        else:
+            await self._messenger.post(case.conversation, card)
+
+    async def _refresh_plan(self, case_id: str) -> None:
+        case = await self._store.get(case_id)
+        if case is not None and case.plan_message_id:
+            card = cards.plan_card(case, now=self._clock(), locale=case.locale)
+            await self._messenger.update(case.conversation, case.plan_message_id, card)
+
+    async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
+        failed = item.outcome is Outcome.FAILED
+        await self._audit.record(AuditEvent(
+            at=self._clock(),
+            action="item.failed" if failed else "item.done",
+            actor="offboard",
+            customer_id=case.customer.id,
+            customer_name=case.customer.name,
+            case_id=case.id,
+            item=f"{item.action.value} {item.name} ({item.item_id})",
+            result="failed" if failed else "ok",
+            detail=item.error.description if item.error else "",
+            correlation_id=item.error.correlation_id if item.error else "",
+        ))
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
         await self._audit.record(AuditEvent(
@@ -167,13 +263,21 @@ class RemovalWorkflow:
             correlation_id=correlation_id,
         ))
 
-    @staticmethod
-    def _customer(case: RemovalCase) -> Customer:
-        return Customer.model_validate(
-            {
-                "id": case.customer.id,
-                "companyProfile": {"tenantId": case.customer.id, "companyName": case.customer.name, "domain": case.customer.domain},
-                "relationshipToPartner": "reseller",
-            }
-        )
 
+def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
+    """Where a fresh read of Partner Center leaves the case."""
+    if can_remove_now:
+        return CaseState.READY
+    if case.next_pending is not None:
+        return CaseState.AWAITING_APPROVAL  # new blockers appeared: someone must decide on them
+    return CaseState.WAITING
+
+
+def _customer_of(case: RemovalCase) -> Customer:
+    return Customer.model_validate(
+        {
+            "id": case.customer.id,
+            "companyProfile": {"tenantId": case.customer.id, "companyName": case.customer.name, "domain": case.customer.domain},
+            "relationshipToPartner": "reseller",
+        }
+    )

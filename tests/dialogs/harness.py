@@ -23,7 +23,9 @@ from partner_center import PartnerCenterClient
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
-from removal.store import MemoryCaseStore
+from removal.decisions import CaseDecisions
+from removal.lease import Leases
+from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import MemoryStore
 from tests.cards.schema import assert_valid_card
@@ -54,25 +56,28 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, client: PartnerCenterClient, *, clock: Any = None, locale: str = "en-US", access: AccessPolicy | None = None) -> None:
+    def __init__(self, client: PartnerCenterClient, *, clock: Any = None, locale: str = "en-US", access: AccessPolicy | None = None, progress_interval: float = 0.0) -> None:
         self.adapter = TestAdapter()
         self.adapter.template.channel_id = "msteams"
-        self.store = MemoryCaseStore()
         self.background = BackgroundTasks()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.locale = locale
         self.documents = MemoryStore()
+        self.store = CaseStore(self.documents)
         self.audit = AuditTrail(self.documents)
-        workflow = RemovalWorkflow(
+        self.workflow = RemovalWorkflow(
             client=client,
             store=self.store,
             messenger=AdapterMessenger(self.adapter, ""),
             audit=self.audit,
+            leases=Leases(self.documents, owner="harness"),
+            background=self.background,
             clock=self.clock,
-            progress_interval=0.0,
+            progress_interval=progress_interval,
         )
+        decisions = CaseDecisions(store=self.store, workflow=self.workflow, audit=self.audit, clock=self.clock)
         services = RemovalServices(
-            client=client, store=self.store, workflow=workflow, background=self.background, audit=self.audit, clock=self.clock
+            client=client, store=self.store, workflow=self.workflow, decisions=decisions, audit=self.audit, clock=self.clock
         )
         # Dialog state goes through the JSON document store every turn, as it would in production.
         self.bot = OffboardBot(

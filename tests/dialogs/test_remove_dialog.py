@@ -141,8 +141,9 @@ async def test_cancel_after_execution_lists_what_partner_center_already_did(chat
 
 
 async def _last_case(chat: Conversation) -> Any:
-    ids = list(chat.store._cases)  # noqa: SLF001 (test peeks at the memory store)
-    return await chat.store.get(ids[-1])
+    keys = await chat.documents.list_keys("cases/")
+    cases = [await chat.store.get(key.removeprefix("cases/")) for key in keys]
+    return max(cases, key=lambda case: case.requested_at)
 
 
 async def test_a_partner_center_error_mid_way_shows_code_and_correlation_id(chat: Conversation, sandbox: Any, http: aiohttp.ClientSession) -> None:

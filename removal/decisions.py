@@ -1,0 +1,158 @@
+"""What a click on a case's card does to the case: one ETag-checked change, whoever clicks where.
+
+Clicks are handled from the stored case alone, not from a conversation's dialog state, so that a
+click reaching any bot instance, in any conversation, twice (a double click, a Teams retry) or
+late (an old card) does the same thing: the first one changes the case, the others find it
+changed and get the case's current card. Only the click whose change was written starts the
+background work (execution or removal), so a duplicate can never write to Partner Center twice.
+
+No botbuilder here: the Teams edge parses the click, checks who may make it, shows the card of
+the returned case, then calls :meth:`CaseDecisions.begin` for work the click started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Callable
+
+from .audit import AuditEvent, AuditTrail
+from .case import CaseState, Decision, Person, RemovalCase
+from .store import CaseStore, Unchanged
+from .workflow import RemovalWorkflow
+
+__all__ = ("Applied", "CaseDecisions", "Effect")
+
+
+class Effect(StrEnum):
+    CHANGED = "changed"  # recorded; nothing to start
+    STARTS_EXECUTION = "starts_execution"  # the last decision: carry out the approved actions
+    STARTS_REMOVAL = "starts_removal"  # the final confirmation
+    ALREADY = "already"  # a duplicate: the case already shows this click's effect
+    NOT_NOW = "not_now"  # the case has moved on (or the item is not one to decide)
+    NO_CASE = "no_case"  # no such case (forged or from another store)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    case: RemovalCase | None
+    effect: Effect
+
+    @property
+    def starts_work(self) -> bool:
+        return self.effect in (Effect.STARTS_EXECUTION, Effect.STARTS_REMOVAL)
+
+
+class CaseDecisions:
+    def __init__(
+        self, *, store: CaseStore, workflow: RemovalWorkflow, audit: AuditTrail, clock: Callable[[], datetime]
+    ) -> None:
+        self._store = store
+        self._workflow = workflow
+        self._audit = audit
+        self._clock = clock
+
+    async def decide(self, case_id: str, item_key: str, decision: Decision, *, by: Person) -> Applied:
+        now = self._clock()
+
+        def change(case: RemovalCase) -> Effect:
+            item = case.item(item_key)
+            if case.state is not CaseState.AWAITING_APPROVAL or item is None or not item.needs_decision:
+                raise Unchanged(Effect.ALREADY if item is not None and item.decision is decision else Effect.NOT_NOW)
+            if item.decision is not Decision.PENDING:
+                raise Unchanged(Effect.ALREADY)
+            case.decide(item_key, decision, by=by, at=now)
+            return _after_a_decision(case)
+
+        applied = await self._apply(case_id, change)
+        if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
+            item = applied.case.item(item_key)
+            assert item is not None
+            await self._record(applied.case, by, f"item.{decision.value}", item=f"{item.action.value} {item.name} ({item.item_id})")
+        return applied
+
+    async def approve_all(self, case_id: str, *, by: Person) -> Applied:
+        now = self._clock()
+        counted: list[int] = []
+
+        def change(case: RemovalCase) -> Effect:
+            counted.clear()  # a conflict runs this again on the fresh case
+            if case.state is not CaseState.AWAITING_APPROVAL:
+                raise Unchanged(Effect.ALREADY if case.state is CaseState.EXECUTING else Effect.NOT_NOW)
+            counted.append(case.approve_all_remaining(by=by, at=now))
+            return _after_a_decision(case)
+
+        applied = await self._apply(case_id, change)
+        if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
+            await self._record(applied.case, by, "items.approved_all", detail=f"{counted[0]} item(s)")
+        return applied
+
+    async def confirm_removal(self, case_id: str, *, by: Person) -> Applied:
+        def change(case: RemovalCase) -> Effect:
+            if case.state in (CaseState.REMOVING, CaseState.REMOVED):
+                raise Unchanged(Effect.ALREADY)
+            if case.state is not CaseState.READY:
+                raise Unchanged(Effect.NOT_NOW)
+            case.move_to(CaseState.REMOVING)
+            case.approved_by = by
+            return Effect.STARTS_REMOVAL
+
+        applied = await self._apply(case_id, change)
+        if applied.effect is Effect.STARTS_REMOVAL and applied.case is not None:
+            await self._record(applied.case, by, "removal.confirmed")
+        return applied
+
+    async def cancel(self, case_id: str, *, by: Person) -> Applied:
+        """Stop the case; Partner Center changes already made stay. Not once removal has begun."""
+
+        def change(case: RemovalCase) -> Effect:
+            if case.state is CaseState.CANCELLED:
+                raise Unchanged(Effect.ALREADY)
+            if not case.may_move_to(CaseState.CANCELLED):
+                raise Unchanged(Effect.NOT_NOW)
+            case.move_to(CaseState.CANCELLED)
+            return Effect.CHANGED
+
+        applied = await self._apply(case_id, change)
+        if applied.effect is Effect.CHANGED and applied.case is not None:
+            await self._record(applied.case, by, "removal.cancelled", detail=f"{len(applied.case.done)} action(s) already done")
+        return applied
+
+    async def begin(self, applied: Applied, *, message_id: str) -> None:
+        """Start the work a click started; ``message_id`` is the card that will show its progress."""
+        case = applied.case
+        assert case is not None and applied.starts_work
+        if applied.effect is Effect.STARTS_EXECUTION:
+            await self._store.update(case.id, lambda c: setattr(c, "status_message_id", message_id or c.status_message_id))
+            self._workflow.start_execution(case.id)
+        else:
+            await self._store.update(case.id, lambda c: setattr(c, "final_message_id", message_id or c.final_message_id))
+            self._workflow.start_removal(case.id)
+
+    async def _apply(self, case_id: str, change: Callable[[RemovalCase], Effect]) -> Applied:
+        try:
+            case, effect = await self._store.update(case_id, change)
+        except KeyError:
+            return Applied(None, Effect.NO_CASE)
+        if effect is not Effect.ALREADY and effect is not Effect.NOT_NOW:
+            self._workflow.refresh_plan(case.id)
+        return Applied(case, effect)
+
+    async def _record(self, case: RemovalCase, by: Person, action: str, **fields: Any) -> None:
+        await self._audit.record(AuditEvent(
+            at=self._clock(),
+            action=action,
+            actor=f"{by.name} ({by.aad_object_id or by.id})",
+            customer_id=case.customer.id,
+            customer_name=case.customer.name,
+            case_id=case.id,
+            **fields,
+        ))
+
+
+def _after_a_decision(case: RemovalCase) -> Effect:
+    if case.next_pending is not None:
+        return Effect.CHANGED
+    case.move_to(CaseState.EXECUTING)
+    return Effect.STARTS_EXECUTION
