@@ -196,7 +196,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             case = await services.store.get(case.id) or case
         await context.send_activity(cards.t(
             locale, "remove.open_elsewhere",
-            customer=case.customer.name, person=case.requested_by.name, date=case.requested_at,
+            customer=case.customer.name, person=case.requested_by.name, date=cards.format_date(case.requested_at, locale),
         ))
         await post(context, cards.case_card(case, now=services.clock(), locale=locale))
 

@@ -232,3 +232,30 @@ async def test_a_malformed_or_forged_click_is_refused_and_changes_nothing(chat: 
 async def test_unknown_command_gets_help(chat: Conversation) -> None:
     turn = await chat.say("please do something")
     assert "plan" in card_text(turn.cards[0]).lower()
+
+
+async def test_a_remove_for_a_customer_with_an_open_case_elsewhere_points_to_it(chat: Conversation) -> None:
+    from botbuilder.schema import ConversationAccount
+
+    await chat.say("remove Wingtip Toys")
+    case = await chat.store.current_for("Convo1")
+    # Someone else, in another channel thread, asks for the same customer.
+    chat.adapter.template.conversation = ConversationAccount(id="19:other-thread", conversation_type="channel")
+    turn = await chat.say("remove Wingtip Toys", user=BOB)
+    assert any("already has an open removal" in text and "Ann Admin" in text for text in turn.texts)
+    assert case.next_pending.name in card_text(turn.cards[-1])  # the open case's current question
+    keys = await chat.documents.list_keys("cases/")
+    assert keys == [f"cases/{case.id}"], "no second case was opened"
+    # A click there acts on the one case.
+    await chat.click("decide", button_data(turn.cards[-1], "decide", decision="approve"), user=BOB)
+    assert len((await chat.store.get(case.id)).approved) == 1
+
+
+async def test_cancel_is_refused_once_the_removal_is_under_way(chat: Conversation) -> None:
+    turn = await chat.say("remove Fabrikam Inc")
+    final = turn.cards[-1]
+    case_id = button_data(final, "confirm_removal")["caseId"]
+    await chat.store.update(case_id, lambda case: case.move_to(CaseState.REMOVING))  # as if the click just landed
+    refused = await chat.click("cancel_case", {"caseId": case_id})
+    assert "can no longer be cancelled" in " ".join(refused.texts)
+    assert (await chat.store.get(case_id)).state is CaseState.REMOVING

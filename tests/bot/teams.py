@@ -1,0 +1,79 @@
+"""Teams' side of the wire for HTTP tests: posts Teams-shaped activities to the bot."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from tests.bot.connector import RecordingConnector
+from tests.dialogs.harness import buttons
+
+TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
+CHANNEL_THREAD = "19:offboarding@thread.tacv2;messageid=1700000000000"
+
+
+class Teams:
+    """Posts Teams-shaped activities to the bot, the way Teams' service would."""
+
+    def __init__(self, http: aiohttp.ClientSession, bot_url: str, connector_url: str, connector: RecordingConnector) -> None:
+        self.http, self.bot_url, self.connector_url, self.connector = http, bot_url, connector_url, connector
+        self._ids = 0
+
+    def _activity(self, **fields: Any) -> dict[str, Any]:
+        self._ids += 1
+        return {
+            "id": f"incoming-{self._ids}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector_url,
+            "from": {"id": "29:ann", "name": "Ann Admin", "aadObjectId": "00000000-0000-0000-0000-0000000000a1"},
+            "recipient": {"id": "28:offboard", "name": "Offboard"},
+            "conversation": {"id": CHANNEL_THREAD, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+            "channelData": {"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": "19:offboarding@thread.tacv2"}},
+            "locale": "en-US",
+            **fields,
+        }
+
+    async def post(self, activity: dict[str, Any]) -> tuple[int, Any, float]:
+        started = time.perf_counter()
+        async with self.http.post(f"{self.bot_url}/api/messages", json=activity) as response:
+            text = await response.text()
+            try:
+                body = json.loads(text) if text else None
+            except ValueError:
+                body = text
+            return response.status, body, time.perf_counter() - started
+
+    async def say(self, text: str) -> int:
+        mention = "<at>Offboard</at>"
+        status, _, _ = await self.post(self._activity(
+            type="message",
+            text=f"{mention} {text}",
+            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
+        ))
+        return status
+
+    async def click(self, card_activity_id: str, verb: str, data: dict[str, Any]) -> tuple[int, Any, float]:
+        return await self.post(self._activity(
+            type="invoke",
+            name="adaptiveCard/action",
+            replyToId=card_activity_id,
+            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+        ))
+
+    async def submit(self, verb: str, data: dict[str, Any]) -> int:
+        status, _, _ = await self.post(self._activity(type="message", value={**data, "verb": verb}))
+        return status
+
+
+
+def card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str, Any]]:
+    for call in reversed(connector.calls):
+        if call.card and any(b["verb"] == verb for b in buttons(call.card).values()):
+            return call.activity_id, call.card
+    raise AssertionError(f"no card with a {verb} button was sent")
+
+
+
