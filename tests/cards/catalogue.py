@@ -110,11 +110,14 @@ ALL_CARDS: dict[str, Build] = {
     "history": lambda: cards.history_card("Contoso Ltd", _HISTORY),
     "history-long": lambda: cards.history_card("Contoso Ltd", _HISTORY * 20),
     "history-empty": lambda: cards.history_card("Contoso Ltd", []),
+    **{f"case-{state.value}": (lambda state=state: cards.case_card(make_worked_case(state), now=NOW)) for state in CaseState},
+    "case-removed-with-link": lambda: cards.case_card(make_removed_case(), now=NOW),
 }
 
 # Every card function of the package, to check the catalogue misses none.
 CARD_FUNCTIONS = (
     "cancelled_card",
+    "case_card",
     "confirmation_card",
     "customer_choice_card",
     "decision_recorded_card",

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from cards import MAX_CHOICES, customer_choice_card, error_card, help_card
-from removal.case import CustomerRef
+from cards import (
+    MAX_CHOICES,
+    cancelled_card,
+    case_card,
+    customer_choice_card,
+    error_card,
+    final_confirmation_card,
+    help_card,
+    result_card,
+    status_card,
+)
+from removal.case import CaseState, CustomerRef
 
+from .factories import NOW, make_case, make_removed_case, make_worked_case
 from .reading import buttons, seen
 
 _CUSTOMERS = [CustomerRef(id=f"id-{n}", name=f"Contoso {n}", domain=f"contoso{n}.onmicrosoft.com") for n in range(12)]
@@ -53,3 +64,14 @@ def test_help_lists_every_command_with_examples() -> None:
     for example in ("**remove Contoso**", "**plan contoso.onmicrosoft.com**", "**remove 3f2504e0-"):
         assert example in text
     assert "dry run" in text
+
+
+def test_a_cases_card_follows_its_state() -> None:
+    asking = make_worked_case(CaseState.AWAITING_APPROVAL)
+    assert "Visio Plan 2" in seen(case_card(asking, now=NOW))  # the next question
+    assert case_card(make_case(state=CaseState.READY), now=NOW) == final_confirmation_card(make_case(state=CaseState.READY))
+    assert case_card(make_removed_case(), now=NOW) == result_card(make_removed_case())
+    cancelled = make_worked_case(CaseState.CANCELLED)
+    assert case_card(cancelled, now=NOW) == cancelled_card(cancelled)
+    executing = make_worked_case(CaseState.EXECUTING)
+    assert case_card(executing, now=NOW) == status_card(executing, now=NOW)
