@@ -12,12 +12,13 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 import time
 import uuid
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -26,7 +27,11 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 
 import cards
 from bot.http import messages_handler
+from bot.events_api import events_handler
+from bot.installations import InstallationStore
 from bot.messenger import AdapterMessenger
+from bot.notifier import TeamsAnnouncer, TeamsNotifier
+from bot.notify_api import notifications_handler
 from bot.settings import Settings, open_configured_store
 from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
@@ -42,11 +47,14 @@ from partner_center import (
     connect,
 )
 from partner_center.sandbox import SandboxOptions, running_sandbox
+from partner_center.webhooks import SignatureVerifier, load_ca_bundle
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
 from removal.decisions import CaseDecisions
 from removal.lease import Leases
+from removal.notifications import CaseNotifications
+from removal.scheduler import WaitingCases
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import DocumentStore
@@ -99,6 +107,11 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             cases = CaseStore(store)
             audit = AuditTrail(store)
             leases = Leases(store, owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", seconds=settings.lease_seconds)
+            installations = InstallationStore(store)
+            announcer = TeamsAnnouncer(
+                TeamsNotifier(adapter, settings.app_id, installations), installations, channel_ids=settings.notify_channels
+            )
+            notifications = CaseNotifications(announcer, clock=clock)
             workflow = RemovalWorkflow(
                 client=client,
                 store=cases,
@@ -107,10 +120,32 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
                 leases=leases,
                 background=background,
                 clock=clock,
+                notifications=notifications,
             )
             decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock)
             services = RemovalServices(
-                client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock
+                client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock,
+                installations=installations,
+            )
+            waiting = WaitingCases(
+                store=cases, workflow=workflow, leases=leases, notifications=notifications, clock=clock,
+                reminder_days=settings.reminder_days,
+            )
+
+            async def announce(card: dict[str, Any]) -> int:
+                return await announcer.announce(card, text="", requester=None, tenant_id="", service_url="")
+
+            holder["notifications"] = notifications_handler(settings.notify_secret.get_secret_value(), announce)
+            holder["events"] = events_handler(
+                verifier=lambda: verifier,
+                store=cases,
+                waiting=waiting,
+                client=lambda: client,
+                announce=announce,
+                background=background,
+            )
+            verifier = SignatureVerifier(
+                session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
             )
             state = ConversationState(DocumentStateStorage(store))
             access = AccessPolicy(
@@ -120,10 +155,14 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
                 _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
             holder["bot"] = OffboardBot(conversation_state=state, services=services, access=access)
             # Cases an earlier run (or a dead instance) left executing or removing: finish them.
-            resumer = asyncio.create_task(_keep_resuming(workflow, settings.resume_interval_seconds), name="resume cases")
+            loops = [
+                asyncio.create_task(_every(settings.resume_interval_seconds, workflow.resume), name="resume cases"),
+                asyncio.create_task(_every(settings.recheck_interval_seconds, waiting.check_all), name="recheck waiting cases"),
+            ]
             yield
-            resumer.cancel()
-            await asyncio.gather(resumer, return_exceptions=True)
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             await background.cancel_all()
 
     app.cleanup_ctx.append(partner_center)
@@ -131,18 +170,38 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     async def messages(request: web.Request) -> web.StreamResponse:
         return await messages_handler(adapter, holder["bot"], background)(request)
 
+    async def notifications(request: web.Request) -> web.StreamResponse:
+        return await holder["notifications"](request)
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        return await holder["events"](request)
+
     app.router.add_post("/api/messages", messages)
+    app.router.add_post("/api/notifications", notifications)
+    app.router.add_post("/api/partnercenter/events", events)
     app.router.add_get("/healthz", _health_handler())
     return app
 
 
-async def _keep_resuming(workflow: RemovalWorkflow, interval: float) -> None:
+async def _every(interval: float, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``work`` now, then every ``interval`` seconds, whatever happens to one run."""
     while True:
         try:
-            await workflow.resume()
-        except Exception:  # storage briefly unreachable: try again at the next tick
-            _log.exception("could not look for cases to resume")
+            await work()
+        except Exception:  # storage or Partner Center briefly unreachable: try again at the next tick
+            _log.exception("periodic work failed; trying again in %s s", interval)
         await asyncio.sleep(interval)
+
+
+def _trusted_cas(path: Path | None) -> list[Any]:
+    """The CAs a Partner Center callback certificate must come from: the configured bundle, or the
+    system's roots."""
+    bundle = Path(path) if path else Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
+    try:
+        return load_ca_bundle(bundle.read_bytes())
+    except (OSError, ValueError):
+        _log.warning("no CA bundle at %s: Partner Center callbacks will all be refused", bundle)
+        return []
 
 
 def _live_config(settings: Settings) -> PartnerCenterConfig:

@@ -73,6 +73,22 @@ class Settings(BaseSettings):
     # starting one inside the bot, so that it outlives bot restarts (crash tests, several instances).
     sandbox_url: str = Field("", validation_alias="OFFBOARD_SANDBOX_URL")
 
+    # ---- Notifications ----
+    # Team channels (ids like 19:…@thread.tacv2) that get a new thread per notification; channels
+    # can also subscribe themselves with "@Offboard notify here".
+    notify_channels: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_NOTIFY_CHANNELS")
+    # Shared secret of POST /api/notifications (HMAC-SHA256 signature); empty: the endpoint is off.
+    notify_secret: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_NOTIFY_SECRET")
+    # Waiting cases are re-checked this often (and at start); term-end reminders this many days ahead.
+    recheck_interval_seconds: float = Field(3600.0, gt=0, validation_alias="OFFBOARD_RECHECK_INTERVAL_SECONDS")
+    reminder_days: int = Field(7, ge=0, validation_alias="OFFBOARD_REMINDER_DAYS")
+    # Partner Center webhooks: hosts allowed in x-ms-certificate-url, and the CA bundle (PEM) the
+    # signing certificate must chain to (empty: the system's trusted roots).
+    events_certificate_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["pcnotifications-dispatch.microsoft.com"], validation_alias="OFFBOARD_EVENTS_CERTIFICATE_HOSTS"
+    )
+    events_ca_file: Path | None = Field(None, validation_alias="OFFBOARD_EVENTS_CA_FILE")
+
     # ---- Durable work ----
     # An instance that dies holds its cases' leases this long before another takes them over.
     lease_seconds: float = Field(60.0, gt=0, validation_alias="OFFBOARD_LEASE_SECONDS")
@@ -81,9 +97,16 @@ class Settings(BaseSettings):
 
     @field_validator("approvers", mode="before")
     @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
+    def _comma_separated_lower(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("notify_channels", "events_certificate_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @model_validator(mode="after")

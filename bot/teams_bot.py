@@ -31,6 +31,7 @@ from removal import Decision
 from removal.access import AccessPolicy
 from removal.decisions import Effect
 
+from .installations import place_of
 from .card_actions import ADAPTIVE_CARD_ACTION, CardAction, InvalidCardAction, card_action_of, card_reply, error_reply
 
 __all__ = ("OffboardBot",)
@@ -54,6 +55,9 @@ class OffboardBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         if not await self._from_the_partner_tenant(turn_context):
             return
+        installations = self._services.installations
+        if installations is not None and turn_context.activity.type != ActivityTypes.installation_update:
+            await installations.remember(turn_context)  # the latest serviceUrl of this place
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
 
@@ -225,6 +229,29 @@ class OffboardBot(TeamsActivityHandler):
     async def on_members_added_activity(self, members_added: Any, turn_context: TurnContext) -> None:
         if turn_context.activity.channel_id != "msteams":
             await self.on_teams_members_added(members_added, None, turn_context)
+
+    # ---- Installation (the places notifications can go) ----
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if self._services.installations is not None:
+            await self._services.installations.remember(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._forget_this_place(turn_context)
+
+    async def on_teams_members_removed(self, teams_members_removed: Any, team_info: Any, turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in teams_members_removed):
+            await self._forget_this_place(turn_context)
+
+    async def on_teams_team_deleted(self, team_info: Any, turn_context: TurnContext) -> None:
+        await self._forget_this_place(turn_context)
+
+    async def _forget_this_place(self, turn_context: TurnContext) -> None:
+        if self._services.installations is not None:
+            place = place_of(turn_context.activity)
+            if place is not None:
+                await self._services.installations.forget(place.key)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type != ActivityTypes.invoke_response:

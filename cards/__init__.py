@@ -26,6 +26,7 @@ from .errors import error_card, partner_center_error_card
 from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
+from .notification import NotificationKind, case_link, external_notification_card, notification_card
 from .history import history_card
 from .paging import MAX_PAGE_SIZE
 from .plan import plan_card
@@ -44,6 +45,7 @@ __all__ = (
     "MAX_CARD_BYTES",
     "MAX_CHOICES",
     "MAX_PAGE_SIZE",
+    "NotificationKind",
     "SCHEMA_VERSION",
     "Verb",
     "action",
@@ -52,10 +54,12 @@ __all__ = (
     "cancelled_card",
     "card_size_bytes",
     "case_card",
+    "case_link",
     "confirmation_card",
     "customer_choice_card",
     "decision_recorded_card",
     "error_card",
+    "external_notification_card",
     "facts",
     "final_confirmation_card",
     "format_date",
@@ -64,6 +68,7 @@ __all__ = (
     "help_card",
     "history_card",
     "item_progress",
+    "notification_card",
     "open_url",
     "partner_center_error_card",
     "plan_card",

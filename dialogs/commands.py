@@ -14,6 +14,7 @@ _ALIASES = {
     "status": "status",
     "cancel": "cancel",
     "history": "history",
+    "notify": "notify",
     "stop": "cancel",
     "help": "help",
     "?": "help",
@@ -24,7 +25,7 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    name: str  # remove, plan, history, status, cancel, help, or "unknown"
+    name: str  # remove, plan, history, status, cancel, notify, help, or "unknown"
     argument: str = ""
     text: str = ""
 

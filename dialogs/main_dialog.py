@@ -68,6 +68,9 @@ class MainDialog(ComponentDialog):
         if command.name == "history":
             await self._history(dc, command.argument)
             return Dialog.end_of_turn
+        if command.name == "notify":
+            await self._notify_here(dc)
+            return Dialog.end_of_turn
         if command.name in ("remove", "plan"):
             if case is not None and case.state not in _REPLACEABLE and command.name == "remove":
                 await dc.context.send_activity(cards.t(locale, "remove.in_progress", customer=case.customer.name))
@@ -94,6 +97,8 @@ class MainDialog(ComponentDialog):
             await self._status(step)
         elif command.name == "history":
             await self._history(step, command.argument)
+        elif command.name == "notify":
+            await self._notify_here(step)
         elif command.name == "cancel":
             case = await self._services.store.current_for(step.context.activity.conversation.id)
             if case is not None:
@@ -103,6 +108,16 @@ class MainDialog(ComponentDialog):
         else:
             await post(step.context, cards.help_card(locale=locale))
         return await step.end_dialog()
+
+    async def _notify_here(self, dc: DialogContext) -> None:
+        """``notify here`` in a team channel: that channel gets the notifications from now on."""
+        locale, installations = locale_of(dc.context), self._services.installations
+        place = await installations.remember(dc.context) if installations is not None else None
+        if place is None or place.scope != "channel":
+            await dc.context.send_activity(cards.t(locale, "notify.here.not_channel"))
+            return
+        added = await installations.subscribe(place.key)
+        await dc.context.send_activity(cards.t(locale, "notify.here.done" if added else "notify.here.already"))
 
     async def _history(self, dc: DialogContext, query: str) -> None:
         """What the audit trail holds for a customer; removed customers are found by name too."""

@@ -50,6 +50,8 @@ class RemovalServices:
     decisions: CaseDecisions
     audit: AuditTrail
     clock: Callable[[], datetime]
+    # Where the bot is installed (bot.installations.InstallationStore); None: notifications off.
+    installations: Any = None
 
     async def record(self, turn_context: TurnContext, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
         """Audit what a person did in this turn."""

@@ -189,6 +189,8 @@ class RemovalCase(_Model):
     final_message_id: str = ""
     # The requester's locale: background work and resumed cases speak it.
     locale: str = "en-US"
+    # Items whose term-end reminder was sent (the scheduler reminds once per item).
+    reminded: list[str] = Field(default_factory=list)
     # The last record of the progress journal already folded into this document (see store).
     progress_seq: int = 0
     # Where it was asked: a Bot Framework ConversationReference, serialized (for proactive posts).

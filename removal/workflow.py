@@ -28,6 +28,7 @@ from .background import BackgroundTasks
 from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, RemovalCase
 from .executor import execute_approved
 from .lease import Leases, LeaseTaken
+from .notifications import CaseNotifications
 from .store import CaseStore
 
 __all__ = ("Messenger", "RemovalWorkflow")
@@ -54,8 +55,10 @@ class RemovalWorkflow:
         leases: Leases,
         background: BackgroundTasks,
         clock: Callable[[], datetime],
+        notifications: CaseNotifications | None = None,
         progress_interval: float = 1.5,
     ) -> None:
+        self._notifications = notifications
         self._audit = audit
         self._client = client
         self._store = store
@@ -125,7 +128,11 @@ class RemovalWorkflow:
             plan = await plan_removal(self._client, _customer_of(case), now=now)
         except PartnerCenterError as error:
             await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=case.locale))
-            return await self._fail(case_id, error)
+            failed = await self._fail(case_id, error)
+            if failed.state is CaseState.FAILED and self._notifications is not None:
+                await self._notifications.failed(failed)
+            return failed
+        was_waiting = case.state is CaseState.WAITING
         fresh = case.model_copy(deep=True)
         fresh.refresh(plan)
         target = _state_after(fresh, can_remove_now=plan.can_remove_now)
@@ -147,6 +154,8 @@ class RemovalWorkflow:
         except InvalidTransition:
             return await self._get(case_id)
         await self._refresh_plan(case_id)
+        if was_waiting and case.state is CaseState.READY and self._notifications is not None:
+            await self._notifications.ready(case)
         return case
 
     async def remove(self, case_id: str) -> RemovalCase | None:
@@ -180,6 +189,8 @@ class RemovalWorkflow:
             case = await self._fail(case_id, error)
             await self._refresh_plan(case_id)
             await self._update_final(case, cards.partner_center_error_card(error, locale=locale))
+            if self._notifications is not None:
+                await self._notifications.failed(case)
             return case
         await self._record_removal(case, approver, "ok", "relationship read back as none", result.correlation_id)
         try:
@@ -197,6 +208,8 @@ class RemovalWorkflow:
         case, _ = await self._store.update(case_id, removed)
         await self._refresh_plan(case_id)
         await self._update_final(case, cards.result_card(case, locale=locale))
+        if self._notifications is not None:
+            await self._notifications.removed(case)
         return case
 
     # ---- Inside ----

@@ -112,6 +112,15 @@ ALL_CARDS: dict[str, Build] = {
     "history-empty": lambda: cards.history_card("Contoso Ltd", []),
     **{f"case-{state.value}": (lambda state=state: cards.case_card(make_worked_case(state), now=NOW)) for state in CaseState},
     "case-removed-with-link": lambda: cards.case_card(make_removed_case(), now=NOW),
+    **{f"notification-{kind}": (lambda kind=kind: cards.notification_card(kind, make_worked_case(CaseState.WAITING), now=NOW)) for kind in ("removed", "failed", "ready")},
+    "notification-reminder": lambda: cards.notification_card(
+        "reminder", make_worked_case(CaseState.WAITING), now=NOW, items=make_worked_case().still_blocking[:3]
+    ),
+    "notification-failed-with-error": lambda: cards.notification_card(
+        "failed", make_case(state=CaseState.FAILED, error={"description": "Removal refused", "code": "800002", "correlation_id": "c-1"}), now=NOW
+    ),
+    "notification-external": lambda: cards.external_notification_card("Ticket 4711", "Approved.", "https://tickets.example.com/4711"),
+    "notification-external-plain": lambda: cards.external_notification_card("Relationship re-established", "", from_elsewhere=False),
 }
 
 # Every card function of the package, to check the catalogue misses none.
@@ -122,6 +131,8 @@ CARD_FUNCTIONS = (
     "customer_choice_card",
     "decision_recorded_card",
     "error_card",
+    "external_notification_card",
+    "notification_card",
     "final_confirmation_card",
     "help_card",
     "history_card",

@@ -1,0 +1,80 @@
+"""``POST /api/notifications``: other systems (a ticketing tool, a runbook) post a notification card
+to the notification channels.
+
+Authentication: an HMAC-SHA256 over ``"{timestamp}.{raw body}"`` with the shared secret
+(``OFFBOARD_NOTIFY_SECRET``), sent as ``X-Offboard-Signature: sha256=<hex>`` with
+``X-Offboard-Timestamp: <unix seconds>``. A timestamp more than five minutes away is refused, so a
+captured request cannot be replayed later. Missing or wrong → 401; a body that is not the JSON
+below → 400; in both cases nothing is sent. Accepted → 202 ``{"sent": n}``.
+
+    {"title": "Ticket 4711: offboard Contoso", "text": "Approved by the account manager.",
+     "url": "https://tickets.example.com/4711", "locale": "en-US"}
+
+(HMAC rather than a bearer token: the secret never travels, and the body cannot be altered.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+import cards
+
+__all__ = ("SIGNATURE_HEADER", "TIMESTAMP_HEADER", "Notification", "notifications_handler", "sign")
+
+SIGNATURE_HEADER = "X-Offboard-Signature"
+TIMESTAMP_HEADER = "X-Offboard-Timestamp"
+_MAX_SKEW_SECONDS = 300
+_MAX_BODY_BYTES = 64 * 1024
+
+Deliver = Callable[[dict], Awaitable[int]]
+
+
+class Notification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field("", max_length=4000)
+    url: HttpUrl | None = None
+    locale: str = Field("en-US", max_length=20)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value for ``body`` sent at ``timestamp`` (for callers and tests)."""
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def notifications_handler(secret: str, deliver: Deliver, *, clock: Callable[[], float] = time.time) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        if not secret:
+            return _problem(404, "notifications are not configured (OFFBOARD_NOTIFY_SECRET)")
+        body = await request.content.read(_MAX_BODY_BYTES + 1)
+        if len(body) > _MAX_BODY_BYTES:
+            return _problem(413, "the notification is too large")
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not timestamp.isdigit() or abs(clock() - int(timestamp)) > _MAX_SKEW_SECONDS:
+            return _problem(401, "missing or stale X-Offboard-Timestamp")
+        if not hmac.compare_digest(signature.encode("ascii", "replace"), sign(secret, timestamp, body).encode("ascii")):
+            return _problem(401, "bad or missing X-Offboard-Signature")
+        try:
+            notification = Notification.model_validate_json(body)
+        except ValidationError as error:
+            first = error.errors()[0]
+            return _problem(400, f"{'.'.join(str(p) for p in first['loc']) or 'body'}: {first['msg']}")
+        card = cards.external_notification_card(
+            notification.title, notification.text, str(notification.url or ""), locale=notification.locale
+        )
+        return web.json_response({"sent": await deliver(card)}, status=202)
+
+    return handle
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"status": status, "detail": detail}, status=status)
