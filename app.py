@@ -23,6 +23,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
+from botbuilder.schema import ActivityTypes
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 import cards
@@ -258,6 +259,11 @@ async def _partner_center_check(app: web.Application) -> str:
 
 
 async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: Exception) -> None:
+    activity = turn_context.activity
+    if activity.type == ActivityTypes.event and activity.name == "ContinueConversation":
+        # A proactive send failed (throttled, bot removed …): its caller retries or prunes, and
+        # answering "something went wrong" into that same conversation would fail too.
+        raise error
     _log.exception("unhandled error in a turn", exc_info=error)
     try:
         await turn_context.send_activity(cards.t(locale_of(turn_context), "error.unexpected"))

@@ -75,10 +75,36 @@ class TeamsNotifier:
         """Post in that place (a channel: as a new thread); the new message's id, or None if the
         bot is no longer there (the installation is then forgotten)."""
         try:
+            if installation.scope == "channel":
+                return await self._new_thread(installation, activity)
             return await self._send(installation.conversation_id, installation.reference(), activity)
         except Gone:
             await self._installations.forget(installation.key)
             return None
+
+    async def _new_thread(self, installation: Installation, activity: Activity) -> str | None:
+        """A new channel thread is a new conversation whose first activity is ours."""
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=ChannelAccount(id=installation.bot_id, name=installation.bot_name),
+            channel_data={"channel": {"id": installation.channel_id}, "tenant": {"id": installation.tenant_id}},
+            tenant_id=installation.tenant_id,
+            activity=activity,
+        )
+        created: list[str] = []
+
+        async def note(turn_context: TurnContext) -> None:
+            # The thread's conversation id ends with ";messageid=<id of our first message>".
+            created.append(turn_context.activity.conversation.id.rpartition(";messageid=")[2])
+
+        async def paced_create() -> None:
+            for window in self._pacing[installation.conversation_id]:
+                await window.acquire()
+            created.clear()
+            await self._adapter.create_conversation(self._app_id, note, parameters, "msteams", installation.service_url)
+
+        await self._with_retries(installation.conversation_id, paced_create)
+        return created[0] if created else None
 
     async def to_person(self, person: Person, *, tenant_id: str, service_url: str, activity: Activity) -> str | None:
         """A 1:1 message: in the personal chat if the person has one with the bot, else a new one."""

@@ -25,7 +25,7 @@ import cards
 from dialogs.card_prompt import was_consumed
 from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
-from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show
+from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show, tenant_of
 
 from removal import Decision
 from removal.access import AccessPolicy
@@ -65,7 +65,7 @@ class OffboardBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
             return True
-        tenant = _tenant_of(turn_context)
+        tenant = tenant_of(turn_context)
         if self._access.tenant_allowed(tenant):
             return True
         await self._services.record(turn_context, "refused.tenant", result="refused", detail=f"tenant {tenant or 'unknown'}")
@@ -257,10 +257,3 @@ class OffboardBot(TeamsActivityHandler):
         if turn_context.activity.type != ActivityTypes.invoke_response:
             _log.debug("ignored activity of type %s", turn_context.activity.type)
 
-
-def _tenant_of(turn_context: TurnContext) -> str:
-    activity = turn_context.activity
-    if activity.conversation is not None and activity.conversation.tenant_id:
-        return activity.conversation.tenant_id
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    return str((channel_data.get("tenant") or {}).get("id", ""))

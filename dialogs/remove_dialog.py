@@ -33,7 +33,7 @@ from removal.store import CaseAlreadyOpen, CaseStore
 from removal.workflow import RemovalWorkflow
 
 from .card_prompt import CardActionPrompt, expect
-from .turn import locale_of, post, show
+from .turn import conversation_reference, locale_of, post, show
 
 __all__ = ("RemoveRelationshipDialog", "RemovalServices", "cancel_case", "person_of")
 
@@ -164,7 +164,7 @@ class RemoveRelationshipDialog(ComponentDialog):
     async def _open(self, context: TurnContext, case: RemovalCase, *, can_remove_now: bool) -> None:
         """Store the case (the customer's only open one), then post its plan and first card."""
         services, locale, now = self._services, locale_of(context), self._services.clock()
-        case.conversation = TurnContext.get_conversation_reference(context.activity).serialize()
+        case.conversation = conversation_reference(context)
         case.locale = locale
         if case.next_pending is None:
             case.move_to(CaseState.READY if can_remove_now else CaseState.WAITING)

@@ -12,7 +12,7 @@ from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 
-__all__ = ("CARD_ACTION", "INVOKE_CARD", "locale_of", "post", "show")
+__all__ = ("CARD_ACTION", "INVOKE_CARD", "conversation_reference", "locale_of", "post", "show", "tenant_of")
 
 CARD_ACTION = "offboard.card_action"
 INVOKE_CARD = "offboard.invoke_card"
@@ -20,6 +20,23 @@ INVOKE_CARD = "offboard.invoke_card"
 
 def locale_of(turn_context: TurnContext) -> str:
     return turn_context.activity.locale or "en-US"
+
+
+def tenant_of(turn_context: TurnContext) -> str:
+    """The Entra tenant the activity comes from (conversation, else Teams' channelData)."""
+    activity = turn_context.activity
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        return activity.conversation.tenant_id
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return str((channel_data.get("tenant") or {}).get("id", ""))
+
+
+def conversation_reference(turn_context: TurnContext) -> dict[str, Any]:
+    """Where this turn happens, serialized for later proactive posts. botbuilder's serializer
+    drops the conversation's tenant id, which a 1:1 chat with the requester needs: kept here."""
+    reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+    reference.setdefault("conversation", {})["tenantId"] = tenant_of(turn_context)
+    return reference
 
 
 async def post(turn_context: TurnContext, card: dict[str, Any]) -> str:

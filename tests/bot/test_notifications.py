@@ -1,0 +1,305 @@
+"""Notifications over real HTTP: channel threads and 1:1 chats on a recording connector, pruning,
+pacing, the notification API, Partner Center webhooks, and waiting cases under the sandbox clock."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from app import BACKGROUND, SANDBOX, STORE, create_app
+from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.settings import Settings
+from tests.bot.connector import RecordingConnector
+from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
+from tests.cards.schema import assert_valid_card
+from tests.dialogs.harness import button_data, card_text
+
+CHANNEL = CHANNEL_THREAD.split(";", 1)[0]  # the channel the removal is asked in
+TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
+SECRET = "a-shared-secret-for-tests-only"
+
+
+class Credentials:
+    """A CA and a "Microsoft Corporation" signing certificate made here (no Microsoft cloud)."""
+
+    def __init__(self, organization: str = "Microsoft Corporation", *, ca: Credentials | None = None) -> None:
+        now = datetime.now(timezone.utc)
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization), x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} test")])
+        issuer_name, issuer_key = (ca.certificate.subject, ca.key) if ca else (name, self.key)
+        builder = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        )
+        if ca is None:
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        self.certificate = builder.sign(issuer_key, hashes.SHA256())
+
+    def pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    def signature(self, body: bytes) -> str:
+        return base64.b64encode(self.key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+@pytest.fixture(scope="module")
+def pki() -> dict[str, Credentials]:
+    ca = Credentials("Test Root CA")
+    return {"ca": ca, "microsoft": Credentials(ca=ca), "impostor": Credentials("Contoso Hackers", ca=ca), "self_signed": Credentials()}
+
+
+@pytest.fixture
+async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) -> AsyncIterator[tuple[Teams, Any, str]]:
+    connector = RecordingConnector()
+    connector_server = await aiohttp_server(connector.app())
+    async def certificate(request: web.Request) -> web.Response:
+        return web.Response(body=pki[request.match_info["name"]].der())
+
+    certificates = web.Application()
+    certificates.router.add_get("/{name}.cer", certificate)
+    certificate_server = await aiohttp_server(certificates)
+    (tmp_path / "ca.pem").write_bytes(pki["ca"].pem())
+    settings = Settings(
+        _env_file=None,
+        sandbox_port=0,
+        notify_channels=[CHANNEL],
+        notify_secret=SECRET,
+        recheck_interval_seconds=0.3,
+        events_certificate_hosts=["127.0.0.1"],
+        events_ca_file=tmp_path / "ca.pem",
+    )
+    app = create_app(settings)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as http:
+        teams = Teams(http, str(server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector)
+        yield teams, app, str(certificate_server.make_url("")).rstrip("/")
+    for call in connector.calls:
+        if call.card:
+            assert_valid_card(call.card)
+
+
+def _threads(connector: RecordingConnector, conversation_id: str) -> list[Any]:
+    """New posts in a channel (sent to the channel id itself, not to a thread)."""
+    return [c for c in connector.sent if c.conversation_id == conversation_id]
+
+
+async def _remove_fabrikam(teams: Teams, app: Any) -> None:
+    await teams.say("remove Fabrikam Inc")
+    final_id, final = card_with(teams.connector, "confirm_removal")
+    status, _, _ = await teams.click(final_id, "confirm_removal", button_data(final, "confirm_removal"))
+    assert status == 200
+    await app[BACKGROUND].drain()
+
+
+async def test_a_completed_removal_is_announced_in_the_channel_and_to_the_requester(bot: tuple[Teams, Any, str]) -> None:
+    teams, app, _ = bot
+    await _remove_fabrikam(teams, app)
+    [thread] = _threads(teams.connector, CHANNEL)
+    assert "Fabrikam Inc" in card_text(thread.card) and "removed" in card_text(thread.card)
+    # The requester is @mentioned in the thread, and gets a 1:1 chat.
+    assert "<at>Ann Admin</at>" in thread.body["text"]
+    assert thread.body["entities"][0]["mentioned"]["id"] == "29:ann"
+    [created] = [c for c in teams.connector.calls if c.method == "create"]
+    assert created.body["members"][0]["id"] == "29:ann", created.body
+    assert TENANT in (created.body.get("tenantId"), created.body.get("channelData", {}).get("tenant", {}).get("id")), created.body
+    [personal] = [c for c in teams.connector.sent if c.conversation_id == created.conversation_id]
+    assert "Fabrikam Inc" in card_text(personal.card)
+    # The card leads back to the case: a Teams link to the removal's message, and a status button.
+    actions = thread.card.get("actions", [])
+    assert any(a["type"] == "Action.OpenUrl" and CHANNEL in a["url"] for a in actions)
+    assert any(a.get("verb") == "status_page" for a in actions)
+
+
+async def test_notify_here_subscribes_a_channel(bot: tuple[Teams, Any, str]) -> None:
+    teams, app, _ = bot
+    other = "19:approvers@thread.tacv2"
+    here = teams._activity(  # noqa: SLF001 (another channel of the team)
+        type="message",
+        text="<at>Offboard</at> notify here",
+        entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
+        conversation={"id": f"{other};messageid=42", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+        channelData={"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": other}},
+    )
+    await teams.post(here)
+    assert "will get Offboard's notifications" in teams.connector.sent[-1].body["text"]
+    await teams.post({**here, "id": "again"})
+    assert "already" in teams.connector.sent[-1].body["text"]
+    await _remove_fabrikam(teams, app)
+    assert len(_threads(teams.connector, other)) == 1 and len(_threads(teams.connector, CHANNEL)) == 1
+
+
+@pytest.mark.parametrize(("status", "code"), [(403, "BotNotInConversationRoster"), (404, "ConversationNotFound")])
+async def test_a_channel_the_bot_was_removed_from_is_forgotten(bot: tuple[Teams, Any, str], status: int, code: str) -> None:
+    teams, app, _ = bot
+    await teams.say("help")  # the bot is installed in the channel
+    key = f"installations/{TENANT}/team/19:team@thread.tacv2/channel/{CHANNEL}"
+    assert await app[STORE].read(key) is not None
+    teams.connector.fail(CHANNEL, status, code)
+    await _remove_fabrikam(teams, app)
+    assert not _threads(teams.connector, CHANNEL)
+    assert await app[STORE].read(key) is None and [r.method for r in teams.connector.refused] == [f"refused {status}"]
+
+
+async def test_uninstalling_forgets_the_place(bot: tuple[Teams, Any, str]) -> None:
+    teams, app, _ = bot
+    await teams.say("help")
+    key = f"installations/{TENANT}/team/19:team@thread.tacv2/channel/{CHANNEL}"
+    assert await app[STORE].read(key) is not None
+    status, _, _ = await teams.post(teams._activity(type="installationUpdate", action="remove"))  # noqa: SLF001
+    assert status in (200, 201) and await app[STORE].read(key) is None
+
+
+async def test_a_burst_of_fifty_notifications_is_paced_and_survives_throttling(bot: tuple[Teams, Any, str]) -> None:
+    teams, _, _ = bot
+    await teams.say("help")
+    teams.connector.fail(CHANNEL, 429, "Throttled", times=3, retry_after="1")
+    teams.connector.fail(CHANNEL, 502, "BadGateway")
+    started = time.monotonic()
+    statuses = await asyncio.gather(*(_notify(teams, {"title": f"Ticket {n}"}) for n in range(50)))
+    assert {status for status, _ in statuses} == {202}
+    threads = _threads(teams.connector, CHANNEL)
+    assert sorted(card_text(t.card).split("\n")[0] for t in threads) == sorted(f"Ticket {n}" for n in range(50))
+    # Never more than 7 sends in any second to one conversation (Teams' limit per bot and thread).
+    times = sorted(t.at for t in threads)
+    assert all(times[i + 7] - times[i] >= 0.95 for i in range(len(times) - 7))
+    assert len(teams.connector.refused) == 4
+    print(f"\n50 notifications in {time.monotonic() - started:.1f} s, 4 throttled or failed sends retried")
+
+
+async def _notify(teams: Teams, payload: Any, *, secret: str = SECRET, timestamp: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+    body = raw if raw is not None else json.dumps(payload).encode()
+    stamp = timestamp or str(int(time.time()))
+    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)}
+    async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def test_the_notification_api_needs_the_signature_and_a_valid_body(bot: tuple[Teams, Any, str]) -> None:
+    teams, _, _ = bot
+    await teams.say("help")
+    before = len(teams.connector.sent)
+    ticket = {"title": "Ticket 4711: offboard Contoso", "text": "Approved by the account manager.", "url": "https://tickets.example.com/4711"}
+    assert (await _notify(teams, ticket, secret="wrong"))[0] == 401
+    assert (await _notify(teams, ticket, timestamp=str(int(time.time()) - 3600)))[0] == 401
+    async with teams.http.post(f"{teams.bot_url}/api/notifications", json=ticket) as unsigned:
+        assert unsigned.status == 401
+    assert (await _notify(teams, None, raw=b"{not json"))[0] == 400
+    assert (await _notify(teams, {"text": "no title"}))[0] == 400
+    assert (await _notify(teams, {**ticket, "url": "javascript:alert(1)"}))[0] == 400
+    assert len(teams.connector.sent) == before, "nothing is sent for a refused request"
+    status, body = await _notify(teams, ticket)
+    assert status == 202 and body == {"sent": 1}
+    [thread] = _threads(teams.connector, CHANNEL)[-1:]
+    assert "Ticket 4711" in card_text(thread.card) and "https://tickets.example.com/4711" in json.dumps(thread.card)
+
+
+# ---- Partner Center webhooks ----
+
+
+async def _event(teams: Teams, certificates: str, event: dict[str, Any], *, signer: Credentials, certificate: str = "microsoft", headers: dict[str, str] | None = None) -> int:
+    body = json.dumps(event).encode()
+    sent = {
+        "Authorization": f"Signature {signer.signature(body)}",
+        "x-ms-certificate-url": f"{certificates}/{certificate}.cer",
+        "x-ms-signature-algorithm": "rsa-sha256",
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
+    async with teams.http.post(f"{teams.bot_url}/api/partnercenter/events", data=body, headers=sent) as response:
+        return response.status
+
+
+async def test_webhook_signatures_are_verified(bot: tuple[Teams, Any, str], pki: dict[str, Credentials]) -> None:
+    teams, app, certificates = bot
+    await teams.say("help")
+    customer = "3d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f06"
+    back = {"EventName": "reseller-relationship-accepted-by-customer", "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{customer}", "ResourceName": "customer", "ResourceChangeUtcDate": "2026-11-21T12:00:00+00:00"}
+    microsoft = pki["microsoft"]
+    assert await _event(teams, certificates, back, signer=pki["impostor"]) == 401  # signed with another key
+    assert await _event(teams, certificates, back, signer=pki["impostor"], certificate="impostor") == 401  # not Microsoft's
+    assert await _event(teams, certificates, back, signer=pki["self_signed"], certificate="self_signed") == 401  # not from the CA
+    assert await _event(teams, certificates, back, signer=microsoft, headers={"x-ms-certificate-url": "https://evil.example.com/microsoft.cer"}) == 401
+    assert await _event(teams, certificates, back, signer=microsoft, headers={"Authorization": ""}) == 401
+    assert await _event(teams, certificates, back, signer=microsoft, headers={"x-ms-signature-algorithm": "rsa-sha1"}) == 401
+    await app[BACKGROUND].drain()
+    assert not _threads(teams.connector, CHANNEL), "nothing happens for a refused callback"
+
+    assert await _event(teams, certificates, back, signer=microsoft) == 200
+    await app[BACKGROUND].drain()
+    [thread] = _threads(teams.connector, CHANNEL)
+    assert "Relationship re-established with Tailspin Toys" in card_text(thread.card)
+
+
+async def test_a_subscription_updated_event_rechecks_the_waiting_case(bot: tuple[Teams, Any, str], pki: dict[str, Credentials]) -> None:
+    teams, app, certificates = bot
+    await teams.say("remove Adatum Corporation")  # one reservation: waits for someone in the Azure portal
+    sandbox = app[SANDBOX]
+    case_id = button_data(card_with(teams.connector, "cancel_case")[1], "cancel_case")["caseId"]
+    cases = app[STORE]
+    stored = (await cases.read(f"cases/{case_id}")).document
+    customer, [reservation] = stored["customer"]["id"], stored["items"]
+    async with teams.http.post(f"{sandbox.base_url}/_sandbox/customers/{customer}/reservations/{reservation['item_id']}/cancel", json={}) as response:
+        assert response.status == 200
+    event = {"EventName": "subscription-updated", "ResourceUri": f"https://api.partnercenter.microsoft.com/webhooks/v1/customers/{customer}/subscriptions/x", "ResourceName": "subscription"}
+    assert await _event(teams, certificates, event, signer=pki["microsoft"]) == 200
+    await app[BACKGROUND].drain()
+    assert (await cases.read(f"cases/{case_id}")).document["state"] == "ready"
+    ready = [t for t in _threads(teams.connector, CHANNEL) if "can now be removed" in card_text(t.card)]
+    assert len(ready) == 1 and "Adatum Corporation" in card_text(ready[0].card)
+    assert any(c.card and "confirm_removal" in json.dumps(c.card) for c in teams.connector.sent if c.conversation_id == CHANNEL_THREAD)
+
+
+# ---- Waiting cases under the sandbox clock ----
+
+
+@pytest.mark.slow
+async def test_a_reminder_then_a_now_ready_notification_as_the_term_ends(bot: tuple[Teams, Any, str]) -> None:
+    teams, app, _ = bot
+    sandbox = app[SANDBOX]
+    await teams.say("remove Contoso Pharma")  # one new-commerce subscription past its window, 200 days left
+    card_id, card = card_with(teams.connector, "decide")
+    status, _, _ = await teams.click(card_id, "decide", button_data(card, "decide", decision="approve"))  # turn off auto-renew
+    assert status == 200
+    await app[BACKGROUND].drain()
+
+    async def announced(words: str) -> list[Any]:
+        return [t for t in _threads(teams.connector, CHANNEL) if words in card_text(t.card)]
+
+    async def eventually(words: str) -> list[Any]:
+        for _ in range(100):
+            found = await announced(words)
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no notification saying {words!r}")
+
+    assert not await announced("term ends soon")
+    async with teams.http.post(f"{sandbox.base_url}/_sandbox/clock", json={"advanceDays": 195}) as response:
+        assert response.status == 200
+    [reminder] = await eventually("term ends soon")
+    assert "Microsoft 365" in card_text(reminder.card) or "M365" in card_text(reminder.card)
+    await asyncio.sleep(1.0)  # several scheduler rounds: the reminder is sent once
+    assert len(await announced("term ends soon")) == 1
+
+    async with teams.http.post(f"{sandbox.base_url}/_sandbox/clock", json={"advanceDays": 10}) as response:
+        assert response.status == 200
+    [ready] = await eventually("can now be removed")
+    assert "Contoso Pharma" in card_text(ready.card)
+    # And the final confirmation is offered in the removal's own thread.
+    assert any(c.card and "confirm_removal" in json.dumps(c.card) for c in teams.connector.sent if c.conversation_id == CHANNEL_THREAD)
