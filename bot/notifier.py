@@ -1,7 +1,7 @@
 """Proactive notifications to Teams: a new thread in a channel, or a 1:1 chat with a person.
 
 Teams' limits (teams-and-peers.md §3.5): per bot and conversation at most 7 sends per second and
-60 per 30 seconds; throttled or conflicting sends come back as 429, 412, 502 or 504 and are
+60 per 30 seconds (we pace at 6 and 55, a margin for network jitter); throttled or conflicting sends come back as 429, 412, 502 or 504 and are
 retried after the ``Retry-After`` Teams gives (or exponential backoff with jitter). A 403
 ``BotNotInConversationRoster`` or 404 ``ConversationNotFound`` means the bot was removed from that
 place: the installation is forgotten, nothing is retried.
@@ -62,7 +62,8 @@ class TeamsNotifier:
         *,
         attempts: int = 6,
         wait_max: float = 30.0,
-        windows: Callable[[], list[SlidingWindow]] = lambda: [SlidingWindow(7, 1.0), SlidingWindow(60, 30.0)],
+        # One below Teams' limits: Teams counts arrivals, and arrivals jitter after we pace.
+        windows: Callable[[], list[SlidingWindow]] = lambda: [SlidingWindow(6, 1.0), SlidingWindow(55, 30.0)],
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id

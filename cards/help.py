@@ -16,6 +16,7 @@ _COMMANDS = (
     ("help.history", None),
     ("help.status", None),
     ("help.cancel", None),
+    ("help.notify", None),
     ("help.help", None),
 )
 

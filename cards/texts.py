@@ -304,6 +304,7 @@ _ENGLISH: dict[str, str | Plural] = {
     "help.history": "**history** _customer_: who requested, decided and did what for this customer, with Partner Center's correlation ids.",
     "help.status": "**status**: shows the progress of the current removal.",
     "help.cancel": "**cancel**: stops the current removal; nothing more is changed.",
+    "help.notify": "**notify here** (in a team channel): this channel gets a thread when a removal completes, fails or can go ahead.",
     "help.help": "**help**: shows this card.",
 }
 
