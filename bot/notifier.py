@@ -173,7 +173,8 @@ def _classify(error: Exception, what: str) -> Exception:
     response = getattr(error, "response", None)
     status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
     code = _error_code(error)
-    if (status, code) in _GONE or status == 404:
+    # By Teams' code whatever the status (the Agents Playground answers 500 ConversationNotFound).
+    if (status, code) in _GONE or status == 404 or code in {gone_code for _, gone_code in _GONE}:
         return Gone(f"{what}: {status} {code}")
     if status in _RETRIED:
         headers = getattr(response, "headers", None) or {}

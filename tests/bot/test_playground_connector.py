@@ -1,0 +1,140 @@
+"""Notifications through the Microsoft 365 Agents Playground's own Bot Connector (not ours).
+
+The Playground (npm, pinned) runs here without a browser, with both telemetry switches; the bot
+learns the Playground's team channel and personal chat from activities shaped like the ones the
+Playground sends, then posts notifications through ``http://127.0.0.1:<port>/_connector``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+
+from app import BACKGROUND, STORE, create_app
+from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.settings import Settings
+from tests.bot.teams import card_with
+from tests.dialogs.harness import button_data
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYGROUND = REPO / "node_modules/.bin/agentsplayground"
+TENANT = "7d3a6c1e-0f0b-4c7e-9a51-0ff60a2d0001"  # .m365agentsplayground.yml
+TEAM, CHANNEL, PERSONAL = "team-customer-offboarding", "channel-offboarding-requests", "personal-chat-offboard"
+BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Offboard"}
+ALEX = {"id": "user-id-0", "name": "Alex Wilber (admin agent)", "aadObjectId": "00000000-0000-0000-0000-000000000020"}
+SECRET = "playground-test-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Playground's connector URL; the Playground runs in a scratch folder with our config."""
+    folder = tmp_path_factory.mktemp("playground")
+    (folder / ".m365agentsplayground.yml").write_text((REPO / ".m365agentsplayground.yml").read_text())
+    port = _free_port()
+    env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true"}
+    process = subprocess.Popen(
+        [str(PLAYGROUND), "-e", f"http://127.0.0.1:{_free_port()}/api/messages", "-p", str(port), "--disable-telemetry"],
+        cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the Agents Playground did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/_connector"
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+async def bot(aiohttp_server: Any) -> AsyncIterator[tuple[str, Any, aiohttp.ClientSession]]:
+    app = create_app(Settings(_env_file=None, sandbox_port=0, notify_channels=[CHANNEL], notify_secret=SECRET))
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as http:
+        yield str(server.make_url("")).rstrip("/"), app, http
+
+
+def _from_playground(connector: str, conversation: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "message", "id": f"pg-{time.monotonic_ns()}", "channelId": "msteams", "serviceUrl": connector,
+        "from": ALEX, "recipient": BOT, "conversation": {"tenantId": TENANT, **conversation}, "locale": "en-US",
+        "channelData": {"tenant": {"id": TENANT}}, **fields,
+    }
+
+
+async def _post(http: aiohttp.ClientSession, url: str, activity: dict[str, Any]) -> int:
+    async with http.post(f"{url}/api/messages", json=activity) as response:
+        return response.status
+
+
+async def test_notifications_reach_the_playground_channel_and_personal_chat(playground: str, bot: tuple[str, Any, aiohttp.ClientSession]) -> None:
+    url, app, http = bot
+    channel = {"id": CHANNEL, "conversationType": "channel", "isGroup": True}
+    mention = "<at>Offboard</at>"
+    said = _from_playground(
+        playground, channel, text=f"{mention} help",
+        entities=[{"type": "mention", "mentioned": BOT, "text": mention}],
+        channelData={"tenant": {"id": TENANT}, "team": {"id": TEAM}, "channel": {"id": CHANNEL}},
+    )
+    assert await _post(http, url, said) in (200, 201)  # the help card went to the Playground's channel
+    assert await app[STORE].read(f"installations/{TENANT}/team/{TEAM}/channel/{CHANNEL}") is not None
+
+    body = json.dumps({"title": "Ticket 4711: offboard Contoso"}).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, body)}
+    async with http.post(f"{url}/api/notifications", data=body, headers=headers) as response:
+        assert response.status == 202 and await response.json() == {"sent": 1}
+
+    # A whole removal in the personal chat: the result is announced in the channel and 1:1.
+    personal = {"id": PERSONAL, "conversationType": "personal"}
+    assert await _post(http, url, _from_playground(playground, personal, text="remove Fabrikam Inc")) in (200, 201)
+    store = app[STORE]
+    [key] = [k for k in await store.list_keys("opencase/")]
+    case_id = (await store.read(key)).document["caseId"]
+    click = _from_playground(
+        playground, personal, type="invoke", name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "confirm_removal", "data": {"caseId": case_id}}, "trigger": "manual"},
+    )
+    async with http.post(f"{url}/api/messages", json=click) as response:
+        assert response.status == 200
+    await app[BACKGROUND].drain()
+    case = (await store.read(f"cases/{case_id}")).document
+    assert case["state"] == "removed"
+
+
+async def test_a_playground_conversation_that_does_not_exist_is_pruned(playground: str, bot: tuple[str, Any, aiohttp.ClientSession]) -> None:
+    url, app, http = bot
+    gone = "channel-that-was-deleted"
+    said = _from_playground(
+        playground, {"id": gone, "conversationType": "channel", "isGroup": True}, text="<at>Offboard</at> notify here",
+        entities=[{"type": "mention", "mentioned": BOT, "text": "<at>Offboard</at>"}],
+        channelData={"tenant": {"id": TENANT}, "team": {"id": TEAM}, "channel": {"id": gone}},
+    )
+    await _post(http, url, said)  # the Playground refuses the answer (unknown conversation); the bot remembers the place
+    key = f"installations/{TENANT}/team/{TEAM}/channel/{gone}"
+    assert await app[STORE].read(key) is not None
+    body = json.dumps({"title": "Anyone there?"}).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, body)}
+    async with http.post(f"{url}/api/notifications", data=body, headers=headers) as response:
+        assert response.status == 202
+    assert await app[STORE].read(key) is None, "the Playground said ConversationNotFound: forgotten"
