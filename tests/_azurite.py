@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests._ports import free_port
 
 __all__ = ("ACCOUNT_KEY", "ACCOUNT_NAME", "Azurite", "AzuriteUnavailable", "azurite", "running_azurite")
 
@@ -76,7 +77,7 @@ def running_azurite(*, root: Path = REPO_ROOT) -> Iterator[Azurite]:
         )
     with tempfile.TemporaryDirectory(prefix="azurite-") as workspace:
         for attempt in range(1, _START_ATTEMPTS + 1):
-            port = _free_port()
+            port = free_port()
             log_path = Path(workspace) / f"azurite-{attempt}.log"
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
@@ -132,11 +133,6 @@ def azurite() -> Iterator[Azurite]:
     except AzuriteUnavailable as error:
         pytest.fail(str(error), pytrace=False)
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -32,6 +31,7 @@ from tests.bot.teams import Teams, card_with
 from tests.cards.schema import assert_valid_card
 from tests.conftest import sandbox_requests
 from tests.dialogs.harness import button_data, buttons, card_text
+from tests._ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 _WRITES = ("PATCH", "POST")
@@ -178,11 +178,6 @@ async def test_two_instances_on_one_blob_store_write_each_item_once_and_agree(tw
 # ---- A bot process killed mid-way ----
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def _seed_with_fifty_subscriptions(path: Path) -> Path:
     seed = json.loads((REPO / "partner_center/sandbox/seed.json").read_text(encoding="utf-8"))
@@ -244,7 +239,7 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
     connector_server = await aiohttp_server(connector.app())
     options = SandboxOptions(latency_ms=150, seed_path=str(_seed_with_fifty_subscriptions(tmp_path / "seed.json")))
     async with running_sandbox(options=options) as sandbox, aiohttp.ClientSession() as http:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "OFFBOARD_PORT": str(port),

@@ -175,10 +175,11 @@ async def test_a_burst_of_fifty_notifications_is_paced_and_survives_throttling(b
     assert {status for status, _ in statuses} == {202}
     threads = _threads(teams.connector, CHANNEL)
     assert sorted(card_text(t.card).split("\n")[0] for t in threads) == sorted(f"Ticket {n}" for n in range(50))
-    # Never more than 7 sends in any second to one conversation (Teams' limit per bot and thread),
-    # allowing 0.1 s for the jitter between pacing at the bot and arrival here.
+    # Paced to Teams' limit per bot and thread (7 a second): unpaced, all 50 arrive within a few
+    # tenths of a second. Arrival times here jitter on a loaded machine, hence 0.7 s, not 1 s.
     times = sorted(t.at for t in threads)
-    assert all(times[i + 7] - times[i] >= 0.9 for i in range(len(times) - 7))
+    assert all(times[i + 7] - times[i] >= 0.7 for i in range(len(times) - 7)), times
+    assert times[-1] - times[0] >= (50 - 7) / 7
     assert len(teams.connector.refused) == 4
     print(f"\n50 notifications in {time.monotonic() - started:.1f} s, 4 throttled or failed sends retried")
 

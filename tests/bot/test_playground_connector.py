@@ -21,8 +21,7 @@ import pytest
 from app import BACKGROUND, STORE, create_app
 from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.settings import Settings
-from tests.bot.teams import card_with
-from tests.dialogs.harness import button_data
+from tests._ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYGROUND = REPO / "node_modules/.bin/agentsplayground"
@@ -33,21 +32,16 @@ ALEX = {"id": "user-id-0", "name": "Alex Wilber (admin agent)", "aadObjectId": "
 SECRET = "playground-test-secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Playground's connector URL; the Playground runs in a scratch folder with our config."""
     folder = tmp_path_factory.mktemp("playground")
     (folder / ".m365agentsplayground.yml").write_text((REPO / ".m365agentsplayground.yml").read_text())
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true"}
     process = subprocess.Popen(
-        [str(PLAYGROUND), "-e", f"http://127.0.0.1:{_free_port()}/api/messages", "-p", str(port), "--disable-telemetry"],
+        [str(PLAYGROUND), "-e", f"http://127.0.0.1:{free_port()}/api/messages", "-p", str(port), "--disable-telemetry"],
         cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:

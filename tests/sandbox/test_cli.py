@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,18 +10,14 @@ from pathlib import Path
 import aiohttp
 
 from partner_center.sandbox import DEMO
+from tests._ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 async def test_cli_serves_the_operator_summary():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "partner_center.sandbox", "--host", "127.0.0.1", "--port", str(port),
          "--latency-ms", "1", "--rate-limit", "100"],
