@@ -136,17 +136,17 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
             async def announce(card: dict[str, Any]) -> int:
                 return await announcer.announce(card, text="", requester=None, tenant_id="", service_url="")
 
+            verifier = SignatureVerifier(
+                session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
+            )
             holder["notifications"] = notifications_handler(settings.notify_secret.get_secret_value(), announce)
             holder["events"] = events_handler(
-                verifier=lambda: verifier,
+                verifier=verifier,
                 store=cases,
                 waiting=waiting,
                 client=lambda: client,
                 announce=announce,
                 background=background,
-            )
-            verifier = SignatureVerifier(
-                session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
             )
             state = ConversationState(DocumentStateStorage(store))
             access = AccessPolicy(

@@ -35,7 +35,7 @@ Announce = Callable[[dict], Awaitable[int]]
 
 def events_handler(
     *,
-    verifier: Callable[[], SignatureVerifier],
+    verifier: SignatureVerifier,
     store: CaseStore,
     waiting: WaitingCases,
     client: Callable[[], PartnerCenterClient],
@@ -47,7 +47,7 @@ def events_handler(
         if len(body) > _MAX_BODY_BYTES:
             return web.json_response({"status": 413}, status=413)
         try:
-            await verifier().verify(request.headers, body)
+            await verifier.verify(request.headers, body)
         except InvalidCallback as refused:
             _log.warning("refused a Partner Center callback: %s", refused)
             return web.json_response({"status": 401, "detail": "signature not verified"}, status=401)

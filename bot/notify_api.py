@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 import cards
 
-__all__ = ("SIGNATURE_HEADER", "TIMESTAMP_HEADER", "Notification", "notifications_handler", "sign")
+__all__ = ("SIGNATURE_HEADER", "TIMESTAMP_HEADER", "Notification", "notifications_handler", "sign", "signed_headers")
 
 SIGNATURE_HEADER = "X-Offboard-Signature"
 TIMESTAMP_HEADER = "X-Offboard-Timestamp"
@@ -48,6 +48,12 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The signature header value for ``body`` sent at ``timestamp`` (for callers and tests)."""
     digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def signed_headers(secret: str, body: bytes, *, timestamp: str | None = None) -> dict[str, str]:
+    """The headers a caller sends with ``body`` (now, unless ``timestamp`` is given)."""
+    stamp = timestamp or str(int(time.time()))
+    return {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)}
 
 
 def notifications_handler(secret: str, deliver: Deliver, *, clock: Callable[[], float] = time.time) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -27,7 +27,7 @@ from partner_center import (
     resolve_customers,
 )
 from removal import CaseState, CustomerRef, Person, RemovalCase
-from removal.audit import AuditEvent, AuditTrail
+from removal.audit import AuditEvent, AuditTrail, actor_of
 from removal.decisions import CaseDecisions, Effect
 from removal.store import CaseAlreadyOpen, CaseStore
 from removal.workflow import RemovalWorkflow
@@ -55,12 +55,11 @@ class RemovalServices:
 
     async def record(self, turn_context: TurnContext, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
         """Audit what a person did in this turn."""
-        person = person_of(turn_context)
+        actor, at = actor_of(person_of(turn_context)), self.clock()
         if case is not None:
-            fields = {"customer_id": case.customer.id, "customer_name": case.customer.name, "case_id": case.id, **fields}
-        await self.audit.record(AuditEvent(
-            at=self.clock(), action=action, actor=f"{person.name} ({person.aad_object_id or person.id})", **fields
-        ))
+            await self.audit.record(AuditEvent.about(case, at=at, action=action, actor=actor, **fields))
+        else:
+            await self.audit.record(AuditEvent(at=at, action=action, actor=actor, **fields))
 
 
 def person_of(turn_context: TurnContext) -> Person:

@@ -13,7 +13,9 @@ from typing import Any
 
 from storage import DocumentStore
 
-__all__ = ("AuditEvent", "AuditTrail")
+from .case import CaseItem, Person, RemovalCase
+
+__all__ = ("AuditEvent", "AuditTrail", "actor_of", "item_of")
 
 _ALL = "audit"
 _INDEX = "auditindex/"
@@ -47,10 +49,25 @@ class AuditEvent:
     correlation_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def about(cls, case: RemovalCase, *, at: datetime, action: str, actor: str, **fields: Any) -> AuditEvent:
+        """An event concerning ``case`` (its customer and id filled in)."""
+        return cls(at=at, action=action, actor=actor, customer_id=case.customer.id, customer_name=case.customer.name, case_id=case.id, **fields)
+
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
         record["at"] = self.at.isoformat()
         return record
+
+
+def actor_of(person: Person) -> str:
+    """How a person appears in the trail: Teams name and Entra object id (Teams id without one)."""
+    return f"{person.name} ({person.aad_object_id or person.id})"
+
+
+def item_of(item: CaseItem) -> str:
+    """How an item appears in the trail: the action, the item's name and its Partner Center id."""
+    return f"{item.action.value} {item.name} ({item.item_id})"
 
 
 class AuditTrail:

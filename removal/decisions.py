@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable
 
-from .audit import AuditEvent, AuditTrail
+from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .case import CaseState, Decision, Person, RemovalCase
 from .store import CaseStore, Unchanged
 from .workflow import RemovalWorkflow
@@ -69,7 +69,7 @@ class CaseDecisions:
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
             item = applied.case.item(item_key)
             assert item is not None
-            await self._record(applied.case, by, f"item.{decision.value}", item=f"{item.action.value} {item.name} ({item.item_id})")
+            await self._record(applied.case, by, f"item.{decision.value}", item=item_of(item))
         return applied
 
     async def approve_all(self, case_id: str, *, by: Person) -> Applied:
@@ -140,15 +140,7 @@ class CaseDecisions:
         return Applied(case, effect)
 
     async def _record(self, case: RemovalCase, by: Person, action: str, **fields: Any) -> None:
-        await self._audit.record(AuditEvent(
-            at=self._clock(),
-            action=action,
-            actor=f"{by.name} ({by.aad_object_id or by.id})",
-            customer_id=case.customer.id,
-            customer_name=case.customer.name,
-            case_id=case.id,
-            **fields,
-        ))
+        await self._audit.record(AuditEvent.about(case, at=self._clock(), action=action, actor=actor_of(by), **fields))
 
 
 def _after_a_decision(case: RemovalCase) -> Effect:

@@ -54,7 +54,7 @@ async def execute_approved(
         return lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
 
     async def run(item: CaseItem) -> None:
-        nonlocal last_report, case
+        nonlocal last_report
         async with gate:
             if await stopped():
                 return

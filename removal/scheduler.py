@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .case import CaseItem, CaseState, RemovalCase
-from .lease import Leases
+from .lease import Leases, LeaseTaken
 from .notifications import CaseNotifications
 from .store import CaseStore, Unchanged
 from .workflow import RemovalWorkflow
@@ -53,21 +53,20 @@ class WaitingCases:
 
     async def check(self, case_id: str) -> bool:
         """Re-check one waiting case now (also what a Partner Center event triggers)."""
-        if not await self._leases.acquire(case_id):
-            return False
         try:
-            case = await self._store.get(case_id)
-            if case is None or case.state is not CaseState.WAITING:
-                return False
-            case = await self._workflow.recheck(case_id)
-            if case.state is CaseState.WAITING:
-                await self._remind(case)
-            return True
+            async with self._leases.hold(case_id):
+                case = await self._store.get(case_id)
+                if case is None or case.state is not CaseState.WAITING:
+                    return False
+                case = await self._workflow.recheck(case_id)
+                if case.state is CaseState.WAITING:
+                    await self._remind(case)
+                return True
+        except LeaseTaken:
+            return False  # another instance is on it
         except Exception:  # one case's trouble must not stop the others' checks
             _log.exception("re-checking case %s failed", case_id)
             return False
-        finally:
-            await self._leases.release(case_id)
 
     async def _remind(self, case: RemovalCase) -> None:
         now = self._clock()

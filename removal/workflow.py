@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol
 import cards
 from partner_center import Customer, PartnerCenterClient, PartnerCenterError, Relationship, plan_removal
 
-from .audit import AuditEvent, AuditTrail
+from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
 from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, RemovalCase
 from .executor import execute_approved
@@ -250,27 +250,23 @@ class RemovalWorkflow:
 
     async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
         failed = item.outcome is Outcome.FAILED
-        await self._audit.record(AuditEvent(
+        await self._audit.record(AuditEvent.about(
+            case,
             at=self._clock(),
             action="item.failed" if failed else "item.done",
             actor="offboard",
-            customer_id=case.customer.id,
-            customer_name=case.customer.name,
-            case_id=case.id,
-            item=f"{item.action.value} {item.name} ({item.item_id})",
+            item=item_of(item),
             result="failed" if failed else "ok",
             detail=item.error.description if item.error else "",
             correlation_id=item.error.correlation_id if item.error else "",
         ))
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
-        await self._audit.record(AuditEvent(
+        await self._audit.record(AuditEvent.about(
+            case,
             at=self._clock(),
             action="removal.done" if result == "ok" else "removal.failed",
-            actor=f"{approver.name} ({approver.aad_object_id or approver.id})",
-            customer_id=case.customer.id,
-            customer_name=case.customer.name,
-            case_id=case.id,
+            actor=actor_of(approver),
             result=result,
             detail=detail,
             correlation_id=correlation_id,

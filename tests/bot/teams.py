@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -77,3 +78,15 @@ def card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str, 
 
 
 
+
+
+async def eventually(check: Any, *, timeout: float, what: str, every: float = 0.2) -> Any:
+    """Call ``check()`` until it returns something true (returned); fail after ``timeout`` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(every)

@@ -27,7 +27,7 @@ from removal.store import CaseStore
 from storage import SqliteStore
 from tests._azurite import Azurite, azurite  # noqa: F401  (the session fixture, for pytest to find)
 from tests.bot.connector import RecordingConnector
-from tests.bot.teams import Teams, card_with
+from tests.bot.teams import Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
 from tests.conftest import sandbox_requests
 from tests.dialogs.harness import button_data, buttons, card_text
@@ -52,32 +52,11 @@ async def _customer_id(http: aiohttp.ClientSession, sandbox_url: str, name: str)
     return found
 
 
-async def _eventually(check: Any, *, timeout: float, what: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
 # ---- Duplicate clicks on one instance ----
 
 
-@pytest.fixture
-async def one_instance(aiohttp_server: Any, tmp_path: Path) -> AsyncIterator[tuple[Teams, Any]]:
-    connector = RecordingConnector()
-    connector_server = await aiohttp_server(connector.app())
-    app = create_app(Settings(_env_file=None, sandbox_port=0, storage="sqlite", sqlite_path=tmp_path / "offboard.db"))
-    bot_server = await aiohttp_server(app)
-    async with aiohttp.ClientSession() as http:
-        yield Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector), app
-
-
-async def test_twenty_duplicate_invokes_make_one_partner_center_write(one_instance: tuple[Teams, Any]) -> None:
-    teams, app = one_instance
+async def test_twenty_duplicate_invokes_make_one_partner_center_write(teams: tuple[Teams, Any]) -> None:
+    teams, app = teams
     sandbox = app[SANDBOX]
     await teams.say("remove Wingtip Toys")
     card_id, card = card_with(teams.connector, "decide")
@@ -216,7 +195,7 @@ class BotProcess:
             except aiohttp.ClientError:
                 return False
 
-        await _eventually(healthy, timeout=60, what="the bot to start")
+        await eventually(healthy, timeout=60, what="the bot to start")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -263,7 +242,7 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
                 count = sum(_writes(await sandbox_requests(http, sandbox), customer_id).values())
                 return count if count >= 10 else 0
 
-            written_before_kill = await _eventually(some_written, timeout=60, what="10 suspensions")
+            written_before_kill = await eventually(some_written, timeout=60, what="10 suspensions")
             bot.kill()
             after_kill = sum(_writes(await sandbox_requests(http, sandbox), customer_id).values())
             assert after_kill < 50, "the case finished before the kill: slow the sandbox down"
@@ -273,7 +252,7 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
             async def final_confirmation_posted() -> bool:
                 return any(call.card and "confirm_removal" in str(call.card) for call in connector.sent)
 
-            await _eventually(final_confirmation_posted, timeout=90, what="the resumed case to finish")
+            await eventually(final_confirmation_posted, timeout=90, what="the resumed case to finish")
         finally:
             bot.stop()
 

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
-import pytest
 
-from app import BACKGROUND, CLIENT, SANDBOX, create_app
-from bot.settings import Settings
+from app import BACKGROUND, CLIENT, SANDBOX
 from partner_center import Relationship
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
 from tests.cards.schema import assert_valid_card
 from tests.dialogs.harness import buttons, card_text, button_data
-
-@pytest.fixture
-async def teams(aiohttp_server: Any, tmp_path: Any) -> AsyncIterator[tuple[Teams, Any]]:
-    connector = RecordingConnector()
-    connector_server = await aiohttp_server(connector.app())
-    # A real SQLite file holds the cases and the conversation state, as in production.
-    app = create_app(Settings(_env_file=None, sandbox_port=0, storage="sqlite", sqlite_path=tmp_path / "offboard.db"))
-    bot_server = await aiohttp_server(app)
-    async with aiohttp.ClientSession() as http:
-        yield Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector), app
-    # Every card the bot sent or updated during the test is a valid Adaptive Card 1.5.
-    for call in connector.calls:
-        if call.card:
-            assert_valid_card(call.card)
 
 
 async def test_a_channel_message_with_a_mention_gets_the_plan_in_the_thread(teams: tuple[Teams, Any]) -> None:

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from app import BACKGROUND, SANDBOX, STORE, create_app
-from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.notify_api import signed_headers
 from bot.settings import Settings
 from tests.bot.connector import RecordingConnector
-from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
+from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
 from tests.dialogs.harness import button_data, card_text
 
@@ -186,8 +186,7 @@ async def test_a_burst_of_fifty_notifications_is_paced_and_survives_throttling(b
 
 async def _notify(teams: Teams, payload: Any, *, secret: str = SECRET, timestamp: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
     body = raw if raw is not None else json.dumps(payload).encode()
-    stamp = timestamp or str(int(time.time()))
-    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)}
+    headers = signed_headers(secret, body, timestamp=timestamp)
     async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=headers) as response:
         return response.status, await response.json()
 
@@ -283,25 +282,20 @@ async def test_a_reminder_then_a_now_ready_notification_as_the_term_ends(bot: tu
     async def announced(words: str) -> list[Any]:
         return [t for t in _threads(teams.connector, CHANNEL) if words in card_text(t.card)]
 
-    async def eventually(words: str) -> list[Any]:
-        for _ in range(100):
-            found = await announced(words)
-            if found:
-                return found
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no notification saying {words!r}")
+    async def announcement(words: str) -> list[Any]:
+        return await eventually(lambda: announced(words), timeout=10, what=f"a notification saying {words!r}", every=0.1)
 
     assert not await announced("term ends soon")
     async with teams.http.post(f"{sandbox.base_url}/_sandbox/clock", json={"advanceDays": 195}) as response:
         assert response.status == 200
-    [reminder] = await eventually("term ends soon")
+    [reminder] = await announcement("term ends soon")
     assert "Microsoft 365" in card_text(reminder.card) or "M365" in card_text(reminder.card)
     await asyncio.sleep(1.0)  # several scheduler rounds: the reminder is sent once
     assert len(await announced("term ends soon")) == 1
 
     async with teams.http.post(f"{sandbox.base_url}/_sandbox/clock", json={"advanceDays": 10}) as response:
         assert response.status == 200
-    [ready] = await eventually("can now be removed")
+    [ready] = await announcement("can now be removed")
     assert "Contoso Pharma" in card_text(ready.card)
     # And the final confirmation is offered in the removal's own thread.
     assert any(c.card and "confirm_removal" in json.dumps(c.card) for c in teams.connector.sent if c.conversation_id == CHANNEL_THREAD)

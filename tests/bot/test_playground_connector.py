@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from app import BACKGROUND, STORE, create_app
-from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.notify_api import signed_headers
 from bot.settings import Settings
 from tests._ports import free_port
 
@@ -93,9 +93,7 @@ async def test_notifications_reach_the_playground_channel_and_personal_chat(play
     assert await app[STORE].read(f"installations/{TENANT}/team/{TEAM}/channel/{CHANNEL}") is not None
 
     body = json.dumps({"title": "Ticket 4711: offboard Contoso"}).encode()
-    stamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, body)}
-    async with http.post(f"{url}/api/notifications", data=body, headers=headers) as response:
+    async with http.post(f"{url}/api/notifications", data=body, headers=signed_headers(SECRET, body)) as response:
         assert response.status == 202 and await response.json() == {"sent": 1}
 
     # A whole removal in the personal chat: the result is announced in the channel and 1:1.
@@ -127,8 +125,6 @@ async def test_a_playground_conversation_that_does_not_exist_is_pruned(playgroun
     key = f"installations/{TENANT}/team/{TEAM}/channel/{gone}"
     assert await app[STORE].read(key) is not None
     body = json.dumps({"title": "Anyone there?"}).encode()
-    stamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, body)}
-    async with http.post(f"{url}/api/notifications", data=body, headers=headers) as response:
+    async with http.post(f"{url}/api/notifications", data=body, headers=signed_headers(SECRET, body)) as response:
         assert response.status == 202
     assert await app[STORE].read(key) is None, "the Playground said ConversationNotFound: forgotten"
