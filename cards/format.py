@@ -1,7 +1,7 @@
-"""Dates, times, numbers and relative days as the cards write them.
+"""Dates, times, numbers and relative days as the cards write them, per locale, through Babel.
 
-English only for now ("24 Nov 2026", "12:04 UTC", "1,000", "in 3 days"); a later change switches
-these helpers to Babel for French and Russian, so cards call them and never format by hand.
+"Nov 24, 2026" / "24 nov. 2026" / "24 нояб. 2026 г."; "12:04 PM UTC" / "12:04 UTC"; "1,000" / "1 000";
+"in 3 days" / "dans 3 jours" / "через 3 дня". Cards call these helpers and never format by hand.
 Times are shown in UTC and say so: a channel's members do not share one time zone. A naive
 datetime is taken as UTC.
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .texts import t
+from babel import dates, numbers
+
+from .texts import babel_locale, t
 
 __all__ = (
     "as_utc",
@@ -24,20 +26,18 @@ __all__ = (
 
 
 def format_date(dt: datetime, locale: str = "en-US") -> str:
-    """The day of ``dt`` in UTC: ``"24 Nov 2026"``."""
-    day = as_utc(dt)
-    return t(locale, "date.short", day=str(day.day), month=t(locale, f"date.month.{day.month}"), year=str(day.year))
+    """The day of ``dt`` in UTC, in the locale's medium form: ``"Nov 24, 2026"``, ``"24 nov. 2026"``."""
+    return dates.format_date(as_utc(dt).date(), format="medium", locale=babel_locale(locale))
 
 
 def format_time(dt: datetime, locale: str = "en-US") -> str:
-    """The time of ``dt`` in UTC: ``"12:04 UTC"``."""
-    moment = as_utc(dt)
-    return t(locale, "time.short", hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
+    """The time of ``dt`` in UTC: ``"12:04 PM UTC"``, ``"12:04 UTC"``."""
+    return t(locale, "time.utc", time=_short_time(dt, locale))
 
 
 def format_datetime(dt: datetime, locale: str = "en-US") -> str:
-    """``"24 Nov 2026, 12:04 UTC"``."""
-    return t(locale, "datetime.short", date=format_date(dt, locale), time=format_time(dt, locale))
+    """``"Nov 24, 2026, 12:04 PM UTC"``, ``"24 nov. 2026 à 12:04 UTC"``."""
+    return t(locale, "datetime.utc", date=format_date(dt, locale), time=_short_time(dt, locale))
 
 
 def relative_days(dt: datetime, now: datetime, locale: str = "en-US") -> str:
@@ -62,8 +62,12 @@ def format_date_relative(dt: datetime, now: datetime | None, locale: str = "en-U
 
 
 def format_number(value: int, locale: str = "en-US") -> str:
-    """``1000`` → ``"1,000"``."""
-    return f"{value:,}"
+    """``1000`` → ``"1,000"`` (en), ``"1\u202f000"`` (fr), ``"1\xa0000"`` (ru)."""
+    return numbers.format_decimal(value, locale=babel_locale(locale))
+
+
+def _short_time(dt: datetime, locale: str) -> str:
+    return dates.format_time(as_utc(dt).time(), format="short", locale=babel_locale(locale))
 
 
 def as_utc(dt: datetime) -> datetime:

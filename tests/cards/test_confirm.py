@@ -35,19 +35,19 @@ def _buttons(card: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     [
         (
             legacy_item(),
-            "Suspend Office 365 E3 (25 licences)?",
+            "Suspend Office 365 E3 (25 licenses)?",
             "Suspend",
             "It can be undone: the subscription can be reactivated later.",
         ),
         (
             nce_inside_item(),
-            "Cancel Microsoft 365 Business Premium (10 licences)?",
+            "Cancel Microsoft 365 Business Premium (10 licenses)?",
             "Cancel subscription",
             "Cancelling is irreversible: the subscription ends and cannot be brought back. Any refund follows Microsoft's cancellation policy.",
         ),
         (
             nce_past_item(),
-            "Turn off auto-renew for Microsoft 365 E5 (1 licence)?",
+            "Turn off auto-renew for Microsoft 365 E5 (1 license)?",
             "Turn off auto-renew",
             "keeps running, and blocks the removal, until its term ends",
         ),
@@ -90,9 +90,9 @@ def test_the_question_the_effect_and_the_action_button(item: CaseItem, question:
 
 
 def test_dates_that_matter_for_the_decision() -> None:
-    assert "It can be cancelled until 24 Nov 2026 (in 3 days)." in seen(confirmation_card(make_case(), nce_inside_item(), now=NOW))
-    assert "It can be cancelled until 3 Dec 2026 (in 12 days)." in seen(confirmation_card(make_case(), software_inside_item(), now=NOW))
-    assert "Its term ends 24 Nov 2026 (in 3 days)." in seen(confirmation_card(make_case(), nce_past_item(), now=NOW))
+    assert "It can be cancelled until Nov 24, 2026 (in 3 days)." in seen(confirmation_card(make_case(), nce_inside_item(), now=NOW))
+    assert "It can be cancelled until Dec 3, 2026 (in 12 days)." in seen(confirmation_card(make_case(), software_inside_item(), now=NOW))
+    assert "Its term ends Nov 24, 2026 (in 3 days)." in seen(confirmation_card(make_case(), nce_past_item(), now=NOW))
 
 
 def test_progress_and_approve_all_remaining() -> None:
@@ -132,7 +132,7 @@ def test_an_item_of_another_case_is_refused() -> None:
 def test_approved() -> None:
     item = decided(legacy_item(), Decision.APPROVED)
     card = decision_recorded_card(make_case([item]), item)
-    assert card["body"][0]["text"] == "✓ Approved: suspend Office 365 E3 (25 licences) — by Bob Martin, 11:04 UTC"
+    assert card["body"][0]["text"] == "✓ Approved: suspend Office 365 E3 (25 licenses) — by Bob Martin, 11:04 AM UTC"
     assert card["fallbackText"] == card["body"][0]["text"]
     assert "actions" not in card
 
@@ -140,7 +140,7 @@ def test_approved() -> None:
 def test_skipped() -> None:
     item = decided(nce_inside_item(), Decision.SKIPPED, minutes_ago=0)
     card = decision_recorded_card(make_case([item]), item)
-    assert card["body"][0]["text"] == "Skipped: cancel Microsoft 365 Business Premium (10 licences) — by Bob Martin, 12:00 UTC"
+    assert card["body"][0]["text"] == "Skipped: cancel Microsoft 365 Business Premium (10 licenses) — by Bob Martin, 12:00 PM UTC"
 
 
 def test_not_decided_yet() -> None:
@@ -152,4 +152,4 @@ def test_not_decided_yet() -> None:
 def test_a_decision_without_its_person_or_time_says_so() -> None:
     item = legacy_item().model_copy(update={"decision": Decision.APPROVED})
     card = decision_recorded_card(make_case([item]), item)
-    assert card["body"][0]["text"] == "✓ Approved: suspend Office 365 E3 (25 licences) — by an unknown user, not recorded"
+    assert card["body"][0]["text"] == "✓ Approved: suspend Office 365 E3 (25 licenses) — by an unknown user, not recorded"

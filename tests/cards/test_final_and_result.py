@@ -17,7 +17,7 @@ def test_final_confirmation() -> None:
     assert "This cannot be undone from our side: only the customer can re-establish the relationship, by accepting a new relationship request from you." in text
     for consequence in CONSEQUENCES:
         assert consequence in text
-    assert "Requested by Ann Lee on 21 Nov 2026." in text
+    assert "Requested by Ann Lee on Nov 21, 2026." in text
     assert [(b["title"], b["verb"], b["data"]) for b in buttons(card)] == [
         ("Remove relationship", "confirm_removal", {"caseId": case.id}),
         ("Not now", "cancel_case", {"caseId": case.id}),
@@ -42,7 +42,7 @@ def test_result_says_who_when_and_gives_the_relationship_request_link() -> None:
         "Tenant id": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
         "Requested by": ANN.name,
         "Approved by": BOB.name,
-        "Removed on": "21 Nov 2026, 11:56 UTC",
+        "Removed on": "Nov 21, 2026, 11:56 AM UTC",
         "Correlation id": "e3f1a2b4-6c7d-4e8f-9a0b-1c2d3e4f5a6b",
     }
     assert "Their global admin must accept it" in text
@@ -72,8 +72,8 @@ def test_cancelled_before_anything_ran() -> None:
 
 def test_cancelled_after_work_lists_what_stays_done() -> None:
     text = seen(cancelled_card(make_worked_case(CaseState.CANCELLED)))
-    assert "- suspend Office 365 E1 (25 licences)" in text
-    assert "turn off auto-renew for Microsoft 365 E5 (1 licence)" in text
+    assert "- suspend Office 365 E1 (25 licenses)" in text
+    assert "turn off auto-renew for Microsoft 365 E5 (1 license)" in text
     assert "Exchange Online" not in text  # failed, so not done
     assert "Suspended subscriptions can be reactivated in Partner Center if needed." in text
 

@@ -47,18 +47,18 @@ def test_items_are_grouped_under_their_kind_in_table_order() -> None:
     headings = ["Active legacy subscriptions", "New-commerce subscriptions inside their cancellation window", "Azure plans", "Azure reservations"]
     last_heading_positions = [max(i for i, value in enumerate(texts) if value == heading) for heading in headings]
     assert last_heading_positions == sorted(last_heading_positions)
-    assert texts.index("**Office 365 E3 (25 licences)**") == last_heading_positions[0] + 1
+    assert texts.index("**Office 365 E3 (25 licenses)**") == last_heading_positions[0] + 1
 
 
 def test_each_line_has_name_quantity_status_proposal_and_dates() -> None:
     text = seen(plan_card(make_case(), now=NOW))
-    assert "**Office 365 E3 (25 licences)**" in text
+    assert "**Office 365 E3 (25 licenses)**" in text
     assert "Status in Partner Center: active" in text
     assert "Proposed: suspend it. It can be reactivated later." in text
-    assert "**Microsoft 365 Business Premium (10 licences)**" in text
-    assert "Cancellation window ends 24 Nov 2026 (in 3 days)" in text
+    assert "**Microsoft 365 Business Premium (10 licenses)**" in text
+    assert "Cancellation window ends Nov 24, 2026 (in 3 days)" in text
     assert "Proposed: cancel it. This is irreversible." in text
-    assert "Cancellation window ended 1 Nov 2026 (20 days ago)" in text
+    assert "Cancellation window ended Nov 1, 2026 (20 days ago)" in text
     assert "Proposed: cancel its 3 active Azure subscriptions (their resources stop; irreversible), then suspend the plan." in text
     assert "Proposed: cancel the order. This is irreversible." in text
 
@@ -66,10 +66,10 @@ def test_each_line_has_name_quantity_status_proposal_and_dates() -> None:
 def test_items_the_bot_cannot_clear_say_what_a_person_must_do_and_until_when() -> None:
     card = plan_card(make_case(), now=NOW)
     text = seen(card)
-    assert "A person must wait until its term ends on 21 Mar 2027 (in 120 days)." in text  # auto-renew already off
-    assert "a person must wait until its term ends on 24 Nov 2026 (in 3 days)" in text  # turn off auto-renew first
+    assert "A person must wait until its term ends on Mar 21, 2027 (in 120 days)." in text  # auto-renew already off
+    assert "a person must wait until its term ends on Nov 24, 2026 (in 3 days)" in text  # turn off auto-renew first
     assert f"a person must cancel the reservation in the [Azure portal]({AZURE_RESERVATIONS_URL})" in text
-    assert "Expires 26 Dec 2027 (in 400 days)" in text
+    assert "Expires Dec 26, 2027 (in 400 days)" in text
     assert "It does not block the removal." in text  # software past its window: reported
     [portal] = [b for b in buttons(card) if b["type"] == "Action.OpenUrl"]
     assert portal == {"type": "Action.OpenUrl", "title": "Open Azure reservations", "url": AZURE_RESERVATIONS_URL}
@@ -177,7 +177,7 @@ def test_the_page_size_is_capped_so_a_page_always_fits() -> None:
     assert f"Items 1–{MAX_PAGE_SIZE} of 300" in seen(card)
     assert card_size_bytes(card) < MAX_CARD_BYTES
     assert max(len(value) for value in visible_texts(card) if value.startswith("**")) < 160
-    assert re.search(r"… \(\d+ licences?\)\*\*", seen(card))
+    assert re.search(r"… \(\d+ licenses?\)\*\*", seen(card))
 
 
 def test_the_portal_button_is_on_every_page_when_the_case_has_reservations() -> None:

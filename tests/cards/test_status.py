@@ -25,7 +25,7 @@ def _lines(card: dict[str, Any]) -> list[str]:
 def test_state_and_counts() -> None:
     card = status_card(make_worked_case(), now=NOW)
     assert card["body"][0]["text"] == "Removal of the reseller relationship with Contoso Ltd"
-    assert "Updated 12:00 UTC" in seen(card)
+    assert "Updated 12:00 PM UTC" in seen(card)
     counts = _counts(card)
     assert counts == {
         "State": "Carrying out the approved actions",
@@ -50,10 +50,10 @@ def test_the_five_counts_are_always_there_the_others_only_when_needed() -> None:
 def test_lines_failed_first_with_partner_center_details() -> None:
     card = status_card(make_worked_case(), now=NOW)
     lines = _lines(card)
-    assert lines[0] == "✗ Failed: suspend Exchange Online (Plan 1) (25 licences)"
-    assert lines[1] == "… Running: cancel Microsoft 365 Business Premium (10 licences)"
+    assert lines[0] == "✗ Failed: suspend Exchange Online (Plan 1) (25 licenses)"
+    assert lines[1] == "… Running: cancel Microsoft 365 Business Premium (10 licenses)"
     assert "— Skipped: cancel the Azure subscriptions of Azure plan and suspend the plan (by Carol Diaz)" in lines
-    assert lines[-3:-1] == ["✓ Done: suspend Office 365 E1 (25 licences)", "✓ Done: turn off auto-renew for Microsoft 365 E5 (1 licence)"]
+    assert lines[-3:-1] == ["✓ Done: suspend Office 365 E1 (25 licenses)", "✓ Done: turn off auto-renew for Microsoft 365 E5 (1 license)"]
     assert lines[-1] == "Not blocking: SQL Server 2022 Standard (4 units)"
     failed_block = [element for element in card["body"] if element["type"] == "Container"][0]
     assert [block["text"] for block in failed_block["items"][1:]] == [
@@ -65,8 +65,8 @@ def test_lines_failed_first_with_partner_center_details() -> None:
 
 def test_items_for_a_person_say_what_to_do() -> None:
     text = seen(status_card(make_worked_case(), now=NOW))
-    assert "For a person: Teams Premium (40 licences)" in text
-    assert "A person must wait until its term ends on 21 Mar 2027 (in 120 days)." in text
+    assert "For a person: Teams Premium (40 licenses)" in text
+    assert "A person must wait until its term ends on Mar 21, 2027 (in 120 days)." in text
 
 
 def test_a_failure_without_a_code_or_ids() -> None:

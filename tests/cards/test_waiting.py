@@ -32,13 +32,13 @@ def test_title_and_every_reason() -> None:
     card = still_blocked_card(make_worked_case(CaseState.WAITING), now=NOW)
     text = seen(card)
     assert card["body"][0]["text"] == "The reseller relationship with Contoso Ltd cannot be removed yet"
-    assert "Exchange Online (Plan 1) (25 licences): the action failed." in text
+    assert "Exchange Online (Plan 1) (25 licenses): the action failed." in text
     assert "Partner Center error 2055: The subscription was changed by someone else." in text
     assert "Correlation id: b7e1c9a2-5d3f-4c1e-8a6b-0f2d4e6a8c10" in text
-    assert "Azure plan: skipped by Carol Diaz on 21 Nov 2026; it is still active." in text
-    assert "Visio Plan 2 (1 licence): nobody has approved or skipped it yet." in text
+    assert "Azure plan: skipped by Carol Diaz on Nov 21, 2026; it is still active." in text
+    assert "Visio Plan 2 (1 license): nobody has approved or skipped it yet." in text
     assert "Windows Server 2022 Standard - 16 Core License Pack (2 units): approved, not carried out yet." in text
-    assert "Microsoft 365 Business Premium (10 licences): being carried out now." in text
+    assert "Microsoft 365 Business Premium (10 licenses): being carried out now." in text
     assert f"a person must cancel it in the [Azure portal]({AZURE_RESERVATIONS_URL})" in text
     assert "SQL Server" not in text  # reported only, does not block
     assert "Office 365 E1" not in text  # done
@@ -47,9 +47,9 @@ def test_title_and_every_reason() -> None:
 def test_waiting_items_give_their_dates_and_the_next_step_gives_the_last_one() -> None:
     case = make_case([nce_waiting_item("a", term_days=120), nce_waiting_item("b", term_days=30)], state=CaseState.WAITING)
     text = seen(still_blocked_card(case, now=NOW))
-    assert "Teams Premium (40 licences): a new-commerce subscription past its cancellation window; it must run until its term ends on 21 Mar 2027 (in 120 days)." in text
-    assert "it must run until its term ends on 21 Dec 2026 (in 30 days)." in text
-    assert "Type **remove contoso.onmicrosoft.com** again after 21 Mar 2027 (in 120 days)." in text
+    assert "Teams Premium (40 licenses): a new-commerce subscription past its cancellation window; it must run until its term ends on Mar 21, 2027 (in 120 days)." in text
+    assert "it must run until its term ends on Dec 21, 2026 (in 30 days)." in text
+    assert "Type **remove contoso.onmicrosoft.com** again after Mar 21, 2027 (in 120 days)." in text
     assert "Offboard also checks again on its own" in text
     assert "Look at the failed" not in text and "Azure portal" not in text
 
@@ -58,8 +58,8 @@ def test_auto_renew_turned_off_still_waits_for_the_term_end() -> None:
     item = decided(nce_past_item(), Decision.APPROVED, outcome=Outcome.DONE)
     assert blocking_reason(item) == "wait"
     text = seen(still_blocked_card(make_case([item]), now=NOW))
-    assert "Microsoft 365 E5 (1 licence): a new-commerce subscription past its cancellation window; it must run until its term ends on 24 Nov 2026 (in 3 days)." in text
-    assert "again after 24 Nov 2026 (in 3 days)" in text
+    assert "Microsoft 365 E5 (1 license): a new-commerce subscription past its cancellation window; it must run until its term ends on Nov 24, 2026 (in 3 days)." in text
+    assert "again after Nov 24, 2026 (in 3 days)" in text
 
 
 def test_a_waiting_item_without_a_date_says_so() -> None:
