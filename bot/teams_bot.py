@@ -25,7 +25,7 @@ import cards
 from dialogs.card_prompt import was_consumed
 from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
-from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, show, tenant_of
+from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, post, show, tenant_of
 
 from removal import Decision
 from removal.access import AccessPolicy
@@ -153,7 +153,17 @@ class OffboardBot(TeamsActivityHandler):
                 )
             else:
                 await self._detach(turn_context, applied.case.id)
-        message_id = await show(turn_context, cards.case_card(applied.case, now=self._services.clock(), locale=locale_of(turn_context)))
+        now, case = self._services.clock(), applied.case
+        card = cards.case_card(case, now=now, locale=locale_of(turn_context))
+        if case.plan_message_id and turn_context.activity.reply_to_id == case.plan_message_id:
+            # A click on the plan itself ("Cancel this removal"). The workflow redraws the plan
+            # message on every state change; another card answered there would race with that
+            # redraw, and the loser would vanish. So the plan stays the plan, and the case's card
+            # comes as a new message.
+            await show(turn_context, cards.plan_card(case, now=now, locale=case.locale))
+            message_id = await post(turn_context, card)
+        else:
+            message_id = await show(turn_context, card)
         if applied.starts_work:
             await decisions.begin(applied, message_id=message_id)
 

@@ -22,6 +22,7 @@ from .words import (
     item_dates,
     item_label,
     proposal,
+    status_word,
 )
 
 __all__ = ("plan_card",)
@@ -83,7 +84,7 @@ def _counts(items: list[CaseItem], locale: str) -> dict[str, Any]:
 def _item(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     lines = [text(f"**{item_label(item, locale)}**", spacing="Small")]
     if item.status:
-        lines.append(text(t(locale, "item.status", status=item.status), subtle=True, spacing="None"))
+        lines.append(text(t(locale, "item.status", status=status_word(item.status, locale)), subtle=True, spacing="None"))
     lines.extend(text(line, subtle=True, spacing="None") for line in item_dates(item, now, locale))
     lines.append(text(proposal(item, now, locale), spacing="None"))
     return container(lines, spacing="Small")

@@ -37,6 +37,7 @@ __all__ = (
     "LANGUAGES",
     "babel_locale",
     "catalog_messages",
+    "has_message",
     "language_of",
     "message_ids",
     "plural_ids",
@@ -96,6 +97,11 @@ def babel_locale(locale: str) -> Locale:
         except (ValueError, UnknownLocaleError):
             pass
     return Locale.parse(language if language != _SOURCE else "en_US")
+
+
+def has_message(key: str) -> bool:
+    """Whether ``key`` is a message id (of the English catalog, which every other one mirrors)."""
+    return key in _source()
 
 
 def message_ids() -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from removal.case import CaseItem, CustomerRef, ItemError, Person
 
 from .adaptive import bullets, facts, text
 from .format import as_utc, format_date_relative
-from .texts import t
+from .texts import has_message, t
 
 __all__ = (
     "AZURE_RESERVATIONS_URL",
@@ -29,6 +29,7 @@ __all__ = (
     "item_label",
     "person_name",
     "proposal",
+    "status_word",
 )
 
 # Where a person cancels an Azure reservation (Offboard cannot: partner-center-api.md).
@@ -87,6 +88,12 @@ def item_dates(item: CaseItem, now: datetime, locale: str) -> list[str]:
             key = "item.term_ends" if future else "item.term_ended"
         lines.append(t(locale, key, date=format_date_relative(item.term_ends, now, locale)))
     return lines
+
+
+def status_word(status: str, locale: str) -> str:
+    """Partner Center's status of an item in the reader's language; one we do not know, as it came."""
+    key = f"pc_status.{status.lower()}"
+    return t(locale, key) if has_message(key) else status
 
 
 def person_name(person: Person | None, locale: str) -> str:

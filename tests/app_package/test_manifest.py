@@ -121,3 +121,15 @@ def test_the_icons_are_the_sizes_teams_requires_and_the_outline_is_white_on_tran
     pixels = set(outline.get_flattened_data() if hasattr(outline, "get_flattened_data") else outline.getdata())
     assert all(alpha == 0 or (red, green, blue) == (255, 255, 255) for red, green, blue, alpha in pixels)
     assert any(alpha == 0 for *_, alpha in pixels) and any(alpha == 255 for *_, alpha in pixels)
+
+
+def test_the_schema_check_catches_what_teams_would_refuse(package: zipfile.ZipFile) -> None:
+    manifest = _json(package, "manifest.json")
+    schema = _schema(manifest["manifestVersion"], "MicrosoftTeams.schema.json")
+    for broken in (
+        {key: value for key, value in manifest.items() if key != "accentColor"},
+        {**manifest, "bots": [{**manifest["bots"][0], "botId": "not-a-guid"}]},
+        {**manifest, "name": {"short": "Offboard removes CSP reseller relationships"}},  # over 30 characters
+    ):
+        with pytest.raises(AssertionError):
+            _validate(broken, schema)

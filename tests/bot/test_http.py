@@ -100,3 +100,22 @@ async def test_action_submit_messages_advance_the_removal_too(teams: tuple[Teams
     assert await bot.submit("decide", button_data(card, "decide", decision="approve")) == 201
     await asyncio.sleep(0)
     assert len(bot.connector.sent) > before
+
+
+async def test_cancel_on_the_plan_card_keeps_the_plan_and_posts_the_cancelled_card(teams: tuple[Teams, Any]) -> None:
+    """The plan message is redrawn on every state change: the click's answer there must be the plan
+    too, or the two race and the loser vanishes (seen in the Playground: the cancelled card lost)."""
+    bot, app = teams
+    assert await bot.say("remove Contoso Pharma") == 201
+    sent = next(c for c in bot.connector.sent if c.card and "Removal plan for Contoso Pharma" in card_text(c.card))
+    plan_id, plan = sent.activity_id, sent.card
+    status, body, _ = await bot.click(plan_id, "cancel_case", button_data(plan, "cancel_case"))
+    await app[BACKGROUND].drain()
+    assert status == 200
+    answered = body["value"]
+    assert "Removal plan for Contoso Pharma" in card_text(answered) and "Cancelled" in card_text(answered)
+    assert "cancel_case" not in {b["verb"] for b in buttons(answered).values()}
+    redrawn = [u.card for u in bot.connector.updated if u.activity_id == plan_id]
+    assert all("Removal plan for Contoso Pharma" in card_text(card) for card in redrawn)  # never anything else there
+    cancelled = [c for c in bot.connector.sent if c.card and "is cancelled" in card_text(c.card)]
+    assert len(cancelled) == 1 and "Contoso Pharma" in card_text(cancelled[0].card)

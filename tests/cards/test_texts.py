@@ -188,3 +188,12 @@ def test_each_language_has_the_plural_forms_its_grammar_needs() -> None:
     for language, forms in (("en", 2), ("fr", 2), ("ru", 3)):
         messages = catalog_messages(language)
         assert {len(messages[key]) for key in plural_ids()} == {forms}, language
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("en-US", "suspended"), ("fr-FR", "suspendu"), ("ru-RU", "приостановлена")])
+def test_partner_center_statuses_are_said_in_the_readers_language(locale: str, expected: str) -> None:
+    from cards.words import status_word
+
+    assert status_word("suspended", locale) == expected
+    assert status_word("Suspended", locale) == expected
+    assert status_word("somethingNew", locale) == "somethingNew"  # an unknown status is shown as it came
