@@ -32,9 +32,12 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/e2e/" in item.nodeid:
-            item.add_marker(pytest.mark.e2e)
+    """Mark the browser tests ``e2e`` and run them last: Playwright's sync API keeps an event loop
+    running in the main thread while the browser is open, which the async tests cannot share."""
+    browser_tests = [item for item in items if "tests/e2e/" in item.nodeid]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
 @pytest.hookimpl(wrapper=True)
@@ -62,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         shutil.copy(log, RESULTS / log.name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
