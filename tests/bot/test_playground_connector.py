@@ -8,11 +8,7 @@ Playground sends, then posts notifications through ``http://127.0.0.1:<port>/_co
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import time
-from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import aiohttp
@@ -21,10 +17,9 @@ import pytest
 from app import BACKGROUND, STORE, create_app
 from bot.notify_api import signed_headers
 from bot.settings import Settings
+from tests._playground import running_playground
 from tests._ports import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYGROUND = REPO / "node_modules/.bin/agentsplayground"
 TENANT = "7d3a6c1e-0f0b-4c7e-9a51-0ff60a2d0001"  # .m365agentsplayground.yml
 TEAM, CHANNEL, PERSONAL = "team-customer-offboarding", "channel-offboarding-requests", "personal-chat-offboard"
 BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Offboard"}
@@ -35,28 +30,9 @@ SECRET = "playground-test-secret"
 
 @pytest.fixture(scope="module")
 def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Playground's connector URL; the Playground runs in a scratch folder with our config."""
-    folder = tmp_path_factory.mktemp("playground")
-    (folder / ".m365agentsplayground.yml").write_text((REPO / ".m365agentsplayground.yml").read_text())
-    port = free_port()
-    env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true"}
-    process = subprocess.Popen(
-        [str(PLAYGROUND), "-e", f"http://127.0.0.1:{free_port()}/api/messages", "-p", str(port), "--disable-telemetry"],
-        cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "the Agents Playground did not start"
-                time.sleep(0.2)
+    """The Playground's connector URL (its bot endpoint is a port nobody listens on)."""
+    with running_playground(tmp_path_factory.mktemp("playground"), f"http://127.0.0.1:{free_port()}/api/messages") as port:
         yield f"http://127.0.0.1:{port}/_connector"
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
 
 
 @pytest.fixture

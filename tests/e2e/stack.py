@@ -3,7 +3,7 @@
 Everything listens on 127.0.0.1 and is a real process (or, for the shim, a real HTTP server): the
 Partner Center sandbox (``python -m partner_center.sandbox``), the bot (``python app.py`` against
 that sandbox), and the Microsoft 365 Agents Playground (npm, pinned) with both of its telemetry
-switches set. The Playground posts to the bot through :class:`TeamsLanguage`.
+switches set (``tests._playground``). The Playground posts to the bot through :class:`TeamsLanguage`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any, Iterator
 
 from aiohttp import ClientSession, web
 
+from tests._playground import running_playground
 from tests._ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-PLAYGROUND = REPO / "node_modules" / ".bin" / "agentsplayground"
 
 
 class TeamsLanguage:
@@ -112,7 +112,7 @@ def running_stack(folder: Path) -> Iterator[Stack]:
     """Start the sandbox, the bot, the language proxy and the Playground; stop them all at the end."""
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    sandbox_port, bot_port, playground_port = free_port(), free_port(), free_port()
+    sandbox_port, bot_port = free_port(), free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     bot = f"http://127.0.0.1:{bot_port}"
     with ExitStack() as stack:
@@ -125,13 +125,8 @@ def running_stack(folder: Path) -> Iterator[Stack]:
         stack.enter_context(_process([sys.executable, "app.py"], logs / "bot.log", REPO, env))
         _wait_for(f"{bot}/healthz", "the bot")
         language = stack.enter_context(TeamsLanguage(f"{bot}/api/messages"))
-        workdir = folder / "playground"
-        workdir.mkdir(exist_ok=True)
-        (workdir / ".m365agentsplayground.yml").write_text((REPO / ".m365agentsplayground.yml").read_text())
-        playground_env = {"TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true"}
-        stack.enter_context(_process(
-            [str(PLAYGROUND), "-e", language.url, "-p", str(playground_port), "--disable-telemetry"], logs / "playground.log", workdir, playground_env,
-        ))
+        playground_log = stack.enter_context((logs / "playground.log").open("wb"))
+        playground_port = stack.enter_context(running_playground(folder / "playground", language.url, output=playground_log))
         playground = f"http://127.0.0.1:{playground_port}/"
         _wait_for(playground, "the Agents Playground")
         yield Stack(sandbox, bot, playground, language, logs)
