@@ -24,9 +24,9 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import ActivityTypes
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 import cards
+from bot.adapter import create_adapter
 from bot.http import messages_handler
 from bot.events_api import events_handler
 from bot.installations import InstallationStore
@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app = web.Application()
     background = BackgroundTasks()
     app[BACKGROUND] = background
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.bot_framework_configuration()))
+    adapter = create_adapter(settings.bot_framework_configuration())
     adapter.on_turn_error = _tell_the_user_something_went_wrong
     holder: dict[str, Any] = {}
 

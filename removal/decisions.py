@@ -131,11 +131,19 @@ class CaseDecisions:
             self._workflow.start_removal(case.id)
 
     async def _apply(self, case_id: str, change: Callable[[RemovalCase], Effect]) -> Applied:
+        state_before: list[CaseState] = []
+
+        def noting_the_state(case: RemovalCase) -> Effect:
+            state_before.append(case.state)  # the last one is what the written change started from
+            return change(case)
+
         try:
-            case, effect = await self._store.update(case_id, change)
+            case, effect = await self._store.update(case_id, noting_the_state)
         except KeyError:
             return Applied(None, Effect.NO_CASE)
-        if effect is not Effect.ALREADY and effect is not Effect.NOT_NOW:
+        if effect not in (Effect.ALREADY, Effect.NOT_NOW) and case.state is not state_before[-1]:
+            # The plan card shows the case's state, nothing a single decision changes: redraw it
+            # only when the state moved (one Teams update per step, not one per click).
             self._workflow.refresh_plan(case.id)
         return Applied(case, effect)
 

@@ -1,12 +1,15 @@
 """``SqliteStore``: the contract in one SQLite file (stdlib ``sqlite3``, WAL mode).
 
-One connection per store, used by one dedicated worker thread: every call runs there in turn, so
-the event loop never blocks on disk and the connection is never shared between threads. Several
+Two connections per store, one for reads and one for writes, each used by one dedicated worker
+thread: the event loop never blocks on disk, a connection is never shared between threads, and
+in WAL mode reads go on while a write commits. Several
 stores, in one process or several, may open the same file: WAL lets readers go on while one
 writer writes, and ``busy_timeout`` makes a writer wait for another's transaction instead of failing.
 
 Conditional writes and appends run in ``BEGIN IMMEDIATE`` transactions, which take the file's write
 lock before reading: the ETag comparison and the write are one atomic step across processes.
+Writes waiting while another commits share the next transaction (group commit, each in its own
+savepoint): every commit waits for the disk, so a busy bot would otherwise queue behind fsyncs.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, final
 
@@ -65,9 +67,12 @@ class SqliteStore:
 
     def __init__(self, path: Path) -> None:
         self._path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
-        self._connection: sqlite3.Connection | None = None  # opened and used in the worker thread only
+        # Reads on a connection of their own: in WAL mode they need not wait behind a commit.
+        self._reader = _Worker(self._path, "sqlite-read")
+        self._writer = _Worker(self._path, "sqlite-write")
         self._closed = False
+        self._waiting_writes: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self._path)!r})"
@@ -112,35 +117,33 @@ class SqliteStore:
         etag = uuid.uuid4().hex
 
         def write(db: sqlite3.Connection) -> str:
-            with _transaction(db):
-                if if_match is not None or if_none_match:
-                    row = db.execute("SELECT etag FROM documents WHERE key = ?", (key,)).fetchone()
-                    if if_none_match and row is not None:
-                        raise PreconditionFailed(f"{key!r} already exists")
-                    if if_match is not None and (row is None or row[0] != if_match):
-                        raise PreconditionFailed(f"{key!r} is not at ETag {if_match!r}")
-                db.execute(
-                    "INSERT INTO documents (key, document, etag) VALUES (?, ?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET document = excluded.document, etag = excluded.etag",
-                    (key, text, etag),
-                )
+            if if_match is not None or if_none_match:
+                row = db.execute("SELECT etag FROM documents WHERE key = ?", (key,)).fetchone()
+                if if_none_match and row is not None:
+                    raise PreconditionFailed(f"{key!r} already exists")
+                if if_match is not None and (row is None or row[0] != if_match):
+                    raise PreconditionFailed(f"{key!r} is not at ETag {if_match!r}")
+            db.execute(
+                "INSERT INTO documents (key, document, etag) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET document = excluded.document, etag = excluded.etag",
+                (key, text, etag),
+            )
             return etag
 
-        return await self._run(write)
+        return await self._write(write)
 
     async def delete(self, key: str, *, if_match: str | None = None) -> None:
         check_key(key)
         check_conditions(if_match, False)
 
         def delete(db: sqlite3.Connection) -> None:
-            with _transaction(db):
-                if if_match is not None:
-                    row = db.execute("SELECT etag FROM documents WHERE key = ?", (key,)).fetchone()
-                    if row is not None and row[0] != if_match:
-                        raise PreconditionFailed(f"{key!r} is not at ETag {if_match!r}")
-                db.execute("DELETE FROM documents WHERE key = ?", (key,))
+            if if_match is not None:
+                row = db.execute("SELECT etag FROM documents WHERE key = ?", (key,)).fetchone()
+                if row is not None and row[0] != if_match:
+                    raise PreconditionFailed(f"{key!r} is not at ETag {if_match!r}")
+            db.execute("DELETE FROM documents WHERE key = ?", (key,))
 
-        await self._run(delete)
+        await self._write(delete)
 
     async def list_keys(self, prefix: str) -> list[str]:
         prefix = check_prefix(prefix)
@@ -160,14 +163,13 @@ class SqliteStore:
 
         def append(db: sqlite3.Connection) -> int:
             # The write lock is held from BEGIN IMMEDIATE: no other writer can take the same number.
-            with _transaction(db):
-                (number,) = db.execute(
-                    "SELECT COALESCE(MAX(number), 0) + 1 FROM records WHERE stream = ?", (stream,)
-                ).fetchone()
-                db.execute("INSERT INTO records (stream, number, record) VALUES (?, ?, ?)", (stream, number, text))
+            (number,) = db.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM records WHERE stream = ?", (stream,)
+            ).fetchone()
+            db.execute("INSERT INTO records (stream, number, record) VALUES (?, ?, ?)", (stream, number, text))
             return int(number)
 
-        return await self._run(append)
+        return await self._write(append)
 
     async def read_stream(self, stream: str, *, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
         check_key(stream, what="stream name")
@@ -185,15 +187,67 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=True)
+        if self._committer is not None:
+            await asyncio.shield(self._committer)  # writes already accepted are committed first
+        await self._reader.close()
+        await self._writer.close()
 
     async def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, work)
+        return await self._reader.run(work)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in a write transaction, committed together with the writes waiting beside it.
+
+        Group commit: with ``synchronous = FULL`` every COMMIT waits for the disk, and one
+        worker thread commits one transaction at a time. Writes that arrive while a commit is
+        under way wait for the next one and share it, each in its own savepoint (a refused
+        condition undoes only that write). Each caller is answered once its write is on disk.
+        """
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
+        done: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._waiting_writes.append((work, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_waiting_writes())
+        return await done
+
+    async def _commit_waiting_writes(self) -> None:
+        try:
+            while self._waiting_writes:
+                group, self._waiting_writes = self._waiting_writes, []
+                works = [work for work, _ in group]
+                try:
+                    outcomes = await self._writer.run(lambda db: _commit_group(db, works))
+                except BaseException as error:  # BEGIN or COMMIT failed: none of the group is written
+                    outcomes = [(False, error)] * len(group)
+                for (_, done), (succeeded, value) in zip(group, outcomes):
+                    if done.done():
+                        continue  # its caller gave up waiting; the write stands (or not) all the same
+                    if succeeded:
+                        done.set_result(value)
+                    else:
+                        done.set_exception(value)
+        finally:
+            self._committer = None
+
+
+
+class _Worker:
+    """One connection to the file and the one thread that uses it (opened at first use)."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._connection: sqlite3.Connection | None = None  # used in the worker thread only
+
+    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, work)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._disconnect)
+        self._executor.shutdown(wait=True)
 
     def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         if self._connection is None:
@@ -207,15 +261,15 @@ class SqliteStore:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: no implicit transactions; each write says BEGIN IMMEDIATE itself.
+    # isolation_level=None: no implicit transactions; each group of writes says BEGIN IMMEDIATE itself.
     connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_SECONDS * 1000)}")
         _use_wal(connection)
         connection.execute("PRAGMA synchronous = FULL")  # a committed removal case survives power loss
-        with _transaction(connection):
-            for statement in _statements(_SCHEMA):
-                connection.execute(statement)
+        [(created, error)] = _commit_group(connection, [lambda db: [db.execute(statement) for statement in _statements(_SCHEMA)]])
+        if not created:
+            raise error
     except BaseException:
         connection.close()
         raise
@@ -248,12 +302,21 @@ def _statements(script: str) -> Iterator[str]:
     return (statement for statement in script.split(";") if statement.strip())
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def _commit_group(db: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
+    """One transaction, one savepoint per write; (succeeded, result or exception) per write."""
+    outcomes: list[tuple[bool, Any]] = []
     db.execute("BEGIN IMMEDIATE")
     try:
-        yield
+        for work in works:
+            db.execute("SAVEPOINT one_write")
+            try:
+                outcomes.append((True, work(db)))
+            except Exception as error:
+                db.execute("ROLLBACK TO one_write")
+                outcomes.append((False, error))
+            db.execute("RELEASE one_write")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+    return outcomes

@@ -48,6 +48,32 @@ async def test_the_file_is_wal_and_holds_plain_json(tmp_path: Path) -> None:
     assert (stream, number, json.loads(record)) == ("audit", 1, {"event": "created"})
 
 
+async def test_writes_made_at_once_are_each_kept_or_refused_on_their_own(tmp_path: Path) -> None:
+    """Writes arriving together share a commit (group commit); a refused condition in the middle
+    of the group undoes that write only, and a caller that stops waiting loses nothing for others."""
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    try:
+        taken = await store.write("taken", {"n": 0})
+        writes = [store.write(f"doc/{n}", {"n": n}) for n in range(100)]
+        refused = store.write("taken", {"n": 1}, if_none_match=True)
+        stale = store.write("taken", {"n": 2}, if_match="not-the-etag")
+        appends = [store.append("audit", {"n": n}) for n in range(100)]
+        abandoned = asyncio.ensure_future(store.write("abandoned", {"n": 3}))
+        abandoned.cancel()
+        results = await asyncio.gather(*writes, refused, stale, *appends, return_exceptions=True)
+        assert all(isinstance(etag, str) for etag in results[:100])
+        assert all(isinstance(error, PreconditionFailed) for error in results[100:102])
+        assert sorted(results[102:]) == list(range(1, 101))  # each append its own number
+        assert (await store.read("taken")) == Stored({"n": 0}, taken)
+        stored = await store.read_many([f"doc/{n}" for n in range(100)])
+        assert [stored[f"doc/{n}"].document for n in range(100)] == [{"n": n} for n in range(100)]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM records").fetchone() == (100,)
+    db.close()
+
+
 async def test_a_closed_store_refuses_work(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.sqlite3")
     await store.close()
