@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 import cards
+from bot.request_body import read_body
 from partner_center import PartnerCenterClient, PartnerCenterError
 from partner_center.webhooks import InvalidCallback, PartnerCenterEvent, SignatureVerifier
 from removal.background import BackgroundTasks
@@ -43,8 +44,8 @@ def events_handler(
     background: BackgroundTasks,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        body = await request.content.read(_MAX_BODY_BYTES + 1)
-        if len(body) > _MAX_BODY_BYTES:
+        body = await read_body(request, limit=_MAX_BODY_BYTES)
+        if body is None:
             return web.json_response({"status": 413}, status=413)
         try:
             await verifier.verify(request.headers, body)

@@ -3,9 +3,18 @@ botbuilder 4.17.1's invoke bug.
 
 4.17.1's ``CloudAdapter.process`` serialises an invoke answer's body a second time and fails with
 HTTP 500 on every invoke that has a body (every Action.Execute click). This handler does what
-``process`` should: read the activity, let the adapter authenticate and run the turn, and write
-``invoke_response.body`` as it is. It also answers 401 (not 500) to a request whose bearer token
-cannot be read, and 400 to a body that is not an activity.
+``process`` should: read the activity (400 if the body is not one), authenticate the caller, let
+the adapter run the turn, and write ``invoke_response.body`` as it is.
+
+Authentication is done here, before the turn, so that its failures are told apart from the turn's.
+botbuilder 4.17.1 refuses a token with many exception types (tests/bot/test_bot_auth.py has one
+case each): ``PermissionError`` (no header, wrong issuer, audience or serviceurl), PyJWT's errors
+(malformed, expired, not yet valid, bad signature), a bare ``Exception`` (``alg`` none or HS256,
+signing key not endorsed for the activity's channel), ``IndexError`` (unknown or missing ``kid``),
+``KeyError`` (no ``iss``), ``AttributeError`` (not "Bearer <token>", with a configured metadata
+URL). Every one of them is a 401, never a 500. The one failure that is ours, not the caller's, is
+not reaching the OpenID metadata (the SDK fetches it with ``requests``): 503, so that the channel
+retries.
 """
 
 from __future__ import annotations
@@ -14,11 +23,12 @@ import json
 import logging
 from typing import Any
 
-import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
 from removal.background import BackgroundTasks
@@ -26,6 +36,7 @@ from removal.background import BackgroundTasks
 __all__ = ("messages_handler",)
 
 _log = logging.getLogger(__name__)
+_MAX_ID_LENGTH = 512
 
 
 def messages_handler(adapter: CloudAdapter, bot: Bot, background: BackgroundTasks) -> Any:
@@ -39,14 +50,10 @@ def messages_handler(adapter: CloudAdapter, bot: Bot, background: BackgroundTask
             raise web.HTTPBadRequest(text="the body is not an activity") from None
         if not isinstance(body, dict) or not _is_complete(activity):
             raise web.HTTPBadRequest(text="the body is not an activity")
-        auth_header = request.headers.get("Authorization", "")
+        authenticated = await _authenticate(adapter, activity, request.headers.get("Authorization"))
         # Background work started by this turn waits until Teams has our answer.
         with background.holding() as release:
-            try:
-                invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-            except (PermissionError, jwt.PyJWTError) as error:
-                _log.warning("refused an activity: %s", type(error).__name__)
-                raise web.HTTPUnauthorized() from None
+            invoke_response = await adapter.process_activity(authenticated, activity, bot.on_turn)
             if invoke_response is None:
                 response: web.StreamResponse = web.Response(status=201)
             else:
@@ -62,13 +69,39 @@ def messages_handler(adapter: CloudAdapter, bot: Bot, background: BackgroundTask
     return messages
 
 
+async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: str | None) -> AuthenticateRequestResult:
+    """The caller's identity, or 401 (503 when the signing keys cannot be fetched)."""
+    try:
+        # None, not "", when there is no header: botbuilder's parameterized authentication (a
+        # configured OpenID metadata URL) reads only None as "no header" when auth is disabled.
+        return await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except requests.RequestException as error:
+        _log.error("could not fetch the Bot Framework's signing keys: %s", error)
+        raise web.HTTPServiceUnavailable(headers={"Retry-After": "10"}) from None
+    except Exception as error:  # noqa: BLE001 (the SDK refuses with bare Exception too: see above)
+        _log.warning("refused an activity: %s: %.200s", type(error).__name__, error)
+        raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"}) from None
+
+
 def _is_complete(activity: Activity) -> bool:
-    """What every activity from a channel carries; without it no reply could be addressed."""
+    """What every activity from a channel carries; without it no reply could be addressed (and
+    without ``channelId`` botbuilder would skip the signing key's endorsement check)."""
     return bool(
         activity.type
+        and activity.channel_id
         and activity.service_url
         and activity.conversation is not None
         and activity.conversation.id
         and activity.recipient is not None
         and activity.from_property is not None
+        and _addressable(activity)
+    )
+
+
+def _addressable(activity: Activity) -> bool:
+    """The ids a reply is addressed with and state is stored under are printable strings of a
+    length Teams uses (its ids are tens to a few hundred characters); the serviceUrl is http(s)."""
+    ids = (activity.service_url, activity.conversation.id, activity.id, activity.recipient.id, activity.from_property.id)
+    return activity.service_url.startswith(("https://", "http://")) and all(
+        value is None or (isinstance(value, str) and len(value) <= _MAX_ID_LENGTH and value.isprintable()) for value in ids
     )

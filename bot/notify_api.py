@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from typing import Awaitable, Callable
 
@@ -24,6 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 import cards
+from bot.request_body import read_body
 
 __all__ = ("SIGNATURE_HEADER", "TIMESTAMP_HEADER", "Notification", "notifications_handler", "sign", "signed_headers")
 
@@ -31,6 +33,7 @@ SIGNATURE_HEADER = "X-Offboard-Signature"
 TIMESTAMP_HEADER = "X-Offboard-Timestamp"
 _MAX_SKEW_SECONDS = 300
 _MAX_BODY_BYTES = 64 * 1024
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 Deliver = Callable[[dict], Awaitable[int]]
 
@@ -60,12 +63,14 @@ def notifications_handler(secret: str, deliver: Deliver, *, clock: Callable[[], 
     async def handle(request: web.Request) -> web.Response:
         if not secret:
             return _problem(404, "notifications are not configured (OFFBOARD_NOTIFY_SECRET)")
-        body = await request.content.read(_MAX_BODY_BYTES + 1)
-        if len(body) > _MAX_BODY_BYTES:
+        body = await read_body(request, limit=_MAX_BODY_BYTES)
+        if body is None:
             return _problem(413, "the notification is too large")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not timestamp.isdigit() or abs(clock() - int(timestamp)) > _MAX_SKEW_SECONDS:
+        # ASCII digits only, and few: str.isdigit() is also true of "²" and "١٢٣", and int()
+        # refuses more than 4300 digits; either would escape as a 500.
+        if not _UNIX_SECONDS.fullmatch(timestamp) or abs(clock() - int(timestamp)) > _MAX_SKEW_SECONDS:
             return _problem(401, "missing or stale X-Offboard-Timestamp")
         if not hmac.compare_digest(signature.encode("ascii", "replace"), sign(secret, timestamp, body).encode("ascii")):
             return _problem(401, "bad or missing X-Offboard-Signature")

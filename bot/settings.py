@@ -2,7 +2,8 @@
 
 The Bot Framework names (``MicrosoftAppId``, ``MicrosoftAppPassword``, ``MicrosoftAppTenantId``,
 ``MicrosoftAppType``) are the ones Azure Bot registrations and Teams tooling write; everything of
-ours is prefixed ``OFFBOARD_``. Secrets are ``SecretStr``: never printed, never logged.
+ours is prefixed ``OFFBOARD_``. Secrets are ``SecretStr``: never printed, never logged, and a
+setting that fails validation is reported without the values it was given (they may be secrets).
 
 With no Partner Center credential configured, Offboard runs against its embedded sandbox.
 """
@@ -13,6 +14,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
+from botbuilder.schema import CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -25,7 +28,12 @@ class Settings(BaseSettings):
     """Every setting Offboard reads (README: "Configuration")."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        # A model validator's error would otherwise quote every setting read, secrets included.
+        hide_input_in_errors=True,
     )
 
     # ---- Bot Framework ----
@@ -39,6 +47,9 @@ class Settings(BaseSettings):
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
         "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
     )
+    # Where the keys that sign the Bot Framework's tokens are published (OpenID metadata); empty:
+    # Microsoft's. For tests (a local signing key) and sovereign setups.
+    bot_openid_metadata_url: str = Field("", validation_alias="OFFBOARD_BOT_OPENID_METADATA_URL")
 
     # ---- Where the bot listens ----
     host: str = Field("127.0.0.1", validation_alias="OFFBOARD_HOST")
@@ -95,6 +106,13 @@ class Settings(BaseSettings):
     # How often each instance looks for executing or removing cases nobody holds.
     resume_interval_seconds: float = Field(30.0, gt=0, validation_alias="OFFBOARD_RESUME_INTERVAL_SECONDS")
 
+    @field_validator("bot_openid_metadata_url")
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("OFFBOARD_BOT_OPENID_METADATA_URL must be an http(s) URL")
+        return value
+
     @field_validator("approvers", mode="before")
     @classmethod
     def _comma_separated_lower(cls, value: Any) -> Any:
@@ -140,13 +158,31 @@ class Settings(BaseSettings):
         return self.storage
 
     def bot_framework_configuration(self) -> SimpleNamespace:
-        """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""
-        return SimpleNamespace(
+        """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads (its repr
+        hides the password)."""
+        configuration = _BotFrameworkConfiguration(
             APP_ID=self.app_id,
             APP_PASSWORD=self.app_password.get_secret_value(),
             APP_TYPE=self.app_type,
             APP_TENANTID=self.app_tenant_id,
         )
+        if self.bot_openid_metadata_url:
+            # Any one of these switches botbuilder to its "parameterized" authentication, which
+            # then needs all of them: the public cloud's values, but our metadata URL.
+            configuration.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = self.bot_openid_metadata_url
+            configuration.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            configuration.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+            configuration.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL
+            configuration.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            configuration.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+            configuration.CALLER_ID = CallerIdConstants.public_azure_channel
+        return configuration
+
+
+class _BotFrameworkConfiguration(SimpleNamespace):
+    def __repr__(self) -> str:
+        shown = {name: "**********" if name == "APP_PASSWORD" and value else value for name, value in vars(self).items()}
+        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
 
 def open_configured_store(settings: Settings, *, kind: StoreKind | None = None) -> DocumentStore:

@@ -101,7 +101,10 @@ class SignatureVerifier:
     async def _certificate(self, url: str) -> x509.Certificate:
         if not url:
             raise InvalidCallback("no x-ms-certificate-url")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+            raise InvalidCallback("the certificate URL cannot be read") from None
         host = (parts.hostname or "").lower()
         if host not in self._allowed:
             raise InvalidCallback(f"certificate host {host!r} is not allowed")
