@@ -3,7 +3,9 @@
 Teams sends Action.Execute as an ``adaptiveCard/action`` invoke (``value.action.verb`` and
 ``value.action.data``) and the Action.Submit fallback as a message whose ``value`` carries the
 data with our ``verb`` key. Both become one :class:`CardAction`, validated: an unknown verb, a
-missing case id or a malformed payload is refused with a clear error, never half-handled.
+missing case id or a malformed payload is refused with a clear error, never half-handled. The
+error's text says what was wrong, for the log; the person who clicked is told in their language
+that the button could not be read (cards/locales ``action.invalid``).
 """
 
 from __future__ import annotations
@@ -37,11 +39,15 @@ class InvalidCardAction(ValueError):
 
 
 class CardAction(BaseModel):
+    """The data our cards put on their buttons; anything else in a click's data is ignored (a
+    forged ``approver`` decides nothing: who clicked comes from the activity)."""
+
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     verb: Verb
-    case_id: str = Field("", alias="caseId", max_length=64)
-    customer_id: str = Field("", alias="customerId", max_length=64)
+    # Ids become storage keys and Partner Center path segments: only the characters ours have.
+    case_id: str = Field("", alias="caseId", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
+    customer_id: str = Field("", alias="customerId", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
     item_key: str = Field("", alias="itemKey", max_length=200)
     decision: Literal["approve", "skip", ""] = ""
     page: int = Field(0, ge=0, le=10_000)

@@ -22,12 +22,14 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 
+from dialogs.turn import tenant_ids
 from storage import DocumentStore, PreconditionFailed
 
 __all__ = ("Installation", "InstallationStore", "place_of")
 
 _log = logging.getLogger(__name__)
 _SUBSCRIBED = "notify/channels"
+_MAX_ID_LENGTH = 256  # Teams' tenant, team and channel ids are under 100 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +67,10 @@ def place_of(activity: Activity) -> Installation | None:
     conversation = activity.conversation
     if conversation is None or not conversation.id or activity.recipient is None:
         return None
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = conversation.tenant_id or str((data.get("tenant") or {}).get("id", ""))
-    team_id = str((data.get("team") or {}).get("id", ""))
-    channel_id = str((data.get("channel") or {}).get("id", ""))
+    tenant = next(iter(tenant_ids(activity)), "")
+    team_id, channel_id = _channel_data_id(activity, "team"), _channel_data_id(activity, "channel")
+    if not all(len(value) <= _MAX_ID_LENGTH and value.isprintable() for value in (tenant, team_id, channel_id)):
+        return None  # not ids Teams writes: no place to remember
     base = {"tenant_id": tenant, "service_url": activity.service_url or "", "bot_id": activity.recipient.id,
             "bot_name": activity.recipient.name or ""}
     kind = conversation.conversation_type or ("channel" if team_id else "personal")
@@ -85,6 +87,14 @@ def place_of(activity: Activity) -> Installation | None:
     return Installation(
         key=f"installations/{tenant}/user/{user_id}", scope="personal", conversation_id=conversation.id, user_id=user_id, **base
     )
+
+
+def _channel_data_id(activity: Activity, name: str) -> str:
+    """``channelData.<name>.id`` (Teams' team and channel), "" when it is absent or malformed."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    entry = data.get(name)
+    value = entry.get("id") if isinstance(entry, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 class InstallationStore:

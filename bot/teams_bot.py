@@ -7,25 +7,30 @@
   the case's current card; page buttons are answered from the store; only the customer choice
   goes to the waiting dialog.
 - Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
-  ``application/vnd.microsoft.error`` for a malformed payload.
+  ``application/vnd.microsoft.error`` for a malformed payload (in the clicker's language); an
+  invoke other than a card click gets 501.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema.teams import TeamsChannelData
+from botframework.connector import Channels
+from msrest.exceptions import DeserializationError
 
 import cards
 from dialogs.card_prompt import was_consumed
 from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
-from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, post, show, tenant_of
+from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, post, show, tenant_ids
 
 from removal import Decision
 from removal.access import AccessPolicy
@@ -40,6 +45,7 @@ _log = logging.getLogger(__name__)
 _DECISIONS = frozenset({"decide", "approve_all", "confirm_removal"})
 _CASE_CLICKS = _DECISIONS | {"cancel_case"}
 _LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
+_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 
 
 class OffboardBot(TeamsActivityHandler):
@@ -53,6 +59,11 @@ class OffboardBot(TeamsActivityHandler):
         self._main = MainDialog(services)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.channel_data is None:  # other channels and tests send none; Teams' handlers need {}
+            turn_context.activity.channel_data = {}
+        if not _readable(turn_context.activity):
+            _log.warning("ignored a %.40s activity that is not of Teams' shape", turn_context.activity.type)
+            return
         if not await self._from_the_partner_tenant(turn_context):
             return
         installations = self._services.installations
@@ -62,13 +73,17 @@ class OffboardBot(TeamsActivityHandler):
         await self._conversation_state.save_changes(turn_context)
 
     async def _from_the_partner_tenant(self, turn_context: TurnContext) -> bool:
+        """Messages and clicks from the partner's tenant only: every tenant id the activity names
+        (Teams writes it twice) must be the partner's."""
         activity = turn_context.activity
         if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
             return True
-        tenant = tenant_of(turn_context)
-        if self._access.tenant_allowed(tenant):
+        refused = [tenant for tenant in tenant_ids(activity) or [""] if not self._access.tenant_allowed(tenant)]
+        if not refused:
             return True
-        await self._services.record(turn_context, "refused.tenant", result="refused", detail=f"tenant {tenant or 'unknown'}")
+        await self._services.record(
+            turn_context, "refused.tenant", result="refused", detail=f"tenant {refused[0][:64] or 'unknown'}"
+        )
         message = cards.t(locale_of(turn_context), "access.tenant")
         if activity.type == ActivityTypes.invoke:
             await turn_context.send_activity(
@@ -84,12 +99,11 @@ class OffboardBot(TeamsActivityHandler):
         try:
             action = card_action_of(turn_context)
         except InvalidCardAction as error:
-            await turn_context.send_activity(cards.t(locale_of(turn_context), "action.invalid", reason=str(error)))
+            _log.info("refused a card action: %s", error)
+            await turn_context.send_activity(cards.t(locale_of(turn_context), "action.invalid"))
             return
         if action is None:
-            TurnContext.remove_recipient_mention(turn_context.activity)
-            # A mention without its entity (some clients, pasted text) still reads as a command.
-            turn_context.activity.text = _LEADING_MENTION.sub("", turn_context.activity.text or "").strip()
+            turn_context.activity.text = _without_mentions_of_the_bot(turn_context.activity)
             await self._run_dialog(turn_context, start_if_idle=True)
             return
         await self._on_card_action(turn_context, action)
@@ -98,11 +112,15 @@ class OffboardBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name != ADAPTIVE_CARD_ACTION:
-            return await super().on_invoke_activity(turn_context)
+            # The app declares no message extension, task module, tab, file consent or sign-in, so
+            # Teams sends none of those invokes: 501, before botbuilder's handlers for them parse
+            # (and fail on) a payload only a forger would send.
+            return InvokeResponse(status=HTTPStatus.NOT_IMPLEMENTED)
         try:
             action = card_action_of(turn_context)
         except InvalidCardAction as error:
-            return error_reply(400, "BadRequest", cards.t(locale_of(turn_context), "action.invalid", reason=str(error)))
+            _log.info("refused a card action: %s", error)
+            return error_reply(400, "BadRequest", cards.t(locale_of(turn_context), "action.invalid"))
         assert action is not None
         await self._on_card_action(turn_context, action)
         card = turn_context.turn_state.get(INVOKE_CARD)
@@ -267,3 +285,40 @@ class OffboardBot(TeamsActivityHandler):
         if turn_context.activity.type != ActivityTypes.invoke_response:
             _log.debug("ignored activity of type %s", turn_context.activity.type)
 
+
+def _without_mentions_of_the_bot(activity: Activity) -> str:
+    """The typed text without the ``<at>…</at>`` mentions that address the bot.
+
+    botbuilder's ``TurnContext.remove_recipient_mention`` fails on a mention entity without
+    ``mentioned`` or ``text``, on text None, and reads the mentioned name as a regular expression;
+    this one takes entities as they come. A mention without its entity (some clients, pasted
+    text) at the start still reads as addressing the bot.
+    """
+    text = activity.text if isinstance(activity.text, str) else ""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    for entity in activity.entities or []:
+        properties = entity.additional_properties or {}
+        mentioned, mention_text = properties.get("mentioned"), properties.get("text")
+        if (
+            str(entity.type or "").lower() == "mention"
+            and isinstance(mentioned, dict)
+            and mentioned.get("id") == bot_id
+            and isinstance(mention_text, str)
+            and _MENTION.fullmatch(mention_text)
+        ):
+            text = text.replace(mention_text, " ")
+    return _LEADING_MENTION.sub("", text).strip()
+
+
+def _readable(activity: Activity) -> bool:
+    """Whether botbuilder's Teams handlers can read the activity (they fail on anything else):
+    ``channelData`` of Teams' shape, and members added or removed that have ids."""
+    members = (activity.members_added or []) + (activity.members_removed or [])
+    if not all(member is not None and isinstance(member.id, str) for member in members):
+        return False
+    if activity.channel_id != Channels.ms_teams:
+        return True
+    try:
+        return isinstance(activity.channel_data, dict) and TeamsChannelData().deserialize(activity.channel_data) is not None
+    except DeserializationError:
+        return False

@@ -15,6 +15,7 @@ from .adaptive import (
     adaptive_card,
     card_size_bytes,
     facts,
+    literal,
     open_url,
     text,
 )
@@ -29,6 +30,7 @@ from .help import help_card
 from .notification import NotificationKind, case_link, external_notification_card, notification_card
 from .history import history_card
 from .paging import MAX_PAGE_SIZE
+from .paused import paused_card, resumed_card
 from .plan import plan_card
 from .result import removing_card, result_card
 from .status import item_progress, status_card
@@ -68,13 +70,16 @@ __all__ = (
     "help_card",
     "history_card",
     "item_progress",
+    "literal",
     "notification_card",
     "open_url",
     "partner_center_error_card",
+    "paused_card",
     "plan_card",
     "relative_days",
     "removing_card",
     "result_card",
+    "resumed_card",
     "status_card",
     "still_blocked_card",
     "t",

@@ -10,6 +10,7 @@ Teams refuses a message over about 100 KB and advises staying under 80 KB, count
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = (
@@ -23,6 +24,7 @@ __all__ = (
     "card_size_bytes",
     "container",
     "facts",
+    "literal",
     "open_url",
     "text",
 )
@@ -32,6 +34,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # Teams' advice for one bot message (teams-and-peers.md §3.2), in UTF-16 bytes.
 MAX_CARD_BYTES = 80_000
 _SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+_MARKUP = re.compile(r"([\\`*_~\[\]<>])")
 
 
 def adaptive_card(
@@ -89,6 +92,13 @@ def text(
     if separator:
         block["separator"] = True
     return block
+
+
+def literal(typed: str) -> str:
+    """Text a person typed, to be shown as typed inside a message: the characters of markdown's
+    emphasis, code, links and tags are escaped with a backslash (CommonMark), so ``**x**`` or
+    ``[x](https://…)`` does not become bold text or a link in the bot's own words."""
+    return _MARKUP.sub(r"\\\1", typed)
 
 
 def bullets(lines: list[str], *, spacing: str | None = None) -> dict[str, Any]:

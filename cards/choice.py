@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from removal.case import CustomerRef
 
-from .adaptive import action, action_set, adaptive_card, text
+from .adaptive import action, action_set, adaptive_card, literal, text
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
 
@@ -19,16 +19,17 @@ def customer_choice_card(query: str, customers: Sequence[CustomerRef], *, locale
     """One button per matching customer (name and domain), at most :data:`MAX_CHOICES`.
 
     Each button is ``choose_customer`` with ``{"customerId"}``. When more customers match, the
-    card says how many and asks for a more precise name, domain or tenant id.
+    card says how many and asks for a more precise name, domain or tenant id. The query is shown
+    as typed (:func:`literal`).
     """
     if not customers:
-        title = t(locale, "choice.none", query=query)
+        title = t(locale, "choice.none", query=literal(query))
         return adaptive_card(
             [text(title, size="Medium", weight="Bolder"), text(t(locale, "choice.none.hint"))],
             fallback_text=title,
             lang=locale,
         )
-    title = t(locale, "choice.title", query=query)
+    title = t(locale, "choice.title", query=literal(query))
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "choice.prompt"))]
     # One ActionSet per customer: a vertical list, and no set exceeds Teams' 6 buttons.
     for customer in customers[:MAX_CHOICES]:

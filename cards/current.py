@@ -14,6 +14,7 @@ from removal.case import CaseState, RemovalCase
 from .cancelled import cancelled_card
 from .confirm import confirmation_card
 from .final import final_confirmation_card
+from .paused import paused_card
 from .result import removing_card, result_card
 from .status import status_card
 from .texts import DEFAULT_LOCALE
@@ -30,6 +31,8 @@ def case_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE)
         return final_confirmation_card(case, locale=locale)
     if case.state is CaseState.WAITING:
         return still_blocked_card(case, now=now, locale=locale)
+    if case.state is CaseState.PAUSED:
+        return paused_card(case, now=now, locale=locale)
     if case.state is CaseState.REMOVING:
         return removing_card(case, locale=locale)
     if case.state is CaseState.REMOVED:

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from removal.case import CaseItem, Decision, Outcome, RemovalCase
+from removal.case import CaseItem, CaseState, Decision, Outcome, RemovalCase
 
 from .adaptive import adaptive_card, container, facts, text
 from .format import format_time
@@ -72,6 +72,8 @@ def status_card(
             + [(t(locale, f"status.count.{name}"), str(counts[name])) for name in _COUNTS if name in _ALWAYS_COUNTED or counts[name]]
         ),
     ]
+    if case.state is CaseState.PAUSED:
+        body.append(text(t(locale, "paused.body"), weight="Bolder", spacing="Small"))
     if case.error is not None:
         body.extend(text(line, spacing="Small") for line in error_lines(case.error, locale))
     if not items:

@@ -17,14 +17,15 @@ __all__ = ("MAX_BLOCKED_LINES", "blocking_reason", "still_blocked_card")
 
 # Enough to act on; the rest is counted ("…and 985 more items") so the card stays small.
 MAX_BLOCKED_LINES = 15
-_ORDER = ("failed", "skipped", "pending", "queued", "running", "wait", "reservation", "other")
+_ORDER = ("back", "new", "failed", "skipped", "pending", "queued", "running", "wait", "reservation", "other")
 _RETRY = frozenset({"failed", "skipped", "pending", "queued", "running", "other"})
 
 
 def blocking_reason(item: CaseItem) -> str | None:
-    """Why ``item`` still blocks the removal (one of ``failed``, ``skipped``, ``pending``,
-    ``queued``, ``running``, ``wait``, ``reservation``, ``other``), or None when it does not."""
-    if not item.blocks_removal:
+    """Why ``item`` still blocks the removal (one of ``back``, ``new``, ``failed``, ``skipped``,
+    ``pending``, ``queued``, ``running``, ``wait``, ``reservation``, ``other``), or None when it
+    does not (any more: Partner Center no longer reports it)."""
+    if not item.blocks_removal or item.cleared:
         return None
     if item.outcome is Outcome.FAILED:
         return "failed"
@@ -39,11 +40,18 @@ def blocking_reason(item: CaseItem) -> str | None:
         return "running"
     if not item.action.is_automatic:
         return "other"
+    if item.decision is Decision.PENDING and item.since_plan in ("back", "new"):
+        return item.since_plan  # Partner Center changed since the plan
     return {Decision.SKIPPED: "skipped", Decision.APPROVED: "queued"}.get(item.decision, "pending")
 
 
-def still_blocked_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+def still_blocked_card(
+    case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE, changed: bool = False
+) -> dict[str, Any]:
     """The removal cannot go ahead: what still blocks and why, then what to do next.
+
+    ``changed``: the final confirmation was given, but Partner Center changed since (a
+    subscription reactivated, one bought): the card says that nothing was removed.
 
     Skipped items say by whom; failed ones give Partner Center's code and correlation id;
     new-commerce subscriptions past their window give the date they end; reservations point to
@@ -57,7 +65,7 @@ def still_blocked_card(case: RemovalCase, *, now: datetime, locale: str = DEFAUL
     title = t(locale, "blocked.title", customer=case.customer.name)
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
     if blocked:
-        body.append(text(t(locale, "blocked.intro")))
+        body.append(text(t(locale, "blocked.changed" if changed else "blocked.intro")))
     else:
         body.append(text(t(locale, "plan.nothing_blocks")))
     body.extend(_line(item, reason, now, locale) for item, reason in blocked[:MAX_BLOCKED_LINES])
@@ -104,6 +112,8 @@ def _next_steps(case: RemovalCase, waiting: list[CaseItem], reasons: set[str], n
             steps.append(t(locale, "blocked.next.wait.no_date", customer_ref=ref))
     if "reservation" in reasons:
         steps.append(t(locale, "blocked.next.reservation", customer_ref=ref))
+    if reasons & {"back", "new"}:
+        steps.append(t(locale, "blocked.next.decide"))
     if reasons & _RETRY:
         steps.append(t(locale, "blocked.next.retry", customer_ref=ref))
     return steps

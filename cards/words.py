@@ -125,12 +125,14 @@ def consequences(locale: str) -> list[dict[str, Any]]:
 
 
 def error_lines(error: ItemError, locale: str) -> list[str]:
-    """What Partner Center said: code and description, correlation id, request id (for a ticket)."""
+    """What Partner Center said: code and description, correlation id, request id (for a ticket);
+    first, when the bot gave up for a reason of its own, that reason."""
     description = _shorten(error.description, MAX_DESCRIPTION_LENGTH)
+    lines = [t(locale, f"error.reason.{error.reason}")] if error.reason else []
     if error.code:
-        lines = [t(locale, "error.partner_center", code=error.code, description=description)]
+        lines.append(t(locale, "error.partner_center", code=error.code, description=description))
     else:
-        lines = [t(locale, "error.partner_center.no_code", description=description)]
+        lines.append(t(locale, "error.partner_center.no_code", description=description))
     if error.correlation_id:
         lines.append(t(locale, "error.correlation", correlation_id=error.correlation_id))
     if error.request_id:

@@ -2,7 +2,8 @@
 
 ``remove <customer>`` (also ``offboard``) and ``plan <customer>`` (a dry run) start the
 remove-relationship dialog; ``status``, ``cancel`` and ``help`` are answered at once, also in the
-middle of a removal (they interrupt without losing it); anything else gets help.
+middle of a removal (they interrupt without losing it); a command too long to be one is told so;
+anything else gets help.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import cards
 from partner_center import PartnerCenterError, resolve_customers
 from removal import CaseState
 
-from .commands import Command, parse_command
+from .commands import MAX_COMMAND_LENGTH, Command, parse_command
 from .remove_dialog import RemovalServices, RemoveRelationshipDialog, cancel_case
 from .turn import CARD_ACTION, locale_of, post
 
@@ -61,6 +62,9 @@ class MainDialog(ComponentDialog):
             return await dc.end_dialog()
         if command.name == "help":
             await post(dc.context, cards.help_card(locale=locale))
+            return Dialog.end_of_turn
+        if command.name == "too_long":
+            await dc.context.send_activity(cards.t(locale, "command.too_long", limit=MAX_COMMAND_LENGTH))
             return Dialog.end_of_turn
         if command.name == "status":
             await self._status(dc)
@@ -105,6 +109,8 @@ class MainDialog(ComponentDialog):
                 await cancel_case(step.context, self._services, case)
             else:
                 await step.context.send_activity(cards.t(locale, "cancel.nothing"))
+        elif command.name == "too_long":
+            await step.context.send_activity(cards.t(locale, "command.too_long", limit=MAX_COMMAND_LENGTH))
         else:
             await post(step.context, cards.help_card(locale=locale))
         return await step.end_dialog()
@@ -131,7 +137,7 @@ class MainDialog(ComponentDialog):
         if len(found) != 1:
             names = ", ".join(c["name"] for c in found[:10])
             key = "history.ambiguous" if found else "customer.none.text"
-            await dc.context.send_activity(cards.t(locale, key, query=query, names=names))
+            await dc.context.send_activity(cards.t(locale, key, query=cards.literal(query), names=names))
             return
         [customer] = found
         events = await services.audit.history(customer["id"])

@@ -110,7 +110,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.end_dialog()
         if not matches:
             await post(step.context, cards.error_card(
-                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=query), locale=locale
+                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(query)), locale=locale
             ))
             return await step.end_dialog()
         if len(matches) == 1:
@@ -145,7 +145,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             plan = await plan_removal(services.client, customer, now=services.clock())
         except NotFoundError:
             await show(context, cards.error_card(
-                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=customer_id), locale=locale
+                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(customer_id)), locale=locale
             ))
             return await step.end_dialog()
         except PartnerCenterError as error:

@@ -8,11 +8,13 @@ message otherwise (typed commands, Action.Submit). The Teams edge reads the answ
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity
 
-__all__ = ("CARD_ACTION", "INVOKE_CARD", "conversation_reference", "locale_of", "post", "show", "tenant_of")
+__all__ = ("CARD_ACTION", "INVOKE_CARD", "conversation_reference", "locale_of", "post", "show", "tenant_ids", "tenant_of")
 
 CARD_ACTION = "offboard.card_action"
 INVOKE_CARD = "offboard.invoke_card"
@@ -24,11 +26,23 @@ def locale_of(turn_context: TurnContext) -> str:
 
 def tenant_of(turn_context: TurnContext) -> str:
     """The Entra tenant the activity comes from (conversation, else Teams' channelData)."""
-    activity = turn_context.activity
-    if activity.conversation is not None and activity.conversation.tenant_id:
-        return activity.conversation.tenant_id
+    return next(iter(tenant_ids(turn_context.activity)), "")
+
+
+def tenant_ids(activity: Activity) -> list[str]:
+    """Every tenant id the activity names: ``conversation.tenantId``, then ``channelData.tenant.id``.
+
+    botbuilder's ConversationAccount reads only ``tenantID``; Teams writes ``tenantId``, which
+    botbuilder keeps aside in ``additional_properties``: both are read. A value that is not a
+    string is kept (as text), so that it is refused rather than taken for no tenant at all.
+    """
+    named: list[Any] = []
+    if activity.conversation is not None:
+        named += [activity.conversation.tenant_id, (activity.conversation.additional_properties or {}).get("tenantId")]
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    return str((channel_data.get("tenant") or {}).get("id", ""))
+    tenant = channel_data.get("tenant")
+    named.append(tenant.get("id") if isinstance(tenant, dict) else tenant)
+    return list(dict.fromkeys(value if isinstance(value, str) else json.dumps(value) for value in named if value))
 
 
 def conversation_reference(turn_context: TurnContext) -> dict[str, Any]:

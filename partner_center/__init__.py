@@ -28,6 +28,7 @@ from .errors import (
     PartnerCenterError,
     ThrottledError,
     UnavailableError,
+    is_unavailable,
 )
 from .gathering import gather_snapshot, plan_removal
 from .limits import LimitsRegistry, PartnerLimits, RateSettings
@@ -67,6 +68,7 @@ __all__ = (
     "classify",
     "connect",
     "gather_snapshot",
+    "is_unavailable",
     "plan_removal",
     "resolve_customers",
     "token_provider",

@@ -6,7 +6,8 @@ the tree in :mod:`partner_center.errors`, and retry per :class:`~partner_center.
 keeping the same ``MS-RequestId`` so a retried write is applied once.
 
 Writes are idempotent at this level too: each one reads the resource fresh first and does
-nothing when it is already in the wanted state (a double click, a resumed case).
+nothing when it is already in the wanted state (a double click, a resumed case), or past it (a
+subscription someone cancelled in the portal needs no suspending).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .errors import (
     PartnerCenterError,
     UnavailableError,
     error_from_response,
+    is_unavailable,
 )
 from .limits import PartnerLimits, resource_family
 from .models import (
@@ -53,6 +55,8 @@ SearchField = Literal["CompanyName", "Domain"]
 LIVE_BASE_URL = "https://api.partnercenter.microsoft.com"
 _API_PREFIX = "/v1"
 _DEFAULT_PAGE_SIZE = 100
+# A subscription in one of these can change no more: there is nothing left to suspend or cancel.
+_FINAL_STATUSES = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,24 @@ class PartnerCenterClient:
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._application = application
+
+    # ---- Is it there? ----
+
+    async def is_answering(self) -> bool:
+        """One call, no retries: does Partner Center answer at all now (even with a refusal)?
+
+        False when the connection fails, times out, or the answer is a 5xx or a 429: what
+        :func:`~partner_center.errors.is_unavailable` calls unavailable.
+        """
+        path = "/v1/customers?size=1"
+        try:
+            await self._attempt(
+                "GET", path, family=resource_family(path), body=None, headers={}, needs_user=False,
+                request_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()),
+            )
+        except PartnerCenterError as error:
+            return not is_unavailable(error)
+        return True
 
     # ---- Customers ----
 
@@ -199,7 +221,7 @@ class PartnerCenterClient:
             customer_id,
             subscription_id,
             {"status": "suspended"},
-            already_done=lambda s: s.status is SubscriptionStatus.SUSPENDED,
+            already_done=lambda s: s.status is SubscriptionStatus.SUSPENDED or s.status in _FINAL_STATUSES,
         )
 
     async def cancel_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
@@ -208,7 +230,7 @@ class PartnerCenterClient:
             customer_id,
             subscription_id,
             {"status": "deleted"},
-            already_done=lambda s: s.status is SubscriptionStatus.DELETED,
+            already_done=lambda s: s.status in _FINAL_STATUSES,
         )
 
     async def turn_off_auto_renew(self, customer_id: str, subscription_id: str) -> Subscription:
@@ -216,7 +238,7 @@ class PartnerCenterClient:
             customer_id,
             subscription_id,
             {"autoRenewEnabled": False},
-            already_done=lambda s: s.auto_renew_enabled is False,
+            already_done=lambda s: s.auto_renew_enabled is False or s.status in _FINAL_STATUSES,
         )
 
     async def list_azure_entitlements(

@@ -11,6 +11,10 @@ The tree, narrowest last; callers catch the narrowest one they can act on::
     ├── AuthError                      401, and 403 that says the token or role lacks the right
     └── UnavailableError               5xx, timeouts and connection failures (retried first)
 
+:func:`is_unavailable` tells the two families apart once the retries are spent: Partner Center
+not answering (``UnavailableError``, ``ThrottledError``: wait and carry on later) versus a refusal
+about one item (every other error: report it on that item).
+
 Every error keeps Partner Center's ``code`` (as a string, whatever the wire type) and
 ``description``, plus ``MS-CorrelationId`` and ``MS-RequestId``: the three things a Partner
 Center support ticket asks for.
@@ -30,6 +34,7 @@ __all__ = (
     "ThrottledError",
     "UnavailableError",
     "error_from_response",
+    "is_unavailable",
 )
 
 # Partner Center error codes this client gives a meaning to (partner-center-api.md §4.3, §12).
@@ -105,6 +110,12 @@ class AuthError(PartnerCenterError):
 
 class UnavailableError(PartnerCenterError):
     """5xx, a timeout or a broken connection: worth retrying with the same MS-RequestId."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Partner Center is not answering (no connection, timeouts, 5xx, or still throttling) — as
+    opposed to refusing one request. Meant for an error that already went through the retries."""
+    return isinstance(error, (UnavailableError, ThrottledError))
 
 
 def error_from_response(

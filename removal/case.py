@@ -26,7 +26,9 @@ __all__ = (
     "Decision",
     "InvalidTransition",
     "ItemError",
+    "MAX_INTERRUPTIONS",
     "Outcome",
+    "Pause",
     "Person",
     "RemovalCase",
 )
@@ -36,6 +38,7 @@ class CaseState(StrEnum):
     PLANNING = "planning"
     AWAITING_APPROVAL = "awaiting_approval"
     EXECUTING = "executing"
+    PAUSED = "paused"
     WAITING = "waiting"
     READY = "ready"
     REMOVING = "removing"
@@ -48,9 +51,14 @@ CLOSED_STATES = frozenset({CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAI
 
 # Where a case may go from each state; anything else is a bug or a stale click, and is refused.
 #   planning ─▶ awaiting approval ─▶ executing ─▶ ready ─▶ removing ─▶ removed
-#                      │                 │          ▲ │        │
-#                      └────────▶ waiting ◀─────────┘ ◀────────┘ (Partner Center changed meanwhile)
-# Any open state may be cancelled except ``removing`` (the PATCH may already be on its way);
+#                  │      ▲              │          ▲ │        │
+#                  │      └──────────────┴──────────┼─┼────────┤ (new blockers: someone decides)
+#                  └───────────▶ waiting ◀──────────┘ ◀────────┘ (Partner Center changed meanwhile)
+#   executing ─▶ paused ─▶ executing,  removing ─▶ paused ─▶ removing (Partner Center not answering)
+# ``paused`` is where Partner Center's silence (no connection, 5xx or 429 after every retry) leaves
+# an executing or removing case; it goes back to that state once Partner Center answers again.
+# Any open state may be cancelled except ``removing`` (the PATCH may already be on its way), and
+# so a paused removal cannot be cancelled either (see :meth:`RemovalCase.may_move_to`);
 # ``failed`` is where a Partner Center error leaves a case the bot cannot carry on by itself.
 _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.PLANNING: frozenset({
@@ -59,16 +67,26 @@ _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.AWAITING_APPROVAL: frozenset({
         CaseState.EXECUTING, CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED,
     }),
-    CaseState.EXECUTING: frozenset({CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED}),
+    CaseState.EXECUTING: frozenset({
+        CaseState.READY, CaseState.WAITING, CaseState.PAUSED, CaseState.CANCELLED, CaseState.FAILED,
+        CaseState.AWAITING_APPROVAL,
+    }),
+    CaseState.PAUSED: frozenset({CaseState.EXECUTING, CaseState.REMOVING, CaseState.CANCELLED, CaseState.FAILED}),
     CaseState.WAITING: frozenset({
         CaseState.AWAITING_APPROVAL, CaseState.EXECUTING, CaseState.READY, CaseState.CANCELLED, CaseState.FAILED,
     }),
     CaseState.READY: frozenset({CaseState.REMOVING, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED}),
-    CaseState.REMOVING: frozenset({CaseState.REMOVED, CaseState.WAITING, CaseState.FAILED}),
+    CaseState.REMOVING: frozenset({
+        CaseState.REMOVED, CaseState.AWAITING_APPROVAL, CaseState.WAITING, CaseState.PAUSED, CaseState.FAILED,
+    }),
     CaseState.REMOVED: frozenset(),
     CaseState.CANCELLED: frozenset(),
     CaseState.FAILED: frozenset(),
 }
+
+# An item whose Partner Center calls ran out of retries this many times (each time Partner Center
+# answered again in between) is failed rather than retried for ever.
+MAX_INTERRUPTIONS = 3
 
 
 class InvalidTransition(ValueError):
@@ -119,6 +137,10 @@ class ItemError(_Model):
     status: int = 0
     correlation_id: str = ""
     request_id: str = ""
+    # Why the bot gave up, when it is the bot's reason rather than Partner Center's words
+    # ("unavailable_repeatedly": Partner Center failed on every run of this item); the cards
+    # say it in the case's language.
+    reason: str = ""
 
     @classmethod
     def from_error(cls, error: PartnerCenterError) -> ItemError:
@@ -153,6 +175,11 @@ class CaseItem(_Model):
     error: ItemError | None = None
     # Partner Center no longer reports it as a blocker (set by the fresh re-read).
     cleared: bool = False
+    # Runs of this item that Partner Center's silence cut short (see MAX_INTERRUPTIONS).
+    interruptions: int = 0
+    # What changed in Partner Center since the plan: "new" (bought since), "back" (blocks again
+    # after the bot had carried it out), or "" (as planned).
+    since_plan: str = ""
 
     @classmethod
     def from_blocker(cls, blocker: Blocker) -> CaseItem:
@@ -170,6 +197,14 @@ class CaseItem(_Model):
 _BLOCKER_FIELDS = tuple(field.name for field in dataclasses.fields(Blocker))
 
 
+class Pause(_Model):
+    """Why and since when a case is paused, and the state it goes back to."""
+
+    since: datetime
+    resume_to: CaseState
+    error: ItemError
+
+
 class RemovalCase(_Model):
     """Everything about one removal request."""
 
@@ -184,6 +219,8 @@ class RemovalCase(_Model):
     relationship_request_url: str = ""
     removal_correlation_id: str = ""
     error: ItemError | None = None
+    # Set while the case is paused (Partner Center not answering).
+    pause: Pause | None = None
     plan_message_id: str = ""
     status_message_id: str = ""
     final_message_id: str = ""
@@ -256,6 +293,11 @@ class RemovalCase(_Model):
         return self.state not in CLOSED_STATES
 
     def may_move_to(self, state: CaseState) -> bool:
+        if self.state is CaseState.PAUSED and state is not CaseState.FAILED:
+            # Back where it was paused, or cancelled if that was not a removal (whose PATCH may
+            # have reached Partner Center before it stopped answering).
+            resume_to = self.pause.resume_to if self.pause else CaseState.EXECUTING
+            return state is resume_to or (state is CaseState.CANCELLED and resume_to is not CaseState.REMOVING)
         return state in _TRANSITIONS[self.state]
 
     # ---- Changes ----
@@ -278,6 +320,29 @@ class RemovalCase(_Model):
             item.outcome = outcome
             item.error = error
 
+    def record_interruption(self, key: str) -> None:
+        """Partner Center stopped answering while this item ran: it is to be run again."""
+        item = self.item(key)
+        if item is not None:
+            item.outcome = Outcome.NOT_STARTED
+            item.error = None
+            item.interruptions += 1
+
+    def pause_for(self, error: ItemError, *, at: datetime) -> None:
+        """Partner Center is not answering: pause, to go back to the current state later."""
+        resume_to = self.state
+        self.move_to(CaseState.PAUSED)
+        self.pause = Pause(since=at, resume_to=resume_to, error=error)
+
+    def unpause(self) -> CaseState:
+        """Partner Center answers again: back to the state the case was paused in."""
+        if self.state is not CaseState.PAUSED or self.pause is None:
+            raise InvalidTransition(self.id, self.state, CaseState.EXECUTING)
+        resume_to = self.pause.resume_to
+        self.move_to(resume_to)
+        self.pause = None
+        return resume_to
+
     def decide(self, key: str, decision: Decision, *, by: Person, at: datetime) -> CaseItem:
         """Record a person's decision on one item; a decided item keeps its first decision."""
         item = self.item(key)
@@ -291,11 +356,19 @@ class RemovalCase(_Model):
 
     def refresh(self, plan: RemovalPlan) -> None:
         """Merge a fresh plan: known items keep their decisions, new blockers are added,
-        items Partner Center no longer reports are marked cleared."""
+        items Partner Center no longer reports are marked cleared.
+
+        An item done earlier that blocks again with something for the bot to do (reactivated
+        in the portal, auto-renew turned back on) was undone by someone: it is asked about
+        again, never redone on the strength of the old decision.
+        """
         fresh = {blocker.key: blocker for blocker in plan.blockers}
         for item in self.items:
             blocker = fresh.pop(item.key, None)
             item.cleared = blocker is None
+            if blocker is not None and item.outcome is Outcome.DONE and blocker.action.is_automatic:
+                item.decision, item.decided_by, item.decided_at = Decision.PENDING, None, None
+                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, "back"
             if blocker is not None:
                 item.action = blocker.action
                 item.status = blocker.status
@@ -304,7 +377,10 @@ class RemovalCase(_Model):
                 item.azure_subscription_ids = blocker.azure_subscription_ids
                 item.auto_renew = blocker.auto_renew
                 item.blocks_removal = blocker.blocks_removal
-        self.items.extend(CaseItem.from_blocker(blocker) for blocker in fresh.values())
+        added = [CaseItem.from_blocker(blocker) for blocker in fresh.values()]
+        for item in added:
+            item.since_plan = "new"
+        self.items.extend(added)
 
     def approve_all_remaining(self, *, by: Person, at: datetime) -> int:
         pending = [i for i in self.to_decide if i.decision is Decision.PENDING]

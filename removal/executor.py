@@ -6,6 +6,14 @@ outcome is journaled (:meth:`CaseStore.record_outcome`), so a crash loses nothin
 case skips what is done, and the client re-reads every item before writing it, so an item whose
 write was in flight when the process died is recognised as done, not written twice.
 
+Two kinds of failure are told apart once the client's retries are spent: Partner Center refusing
+one item (a 4xx: that item is failed, with Partner Center's words, and the others go on) and
+Partner Center not answering at all (no connection, 5xx, 429: :func:`is_unavailable`). The
+second is nobody's item's fault: the item goes back to "not started", nothing new is started,
+and :attr:`Execution.unavailable` tells the workflow to pause the case until Partner Center is
+back. An item cut short :data:`~removal.case.MAX_INTERRUPTIONS` times is failed instead, with a
+reason that says so, so that one item Partner Center always fails on cannot hold a case for ever.
+
 Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
 ``on_progress`` shows it: the status card is updated in place without flooding Teams'
 per-conversation send limit.
@@ -14,18 +22,36 @@ per-conversation send limit.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from partner_center import PartnerCenterClient, PartnerCenterError, carry_out
+from partner_center import PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 
-from .case import CaseItem, CaseState, ItemError, Outcome, RemovalCase
+from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ItemError, Outcome, RemovalCase
 from .lease import Lease
 from .store import CaseStore
 
-__all__ = ("execute_approved",)
+__all__ = ("Execution", "execute_approved")
+
+_log = logging.getLogger(__name__)
 
 Progress = Callable[[RemovalCase], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What a run of :func:`execute_approved` left.
+
+    Attributes:
+        case: the case as stored afterwards.
+        unavailable: the error that showed Partner Center was not answering (the run stopped
+            starting items; the case should pause), or None.
+    """
+
+    case: RemovalCase
+    unavailable: PartnerCenterError | None = None
 
 
 async def execute_approved(
@@ -38,8 +64,8 @@ async def execute_approved(
     on_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
     concurrency: int = 8,
     progress_interval: float = 1.5,
-) -> RemovalCase:
-    """Run every approved, not yet done item of an executing case; return the case as stored."""
+) -> Execution:
+    """Run every approved, not yet done item of an executing case."""
     case = await store.get(case_id)
     if case is None or case.state is not CaseState.EXECUTING:
         raise ValueError(f"case {case_id} is not executing")
@@ -48,10 +74,12 @@ async def execute_approved(
     gate = asyncio.Semaphore(concurrency)
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
+    unavailable: list[PartnerCenterError] = []
 
     async def stopped() -> bool:
-        # Cancelled by someone (any instance), or this instance lost the lease: start nothing new.
-        return lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
+        # Partner Center is not answering, cancelled by someone (any instance), or this instance
+        # lost the lease: start nothing new.
+        return bool(unavailable) or lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
 
     async def run(item: CaseItem) -> None:
         nonlocal last_report
@@ -62,7 +90,15 @@ async def execute_approved(
             try:
                 await carry_out(client, case.customer.id, item.to_blocker())
             except PartnerCenterError as error:
-                item.outcome, item.error = Outcome.FAILED, ItemError.from_error(error)
+                if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
+                    unavailable.append(error)
+                    item.outcome, item.error = Outcome.NOT_STARTED, None
+                    await store.record_interruption(case_id, item.key)
+                    return
+                item.outcome, item.error = Outcome.FAILED, _item_error(error)
+            except Exception as error:  # a bug must fail this item, not lose it (and the others)
+                _log.exception("carrying out %s of case %s failed", item.key, case_id)
+                item.outcome, item.error = Outcome.FAILED, ItemError(description=f"Unexpected error: {type(error).__name__}")
             else:
                 item.outcome, item.error = Outcome.DONE, None
             await store.record_outcome(case_id, item.key, item.outcome, item.error)
@@ -74,7 +110,14 @@ async def execute_approved(
                 await on_progress(await _folded(store, case_id))
 
     await asyncio.gather(*(run(item) for item in to_run))
-    return await _folded(store, case_id)
+    return Execution(await _folded(store, case_id), unavailable[0] if unavailable else None)
+
+
+def _item_error(error: PartnerCenterError) -> ItemError:
+    failed = ItemError.from_error(error)
+    if is_unavailable(error):  # the last of MAX_INTERRUPTIONS runs: say why the bot gave up
+        failed.reason = "unavailable_repeatedly"
+    return failed
 
 
 async def _folded(store: CaseStore, case_id: str) -> RemovalCase:

@@ -4,6 +4,10 @@ A lease is a small document ``leases/{case id}`` = ``{"owner", "expires"}`` writ
 The holder renews it while it works (every third of its duration); when an instance dies, its
 lease expires and the next sweep of any instance takes the case over. Expiry uses the wall clock
 (``time.time``), never the sandbox's movable clock: instances on one store must agree on it.
+
+Within one instance a lease is held once: the stored lease names the instance, not the task, so
+two tasks of the same instance (a click's work and the periodic resume sweep that saw the case
+before the click's task took its lease) would otherwise both get it and do the work twice.
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ class Leases:
         self.owner = owner
         self.seconds = seconds
         self._clock = clock
+        self._held: set[str] = set()  # cases a task of this instance holds now
 
     async def is_free(self, case_id: str) -> bool:
+        if case_id in self._held:
+            return False
         stored = await self._documents.read(self._key(case_id))
         return stored is None or stored.document["expires"] <= self._clock()
 
@@ -74,10 +81,17 @@ class Leases:
     async def hold(self, case_id: str) -> AsyncIterator[Lease]:
         """Hold the case's lease for the block, renewing it in the background.
 
-        :raises LeaseTaken: another live instance holds it.
+        :raises LeaseTaken: another live instance, or another task of this one, holds it.
         """
-        if not await self.acquire(case_id):
+        if case_id in self._held:
             raise LeaseTaken(case_id)
+        self._held.add(case_id)  # before any await: a second task of ours now sees it taken
+        try:
+            if not await self.acquire(case_id):
+                raise LeaseTaken(case_id)
+        except BaseException:
+            self._held.discard(case_id)
+            raise
         lease = Lease(case_id)
         renewer = asyncio.create_task(self._renew(lease), name=f"lease {case_id}")
         try:
@@ -85,7 +99,10 @@ class Leases:
         finally:
             renewer.cancel()
             await asyncio.gather(renewer, return_exceptions=True)
-            await self.release(case_id)
+            try:
+                await self.release(case_id)
+            finally:
+                self._held.discard(case_id)
 
     async def _renew(self, lease: Lease) -> None:
         while True:

@@ -5,8 +5,9 @@ out, memory in tests)::
 
     cases/{id}                  the case; every change is an ETag-checked read-modify-write
     casestate/{id}              its state alone (the executor checks it before each item)
-    caseprogress/{id}           stream: one record per Partner Center write, appended as it
-                                happens (cheap, never conflicts) and folded into the case later
+    caseprogress/{id}           stream: one record per Partner Center write (or per item that
+                                Partner Center's silence interrupted), appended as it happens
+                                (cheap, never conflicts) and folded into the case later
     opencase/{customer id}      the customer's one open case (claimed with if-none-match)
     conversations/{conv id}     the conversation's current case (for typed status / cancel)
 
@@ -148,6 +149,10 @@ class CaseStore:
             record["error"] = error.model_dump(mode="json")
         await self._documents.append(f"caseprogress/{case_id}", record)
 
+    async def record_interruption(self, case_id: str, key: str) -> None:
+        """Journal that Partner Center stopped answering while an item ran (it runs again later)."""
+        await self._documents.append(f"caseprogress/{case_id}", {"key": key, "outcome": Outcome.NOT_STARTED.value, "interrupted": True})
+
     async def attach(self, conversation_id: str, case_id: str | None) -> None:
         if case_id is None:
             await self._documents.delete(f"conversations/{conversation_id}")
@@ -162,8 +167,11 @@ class CaseStore:
             return None
         case = RemovalCase.model_validate(stored.document)
         for number, record in await self._documents.read_stream(f"caseprogress/{case_id}", after=case.progress_seq):
-            error = ItemError.model_validate(record["error"]) if record.get("error") else None
-            case.record_outcome(record["key"], Outcome(record["outcome"]), error)
+            if record.get("interrupted"):
+                case.record_interruption(record["key"])
+            else:
+                error = ItemError.model_validate(record["error"]) if record.get("error") else None
+                case.record_outcome(record["key"], Outcome(record["outcome"]), error)
             case.progress_seq = number
         return case, stored.etag
 

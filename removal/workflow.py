@@ -5,9 +5,16 @@
 - :meth:`RemovalWorkflow.recheck`: read Partner Center afresh: if nothing blocks, post the final
   confirmation; if new blockers need a decision, ask; otherwise say what still blocks and wait.
 - :meth:`RemovalWorkflow.remove`: check afresh, remove the relationship, verify it, fetch the
-  relationship request link, and turn the "removing…" card into the result card.
+  relationship request link, and turn the "removing…" card into the result card. If Partner
+  Center changed since the final confirmation, nothing is removed: the card says what blocks
+  now and new blockers are asked about.
 - :meth:`RemovalWorkflow.resume`: at start and then periodically, take over executing and
-  removing cases whose lease has expired (their instance died) and finish them.
+  removing cases whose lease has expired (their instance died) and finish them, and carry on
+  paused cases once Partner Center answers again.
+
+Partner Center not answering (after the client's retries: :func:`is_unavailable`) is not a
+failure of the case: an executing or removing case is *paused* (the conversation is told, in
+its language, that it will resume by itself), a waiting case just waits for the next check.
 
 Every state change goes through :meth:`CaseStore.update` (ETag-checked, transitions checked), so
 a cancel from another instance is never overwritten. No botbuilder here: messages go through a
@@ -21,7 +28,15 @@ from datetime import datetime
 from typing import Any, Callable, Protocol
 
 import cards
-from partner_center import Customer, PartnerCenterClient, PartnerCenterError, Relationship, plan_removal
+from partner_center import (
+    Customer,
+    PartnerCenterClient,
+    PartnerCenterError,
+    Relationship,
+    RemovalPlan,
+    is_unavailable,
+    plan_removal,
+)
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
@@ -29,7 +44,7 @@ from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Pe
 from .executor import execute_approved
 from .lease import Leases, LeaseTaken
 from .notifications import CaseNotifications
-from .store import CaseStore
+from .store import CaseStore, Unchanged
 
 __all__ = ("Messenger", "RemovalWorkflow")
 
@@ -81,9 +96,17 @@ class RemovalWorkflow:
         self._background.start(self._refresh_plan(case_id), name=f"plan card {case_id}")
 
     async def resume(self) -> int:
-        """Start every executing or removing case nobody holds; returns how many were started."""
+        """Start every executing or removing case nobody holds, and every paused case if Partner
+        Center answers again; returns how many were started."""
         started = 0
+        answering: bool | None = None  # asked once a round, and only when a case is paused
         for case in await self._store.open_cases():
+            if case.state is CaseState.PAUSED:
+                if answering is None:
+                    answering = await self._client.is_answering()
+                if answering and await self._unpause(case.id):
+                    started += 1
+                continue
             if case.state not in (CaseState.EXECUTING, CaseState.REMOVING) or not await self._leases.is_free(case.id):
                 continue
             _log.info("resuming case %s (%s, %s)", case.id, case.customer.name, case.state.value)
@@ -99,7 +122,7 @@ class RemovalWorkflow:
                 case = await self._store.get(case_id)
                 if case is None or case.state is not CaseState.EXECUTING:
                     return case
-                case = await execute_approved(
+                run = await execute_approved(
                     case_id,
                     client=self._client,
                     store=self._store,
@@ -108,9 +131,12 @@ class RemovalWorkflow:
                     on_item=self._record_item,
                     progress_interval=self._progress_interval,
                 )
+                case = run.case
                 if case.state is not CaseState.EXECUTING or lease.lost:
                     await self._show_progress(case)
                     return case  # cancelled meanwhile, or another instance carries on
+                if run.unavailable is not None:
+                    return await self._pause(case_id, run.unavailable)
                 case = await self.recheck(case_id)
                 await self._show_progress(case)  # the status card ends on the new state
                 return case
@@ -127,6 +153,11 @@ class RemovalWorkflow:
         try:
             plan = await plan_removal(self._client, _customer_of(case), now=now)
         except PartnerCenterError as error:
+            if is_unavailable(error):
+                if case.may_move_to(CaseState.PAUSED):
+                    return await self._pause(case_id, error)
+                _log.warning("case %s not re-checked, Partner Center is not answering: %s", case_id, error.description)
+                return case  # waiting: the next check will do
             await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=case.locale))
             failed = await self._fail(case_id, error)
             if failed.state is CaseState.FAILED and self._notifications is not None:
@@ -179,12 +210,12 @@ class RemovalWorkflow:
             # Otherwise never trust the plan from memory: the world may have changed since the click.
             plan = None if gone else await plan_removal(self._client, _customer_of(case), now=now)
             if plan is not None and not plan.can_remove_now:
-                case, _ = await self._store.update(case_id, lambda c: (c.refresh(plan), c.move_to(CaseState.WAITING)))
-                await self._refresh_plan(case_id)
-                await self._update_final(case, cards.still_blocked_card(case, now=now, locale=locale))
-                return case
+                return await self._refuse_removal(case, plan)
             result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
+            if is_unavailable(error):
+                # The PATCH may have landed: the resumed removal reads the relationship first.
+                return await self._pause(case_id, error)
             await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
             case = await self._fail(case_id, error)
             await self._refresh_plan(case_id)
@@ -211,6 +242,79 @@ class RemovalWorkflow:
         if self._notifications is not None:
             await self._notifications.removed(case)
         return case
+
+    # ---- Partner Center changed, or stopped answering ----
+
+    async def _refuse_removal(self, case: RemovalCase, plan: RemovalPlan) -> RemovalCase:
+        """The final confirmation was given, but Partner Center changed since: remove nothing,
+        say what blocks now, and ask about what needs a decision (or wait for what does not)."""
+        now, locale = self._clock(), case.locale
+
+        def back(current: RemovalCase) -> None:
+            current.refresh(plan)
+            current.move_to(_state_after(current, can_remove_now=False))
+
+        case, _ = await self._store.update(case.id, back)
+        blocking = [item for item in case.still_blocking if item.since_plan or not item.action.is_automatic]
+        await self._audit.record(AuditEvent.about(
+            case, at=now, action="removal.blocked", actor="offboard", result="refused",
+            detail="Partner Center changed since the final confirmation: " + ", ".join(item_of(i) for i in blocking[:10]),
+        ))
+        await self._refresh_plan(case.id)
+        await self._update_final(case, cards.still_blocked_card(case, now=now, locale=locale, changed=True))
+        if case.state is CaseState.AWAITING_APPROVAL:
+            message_id = await self._messenger.post(case.conversation, cards.case_card(case, now=now, locale=locale))
+            case, _ = await self._store.update(case.id, lambda c: setattr(c, "status_message_id", message_id))
+        return case
+
+    async def _pause(self, case_id: str, error: PartnerCenterError) -> RemovalCase:
+        """Partner Center is not answering: pause the case and say so; :meth:`resume` carries
+        on once it answers. Items not yet carried out stay as they are (not failed)."""
+        now = self._clock()
+        try:
+            case, _ = await self._store.update(case_id, lambda c: c.pause_for(ItemError.from_error(error), at=now))
+        except InvalidTransition:
+            return await self._get(case_id)  # cancelled meanwhile
+        _log.warning("case %s paused: Partner Center is not answering (%s)", case_id, error.description)
+        await self._audit.record(AuditEvent.about(
+            case, at=now, action="case.paused", actor="offboard", result="paused",
+            detail=error.description, correlation_id=error.correlation_id,
+        ))
+        card = cards.paused_card(case, now=now, locale=case.locale)
+        assert case.pause is not None
+        if case.pause.resume_to is CaseState.REMOVING:
+            await self._update_final(case, card)  # the "removing…" card
+        else:
+            await self._messenger.post(case.conversation, card)
+            await self._show_progress(case)
+        await self._refresh_plan(case_id)
+        return case
+
+    async def _unpause(self, case_id: str) -> bool:
+        """Back to the state the case was paused in, and carry on (once, whichever instance)."""
+
+        def back(current: RemovalCase) -> CaseState:
+            if current.state is not CaseState.PAUSED:
+                raise Unchanged(None)  # resumed by another instance, or cancelled
+            return current.unpause()
+
+        try:
+            case, resumed_to = await self._store.update(case_id, back)
+        except InvalidTransition:
+            return False
+        if resumed_to is None:
+            return False
+        _log.info("case %s resumed (%s): Partner Center answers again", case_id, resumed_to.value)
+        await self._audit.record(AuditEvent.about(case, at=self._clock(), action="case.resumed", actor="offboard", result="ok"))
+        await self._messenger.post(case.conversation, cards.resumed_card(case, locale=case.locale))
+        if resumed_to is CaseState.REMOVING:
+            await self._update_final(case, cards.removing_card(case, locale=case.locale))
+            self.start_removal(case_id)
+        else:
+            await self._show_progress(case)
+            self.start_execution(case_id)
+        await self._refresh_plan(case_id)
+        return True
 
     # ---- Inside ----
 

@@ -26,8 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate-limit", type=int, default=0, help="requests per window per resource family (0 = off)")
     parser.add_argument("--rate-window-seconds", type=float, default=60)
     parser.add_argument("--fault-rate", type=float, default=0.0, help="fraction of /v1 requests answered 5xx")
+    parser.add_argument("--fault-after-rate", type=float, default=0.0, help="fraction of /v1 requests answered 5xx after processing")
+    parser.add_argument("--throttle-burst-every", type=float, default=0, help="seconds between bursts of 429 (0 = none)")
+    parser.add_argument("--throttle-burst-seconds", type=float, default=0, help="length of each 429 burst")
+    parser.add_argument("--spike-rate", type=float, default=0.0, help="fraction of /v1 requests delayed by --spike-ms")
+    parser.add_argument("--spike-ms", type=float, default=2000, help="length of a latency spike")
     parser.add_argument("--seed", default=None, help="seed JSON file (default: the packaged demo world)")
-    parser.add_argument("--random-seed", type=int, default=0, help="makes random faults reproducible")
+    parser.add_argument("--random-seed", type=int, default=0, help="makes random faults and spikes reproducible")
     parser.add_argument("--certfile", default=None, help="serve HTTPS with this PEM certificate (MSAL needs https)")
     parser.add_argument("--keyfile", default=None, help="private key for --certfile")
     return parser
@@ -43,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate_limit=args.rate_limit,
             rate_window_seconds=args.rate_window_seconds,
             fault_rate=args.fault_rate,
+            fault_after_rate=args.fault_after_rate,
+            throttle_burst_every=args.throttle_burst_every,
+            throttle_burst_seconds=args.throttle_burst_seconds,
+            spike_rate=args.spike_rate,
+            spike_ms=args.spike_ms,
             seed_path=args.seed,
             random_seed=args.random_seed,
         )

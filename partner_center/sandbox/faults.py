@@ -3,7 +3,8 @@
 Two moments matter to a client: a 5xx *before* processing (nothing happened;
 retrying is safe) and a 5xx *after* processing (the write happened but the
 answer was lost; only a retry with the same ``MS-RequestId`` is safe, which the
-idempotency store makes work).
+idempotency store makes work). Random faults come at ``fault_rate`` before and
+``fault_after_rate`` after processing, from one seeded stream.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class QueuedFault:
 
 
 class FaultInjector:
-    def __init__(self, *, rate: float, random_seed: int) -> None:
+    def __init__(self, *, rate: float, random_seed: int, after_rate: float = 0.0) -> None:
         self._rate = rate
+        self._after_rate = after_rate
         self._random = random.Random(random_seed)  # reproducible runs for a given seed
         self._queued: list[QueuedFault] = []
 
@@ -70,7 +72,8 @@ class FaultInjector:
                 fault.remaining -= 1
                 self._queued = [queued for queued in self._queued if queued.remaining > 0]
                 return _fault(fault.status)
-        if when == "before" and self._rate > 0 and self._random.random() < self._rate:
+        rate = self._rate if when == "before" else self._after_rate
+        if rate > 0 and self._random.random() < rate:
             return _fault(self._random.choice(_RANDOM_STATUSES))
         return None
 

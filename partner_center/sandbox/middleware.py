@@ -2,15 +2,19 @@
 
 1. ``correlate_and_log`` - echo ``MS-RequestId``/``MS-CorrelationId``, set
    ``MS-CV``, turn every error into Partner Center's JSON body, log the request;
-2. ``add_latency`` - the configured delay;
-3. ``inject_faults`` - a 5xx before processing, or after it (lost response);
-4. ``authenticate`` - bearer token check (401);
-5. ``throttle`` - 429 + ``Retry-After`` per (partner tenant, resource family);
-6. ``replay_duplicates`` - idempotent writes by ``MS-RequestId``.
+2. ``simulate_outage`` - while an operator says Partner Center is down: drop
+   the connection, or answer 503;
+3. ``add_latency`` - the configured delay, plus a latency spike now and then;
+4. ``inject_faults`` - a 5xx before processing, or after it (lost response);
+5. ``authenticate`` - bearer token check (401);
+6. ``throttle`` - 429 + ``Retry-After`` in a burst, or per (partner tenant,
+   resource family) over the rate;
+7. ``replay_duplicates`` - idempotent writes by ``MS-RequestId``.
 
 Faults sit outside authentication because a real outage does not read tokens;
 replay sits inside throttling because a retried request still counts.
-Operator (``/_sandbox``) and token routes pass straight through.
+Operator (``/_sandbox``) and token routes pass straight through. What the
+sandbox does on purpose is noted on the request (``INJECTED``) and logged.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from .errors import ApiFault, json_response
 from .idempotency import StoredResponse
 from .ratelimit import resource_family
 from .requestlog import LoggedRequest
-from .state import CALLER, STATE
+from .state import CALLER, INJECTED, REPLAYED, STATE
 
 __all__ = ("SANDBOX_MIDDLEWARES",)
 
 logger = logging.getLogger(__name__)
 
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_DROPPED = "outage-reset"  # the label of a dropped connection (logged with status 0)
 
 
 def _is_v1(request: web.Request) -> bool:
@@ -68,6 +73,8 @@ async def correlate_and_log(request: web.Request, handler: Handler) -> web.Strea
     request_id = request.headers.get("MS-RequestId") or str(uuid.uuid4())
     correlation_id = request.headers.get("MS-CorrelationId") or str(uuid.uuid4())
     arrived = format_iso(state.clock.now())
+    request[INJECTED] = []
+    request[REPLAYED] = False
     try:
         response = await handler(request)
     except ApiFault as fault:
@@ -80,25 +87,50 @@ async def correlate_and_log(request: web.Request, handler: Handler) -> web.Strea
     response.headers["MS-RequestId"] = request_id
     response.headers["MS-CorrelationId"] = correlation_id
     response.headers["MS-CV"] = base64.b64encode(secrets.token_bytes(12)).decode() + ".0"
+    injected = tuple(request[INJECTED])
     state.log.append(
         LoggedRequest(
             method=request.method,
             path=request.path,
             query=request.raw_path.partition("?")[2],  # as sent, still URL-encoded
-            status=response.status,
+            status=0 if _DROPPED in injected else response.status,
             requestId=request_id,
             correlationId=correlation_id,
             at=arrived,
+            injected=injected,
+            replayed=request[REPLAYED],
         )
     )
     return response
 
 
 @web.middleware
+async def simulate_outage(request: web.Request, handler: Handler) -> web.StreamResponse:
+    outage = request.app[STATE].outage
+    if not _is_v1(request) or not outage.on:
+        return await handler(request)
+    if outage.mode == "503":
+        request[INJECTED].append("outage-503")
+        raise ApiFault(503, errors.UNEXPECTED, "The service is unavailable")
+    # Nothing is sent back: the client sees the connection closed under it.
+    request[INJECTED].append(_DROPPED)
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=503)
+
+
+@web.middleware
 async def add_latency(request: web.Request, handler: Handler) -> web.StreamResponse:
-    latency_ms = request.app[STATE].options.latency_ms
-    if _is_v1(request) and latency_ms > 0:
-        await asyncio.sleep(latency_ms / 1000)
+    if not _is_v1(request):
+        return await handler(request)
+    state = request.app[STATE]
+    delay_ms = state.options.latency_ms
+    spike_ms = state.spikes.take(request.method, request.path)
+    if spike_ms > 0:
+        request[INJECTED].append("spike")
+        delay_ms += spike_ms
+    if delay_ms > 0:
+        await asyncio.sleep(delay_ms / 1000)
     return await handler(request)
 
 
@@ -109,10 +141,12 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
     faults = request.app[STATE].faults
     before = faults.take(request.method, request.path, "before")
     if before is not None:
+        request[INJECTED].append("5xx-before")
         raise before
     response = await _respond(handler, request)
     after = faults.take(request.method, request.path, "after")
     if after is not None:
+        request[INJECTED].append("5xx-after")
         raise after  # the work is done; only the answer is lost
     return response
 
@@ -128,16 +162,25 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 async def throttle(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not _is_v1(request):
         return await handler(request)
-    key = (request[CALLER].tenant_id, resource_family(request.path))
-    retry_after = request.app[STATE].limiter.check(key)
+    state = request.app[STATE]
+    retry_after = state.bursts.retry_after()
     if retry_after is not None:
-        # Not the usual {code, description} shape: this is what the gateway sends (reference §9).
-        return json_response(
-            {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry_after} seconds."},
-            status=429,
-            headers={"Retry-After": str(retry_after)},
-        )
+        request[INJECTED].append("429-burst")
+        return _too_many_requests(retry_after)
+    key = (request[CALLER].tenant_id, resource_family(request.path))
+    retry_after = state.limiter.check(key)
+    if retry_after is not None:
+        return _too_many_requests(retry_after)
     return await handler(request)
+
+
+def _too_many_requests(retry_after: int) -> web.Response:
+    # Not the usual {code, description} shape: this is what the gateway sends (reference §9).
+    return json_response(
+        {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry_after} seconds."},
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 @web.middleware
@@ -150,6 +193,7 @@ async def replay_duplicates(request: web.Request, handler: Handler) -> web.Strea
     async with store.exclusive(key):
         stored = store.get(key)
         if stored is not None:
+            request[REPLAYED] = True
             headers = {"Content-Type": stored.content_type} if stored.content_type else None
             return web.Response(status=stored.status, body=stored.body, headers=headers)
         response = await _respond(handler, request)
@@ -159,4 +203,12 @@ async def replay_duplicates(request: web.Request, handler: Handler) -> web.Strea
         return response
 
 
-SANDBOX_MIDDLEWARES = (correlate_and_log, add_latency, inject_faults, authenticate, throttle, replay_duplicates)
+SANDBOX_MIDDLEWARES = (
+    correlate_and_log,
+    simulate_outage,
+    add_latency,
+    inject_faults,
+    authenticate,
+    throttle,
+    replay_duplicates,
+)

@@ -1,8 +1,10 @@
 """``/_sandbox``: controls for tests and demos (no auth, plain JSON).
 
 These do what no Partner Center API can: move time, cancel a reservation the
-way a person does in the Azure portal, make a client's etag stale, queue
-faults, and show what the sandbox received.
+way a person does in the Azure portal, suspend, cancel or reactivate what a
+person changes in the Partner Center portal, make a client's etag stale, queue
+faults and latency spikes, throttle everyone for a while, take Partner Center
+down and bring it back, and show what the sandbox received.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from .blockers import removal_blockers
 from .clock import format_iso, parse_iso
 from .errors import ApiFault
 from .faults import FAULT_STATUSES, QueuedFault
+from .outage import OUTAGE_MODES
 from .seed import build_subscription
+from .spikes import QueuedSpike
 from .state import STATE, SandboxState
 
 __all__ = ("routes",)
@@ -164,6 +168,27 @@ async def reactivate_subscription(request: web.Request) -> web.Response:
     return _subscription_command(request, "reactivate_subscription")
 
 
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/suspend")
+async def suspend_subscription(request: web.Request) -> web.Response:
+    return _subscription_command(request, "suspend_subscription")
+
+
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/cancel")
+async def cancel_subscription(request: web.Request) -> web.Response:
+    return _subscription_command(request, "cancel_subscription")
+
+
+@routes.post("/_sandbox/customers/{customer_id}/orders/{order_id}/cancel")
+async def cancel_order(request: web.Request) -> web.Response:
+    world = _state(request).world
+    customer_id = request.match_info["customer_id"]
+    try:
+        order = world.cancel_order_in_portal(customer_id, request.match_info["order_id"])
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    return web.json_response(wire.order_json(customer_id.lower(), order))
+
+
 @routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/touch")
 async def touch_subscription(request: web.Request) -> web.Response:
     return _subscription_command(request, "touch_subscription")
@@ -217,3 +242,62 @@ async def queue_fault(request: web.Request) -> web.Response:
 async def clear_faults(request: web.Request) -> web.Response:
     _state(request).faults.clear()
     return web.json_response({"items": []})
+
+
+# ---- Latency spikes, throttling bursts, outage ----
+
+
+@routes.get("/_sandbox/spikes")
+async def list_spikes(request: web.Request) -> web.Response:
+    return web.json_response({"items": [spike.to_json() for spike in _state(request).spikes.queued()]})
+
+
+@routes.post("/_sandbox/spikes")
+async def queue_spike(request: web.Request) -> web.Response:
+    """``{"count": 1, "ms": 2000, "pathContains"?: str, "method"?: str}``: delay matching requests."""
+    body = await _json(request)
+    count, milliseconds = body.get("count", 1), body.get("ms", 2000)
+    method, path_contains = body.get("method"), body.get("pathContains")
+    if not isinstance(count, int) or count < 1:
+        raise _bad_request("count must be a positive integer")
+    if not isinstance(milliseconds, (int, float)) or milliseconds < 0:
+        raise _bad_request("ms must be a number >= 0")
+    if method is not None and not isinstance(method, str):
+        raise _bad_request("method must be a string")
+    if path_contains is not None and not isinstance(path_contains, str):
+        raise _bad_request("pathContains must be a string")
+    spike = QueuedSpike(
+        remaining=count, milliseconds=float(milliseconds), path_contains=path_contains, method=method.upper() if method else None
+    )
+    _state(request).spikes.queue(spike)
+    return web.json_response(spike.to_json(), status=201)
+
+
+@routes.post("/_sandbox/throttle")
+async def throttle_everyone(request: web.Request) -> web.Response:
+    """``{"seconds": n}``: every /v1 request gets 429 with Retry-After for the next n seconds."""
+    seconds = (await _json(request)).get("seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 3600:
+        raise _bad_request("seconds must be a number between 0 and 3600")
+    bursts = _state(request).bursts
+    bursts.start(float(seconds))
+    return web.json_response({"retryAfter": bursts.retry_after()})
+
+
+@routes.get("/_sandbox/outage")
+async def get_outage(request: web.Request) -> web.Response:
+    return web.json_response(_state(request).outage.to_json())
+
+
+@routes.post("/_sandbox/outage")
+async def switch_outage(request: web.Request) -> web.Response:
+    """``{"on": true, "mode": "reset" | "503"}`` takes Partner Center down; ``{"on": false}`` brings it back."""
+    body = await _json(request)
+    on, mode = body.get("on"), body.get("mode", "reset")
+    if not isinstance(on, bool):
+        raise _bad_request("on must be true or false")
+    if mode not in OUTAGE_MODES:
+        raise _bad_request(f"mode must be one of {list(OUTAGE_MODES)}")
+    outage = _state(request).outage
+    outage.switch(on, mode)
+    return web.json_response(outage.to_json())

@@ -3,6 +3,12 @@
 ``GET /_sandbox/requests`` shows it; it includes requests answered 401, 429 or
 an injected 5xx, which is how a test proves that a client retried, backed off,
 or reused its ``MS-RequestId``.
+
+Two fields appear only when they say something: ``injected`` lists what the
+sandbox did to the request on purpose (``spike``, ``5xx-before``, ``5xx-after``,
+``429-burst``, ``outage-503``, ``outage-reset``), and ``replayed`` is true when a write was answered
+from the idempotency store instead of being applied again. A request whose
+connection was dropped (an outage in ``reset`` mode) has ``status`` 0.
 """
 
 from __future__ import annotations
@@ -25,9 +31,18 @@ class LoggedRequest:
     requestId: str
     correlationId: str
     at: str  # sandbox-clock time the request arrived (ISO 8601)
+    injected: tuple[str, ...] = ()
+    replayed: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        entry = asdict(self)
+        if self.injected:
+            entry["injected"] = list(self.injected)
+        else:
+            del entry["injected"]
+        if not self.replayed:
+            del entry["replayed"]
+        return entry
 
 
 class RequestLog:

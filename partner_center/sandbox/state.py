@@ -7,17 +7,20 @@ from typing import Any
 
 from aiohttp import web
 
+from .bursts import ThrottleBursts
 from .clock import SandboxClock
 from .faults import FaultInjector
 from .idempotency import IdempotencyStore
 from .options import SandboxOptions
+from .outage import Outage
 from .ratelimit import SlidingWindowLimiter
 from .requestlog import RequestLog
 from .seed import load_customers, read_seed
+from .spikes import LatencySpikes
 from .tokens import IssuedToken, TokenStore
 from .world import World
 
-__all__ = ("CALLER", "STATE", "SandboxState")
+__all__ = ("CALLER", "INJECTED", "REPLAYED", "STATE", "SandboxState")
 
 
 @dataclass(slots=True)
@@ -28,6 +31,9 @@ class SandboxState:
     tokens: TokenStore
     log: RequestLog
     faults: FaultInjector
+    spikes: LatencySpikes
+    bursts: ThrottleBursts
+    outage: Outage
     limiter: SlidingWindowLimiter
     idempotency: IdempotencyStore
     seed: dict[str, Any]
@@ -41,7 +47,10 @@ class SandboxState:
             world=World(clock=clock),
             tokens=TokenStore(clock=clock),
             log=RequestLog(),
-            faults=FaultInjector(rate=options.fault_rate, random_seed=options.random_seed),
+            faults=FaultInjector(rate=options.fault_rate, after_rate=options.fault_after_rate, random_seed=options.random_seed),
+            spikes=LatencySpikes(rate=options.spike_rate, milliseconds=options.spike_ms, random_seed=options.random_seed),
+            bursts=ThrottleBursts(every=options.throttle_burst_every, seconds=options.throttle_burst_seconds),
+            outage=Outage(),
             limiter=SlidingWindowLimiter(limit=options.rate_limit, window_seconds=options.rate_window_seconds),
             idempotency=IdempotencyStore(),
             seed=read_seed(options.seed_path),
@@ -54,7 +63,8 @@ class SandboxState:
         self.world.replace(load_customers(self.seed, now=self.clock.now()))
 
     def reset(self) -> None:
-        """Back to the seed: world, request log, stored replays and queued faults.
+        """Back to the seed: world, request log, stored replays, queued faults and spikes, the
+        operator's burst and outage.
 
         Tokens survive, so a running bot keeps working across a reset.
         """
@@ -62,8 +72,15 @@ class SandboxState:
         self.log.clear()
         self.idempotency.clear()
         self.faults.clear()
+        self.spikes.clear()
+        self.bursts.clear()
+        self.outage.switch(False)
 
 
 STATE = web.AppKey("partner_center_sandbox_state", SandboxState)
 # The authenticated caller of the current /v1 request (set by the auth middleware).
 CALLER = web.RequestKey("partner_center_sandbox_caller", IssuedToken)
+# What the sandbox did to the current /v1 request on purpose ("spike", "5xx-before", ...), and
+# whether it was answered from the idempotency store: both go into the request log.
+INJECTED = web.RequestKey("partner_center_sandbox_injected", list)
+REPLAYED = web.RequestKey("partner_center_sandbox_replayed", bool)

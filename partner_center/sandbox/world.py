@@ -172,6 +172,31 @@ class World:
         subscription.touch()
         return subscription
 
+    def suspend_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        """Someone suspends it in the Partner Center portal (no rule checked: a person did it)."""
+        return self._set_status(customer_id, subscription_id, "suspended")
+
+    def cancel_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
+        """Someone cancels it in the portal (status ``deleted``; it never renews)."""
+        subscription = self._set_status(customer_id, subscription_id, "deleted")
+        subscription.auto_renew = False
+        return subscription
+
+    def cancel_order_in_portal(self, customer_id: str, order_id: str) -> Order:
+        """Someone cancels a whole purchase in the portal, whatever its window."""
+        order = self.order(customer_id, order_id)
+        for line in order.line_items:
+            line.cancelled = True
+            line.quantity = 0
+        order.status = "cancelled"
+        return order
+
+    def _set_status(self, customer_id: str, subscription_id: str, status: str) -> Subscription:
+        subscription = self._subscription_of(self.customer(customer_id), subscription_id)
+        subscription.status = status
+        subscription.touch()
+        return subscription
+
     def touch_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
         subscription = self._subscription_of(self.customer(customer_id), subscription_id)
         subscription.touch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from removal.case import CaseState, CustomerRef, Decision, Outcome
+from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
 
 import cards
 from partner_center.errors import PartnerCenterError
@@ -119,9 +119,39 @@ ALL_CARDS: dict[str, Build] = {
     "notification-failed-with-error": lambda: cards.notification_card(
         "failed", make_case(state=CaseState.FAILED, error={"description": "Removal refused", "code": "800002", "correlation_id": "c-1"}), now=NOW
     ),
+    "paused-executing": lambda: cards.paused_card(_paused(CaseState.EXECUTING), now=NOW),
+    "paused-removing": lambda: cards.paused_card(_paused(CaseState.REMOVING), now=NOW, locale="fr-FR"),
+    "paused-no-details": lambda: cards.paused_card(make_worked_case(CaseState.PAUSED), now=NOW, locale="ru-RU"),
+    "resumed": lambda: cards.resumed_card(make_worked_case(CaseState.EXECUTING)),
+    "still-blocked-changed": lambda: cards.still_blocked_card(_changed(), now=NOW, changed=True),
+    "status-gave-up": lambda: cards.status_card(make_case([_gave_up()], state=CaseState.WAITING), now=NOW),
     "notification-external": lambda: cards.external_notification_card("Ticket 4711", "Approved.", "https://tickets.example.com/4711"),
     "notification-external-plain": lambda: cards.external_notification_card("Relationship re-established", "", from_elsewhere=False),
 }
+
+def _paused(resume_to: CaseState) -> RemovalCase:
+    """A case paused while executing or removing, with the last call's ids."""
+    case = make_worked_case(CaseState.EXECUTING if resume_to is CaseState.EXECUTING else CaseState.READY)
+    if resume_to is CaseState.REMOVING:
+        case.move_to(CaseState.REMOVING)
+    error = ItemError(description="Partner Center did not answer: ServerDisconnectedError", correlation_id="c-9", request_id="r-9")
+    case.pause_for(error, at=NOW)
+    return case
+
+
+def _changed() -> RemovalCase:
+    """Partner Center changed after the final confirmation: one reactivated, one bought since."""
+    back = legacy_item("legacy-back", "Office 365 E3").model_copy(update={"since_plan": "back"})
+    new = nce_inside_item("nce-new").model_copy(update={"since_plan": "new"})
+    done = decided(legacy_item("legacy-done", "Office 365 E1"), Decision.APPROVED, outcome=Outcome.DONE).model_copy(update={"cleared": True})
+    return make_case([back, new, done], state=CaseState.AWAITING_APPROVAL)
+
+
+def _gave_up() -> CaseItem:
+    """An item Partner Center failed on, run after run: the bot's reason comes first."""
+    error = ItemError(description="Injected fault", code="800003", status=503, correlation_id="c-7", reason="unavailable_repeatedly")
+    return decided(legacy_item(), Decision.APPROVED, outcome=Outcome.FAILED).model_copy(update={"error": error})
+
 
 # Every card function of the package, to check the catalogue misses none.
 CARD_FUNCTIONS = (
@@ -137,9 +167,11 @@ CARD_FUNCTIONS = (
     "help_card",
     "history_card",
     "partner_center_error_card",
+    "paused_card",
     "plan_card",
     "removing_card",
     "result_card",
+    "resumed_card",
     "status_card",
     "still_blocked_card",
 )

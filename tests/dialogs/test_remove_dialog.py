@@ -147,17 +147,27 @@ async def _last_case(chat: Conversation) -> Any:
 
 
 async def test_a_partner_center_error_mid_way_shows_code_and_correlation_id(chat: Conversation, sandbox: Any, http: aiohttp.ClientSession) -> None:
+    # Partner Center fails one item's write on every try: each run ends after the retries, the
+    # case pauses (Partner Center "not answering") and resumes; the third run fails the item.
     turn = await chat.say("remove Wingtip Toys")
     case = await chat.store.current_for("Convo1")
     order = next(i for i in case.items if i.action.value == "cancel_order")
-    await operator(http, sandbox, "faults", {"count": 20, "status": 503, "pathContains": order.item_id, "method": "PATCH", "when": "before"})
+    await operator(http, sandbox, "faults", {"count": 30, "status": 503, "pathContains": order.item_id, "method": "PATCH", "when": "before"})
     await _decide_all(chat, turn.cards[1])
     posted = await chat.settle()
     case = await chat.store.get(case.id)
+    assert case.state is CaseState.PAUSED and not case.failed
+    assert case.item(order.key).outcome is Outcome.NOT_STARTED
+    assert "not answering" in card_text(posted[-1].attachments[0].content)
+    for _ in range(2):
+        assert await chat.workflow.resume() == 1
+        posted = await chat.settle()
+    case = await chat.store.get(case.id)
     [failed] = case.failed
     assert failed.error.correlation_id and failed.error.status == 503
+    assert failed.error.reason == "unavailable_repeatedly"
     status_text = card_text(chat.updates[-1])
-    assert failed.error.correlation_id in status_text
+    assert failed.error.correlation_id in status_text and "stopped retrying" in status_text
     blocked_text = card_text(posted[-1].attachments[0].content)
     assert failed.name in blocked_text and failed.error.correlation_id in blocked_text
     assert case.state is CaseState.WAITING
