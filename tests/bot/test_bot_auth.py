@@ -31,7 +31,7 @@ from tests._openid import OpenIdProvider, SigningKey, hs256_token
 from tests._ports import free_port
 from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
-from tests.bot.test_notifications import Credentials
+from tests.bot.webhook_pki import Credentials, serve_certificates
 from tests.conftest import sandbox_requests
 from tests.dialogs.harness import button_data, card_text
 
@@ -255,30 +255,21 @@ async def endpoints(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credenti
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
     served = {"microsoft.cer": pki["microsoft"].der(), "garbage.cer": b"not a certificate"}
-
-    async def certificate(request: web.Request) -> web.Response:
-        if request.match_info["name"] not in served:
-            raise web.HTTPNotFound()
-        return web.Response(body=served[request.match_info["name"]])
-
-    certificates = web.Application()
-    certificates.router.add_get("/{name}", certificate)
-    certificate_server = await aiohttp_server(certificates)
-    (tmp_path / "ca.pem").write_bytes(pki["ca"].pem())
+    certificates, ca_file = await serve_certificates(aiohttp_server, served, ca=pki["ca"], folder=tmp_path)
     settings = Settings(
         _env_file=None,
         sandbox_port=0,
         notify_channels=[CHANNEL],
         notify_secret=SECRET,
         events_certificate_hosts=["127.0.0.1"],
-        events_ca_file=tmp_path / "ca.pem",
+        events_ca_file=ca_file,
     )
     app = create_app(settings)
     server = await aiohttp_server(app)
     async with aiohttp.ClientSession() as http:
         teams = Teams(http, str(server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector)
         await teams.say("help")  # installed in the channel: notifications have somewhere to go
-        yield Endpoints(teams, app, str(certificate_server.make_url("")).rstrip("/"))
+        yield Endpoints(teams, app, certificates)
 
 
 async def _in_pieces(body: bytes) -> AsyncIterator[bytes]:

@@ -4,58 +4,26 @@ pacing, the notification API, Partner Center webhooks, and waiting cases under t
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from app import BACKGROUND, SANDBOX, STORE, create_app
 from bot.notify_api import signed_headers
 from bot.settings import Settings
 from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
+from tests.bot.webhook_pki import Credentials, serve_certificates
 from tests.cards.schema import assert_valid_card
 from tests.dialogs.harness import button_data, card_text
 
 CHANNEL = CHANNEL_THREAD.split(";", 1)[0]  # the channel the removal is asked in
 TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 SECRET = "a-shared-secret-for-tests-only"
-
-
-class Credentials:
-    """A CA and a "Microsoft Corporation" signing certificate made here (no Microsoft cloud)."""
-
-    def __init__(self, organization: str = "Microsoft Corporation", *, ca: Credentials | None = None) -> None:
-        now = datetime.now(timezone.utc)
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization), x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} test")])
-        issuer_name, issuer_key = (ca.certificate.subject, ca.key) if ca else (name, self.key)
-        builder = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-        )
-        if ca is None:
-            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        self.certificate = builder.sign(issuer_key, hashes.SHA256())
-
-    def pem(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.PEM)
-
-    def der(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.DER)
-
-    def signature(self, body: bytes) -> str:
-        return base64.b64encode(self.key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +36,8 @@ def pki() -> dict[str, Credentials]:
 async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) -> AsyncIterator[tuple[Teams, Any, str]]:
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
-    async def certificate(request: web.Request) -> web.Response:
-        return web.Response(body=pki[request.match_info["name"]].der())
-
-    certificates = web.Application()
-    certificates.router.add_get("/{name}.cer", certificate)
-    certificate_server = await aiohttp_server(certificates)
-    (tmp_path / "ca.pem").write_bytes(pki["ca"].pem())
+    served = {f"{name}.cer": credentials.der() for name, credentials in pki.items()}
+    certificates, ca_file = await serve_certificates(aiohttp_server, served, ca=pki["ca"], folder=tmp_path)
     settings = Settings(
         _env_file=None,
         sandbox_port=0,
@@ -82,13 +45,13 @@ async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) 
         notify_secret=SECRET,
         recheck_interval_seconds=0.3,
         events_certificate_hosts=["127.0.0.1"],
-        events_ca_file=tmp_path / "ca.pem",
+        events_ca_file=ca_file,
     )
     app = create_app(settings)
     server = await aiohttp_server(app)
     async with aiohttp.ClientSession() as http:
         teams = Teams(http, str(server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector)
-        yield teams, app, str(certificate_server.make_url("")).rstrip("/")
+        yield teams, app, certificates
     for call in connector.calls:
         if call.card:
             assert_valid_card(call.card)
