@@ -52,6 +52,16 @@ async def _customer_id(http: aiohttp.ClientSession, sandbox_url: str, name: str)
     return found
 
 
+async def _stored_case(path: Path) -> Any:
+    """The one open case in the bot's SQLite file (read beside the running bot: WAL)."""
+    store = SqliteStore(path)
+    try:
+        [case] = await CaseStore(store).open_cases()
+    finally:
+        await store.close()
+    return case
+
+
 # ---- Duplicate clicks on one instance ----
 
 
@@ -249,21 +259,19 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
 
             await bot.start(http)  # same SQLite file; the dead instance's lease expires after 3 s
 
-            async def final_confirmation_posted() -> bool:
-                return any(call.card and "confirm_removal" in str(call.card) for call in connector.sent)
+            async def ready() -> bool:
+                # The card is posted before the state is saved: wait for both before stopping the bot.
+                posted = any(call.card and "confirm_removal" in str(call.card) for call in connector.sent)
+                return posted and (await _stored_case(tmp_path / "offboard.db")).state is CaseState.READY
 
-            await eventually(final_confirmation_posted, timeout=90, what="the resumed case to finish")
+            await eventually(ready, timeout=90, what="the resumed case to finish")
         finally:
             bot.stop()
 
         requests = await sandbox_requests(http, sandbox)
         writes = _writes(requests, customer_id)
         assert len(writes) == 50 and set(writes.values()) == {1}, f"each subscription written once: {writes}"
-        store = SqliteStore(tmp_path / "offboard.db")
-        try:
-            [case] = await CaseStore(store).open_cases()
-        finally:
-            await store.close()
+        case = await _stored_case(tmp_path / "offboard.db")
         assert case.state is CaseState.READY
         assert sum(item.outcome is Outcome.DONE for item in case.items) == 50
         assert "resuming case" in (tmp_path / "bot.log").read_text()

@@ -66,8 +66,12 @@ class Stack:
         """Whether a card sent or updated so far shows ``needle``."""
         return any(call.card and needle in card_text(call.card) for call in self.connector.calls)
 
-    def final_confirmation_posted(self) -> bool:
-        return any(call.card and "confirm_removal" in json.dumps(call.card) for call in self.connector.calls)
+    async def ready(self) -> bool:
+        """The final confirmation is posted *and* the case is stored as ready: the workflow posts
+        the card before it saves the state (a crash in between repeats the card rather than
+        losing it), so the card alone does not mean a click on it would be taken yet."""
+        posted = any(call.card and "confirm_removal" in json.dumps(call.card) for call in self.connector.calls)
+        return posted and (await self.case()).state is CaseState.READY
 
 
 async def _until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -202,7 +206,7 @@ async def test_a_200_item_case_completes_through_5xx_429_bursts_and_spikes_writi
     async with _stack(aiohttp_server, tmp_path, options) as stack:
         assert await _say(stack.teams, f"remove {_BIG}") == 201
         await _approve_all(stack)
-        await _until(stack.final_confirmation_posted, timeout=90, what="the final confirmation")
+        await eventually(stack.ready, timeout=90, what="the final confirmation")
         case = await stack.case()
         assert case.state is CaseState.READY and len(case.items) == 200
         assert all(item.outcome is Outcome.DONE and item.error is None for item in case.items)
@@ -263,7 +267,7 @@ async def test_an_outage_mid_case_pauses_it_in_its_language_and_it_resumes_writi
         assert (await stack.case()).state is CaseState.PAUSED
 
         await operator(stack.http, stack.sandbox, "outage", {"on": False})
-        await _until(stack.final_confirmation_posted, timeout=60, what="the final confirmation")
+        await eventually(stack.ready, timeout=60, what="the final confirmation")
         assert stack.posted("L'Espace partenaires répond de nouveau")
         case = await stack.case()
         assert case.state is CaseState.READY and case.pause is None
@@ -283,7 +287,7 @@ async def test_an_outage_during_the_removal_pauses_it_and_the_relationship_is_re
     async with _stack(aiohttp_server, tmp_path, options) as stack:
         assert await _say(stack.teams, f"remove {_MID}") == 201
         await _approve_all(stack)
-        await _until(stack.final_confirmation_posted, timeout=30, what="the final confirmation")
+        await eventually(stack.ready, timeout=30, what="the final confirmation")
         final_id, final = card_with(stack.connector, "confirm_removal")
         await operator(stack.http, stack.sandbox, "outage", {"on": True, "mode": "503"})
         status, _, _ = await stack.teams.click(final_id, "confirm_removal", button_data(final, "confirm_removal"))
