@@ -114,6 +114,13 @@ def _keys_by_lowercase(model: type[BaseModel]) -> dict[str, str]:
     return keys
 
 
+@functools.cache
+def _known_key(model: type[BaseModel], key: str) -> str | None:
+    """The field alias ``key`` names in any casing, or None for a field the model does not have.
+    Cached per (model, key as sent): a page of 1,000 subscriptions repeats the same 25 keys."""
+    return _keys_by_lowercase(model).get(key.lower())
+
+
 class PartnerCenterModel(BaseModel):
     """Base of every resource: any key casing, unknown fields ignored, immutable."""
 
@@ -126,13 +133,14 @@ class PartnerCenterModel(BaseModel):
     def _accept_any_casing(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        keys = _keys_by_lowercase(cls)
-        # A null must not fail a str or list field: the field's default stands in for it.
-        return {
-            keys.get(str(key).lower(), key): value
-            for key, value in data.items()
-            if value is not None
-        }
+        # A null must not fail a str or list field: the field's default stands in for it. Keys
+        # the model does not know are dropped here (they would be ignored anyway), so that
+        # pydantic does not look at them again.
+        known = {}
+        for key, value in data.items():
+            if value is not None and isinstance(key, str) and (alias := _known_key(cls, key)) is not None:
+                known[alias] = value
+        return known
 
 
 class LinkHeader(PartnerCenterModel):
