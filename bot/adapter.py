@@ -13,6 +13,9 @@ busy bot's CPU, and every reply opened a new TCP connection. Two remedies, both 
 - connector and user-token clients are kept per (app id, service URL, audience) and reused, so
   replies reuse their HTTP connections. Reuse is safe: the clients hold no per-turn state, and
   their credentials fetch and renew the bearer token on each request.
+
+The Bot Framework's signing keys are read through :mod:`bot.signing_keys` (installed here too):
+the SDK's own fetch blocks the event loop without a timeout and misses keys published since.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentit
 from botframework.connector.auth.authentication_constants import AuthenticationConstants
 from botbuilder.schema import Activity
 from msrest.universal_http.requests import ClientRetryPolicy
+
+from . import signing_keys
 
 __all__ = ("create_adapter",)
 
@@ -84,4 +89,5 @@ def create_adapter(configuration: Any) -> CloudAdapter:
     """A CloudAdapter authenticating with ``configuration`` (the attribute bag of
     :meth:`Settings.bot_framework_configuration`)."""
     _build_retry_policies_quickly()
+    signing_keys.install()
     return CloudAdapter(_ReusingAuthentication(configuration))

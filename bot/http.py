@@ -12,9 +12,10 @@ case each): ``PermissionError`` (no header, wrong issuer, audience or serviceurl
 (malformed, expired, not yet valid, bad signature), a bare ``Exception`` (``alg`` none or HS256,
 signing key not endorsed for the activity's channel), ``IndexError`` (unknown or missing ``kid``),
 ``KeyError`` (no ``iss``), ``AttributeError`` (not "Bearer <token>", with a configured metadata
-URL). Every one of them is a 401, never a 500. The one failure that is ours, not the caller's, is
-not reaching the OpenID metadata (the SDK fetches it with ``requests``): 503, so that the channel
-retries.
+URL); and :mod:`bot.signing_keys`, which holds the signing keys in the SDK's stead, refuses an
+unknown or missing ``kid`` with ``PermissionError``. Every one of them is a 401, never a 500. The
+one failure that is ours, not the caller's, is holding no signing keys because they cannot be
+fetched (:class:`SigningKeysUnavailable`): 503, so that the channel retries.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import json
 import logging
 from typing import Any
 
-import requests
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -32,6 +32,8 @@ from botframework.connector.auth import AuthenticateRequestResult
 from msrest.serialization import Model
 
 from removal.background import BackgroundTasks
+
+from .signing_keys import SigningKeysUnavailable
 
 __all__ = ("messages_handler",)
 
@@ -75,8 +77,8 @@ async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: 
         # None, not "", when there is no header: botbuilder's parameterized authentication (a
         # configured OpenID metadata URL) reads only None as "no header" when auth is disabled.
         return await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
-    except requests.RequestException as error:
-        _log.error("could not fetch the Bot Framework's signing keys: %s", error)
+    except SigningKeysUnavailable as error:
+        _log.error("refused an activity for now: %s", error)
         raise web.HTTPServiceUnavailable(headers={"Retry-After": "10"}) from None
     except Exception as error:  # noqa: BLE001 (the SDK refuses with bare Exception too: see above)
         _log.warning("refused an activity: %s: %.200s", type(error).__name__, error)

@@ -1,11 +1,11 @@
 """The Bot Framework's token side on loopback: OpenID metadata and signing keys served from
 127.0.0.1, and tokens signed here, the way the Bot Connector signs what it sends to a bot.
 
-botframework-connector 4.17.1 fetches the metadata, then its ``jwks_uri``, with ``requests`` —
-synchronously, inside the bot's event loop — so the server runs on its own loop in a thread (an
-``aiohttp_server`` on the test's loop would never get to answer). The SDK caches the keys per
-metadata URL for a day in a class attribute, across tests: each :class:`OpenIdProvider` has its own
-port, hence its own URL and cache entry.
+The bot fetches the metadata, then its ``jwks_uri`` (:mod:`bot.signing_keys`; botbuilder's own
+fetch did it synchronously, inside the bot's event loop); the server runs on its own loop in a
+thread, so that it answers whatever the bot's loop does. The keys are held per metadata URL for
+the process, across tests: each :class:`OpenIdProvider` has its own port, hence its own URL and
+held keys. ``stall_seconds`` and ``broken`` make the host hang or fail.
 
     with OpenIdProvider() as provider:
         settings = Settings(app_id=APP_ID, app_password="...", bot_openid_metadata_url=provider.metadata_url)
@@ -59,6 +59,8 @@ class OpenIdProvider:
     def __init__(self, keys: list[SigningKey] | None = None) -> None:
         self.keys = keys or [SigningKey("teams-key")]
         self.fetches: list[str] = []  # paths requested, in order
+        self.stall_seconds = 0.0  # answer that much later (a hanging host)
+        self.broken = False  # answer 500 (a host that fails)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -140,8 +142,15 @@ class OpenIdProvider:
             loop.run_until_complete(self._runner.cleanup())
             loop.close()
 
-    async def _metadata(self, request: web.Request) -> web.Response:
+    async def _misbehave(self, request: web.Request) -> None:
         self.fetches.append(request.path)
+        if self.stall_seconds:
+            await asyncio.sleep(self.stall_seconds)
+        if self.broken:
+            raise web.HTTPInternalServerError()
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        await self._misbehave(request)
         base = f"http://127.0.0.1:{self.port}"
         return web.json_response({
             "issuer": ISSUER,
@@ -152,7 +161,7 @@ class OpenIdProvider:
         })
 
     async def _jwks(self, request: web.Request) -> web.Response:
-        self.fetches.append(request.path)
+        await self._misbehave(request)
         return web.json_response({"keys": [key.jwk() for key in self.keys]})
 
 
