@@ -34,6 +34,7 @@ from partner_center import (
     PartnerCenterError,
     Relationship,
     RemovalPlan,
+    RemovalResult,
     is_unavailable,
     plan_removal,
 )
@@ -204,14 +205,16 @@ class RemovalWorkflow:
         locale, now = case.locale, self._clock()
         approver = case.approved_by or case.requested_by
         try:
-            # Already gone (a resumed case whose PATCH landed before the crash, or someone used
-            # the portal): the removal call below recognises it and reads it back; no plan needed.
-            gone = await self._client.read_relationship(case.customer.id) is Relationship.NONE
-            # Otherwise never trust the plan from memory: the world may have changed since the click.
-            plan = None if gone else await plan_removal(self._client, _customer_of(case), now=now)
-            if plan is not None and not plan.can_remove_now:
-                return await self._refuse_removal(case, plan)
-            result = await self._client.remove_relationship(case.customer.id)
+            if await self._client.read_relationship(case.customer.id) is Relationship.NONE:
+                # Already gone (a resumed case whose PATCH landed before the crash or the
+                # silence, or someone used the portal): recorded as removed, nothing written.
+                result = RemovalResult(case.customer.id, already_removed=True, request_id="", correlation_id="")
+            else:
+                # Never trust the plan from memory: the world may have changed since the click.
+                plan = await plan_removal(self._client, _customer_of(case), now=now)
+                if not plan.can_remove_now:
+                    return await self._refuse_removal(case, plan)
+                result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
             if is_unavailable(error):
                 # The PATCH may have landed: the resumed removal reads the relationship first.
@@ -223,7 +226,8 @@ class RemovalWorkflow:
             if self._notifications is not None:
                 await self._notifications.failed(case)
             return case
-        await self._record_removal(case, approver, "ok", "relationship read back as none", result.correlation_id)
+        detail = "relationship already none: nothing sent" if result.already_removed else "relationship read back as none"
+        await self._record_removal(case, approver, "ok", detail, result.correlation_id)
         try:
             link = await self._client.get_relationship_request_url()
         except PartnerCenterError:

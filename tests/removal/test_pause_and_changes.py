@@ -16,8 +16,8 @@ from removal import CaseState, Decision, InvalidTransition, ItemError, Outcome, 
 from removal.lease import Leases, LeaseTaken
 from removal.store import CaseStore
 from storage import MemoryStore
-from tests.conftest import operator
-from tests.dialogs.harness import Conversation
+from tests.conftest import operator, sandbox_requests
+from tests.dialogs.harness import Conversation, card_text
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 ANN = Person(id="29:ann", name="Ann")
@@ -183,3 +183,24 @@ async def test_a_waiting_case_rechecked_during_an_outage_keeps_waiting_and_says_
     assert await chat.settle() == []  # no error card, no notification
     await operator(http, sandbox, "outage", {"on": False})
     assert (await chat.workflow.recheck(case.id)).state is CaseState.WAITING
+
+
+async def test_a_resumed_removal_whose_patch_had_landed_sends_no_second_patch(
+    client: Any, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
+    """The instance died (or Partner Center went silent) after the removal PATCH landed: the
+    resumed removal reads the relationship as gone and records the removal without writing."""
+    chat = Conversation(client, clock=sandbox.clock.now)
+    await chat.say("remove Fabrikam Inc")  # nothing blocks: straight to the final confirmation
+    case = await chat.store.current_for("Convo1")
+    assert case is not None and case.state is CaseState.READY
+    await chat.settle()
+    await client.remove_relationship(case.customer.id)  # the PATCH that landed
+    await chat.store.update(case.id, lambda c: c.move_to(CaseState.REMOVING))
+    before = len(await sandbox_requests(http, sandbox))
+    removed = await chat.workflow.remove(case.id)
+    assert removed is not None and removed.state is CaseState.REMOVED and removed.relationship_request_url
+    writes = [r for r in (await sandbox_requests(http, sandbox))[before:] if r["method"] != "GET"]
+    assert writes == []
+    await chat.settle()
+    assert "Fabrikam Inc" in card_text(chat.updates[-1])  # the "removing…" card became the result card
