@@ -114,10 +114,11 @@ def _keys_by_lowercase(model: type[BaseModel]) -> dict[str, str]:
     return keys
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def _known_key(model: type[BaseModel], key: str) -> str | None:
     """The field alias ``key`` names in any casing, or None for a field the model does not have.
-    Cached per (model, key as sent): a page of 1,000 subscriptions repeats the same 25 keys."""
+    Cached per (model, key as sent): a page of 1,000 subscriptions repeats the same 25 keys
+    (bounded: the keys come from the wire)."""
     return _keys_by_lowercase(model).get(key.lower())
 
 
