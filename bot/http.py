@@ -10,10 +10,10 @@ Authentication is done here, before the turn, so that its failures are told apar
 botbuilder 4.17.1 refuses a token with many exception types (tests/bot/test_bot_auth.py has one
 case each): ``PermissionError`` (no header, wrong issuer, audience or serviceurl), PyJWT's errors
 (malformed, expired, not yet valid, bad signature), a bare ``Exception`` (``alg`` none or HS256,
-signing key not endorsed for the activity's channel), ``IndexError`` (unknown or missing ``kid``),
-``KeyError`` (no ``iss``), ``AttributeError`` (not "Bearer <token>", with a configured metadata
-URL); and :mod:`bot.signing_keys`, which holds the signing keys in the SDK's stead, refuses an
-unknown or missing ``kid`` with ``PermissionError``. Every one of them is a 401, never a 500. The
+signing key not endorsed for the activity's channel), ``KeyError`` (no ``iss``),
+``AttributeError`` (not "Bearer <token>", with a configured metadata URL); and
+:mod:`bot.signing_keys`, which holds the signing keys in the SDK's stead, refuses an unknown or
+missing ``kid`` with ``PermissionError``. Every one of them is a 401, never a 500. The
 one failure that is ours, not the caller's, is holding no signing keys because they cannot be
 fetched (:class:`SigningKeysUnavailable`): 503, so that the channel retries.
 """

@@ -169,13 +169,17 @@ class PartnerCenterClient:
 
     async def remove_relationship(self, customer_id: str) -> RemovalResult:
         """PATCH the customer to ``relationshipToPartner: none`` (app+user), then read it back.
+        Read first, like every write here: a relationship already none (a resumed removal whose
+        PATCH had landed, or the portal) is reported as ``already_removed`` with nothing sent.
 
         :raises PartnerCenterError: refused, or the read-back still shows a relationship.
         """
         correlation_id = str(uuid.uuid4())
+        if await self._read_relationship(customer_id, correlation_id) is Relationship.NONE:
+            return RemovalResult(customer_id, True, "", correlation_id)
         body = {"relationshipToPartner": "none", "attributes": {"objectType": "Customer"}}
         request_id = ""
-        already_removed = False
+        already_removed = False  # unless it went between the read and the PATCH
         try:
             reply = await self._send(
                 "PATCH",

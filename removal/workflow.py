@@ -34,7 +34,6 @@ from partner_center import (
     PartnerCenterError,
     Relationship,
     RemovalPlan,
-    RemovalResult,
     is_unavailable,
     plan_removal,
 )
@@ -205,16 +204,14 @@ class RemovalWorkflow:
         locale, now = case.locale, self._clock()
         approver = case.approved_by or case.requested_by
         try:
-            if await self._client.read_relationship(case.customer.id) is Relationship.NONE:
-                # Already gone (a resumed case whose PATCH landed before the crash or the
-                # silence, or someone used the portal): recorded as removed, nothing written.
-                result = RemovalResult(case.customer.id, already_removed=True, request_id="", correlation_id="")
-            else:
+            # Already gone (a resumed case whose PATCH landed before the crash or the silence,
+            # or someone used the portal): no plan needed, and the client writes nothing.
+            if await self._client.read_relationship(case.customer.id) is not Relationship.NONE:
                 # Never trust the plan from memory: the world may have changed since the click.
                 plan = await plan_removal(self._client, _customer_of(case), now=now)
                 if not plan.can_remove_now:
                     return await self._refuse_removal(case, plan)
-                result = await self._client.remove_relationship(case.customer.id)
+            result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
             if is_unavailable(error):
                 # The PATCH may have landed: the resumed removal reads the relationship first.
