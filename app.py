@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import ActivityTypes
+from pydantic import ValidationError
 
 import cards
 from bot.adapter import create_adapter
@@ -33,6 +34,8 @@ from bot.installations import InstallationStore
 from bot.messenger import AdapterMessenger
 from bot.notifier import TeamsAnnouncer, TeamsNotifier
 from bot.notify_api import notifications_handler
+from bot.sandbox_banner import SandboxBanner
+from bot.service_urls import ServiceUrlPolicy
 from bot.settings import Settings, open_configured_store
 from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
@@ -60,29 +63,50 @@ from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import DocumentStore
 
-__all__ = ("BACKGROUND", "CLIENT", "SANDBOX", "STORE", "create_app", "main")
+__all__ = ("ADAPTER", "BACKGROUND", "CLIENT", "MAX_BODY_BYTES", "SANDBOX", "STORE", "access_policy", "create_app", "main")
 
 _log = logging.getLogger("offboard")
 
+ADAPTER = web.AppKey("adapter", object)
 CLIENT = web.AppKey("partner_center_client", PartnerCenterClient)
 STORE = web.AppKey("store", DocumentStore)
 BACKGROUND = web.AppKey("background", BackgroundTasks)
 SANDBOX = web.AppKey("sandbox", object)
 _HEALTH_CACHE_SECONDS = 15.0
+# Teams' activities are a few KiB (a card click with its data, a message with mentions); an
+# anonymous caller must not make the bot read megabytes (security review, finding 11).
+MAX_BODY_BYTES = 256 * 1024
 
 
-def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = None) -> web.Application:
-    """The aiohttp application; Partner Center and its session open on startup, close on cleanup."""
-    app = web.Application()
+def create_app(
+    settings: Settings,
+    *,
+    sandbox_options: SandboxOptions | None = None,
+    partner_center_config: PartnerCenterConfig | None = None,
+) -> web.Application:
+    """The aiohttp application; Partner Center and its session open on startup, close on cleanup.
+
+    ``partner_center_config`` replaces where the settings say Partner Center is (tests run live-mode
+    settings against a sandbox this way; nothing else changes).
+    """
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     background = BackgroundTasks()
     app[BACKGROUND] = background
-    adapter = create_adapter(settings.bot_framework_configuration())
+    service_urls = ServiceUrlPolicy(settings.allowed_service_urls)
+    adapter = create_adapter(settings.bot_framework_configuration(), service_urls=service_urls)
     adapter.on_turn_error = _tell_the_user_something_went_wrong
+    app[ADAPTER] = adapter
+    if settings.uses_sandbox:
+        adapter.use(SandboxBanner())  # every card shown on the sandbox says so
     holder: dict[str, Any] = {}
 
     async def partner_center(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if settings.uses_sandbox and settings.sandbox_url:
+            clock: Callable[[], datetime]
+            if partner_center_config is not None:
+                config = partner_center_config
+                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+            elif settings.uses_sandbox and settings.sandbox_url:
                 config = PartnerCenterConfig.sandbox(settings.sandbox_url)
                 clock = lambda: datetime.now(timezone.utc)  # noqa: E731
             elif settings.uses_sandbox:
@@ -91,7 +115,7 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
                 )
                 app[SANDBOX] = sandbox
                 config = PartnerCenterConfig.sandbox(sandbox.base_url)
-                clock: Callable[[], datetime] = sandbox.clock.now
+                clock = sandbox.clock.now
             else:
                 config = _live_config(settings)
                 clock = lambda: datetime.now(timezone.utc)  # noqa: E731
@@ -124,9 +148,10 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
                 notifications=notifications,
             )
             decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock)
+            access = access_policy(settings)
             services = RemovalServices(
                 client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock,
-                installations=installations,
+                installations=installations, access=access,
             )
             waiting = WaitingCases(
                 store=cases, workflow=workflow, leases=leases, notifications=notifications, clock=clock,
@@ -149,9 +174,6 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
                 background=background,
             )
             state = ConversationState(DocumentStateStorage(store))
-            access = AccessPolicy(
-                approvers=frozenset(settings.approvers), four_eyes=settings.four_eyes, tenant_id=settings.teams_tenant_id
-            )
             if not access.approvers:
                 _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
             holder["bot"] = OffboardBot(conversation_state=state, services=services, access=access)
@@ -169,7 +191,10 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app.cleanup_ctx.append(partner_center)
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        return await messages_handler(adapter, holder["bot"], background)(request)
+        return await messages_handler(
+            adapter, holder["bot"], background,
+            authenticates=settings.authenticates, anonymous_allowed=settings.uses_sandbox, service_urls=service_urls,
+        )(request)
 
     async def notifications(request: web.Request) -> web.StreamResponse:
         return await holder["notifications"](request)
@@ -182,6 +207,18 @@ def create_app(settings: Settings, *, sandbox_options: SandboxOptions | None = N
     app.router.add_post("/api/partnercenter/events", events)
     app.router.add_get("/healthz", _health_handler())
     return app
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    """Who may do what, as the settings say (README: "Who may do what")."""
+    return AccessPolicy(
+        approvers=frozenset(settings.approvers),
+        requesters=settings.effective_requesters,
+        four_eyes=settings.effective_four_eyes,
+        tenant_id=settings.teams_tenant_id,
+        protected_customers=settings.effective_protected_customers,
+        verified_members_only=not settings.uses_sandbox,
+    )
 
 
 async def _every(interval: float, work: Callable[[], Awaitable[Any]]) -> None:
@@ -223,13 +260,16 @@ def _live_config(settings: Settings) -> PartnerCenterConfig:
 
 
 def _health_handler() -> Any:
+    """``GET /healthz``: ``ok`` or ``degraded`` per check, and nothing more. It answers anyone,
+    so Partner Center's and the storage's own words (an AADSTS text names the app and tenant)
+    go to the log, not into the answer."""
     last: dict[str, Any] = {"at": 0.0, "body": None}
 
     async def healthz(request: web.Request) -> web.Response:
         if time.monotonic() - last["at"] > _HEALTH_CACHE_SECONDS or last["body"] is None:
             checks = {"storage": await _storage_check(request.app), "partnerCenter": await _partner_center_check(request.app)}
             ready = all(value == "ok" for value in checks.values())
-            last.update(at=time.monotonic(), body={"ready": ready, "checks": checks})
+            last.update(at=time.monotonic(), body={"ready": ready, "status": "ok" if ready else "degraded", "checks": checks})
         body = last["body"]
         return web.json_response(body, status=200 if body["ready"] else 503)
 
@@ -239,22 +279,26 @@ def _health_handler() -> Any:
 async def _storage_check(app: web.Application) -> str:
     store = app.get(STORE)
     if store is None:
-        return "not started"
+        return "starting"
     try:
         await asyncio.wait_for(store.write("health/probe", {"at": time.time()}), timeout=10)
-    except Exception as error:  # any failure of the backend is the reason to report
-        return f"unavailable: {type(error).__name__}"
+    except Exception:  # any failure of the backend is the reason to report
+        _log.exception("health check: storage unavailable")
+        return "degraded"
     return "ok"
 
 
 async def _partner_center_check(app: web.Application) -> str:
     client = app.get(CLIENT)
     if client is None:
-        return "not started"
+        return "starting"
     try:
         await asyncio.wait_for(client.find_customers("CompanyName", "a", limit=1, page_size=1), timeout=10)
     except (PartnerCenterError, asyncio.TimeoutError) as error:
-        return f"unreachable: {getattr(error, 'description', None) or type(error).__name__}"
+        _log.warning(
+            "health check: Partner Center unreachable: %s", getattr(error, "description", None) or type(error).__name__
+        )
+        return "degraded"
     return "ok"
 
 
@@ -273,7 +317,15 @@ async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # One clear message naming every missing or wrong setting; never the values (secrets).
+        problems = "\n".join(f"  - {_setting_problem(detail)}" for detail in error.errors())
+        _log.critical("Offboard refuses to start:\n%s", problems)
+        raise SystemExit(2) from None
+    # The first line says how safe this run is; an insecure override is shouted on every start.
+    _log.log(logging.ERROR if settings.insecure_dev else logging.INFO, "%s", settings.posture())
     if settings.uses_sandbox and settings.sandbox_url:
         _log.info("Using the Partner Center sandbox at %s", settings.sandbox_url)
     elif settings.uses_sandbox:
@@ -286,6 +338,12 @@ def main() -> None:
         _log.info("Using the real Partner Center for partner tenant %s", settings.partner_tenant)
     _log.info("Offboard listens on http://%s:%s/api/messages", settings.host, settings.port)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+def _setting_problem(detail: Any) -> str:
+    where = ".".join(str(part) for part in detail.get("loc", ()) if part != "__root__")
+    message = str(detail.get("msg", "")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ busy bot's CPU, and every reply opened a new TCP connection. Two remedies, both 
 
 The Bot Framework's signing keys are read through :mod:`bot.signing_keys` (installed here too):
 the SDK's own fetch blocks the event loop without a timeout and misses keys published since.
+
+Every connector client is made here, so this is also where the service-URL fence stands
+(:mod:`bot.service_urls`): a reply, a proactive message or a roster read to a service URL that
+is not allowed is refused before a connection is opened or a token handed over.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from botbuilder.schema import Activity
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from . import signing_keys
+from .service_urls import ServiceUrlPolicy
 
 __all__ = ("create_adapter",)
 
@@ -42,10 +47,13 @@ def _build_retry_policies_quickly() -> None:
 class _ReusedConnectors(ConnectorFactory):
     """Hands out one connector client per (app id, service URL, audience) for the process."""
 
-    def __init__(self, inner: ConnectorFactory, app_id: str, clients: dict[tuple[str, str, str], ConnectorClient]) -> None:
-        self._inner, self._app_id, self._clients = inner, app_id, clients
+    def __init__(
+        self, inner: ConnectorFactory, app_id: str, clients: dict[tuple[str, str, str], ConnectorClient], fence: ServiceUrlPolicy
+    ) -> None:
+        self._inner, self._app_id, self._clients, self._fence = inner, app_id, clients, fence
 
     async def create(self, service_url: str, audience: str = None) -> ConnectorClient:  # noqa: RUF013 (the SDK's signature)
+        self._fence.check(service_url)
         key = (self._app_id, service_url, audience or "")
         client = self._clients.get(key)
         if client is None:
@@ -54,15 +62,16 @@ class _ReusedConnectors(ConnectorFactory):
 
 
 class _ReusingAuthentication(ConfigurationBotFrameworkAuthentication):
-    def __init__(self, configuration: Any) -> None:
+    def __init__(self, configuration: Any, fence: ServiceUrlPolicy) -> None:
         super().__init__(configuration)
+        self._fence = fence
         self._connectors: dict[tuple[str, str, str], ConnectorClient] = {}
         self._user_token_clients: dict[str, UserTokenClient] = {}
 
     def _reusing(self, factory: ConnectorFactory | None, claims_identity: ClaimsIdentity | None) -> ConnectorFactory | None:
         if factory is None:
             return None
-        return _ReusedConnectors(factory, _app_id(claims_identity), self._connectors)
+        return _ReusedConnectors(factory, _app_id(claims_identity), self._connectors, self._fence)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await super().authenticate_request(activity, auth_header)
@@ -85,9 +94,10 @@ def _app_id(claims_identity: ClaimsIdentity | None) -> str:
     return str(claims.get(AuthenticationConstants.AUDIENCE_CLAIM) or claims.get(AuthenticationConstants.APP_ID_CLAIM) or "")
 
 
-def create_adapter(configuration: Any) -> CloudAdapter:
+def create_adapter(configuration: Any, *, service_urls: ServiceUrlPolicy | None = None) -> CloudAdapter:
     """A CloudAdapter authenticating with ``configuration`` (the attribute bag of
-    :meth:`Settings.bot_framework_configuration`)."""
+    :meth:`Settings.bot_framework_configuration`), sending only where ``service_urls`` allows
+    (default: anywhere, as on the sandbox)."""
     _build_retry_policies_quickly()
     signing_keys.install()
-    return CloudAdapter(_ReusingAuthentication(configuration))
+    return CloudAdapter(_ReusingAuthentication(configuration, service_urls or ServiceUrlPolicy(None)))

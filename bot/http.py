@@ -16,6 +16,14 @@ signing key not endorsed for the activity's channel), ``KeyError`` (no ``iss``),
 missing ``kid`` with ``PermissionError``. Every one of them is a 401, never a 500. The
 one failure that is ours, not the caller's, is holding no signing keys because they cannot be
 fetched (:class:`SigningKeysUnavailable`): 503, so that the channel retries.
+
+Live mode fails closed here too (security review, findings 1, 11 and 14):
+
+- with authentication on, a request without a ``Bearer`` token is refused before its body is
+  read or decoded, so an anonymous caller cannot make the bot parse a large or deeply nested body;
+- an anonymous activity (botbuilder accepts one when the app id is empty) is refused with 401
+  whenever the bot is not on the sandbox, whatever else is configured;
+- an activity naming a ``serviceUrl`` the bot may not send to is refused before the turn.
 """
 
 from __future__ import annotations
@@ -28,31 +36,59 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from botframework.connector.auth import AuthenticateRequestResult
+from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 from msrest.serialization import Model
 
 from removal.background import BackgroundTasks
 
+from .service_urls import ServiceUrlPolicy
 from .signing_keys import SigningKeysUnavailable
 
 __all__ = ("messages_handler",)
 
 _log = logging.getLogger(__name__)
+
+
+# Refused requests have a logger of their own, so that an operator facing a flood of forged
+# requests can quieten it (or route it to a SIEM) without losing the bot's other warnings.
+_refusals = logging.getLogger(f"{__name__}.refusals")
 _MAX_ID_LENGTH = 512
 
 
-def messages_handler(adapter: CloudAdapter, bot: Bot, background: BackgroundTasks) -> Any:
+def messages_handler(
+    adapter: CloudAdapter,
+    bot: Bot,
+    background: BackgroundTasks,
+    *,
+    authenticates: bool = False,
+    anonymous_allowed: bool = True,
+    service_urls: ServiceUrlPolicy | None = None,
+) -> Any:
+    """:param authenticates: the bot has an app id (botbuilder checks tokens).
+    :param anonymous_allowed: anonymous activities are accepted (the sandbox only).
+    :param service_urls: where replies may go (default: anywhere)."""
+    fence = service_urls or ServiceUrlPolicy(None)
+
     async def messages(request: web.Request) -> web.StreamResponse:
+        if (authenticates or not anonymous_allowed) and not _bearer(request.headers.get("Authorization")):
+            _refusals.warning("refused an activity without a bearer token (body not read)")
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType(text="expected application/json")
         try:
             body = await request.json()
             activity = Activity().deserialize(body)
-        except (json.JSONDecodeError, ValueError, TypeError, AttributeError):
+        except (json.JSONDecodeError, ValueError, TypeError, AttributeError, RecursionError):
             raise web.HTTPBadRequest(text="the body is not an activity") from None
         if not isinstance(body, dict) or not _is_complete(activity):
             raise web.HTTPBadRequest(text="the body is not an activity")
         authenticated = await _authenticate(adapter, activity, request.headers.get("Authorization"))
+        if not anonymous_allowed and _is_anonymous(authenticated):
+            _refusals.warning("refused an anonymous activity: the bot is not on the sandbox")
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
+        if not fence.allows(activity.service_url):
+            _refusals.warning("refused an activity whose serviceUrl is not allowed: %.120r", activity.service_url)
+            raise web.HTTPForbidden(text="serviceUrl not allowed")
         # Background work started by this turn waits until Teams has our answer.
         with background.holding() as release:
             invoke_response = await adapter.process_activity(authenticated, activity, bot.on_turn)
@@ -71,6 +107,16 @@ def messages_handler(adapter: CloudAdapter, bot: Bot, background: BackgroundTask
     return messages
 
 
+def _bearer(header: str | None) -> bool:
+    scheme, _, token = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def _is_anonymous(authenticated: AuthenticateRequestResult) -> bool:
+    identity = authenticated.claims_identity
+    return identity is None or identity.authentication_type == AuthenticationConstants.ANONYMOUS_AUTH_TYPE or not identity.claims
+
+
 async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: str | None) -> AuthenticateRequestResult:
     """The caller's identity, or 401 (503 when the signing keys cannot be fetched)."""
     try:
@@ -81,7 +127,7 @@ async def _authenticate(adapter: CloudAdapter, activity: Activity, auth_header: 
         _log.error("refused an activity for now: %s", error)
         raise web.HTTPServiceUnavailable(headers={"Retry-After": "10"}) from None
     except Exception as error:  # noqa: BLE001 (the SDK refuses with bare Exception too: see above)
-        _log.warning("refused an activity: %s: %.200s", type(error).__name__, error)
+        _refusals.warning("refused an activity: %s: %.200s", type(error).__name__, error)
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"}) from None
 
 

@@ -4,8 +4,11 @@ to the notification channels.
 Authentication: an HMAC-SHA256 over ``"{timestamp}.{raw body}"`` with the shared secret
 (``OFFBOARD_NOTIFY_SECRET``), sent as ``X-Offboard-Signature: sha256=<hex>`` with
 ``X-Offboard-Timestamp: <unix seconds>``. A timestamp more than five minutes away is refused, so a
-captured request cannot be replayed later. Missing or wrong → 401; a body that is not the JSON
-below → 400; in both cases nothing is sent. Accepted → 202 ``{"sent": n}``.
+captured request cannot be replayed later; within those five minutes each signature is accepted
+once, so it cannot be replayed then either (to send the same notification again, sign it again
+with a newer timestamp). Missing or wrong → 401; a signature already used → 409; a body that is
+not the JSON below (``url``, when given, must be https) → 400; in all three cases nothing is sent.
+Accepted → 202 ``{"sent": n}``. Title and text are shown as written, not as markdown.
 
     {"title": "Ticket 4711: offboard Contoso", "text": "Approved by the account manager.",
      "url": "https://tickets.example.com/4711", "locale": "en-US"}
@@ -16,13 +19,14 @@ below → 400; in both cases nothing is sent. Accepted → 202 ``{"sent": n}``.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import re
 import time
-from typing import Awaitable, Callable
+from typing import Annotated, Awaitable, Callable
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, ValidationError
 
 import cards
 from bot.request_body import read_body
@@ -34,6 +38,10 @@ TIMESTAMP_HEADER = "X-Offboard-Timestamp"
 _MAX_SKEW_SECONDS = 300
 _MAX_BODY_BYTES = 64 * 1024
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+# Signatures accepted in the last window, at most: only authentic requests are remembered, so
+# reaching it takes the secret; past it, notifications are refused (429) rather than a
+# remembered signature forgotten early, which would let its request be replayed.
+_MAX_REMEMBERED = 10_000
 
 Deliver = Callable[[dict], Awaitable[int]]
 
@@ -43,7 +51,8 @@ class Notification(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     text: str = Field("", max_length=4000)
-    url: HttpUrl | None = None
+    # https only: the button opens it from the bot's card, in the bot's name.
+    url: Annotated[HttpUrl, UrlConstraints(allowed_schemes=["https"])] | None = None
     locale: str = Field("en-US", max_length=20)
 
 
@@ -59,7 +68,38 @@ def signed_headers(secret: str, body: bytes, *, timestamp: str | None = None) ->
     return {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)}
 
 
+class _UsedSignatures:
+    """The signatures accepted while their timestamp is still inside the window: each only once.
+
+    A signature is remembered until its timestamp falls out of the window, after which the
+    timestamp check refuses it anyway; so what is kept is bounded by the window.
+    """
+
+    def __init__(self, limit: int = _MAX_REMEMBERED) -> None:
+        self._limit = limit
+        self._signatures: set[str] = set()
+        self._expiries: list[tuple[float, str]] = []  # a heap: the first to expire first
+
+    def __contains__(self, signature: object) -> bool:
+        return signature in self._signatures
+
+    @property
+    def full(self) -> bool:
+        return len(self._signatures) >= self._limit
+
+    def forget_expired(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] < now:
+            _, signature = heapq.heappop(self._expiries)
+            self._signatures.discard(signature)
+
+    def add(self, signature: str, *, expires: float) -> None:
+        self._signatures.add(signature)
+        heapq.heappush(self._expiries, (expires, signature))
+
+
 def notifications_handler(secret: str, deliver: Deliver, *, clock: Callable[[], float] = time.time) -> Callable[[web.Request], Awaitable[web.Response]]:
+    used = _UsedSignatures()
+
     async def handle(request: web.Request) -> web.Response:
         if not secret:
             return _problem(404, "notifications are not configured (OFFBOARD_NOTIFY_SECRET)")
@@ -74,6 +114,17 @@ def notifications_handler(secret: str, deliver: Deliver, *, clock: Callable[[], 
             return _problem(401, "missing or stale X-Offboard-Timestamp")
         if not hmac.compare_digest(signature.encode("ascii", "replace"), sign(secret, timestamp, body).encode("ascii")):
             return _problem(401, "bad or missing X-Offboard-Signature")
+        # Checked and recorded with no await in between: two copies arriving together cannot
+        # both pass. 409 rather than 401: the request is authentic (its signature checks), and a
+        # sender that retries after losing the first answer learns that it was delivered, and
+        # is not told to look for a wrong secret or clock. An attacker who replays it learns
+        # nothing they did not know.
+        used.forget_expired(clock())
+        if signature in used:
+            return _problem(409, "this notification (its X-Offboard-Signature) was already accepted; nothing was sent again")
+        if used.full:
+            return _problem(429, "too many notifications in the last minutes; try again later")
+        used.add(signature, expires=int(timestamp) + _MAX_SKEW_SECONDS)
         try:
             notification = Notification.model_validate_json(body)
         except ValidationError as error:

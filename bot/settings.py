@@ -5,11 +5,16 @@ The Bot Framework names (``MicrosoftAppId``, ``MicrosoftAppPassword``, ``Microso
 ours is prefixed ``OFFBOARD_``. Secrets are ``SecretStr``: never printed, never logged, and a
 setting that fails validation is reported without the values it was given (they may be secrets).
 
-With no Partner Center credential configured, Offboard runs against its embedded sandbox.
+With no Partner Center credential configured, Offboard runs against its embedded sandbox. With
+one, it is *live*, and live mode fails closed: it refuses to start without every setting that
+keeps a stranger from acting through it (:meth:`Settings.live_mode_gaps`; README: "Running it for
+real safely"). A registered bot (a real ``MicrosoftAppId``) without Partner Center credentials
+does not fall back to the demo world silently either: it needs ``OFFBOARD_SANDBOX=true``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
@@ -21,7 +26,22 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage import DocumentStore, StoreKind, open_store
 
-__all__ = ("Settings", "open_configured_store")
+__all__ = ("MICROSOFT_SERVICE_URL_HOSTS", "Settings", "open_configured_store")
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# Where the Bot Framework's Teams connector lives: the public cloud and the US government clouds
+# (GCC, GCC High, DoD), as the Microsoft 365 Agents SDK lists them (TeamsServiceEndpoints,
+# microsoft.github.io/Agents-for-js), and the Bot Framework's own hosts for other channels.
+# "*." allows the domain's subdomains; https only.
+MICROSOFT_SERVICE_URL_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.com",
+    "*.botframework.us",
+)
 
 
 class Settings(BaseSettings):
@@ -66,10 +86,31 @@ class Settings(BaseSettings):
     requests_per_minute: int = Field(500, ge=1, validation_alias="OFFBOARD_REQUESTS_PER_MINUTE")
     max_concurrency: int = Field(16, ge=1, validation_alias="OFFBOARD_MAX_CONCURRENCY")
 
-    # ---- Who may act ----
+    # ---- Posture ----
+    # A registered bot (MicrosoftAppId set) on the embedded sandbox: only when asked for.
+    sandbox: bool = Field(False, validation_alias="OFFBOARD_SANDBOX")
+    # Live mode without the settings it needs (local development against a test tenant only):
+    # logged at ERROR on every start, never a default. Anonymous activities stay refused.
+    insecure_dev: bool = Field(False, validation_alias="OFFBOARD_INSECURE_DEV")
+
+    # ---- Who may act (README: "Who may do what") ----
+    # Entra object ids only: a UPN or an e-mail address can be reassigned, an object id cannot.
     approvers: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_APPROVERS")
-    four_eyes: bool = Field(False, validation_alias="OFFBOARD_FOUR_EYES")
+    # Who may ask for removals, plans, history, notifications and cancel; approvers always may.
+    # Empty: every member of the partner's tenant on the sandbox, approvers only when live.
+    requesters: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_REQUESTERS")
+    # Empty: on when live, off on the sandbox (effective_four_eyes).
+    four_eyes: bool | None = Field(None, validation_alias="OFFBOARD_FOUR_EYES")
     teams_tenant_id: str = Field("", validation_alias="OFFBOARD_TEAMS_TENANT_ID")
+    # Customer tenant ids Offboard refuses to plan or remove (the partner's own always).
+    protected_customers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="OFFBOARD_PROTECTED_CUSTOMERS"
+    )
+    # Where replies and proactive messages may go (live mode): host names, "*.domain" for its
+    # subdomains (https only), or a full origin such as http://127.0.0.1:8080 (tests).
+    service_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(MICROSOFT_SERVICE_URL_HOSTS), validation_alias="OFFBOARD_SERVICE_URL_HOSTS"
+    )
 
     # ---- Storage: cases and conversation state (one setting picks the backend) ----
     storage: Literal["sqlite", "blob", "memory"] = Field("sqlite", validation_alias="OFFBOARD_STORAGE")
@@ -113,14 +154,25 @@ class Settings(BaseSettings):
             raise ValueError("OFFBOARD_BOT_OPENID_METADATA_URL must be an http(s) URL")
         return value
 
-    @field_validator("approvers", mode="before")
+    @field_validator("approvers", "requesters", "protected_customers", mode="before")
     @classmethod
     def _comma_separated_lower(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return [str(part).strip().lower() for part in value] if isinstance(value, (list, tuple, set, frozenset)) else value
+
+    @field_validator("approvers", "requesters")
+    @classmethod
+    def _entra_object_ids_only(cls, value: list[str]) -> list[str]:
+        wrong = [entry for entry in value if not _GUID.match(entry)]
+        if wrong:
+            raise ValueError(
+                "OFFBOARD_APPROVERS and OFFBOARD_REQUESTERS take Entra object ids (GUIDs) only, never UPNs, "
+                f"e-mail addresses or names; not an object id: {', '.join(entry[:64] for entry in wrong[:5])}"
+            )
         return value
 
-    @field_validator("notify_channels", "events_certificate_hosts", mode="before")
+    @field_validator("notify_channels", "events_certificate_hosts", "service_url_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -146,9 +198,99 @@ class Settings(BaseSettings):
             raise ValueError("OFFBOARD_STORAGE=blob needs OFFBOARD_BLOB_CONNECTION_STRING")
         return self
 
+    @model_validator(mode="after")
+    def _sandbox_is_never_mistaken_for_production(self) -> Settings:
+        if self.sandbox and self.partner_client_id:
+            raise ValueError("OFFBOARD_SANDBOX=true and OFFBOARD_PARTNER_CLIENT_ID are both set: choose one")
+        if self.uses_sandbox and self.app_id and not self.sandbox:
+            raise ValueError(
+                "MicrosoftAppId is set but no Partner Center credentials are (OFFBOARD_PARTNER_CLIENT_ID): a registered "
+                "bot does not fall back to the demo sandbox silently. Configure Partner Center, or set "
+                "OFFBOARD_SANDBOX=true to run this bot against the sandbox on purpose"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _live_mode_fails_closed(self) -> Settings:
+        gaps = self.live_mode_gaps()
+        if gaps and not self.insecure_dev:
+            raise ValueError(
+                "live mode (OFFBOARD_PARTNER_CLIENT_ID is set) refuses to start without: "
+                + "; ".join(gaps)
+                + " (README: \"Running it for real safely\")"
+            )
+        return self
+
+    def live_mode_gaps(self) -> list[str]:
+        """Every setting live mode lacks, in words an operator can act on; [] on the sandbox."""
+        if self.uses_sandbox:
+            return []
+        has_credential = self.app_type == "UserAssignedMSI" or bool(self.app_password.get_secret_value())
+        checks = (
+            ("MicrosoftAppId (the bot's Azure Bot registration)", bool(self.app_id)),
+            ("MicrosoftAppPassword (or MicrosoftAppType=UserAssignedMSI for a managed identity)", has_credential),
+            (
+                "MicrosoftAppTenantId (required with MicrosoftAppType=SingleTenant or UserAssignedMSI)",
+                self.app_type == "MultiTenant" or bool(self.app_tenant_id),
+            ),
+            ("OFFBOARD_TEAMS_TENANT_ID (the partner's Entra tenant id)", bool(_GUID.match(self.teams_tenant_id.lower()))),
+            ("OFFBOARD_APPROVERS (at least one Entra object id)", bool(self.approvers)),
+            ("OFFBOARD_STORAGE=sqlite or blob (memory loses cases and their audit trail)", self.storage != "memory"),
+        )
+        return [name for name, ok in checks if not ok]
+
     @property
     def uses_sandbox(self) -> bool:
         return not self.partner_client_id
+
+    @property
+    def authenticates(self) -> bool:
+        """Bot Framework authentication is on (botbuilder switches it off without an app id)."""
+        return bool(self.app_id)
+
+    @property
+    def effective_four_eyes(self) -> bool:
+        return self.four_eyes if self.four_eyes is not None else not self.uses_sandbox
+
+    @property
+    def effective_requesters(self) -> frozenset[str] | None:
+        """Who may request (None: every member). Live with none configured: approvers only."""
+        if self.requesters:
+            return frozenset(self.requesters) | frozenset(self.approvers)
+        return None if self.uses_sandbox else frozenset(self.approvers)
+
+    @property
+    def effective_protected_customers(self) -> frozenset[str]:
+        """The configured list, and the partner's own tenant (both spellings we know it by)."""
+        own = {tenant.lower() for tenant in (self.partner_tenant, self.teams_tenant_id) if _GUID.match(tenant.lower())}
+        return frozenset(self.protected_customers) | own
+
+    @property
+    def allowed_service_urls(self) -> tuple[str, ...] | None:
+        """Where the bot may send (None: anywhere, on the sandbox, whose Playground is local)."""
+        return None if self.uses_sandbox else tuple(self.service_url_hosts)
+
+    def posture(self) -> str:
+        """One line saying how safe this run is (the first thing the bot logs)."""
+        if self.uses_sandbox:
+            world = f"SANDBOX (demo data; {'at ' + self.sandbox_url if self.sandbox_url else 'embedded'})"
+        else:
+            world = f"LIVE Partner Center (partner tenant {self.partner_tenant})"
+        requesters = self.effective_requesters
+        parts = [
+            world,
+            f"bot authentication {'on (' + self.app_type + ')' if self.authenticates else 'OFF (anonymous local use)'}",
+            f"Teams tenant {self.teams_tenant_id or 'any'}",
+            f"approvers {len(self.approvers) or 'everyone'}",
+            f"requesters {'everyone' if requesters is None else len(requesters)}",
+            f"four-eyes {'on' if self.effective_four_eyes else 'off'}",
+            f"storage {self.effective_storage}",
+            f"protected customers {len(self.effective_protected_customers)}",
+            f"replies to {'any serviceUrl' if self.allowed_service_urls is None else ', '.join(self.allowed_service_urls)}",
+        ]
+        if self.insecure_dev and self.live_mode_gaps():
+            parts.append("INSECURE DEVELOPMENT OVERRIDE (OFFBOARD_INSECURE_DEV): missing " + "; ".join(self.live_mode_gaps()))
+        return "Posture: " + " | ".join(parts)
 
     @property
     def effective_storage(self) -> Literal["sqlite", "blob", "memory"]:
@@ -189,7 +331,8 @@ def open_configured_store(settings: Settings, *, kind: StoreKind | None = None) 
     """The document store the settings name (``kind`` overrides it); nothing is contacted yet."""
     kind = kind or settings.effective_storage
     if kind == "sqlite":
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # 0700: the bot's user alone lists it (the store makes an existing one 0700, its files 0600).
+        settings.sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return open_store(
         kind,
         sqlite_path=settings.sqlite_path,

@@ -9,12 +9,19 @@
 - Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
   ``application/vnd.microsoft.error`` for a malformed payload (in the clicker's language); an
   invoke other than a card click gets 501.
+- Who may do what is decided before anything runs, for every command and every click, by
+  :class:`removal.access.AccessPolicy` (:meth:`OffboardBot._refused`): the activity's tenant
+  first (for every activity type), then the member's own tenant and role from Teams' roster,
+  then the permission the command or click needs. A refusal is said in the person's language,
+  audited, and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
@@ -28,12 +35,13 @@ from msrest.exceptions import DeserializationError
 
 import cards
 from dialogs.card_prompt import was_consumed
+from dialogs.commands import parse_command
 from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
 from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, post, show, tenant_ids
 
-from removal import Decision
-from removal.access import AccessPolicy
+from removal import Decision, RemovalCase
+from removal.access import AccessPolicy, Member, Permission, Refusal
 from removal.decisions import Effect
 
 from .installations import place_of
@@ -44,6 +52,31 @@ __all__ = ("OffboardBot",)
 _log = logging.getLogger(__name__)
 _DECISIONS = frozenset({"decide", "approve_all", "confirm_removal"})
 _CASE_CLICKS = _DECISIONS | {"cancel_case"}
+# What each typed command and each button needs (commands not listed: VIEW).
+_COMMAND_PERMISSIONS = {
+    "remove": Permission.REQUEST, "plan": Permission.REQUEST, "history": Permission.REQUEST,
+    "notify": Permission.REQUEST, "cancel": Permission.CANCEL,
+}
+_VERB_PERMISSIONS = {
+    "plan_page": Permission.VIEW, "status_page": Permission.VIEW, "choose_customer": Permission.REQUEST,
+    "decide": Permission.DECIDE, "approve_all": Permission.DECIDE, "confirm_removal": Permission.CONFIRM,
+    "cancel_case": Permission.CANCEL,
+}
+# The message key that tells a person why they were refused.
+_REFUSAL_TEXTS = {
+    Refusal.TENANT: "access.tenant",
+    Refusal.GUEST: "access.guest.text",
+    Refusal.UNVERIFIED: "access.unverified.text",
+    Refusal.NOT_REQUESTER: "access.not_requester.text",
+    Refusal.NOT_APPROVER: "access.not_approver.text",
+    Refusal.FOUR_EYES: "access.four_eyes.text",
+    Refusal.NOT_CANCELLER: "access.not_canceller.text",
+    Refusal.PROTECTED: "access.protected.text",
+}
+# Teams' roster answer for a member (role, own tenant), kept this long: one roster read per
+# person per few minutes, not per click; a guest removed from the team is refused soon after.
+_ROSTER_SECONDS = 300.0
+_ROSTER_ENTRIES = 2048
 _LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 
@@ -57,6 +90,7 @@ class OffboardBot(TeamsActivityHandler):
         self._dialog_state = conversation_state.create_property("DialogState")
         self._services = services
         self._main = MainDialog(services)
+        self._roster: OrderedDict[tuple[str, str], tuple[float, str, str]] = OrderedDict()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         if turn_context.activity.channel_data is None:  # other channels and tests send none; Teams' handlers need {}
@@ -73,17 +107,19 @@ class OffboardBot(TeamsActivityHandler):
         await self._conversation_state.save_changes(turn_context)
 
     async def _from_the_partner_tenant(self, turn_context: TurnContext) -> bool:
-        """Messages and clicks from the partner's tenant only: every tenant id the activity names
-        (Teams writes it twice) must be the partner's."""
+        """Activities of every type from the partner's tenant only: every tenant id the activity
+        names (Teams writes it twice) must be the partner's. An installation or conversation
+        update from another tenant writes nothing; only messages and clicks are answered."""
         activity = turn_context.activity
-        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
-            return True
         refused = [tenant for tenant in tenant_ids(activity) or [""] if not self._access.tenant_allowed(tenant)]
         if not refused:
             return True
         await self._services.record(
-            turn_context, "refused.tenant", result="refused", detail=f"tenant {refused[0][:64] or 'unknown'}"
+            turn_context, "refused.tenant", result="refused",
+            detail=f"{str(activity.type)[:32]} from tenant {refused[0][:64] or 'unknown'}",
         )
+        if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
+            return False
         message = cards.t(locale_of(turn_context), "access.tenant")
         if activity.type == ActivityTypes.invoke:
             await turn_context.send_activity(
@@ -104,6 +140,13 @@ class OffboardBot(TeamsActivityHandler):
             return
         if action is None:
             turn_context.activity.text = _without_mentions_of_the_bot(turn_context.activity)
+            command = parse_command(turn_context.activity.text)
+            permission = _COMMAND_PERMISSIONS.get(command.name, Permission.VIEW)
+            case = None
+            if permission is Permission.CANCEL:
+                case = await self._services.store.current_for(turn_context.activity.conversation.id)
+            if await self._refused(turn_context, permission, case, what=f"command {command.name}"):
+                return
             await self._run_dialog(turn_context, start_if_idle=True)
             return
         await self._on_card_action(turn_context, action)
@@ -136,10 +179,11 @@ class OffboardBot(TeamsActivityHandler):
 
     async def _on_card_action(self, turn_context: TurnContext, action: CardAction) -> None:
         turn_context.turn_state[CARD_ACTION] = action
+        case = await self._services.store.get(action.case_id) if action.case_id and action.verb in _CASE_CLICKS else None
+        if await self._refused_click(turn_context, action, case):
+            return
         if action.verb in ("plan_page", "status_page"):
             await self._show_page(turn_context, action)
-            return
-        if action.verb in _DECISIONS and not await self._may_decide(turn_context, action):
             return
         if action.verb in _CASE_CLICKS:
             await self._on_case_click(turn_context, action)
@@ -156,7 +200,9 @@ class OffboardBot(TeamsActivityHandler):
             decision = Decision.APPROVED if action.decision == "approve" else Decision.SKIPPED
             applied = await decisions.decide(action.case_id, action.item_key, decision, by=person)
         elif action.verb == "approve_all":
-            applied = await decisions.approve_all(action.case_id, by=person)
+            case = await self._services.store.get(action.case_id)
+            only = self._access.approve_all_filter(person, case) if case is not None else None
+            applied = await decisions.approve_all(action.case_id, by=person, only=only)
         elif action.verb == "confirm_removal":
             applied = await decisions.confirm_removal(action.case_id, by=person)
         else:
@@ -167,7 +213,7 @@ class OffboardBot(TeamsActivityHandler):
         if action.verb == "cancel_case":
             if applied.effect is Effect.NOT_NOW:
                 await turn_context.send_activity(
-                    cards.t(locale_of(turn_context), "cancel.too_late", customer=applied.case.customer.name)
+                    cards.t(locale_of(turn_context), "cancel.too_late", customer=cards.literal(applied.case.customer.name))
                 )
             else:
                 await self._detach(turn_context, applied.case.id)
@@ -192,29 +238,68 @@ class OffboardBot(TeamsActivityHandler):
         if current is not None and current.id == case_id:
             await self._services.store.attach(conversation_id, None)
 
-    async def _may_decide(self, turn_context: TurnContext, action: CardAction) -> bool:
-        """Approvers only; the final removal not by its requester under four-eyes. A refusal
-        is said to the clicker, audited, and changes nothing."""
-        person, locale = person_of(turn_context), locale_of(turn_context)
-        case = await self._services.store.get(action.case_id)
-        upn = await self._upn_of(turn_context) if self._access.needs_upn else ""
-        if not self._access.is_approver(person, upn=upn):
-            refusal, text = "refused.not_approver", cards.t(locale, "access.not_approver.text", person=person.name)
-        elif action.verb == "confirm_removal" and case is not None and not self._access.may_confirm_removal(person, case):
-            refusal, text = "refused.four_eyes", cards.t(locale, "access.four_eyes.text", person=person.name)
-        else:
-            return True
-        await self._services.record(turn_context, refusal, case, result="refused", detail=action.verb)
-        await show(turn_context, cards.error_card(cards.t(locale, "access.not_approver.title"), text, locale=locale))
-        return False
+    # ---- Who may do what ----
 
-    @staticmethod
-    async def _upn_of(turn_context: TurnContext) -> str:
+    async def _refused_click(self, turn_context: TurnContext, action: CardAction, case: RemovalCase | None) -> bool:
+        """A click the clicker may not make: said, audited, nothing changed (True)."""
+        permission = _VERB_PERMISSIONS[action.verb]
+        if action.verb == "decide" and case is not None and (item := case.item(action.item_key)) is not None:
+            member = await self._member(turn_context)
+            refusal = self._access.decision_refusal(member, case, item, approve=action.decision == "approve")
+            return await self._refuse(turn_context, refusal, case, what=action.verb)
+        if action.verb == "approve_all" and case is not None:
+            member = await self._member(turn_context)
+            refusal = self._access.refusal(member, permission, case)
+            if refusal is None and self._access.approves_nothing(member.person, case):
+                refusal = Refusal.FOUR_EYES  # every item left cannot be undone: a second approver's
+            return await self._refuse(turn_context, refusal, case, what=action.verb)
+        return await self._refused(turn_context, permission, case, what=action.verb)
+
+    async def _refused(self, turn_context: TurnContext, permission: Permission, case: RemovalCase | None, *, what: str) -> bool:
+        refusal = self._access.refusal(await self._member(turn_context), permission, case)
+        return await self._refuse(turn_context, refusal, case, what=what)
+
+    async def _refuse(self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str) -> bool:
+        if refusal is None:
+            return False
+        person, locale = person_of(turn_context), locale_of(turn_context)
+        await self._services.record(turn_context, refusal.value, case, result="refused", detail=what)
+        customer = cards.literal(case.customer.name) if case is not None else ""
+        key = _REFUSAL_TEXTS[refusal]
+        if refusal is Refusal.FOUR_EYES and what != "confirm_removal":
+            key = "access.four_eyes_item.text"  # an irreversible item, not the final removal
+        text = cards.t(locale, key, person=cards.literal(person.name or person.id), customer=customer)
+        if turn_context.turn_state.get(CARD_ACTION) is not None:
+            title = "access.not_approver.title" if refusal in (Refusal.NOT_APPROVER, Refusal.FOUR_EYES) else "access.refused.title"
+            await show(turn_context, cards.error_card(cards.t(locale, title), text, locale=locale))
+        else:
+            await turn_context.send_activity(text)
+        return True
+
+    async def _member(self, turn_context: TurnContext) -> Member:
+        """Who is acting: the person the authenticated activity names, with their role and own
+        tenant from Teams' roster (kept a few minutes; "" when the roster cannot be read)."""
+        person = person_of(turn_context)
+        role, tenant = await self._roster_entry(turn_context, person.id)
+        return Member(person=person, tenant_id=tenant, role=role)
+
+    async def _roster_entry(self, turn_context: TurnContext, user_id: str) -> tuple[str, str]:
+        key = (turn_context.activity.conversation.id.split(";", 1)[0], user_id)
+        held = self._roster.get(key)
+        if held is not None and time.monotonic() - held[0] < _ROSTER_SECONDS:
+            return held[1], held[2]
         try:
-            member = await TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id)
-        except Exception:  # no roster (e.g. outside Teams): only object ids can match
-            return ""
-        return (getattr(member, "user_principal_name", "") or getattr(member, "email", "") or "").lower()
+            member = await TeamsInfo.get_member(turn_context, user_id)
+        except Exception as error:  # no roster (not Teams, Teams unreachable): nothing to vouch with
+            _log.info("could not read the roster entry of %.64s: %s", user_id, type(error).__name__)
+            return "", ""
+        role = str(getattr(member, "user_role", "") or "")
+        tenant = str(getattr(member, "tenant_id", "") or "")
+        self._roster[key] = (time.monotonic(), role, tenant)
+        self._roster.move_to_end(key)
+        while len(self._roster) > _ROSTER_ENTRIES:
+            self._roster.popitem(last=False)
+        return role, tenant
 
     async def _show_page(self, turn_context: TurnContext, action: CardAction) -> None:
         case = await self._services.store.get(action.case_id)

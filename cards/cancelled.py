@@ -9,7 +9,7 @@ from removal.case import RemovalCase
 
 from .adaptive import adaptive_card, bullets, text
 from .texts import DEFAULT_LOCALE, t
-from .words import action_phrase
+from .words import action_phrase, customer_name
 
 __all__ = ("MAX_DONE_LINES", "cancelled_card")
 
@@ -20,7 +20,7 @@ MAX_DONE_LINES = 15
 def cancelled_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """The case is cancelled: says that nothing more changes and lists what Partner Center
     already carried out (those changes stay; suspended subscriptions can be reactivated)."""
-    title = t(locale, "cancelled.title", customer=case.customer.name)
+    title = t(locale, "cancelled.title", customer=customer_name(case.customer))
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "cancelled.nothing_more"))]
     done = case.done
     if not done:

@@ -12,7 +12,7 @@ from .adaptive import action, adaptive_card, text
 from .format import format_date_relative, format_time
 from .texts import DEFAULT_LOCALE, t
 from .verbs import CardDecision, Verb
-from .words import action_phrase, item_label, person_name
+from .words import action_phrase, customer_name, item_label, person_name
 
 __all__ = ("confirmation_card", "decision_recorded_card")
 
@@ -21,6 +21,9 @@ _WINDOW_ACTIONS = frozenset({Action.CANCEL_SUBSCRIPTION, Action.CANCEL_ORDER})
 
 def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """"Suspend Office 365 E3 (25 licences)?": what the action does, whether it can be undone, and buttons.
+
+    An item asked about again because what the bot would do changed after someone approved or
+    skipped it (``since_plan == "changed"``) says so first.
 
     Buttons: the action (``decide``, ``approve``), "Skip" (``decide``, ``skip``), "Approve all
     remaining (N)" (``approve_all``) when more than one item waits for a decision, "Stop"
@@ -37,9 +40,13 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
     body = [
         text(question, size="Medium", weight="Bolder"),
         text(t(locale, "confirm.progress", position=keys.index(item.key) + 1, total=len(keys)), subtle=True, spacing="None"),
-        text(t(locale, "confirm.context", customer=case.customer.name, person=person_name(case.requested_by, locale)), subtle=True, spacing="None"),
-        text(_effect(item, locale), spacing="Medium"),
+        text(t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale)), subtle=True, spacing="None"),
     ]
+    if item.decision is Decision.PENDING and item.since_plan == "changed":
+        # Approved (or skipped) once, but Partner Center now shows something else to do: say why
+        # it is asked again.
+        body.append(text(t(locale, "item.since.changed"), weight="Bolder", spacing="Medium"))
+    body.append(text(_effect(item, locale), spacing="Medium"))
     if item.action in _WINDOW_ACTIONS and item.window_ends is not None:
         body.append(text(t(locale, "confirm.window", date=format_date_relative(item.window_ends, now, locale))))
     if item.action is Action.TURN_OFF_AUTO_RENEW and item.term_ends is not None:
@@ -56,7 +63,7 @@ def decision_recorded_card(case: RemovalCase, item: CaseItem, *, locale: str = D
     else:
         when = format_time(item.decided_at, locale) if item.decided_at else t(locale, "value.not_recorded")
         line = t(locale, f"decided.{item.decision.value}", action=what, person=person_name(item.decided_by, locale), time=when)
-    context = t(locale, "confirm.context", customer=case.customer.name, person=person_name(case.requested_by, locale))
+    context = t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale))
     return adaptive_card([text(line, weight="Bolder"), text(context, subtle=True, spacing="None")], fallback_text=line, lang=locale)
 
 

@@ -10,7 +10,7 @@ from .adaptive import action, adaptive_card, text
 from .format import format_date
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
-from .words import consequences, customer_facts, person_name
+from .words import consequences, customer_facts, customer_name, person_name
 
 __all__ = ("final_confirmation_card",)
 
@@ -22,7 +22,7 @@ def final_confirmation_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) 
     consequences and who requested it. Buttons: "Remove relationship" (``confirm_removal``) and
     "Not now" (``cancel_case``).
     """
-    title = t(locale, "final.title", customer=case.customer.name)
+    title = t(locale, "final.title", customer=customer_name(case.customer))
     body = [
         text(title, size="Medium", weight="Bolder"),
         customer_facts(case.customer, locale),

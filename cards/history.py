@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from .adaptive import adaptive_card, text
+from .adaptive import adaptive_card, literal, text
 from .format import format_datetime
 from .texts import t
 
@@ -15,15 +15,19 @@ _SHOWN = 30
 
 
 def history_card(customer: str, events: Sequence[dict[str, Any]], *, locale: str = "en-US") -> dict[str, Any]:
-    """``events`` are audit records (oldest first, as the trail returns them)."""
-    body: list[dict[str, Any]] = [text(t(locale, "history.title", customer=customer), size="Medium", weight="Bolder")]
+    """``events`` are audit records (oldest first, as the trail returns them).
+
+    The customer's name, the actors' Teams names, the items' names and Partner Center's details
+    all come from outside the bot: they are shown escaped (:func:`literal`), never as markdown.
+    """
+    body: list[dict[str, Any]] = [text(t(locale, "history.title", customer=literal(customer)), size="Medium", weight="Bolder")]
     if not events:
-        body.append(text(t(locale, "history.empty", customer=customer)))
+        body.append(text(t(locale, "history.empty", customer=literal(customer))))
         return adaptive_card(body)
     newest = list(reversed(events))[:_SHOWN]
     for event in newest:
         when = format_datetime(datetime.fromisoformat(event["at"]), locale)
-        parts = [f"**{when}**", event.get("actor", ""), f"`{event.get('action', '')}`", event.get("item", ""), event.get("detail", "")]
+        parts = [f"**{when}**", literal(event.get("actor", "")), f"`{event.get('action', '')}`", literal(event.get("item", "")), literal(event.get("detail", ""))]
         if event.get("correlation_id"):
             parts.append(f"correlation id {event['correlation_id']}")
         body.append(text(" — ".join(part for part in parts if part), spacing="Small"))

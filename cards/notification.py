@@ -9,11 +9,11 @@ from typing import Any, Literal
 
 from removal.case import CaseItem, RemovalCase
 
-from .adaptive import action, adaptive_card, facts, open_url, text
+from .adaptive import action, adaptive_card, facts, literal, open_url, text
 from .format import format_date, format_date_relative
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
-from .words import item_label, person_name
+from .words import customer_name, item_label, person_name
 
 __all__ = ("NotificationKind", "case_link", "external_notification_card", "notification_card")
 
@@ -34,9 +34,9 @@ def notification_card(
     case has one) and "Show status" (``status_page``: the case's status card, from any chat).
     ``items``: for a reminder, the subscriptions whose term ends soon.
     """
-    title = t(locale, f"notify.{kind}.title", customer=case.customer.name)
+    title = t(locale, f"notify.{kind}.title", customer=customer_name(case.customer))
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
-    body.append(text(t(locale, f"notify.{kind}.text", customer=case.customer.name), spacing="Small"))
+    body.append(text(t(locale, f"notify.{kind}.text", customer=customer_name(case.customer)), spacing="Small"))
     for item in items or []:
         ends = format_date_relative(item.term_ends, now, locale) if item.term_ends else ""
         body.append(text(t(locale, "notify.reminder.item", item=item_label(item, locale), date=ends), spacing="None"))
@@ -60,13 +60,18 @@ def external_notification_card(
     title: str, message: str, url: str = "", *, from_elsewhere: bool = True, locale: str = DEFAULT_LOCALE
 ) -> dict[str, Any]:
     """A notification with no case behind it: sent by another system (a ticketing tool; then it
-    says so, ``from_elsewhere``), or an event from Partner Center."""
-    body = [text(title, size="Medium", weight="Bolder")]
+    says so, ``from_elsewhere``), or an event from Partner Center.
+
+    ``title`` and ``message`` are shown as written (:func:`literal`), never as markdown: another
+    system's text (or a customer's name in it) must not put a link or bold text in the bot's voice.
+    """
+    shown = literal(title)
+    body = [text(shown, size="Medium", weight="Bolder")]
     if message:
-        body.append(text(message, spacing="Small"))
+        body.append(text(literal(message), spacing="Small"))
     if from_elsewhere:
         body.append(text(t(locale, "notify.external.from"), subtle=True, spacing="Small"))
-    return adaptive_card(body, [open_url(t(locale, "notify.external.open"), url)] if url else [], fallback_text=title, lang=locale)
+    return adaptive_card(body, [open_url(t(locale, "notify.external.open"), url)] if url else [], fallback_text=shown, lang=locale)
 
 
 def case_link(case: RemovalCase) -> str:

@@ -11,7 +11,7 @@ from .adaptive import adaptive_card, facts, text
 from .format import format_time
 from .status import item_progress
 from .texts import DEFAULT_LOCALE, t
-from .words import error_lines
+from .words import customer_name, error_lines
 
 __all__ = ("paused_card", "resumed_card")
 
@@ -22,7 +22,7 @@ def paused_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCAL
     Says since when, how far the removal got (done, still to do), and the ids of the last
     failed call, for a support ticket if the outage lasts.
     """
-    title = t(locale, "paused.title", customer=case.customer.name)
+    title = t(locale, "paused.title", customer=customer_name(case.customer))
     since = case.pause.since if case.pause else now
     progress = [item_progress(item) for item in case.items]
     body = [
@@ -41,5 +41,5 @@ def paused_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCAL
 
 def resumed_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """Partner Center answers again and the removal carries on (its status card follows)."""
-    message = t(locale, "paused.resumed", customer=case.customer.name)
+    message = t(locale, "paused.resumed", customer=customer_name(case.customer))
     return adaptive_card([text(message, weight="Bolder")], fallback_text=message, lang=locale)

@@ -18,6 +18,7 @@ from .words import (
     AZURE_RESERVATIONS_URL,
     consequences,
     customer_facts,
+    customer_name,
     customer_ref,
     item_dates,
     item_label,
@@ -51,7 +52,7 @@ def plan_card(
     """
     items = sorted(case.items, key=lambda item: _KIND_ORDER[item.kind])
     shown = page_of(len(items), page, page_size)
-    title = t(locale, "plan.title", customer=case.customer.name)
+    title = t(locale, "plan.title", customer=customer_name(case.customer))
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder"), customer_facts(case.customer, locale)]
     if dry_run:
         body.append(text(t(locale, "plan.dry_run"), weight="Bolder"))

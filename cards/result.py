@@ -9,14 +9,14 @@ from removal.case import RemovalCase
 from .adaptive import adaptive_card, facts, open_url, text
 from .format import format_datetime
 from .texts import DEFAULT_LOCALE, t
-from .words import person_name
+from .words import customer_name, person_name
 
 __all__ = ("removing_card", "result_card")
 
 
 def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """"Removing the reseller relationship with Contoso Ltd…" while Partner Center works."""
-    title = t(locale, "removing.title", customer=case.customer.name)
+    title = t(locale, "removing.title", customer=customer_name(case.customer))
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
     if case.approved_by is not None:
         body.append(text(t(locale, "removing.approved_by", person=person_name(case.approved_by, locale)), subtle=True))
@@ -27,10 +27,10 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     """The relationship is removed: who requested, who approved, when, the removal's correlation
     id, and the relationship request link (an "Relationship request link" button and the URL as
     text) that the customer's global admin must accept to re-establish the relationship."""
-    title = t(locale, "result.title", customer=case.customer.name)
+    title = t(locale, "result.title", customer=customer_name(case.customer))
     not_recorded = t(locale, "value.not_recorded")
     pairs = [
-        (t(locale, "customer.name"), case.customer.name),
+        (t(locale, "customer.name"), customer_name(case.customer)),
         (t(locale, "customer.tenant_id"), case.customer.id or not_recorded),
         (t(locale, "result.requested_by"), person_name(case.requested_by, locale)),
         (t(locale, "result.approved_by"), person_name(case.approved_by, locale) if case.approved_by else not_recorded),

@@ -13,7 +13,7 @@ from .format import format_time
 from .paging import page_actions, page_of, page_summary
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
-from .words import action_phrase, error_lines, item_label, person_name, proposal
+from .words import action_phrase, customer_name, error_lines, item_label, person_name, proposal
 
 __all__ = ("item_progress", "status_card")
 
@@ -54,7 +54,8 @@ def status_card(
     """The state in words, counts, then one page of item lines, failed items first.
 
     Lines: ✓ done, ✗ failed (with Partner Center's code, description and correlation id),
-    … running, — skipped (and by whom). Paging buttons are ``status_page`` with
+    … running, — skipped (and by whom); an item waiting for a decision again because what the bot
+    would do changed after someone decided says so. Paging buttons are ``status_page`` with
     ``{"caseId", "page"}`` (0-based).
 
     :param now: when the card is drawn ("Updated 12:04 UTC"), and what relative dates count from.
@@ -63,7 +64,7 @@ def status_card(
     items = sorted(case.items, key=lambda item: rank[item_progress(item)])
     counts = Counter(item_progress(item) for item in items)
     shown = page_of(len(items), page, page_size)
-    title = t(locale, "status.title", customer=case.customer.name)
+    title = t(locale, "status.title", customer=customer_name(case.customer))
     body: list[dict[str, Any]] = [
         text(title, size="Medium", weight="Bolder"),
         text(t(locale, "status.updated", time=format_time(now, locale)), subtle=True, spacing="None"),
@@ -94,6 +95,8 @@ def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     else:
         head = t(locale, f"status.item.{progress}", action=action_phrase(item, locale))
     lines = [text(head)]
+    if progress == "pending" and item.since_plan == "changed":
+        lines.append(text(t(locale, "item.since.changed"), subtle=True, spacing="None"))
     if progress == "failed" and item.error is not None:
         lines.extend(text(line, subtle=True, spacing="None") for line in error_lines(item.error, locale))
     return container(lines, spacing="Small")

@@ -11,7 +11,7 @@ from removal.case import CaseItem, Decision, Outcome, RemovalCase
 from .adaptive import adaptive_card, container, open_url, text
 from .format import as_utc, format_date, format_date_relative
 from .texts import DEFAULT_LOCALE, t
-from .words import AZURE_RESERVATIONS_URL, customer_ref, error_lines, item_label, person_name
+from .words import AZURE_RESERVATIONS_URL, customer_name, customer_ref, error_lines, item_label, person_name
 
 __all__ = ("MAX_BLOCKED_LINES", "blocking_reason", "still_blocked_card")
 
@@ -62,7 +62,7 @@ def still_blocked_card(
         ((item, reason) for item in case.items if (reason := blocking_reason(item)) is not None),
         key=lambda pair: rank[pair[1]],
     )
-    title = t(locale, "blocked.title", customer=case.customer.name)
+    title = t(locale, "blocked.title", customer=customer_name(case.customer))
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
     if blocked:
         body.append(text(t(locale, "blocked.changed" if changed else "blocked.intro")))

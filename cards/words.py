@@ -1,7 +1,9 @@
 """The words for the case's data, shared by the cards: items, actions, people, the customer.
 
 Each helper returns finished text from the catalog (cards/texts.py); none builds a sentence
-from pieces.
+from pieces. Names that come from outside the bot (Partner Center's customer and subscription
+names, Teams display names) come out escaped with :func:`literal`: cards render text as markdown,
+and a name like ``[Approve here](https://…)`` must not become a link in the bot's own voice.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from partner_center.blockers import Action, BlockerKind
 from removal.case import CaseItem, CustomerRef, ItemError, Person
 
-from .adaptive import bullets, facts, text
+from .adaptive import bullets, facts, literal, text
 from .format import as_utc, format_date_relative
 from .texts import has_message, t
 
@@ -23,6 +25,7 @@ __all__ = (
     "action_phrase",
     "consequences",
     "customer_facts",
+    "customer_name",
     "customer_ref",
     "error_lines",
     "item_dates",
@@ -44,8 +47,9 @@ _CONSEQUENCES = ("consequence.customer_list", "consequence.support", "consequenc
 
 
 def item_label(item: CaseItem, locale: str) -> str:
-    """``"Office 365 E3 (25 licences)"``: the name and, where it means something, the quantity."""
-    name = _shorten(item.name or item.item_id, MAX_NAME_LENGTH)
+    """``"Office 365 E3 (25 licences)"``: the name (escaped) and, where it means something, the quantity."""
+    # Cut first: cutting after escaping could split a backslash from the character it escapes.
+    name = literal(_shorten(item.name or item.item_id, MAX_NAME_LENGTH))
     if item.quantity is None:
         return name
     if item.kind in _LICENCES:
@@ -97,20 +101,28 @@ def status_word(status: str, locale: str) -> str:
 
 
 def person_name(person: Person | None, locale: str) -> str:
+    """The person's Teams display name, escaped (a guest's is set by their home tenant)."""
     if person is None or not (person.name or person.id):
         return t(locale, "person.unknown")
-    return person.name or person.id
+    return literal(person.name or person.id)
+
+
+def customer_name(customer: CustomerRef) -> str:
+    """The customer's name as Partner Center has it (the customer can influence it), escaped."""
+    return literal(customer.name)
 
 
 def customer_ref(customer: CustomerRef) -> str:
-    """What to type after ``remove`` to find exactly this customer: its domain, else its tenant id."""
-    return customer.domain or customer.id or customer.name
+    """What to type after ``remove`` to find exactly this customer: its domain, else its tenant id
+    (else its name), escaped."""
+    return literal(customer.domain or customer.id or customer.name)
 
 
 def customer_facts(customer: CustomerRef, locale: str) -> dict[str, Any]:
-    pairs = [(t(locale, "customer.name"), customer.name)]
+    # FactSet values are markdown in Teams too.
+    pairs = [(t(locale, "customer.name"), customer_name(customer))]
     if customer.domain:
-        pairs.append((t(locale, "customer.domain"), customer.domain))
+        pairs.append((t(locale, "customer.domain"), literal(customer.domain)))
     if customer.id:
         pairs.append((t(locale, "customer.tenant_id"), customer.id))
     return facts(pairs)

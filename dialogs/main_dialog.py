@@ -77,7 +77,7 @@ class MainDialog(ComponentDialog):
             return Dialog.end_of_turn
         if command.name in ("remove", "plan"):
             if case is not None and case.state not in _REPLACEABLE and command.name == "remove":
-                await dc.context.send_activity(cards.t(locale, "remove.in_progress", customer=case.customer.name))
+                await dc.context.send_activity(cards.t(locale, "remove.in_progress", customer=cards.literal(case.customer.name)))
                 return Dialog.end_of_turn
             # The earlier conversation is over (or this is a dry run): start afresh.
             await dc.cancel_all_dialogs()
@@ -92,7 +92,7 @@ class MainDialog(ComponentDialog):
         if command.name in ("remove", "plan"):
             current = await self._services.store.current_for(step.context.activity.conversation.id)
             if command.name == "remove" and current is not None and current.state not in _REPLACEABLE:
-                await step.context.send_activity(cards.t(locale, "remove.in_progress", customer=current.customer.name))
+                await step.context.send_activity(cards.t(locale, "remove.in_progress", customer=cards.literal(current.customer.name)))
                 return await step.end_dialog()
             return await step.replace_dialog(
                 self._remove.id, {"query": command.argument, "dry_run": command.name == "plan"}
@@ -135,7 +135,7 @@ class MainDialog(ComponentDialog):
         known = {c["id"] for c in found}
         found += [c for c in await services.audit.customers_named(query) if c["id"] not in known]
         if len(found) != 1:
-            names = ", ".join(c["name"] for c in found[:10])
+            names = ", ".join(cards.literal(c["name"]) for c in found[:10])
             key = "history.ambiguous" if found else "customer.none.text"
             await dc.context.send_activity(cards.t(locale, key, query=cards.literal(query), names=names))
             return

@@ -27,6 +27,7 @@ from partner_center import (
     resolve_customers,
 )
 from removal import CaseState, CustomerRef, Person, RemovalCase
+from removal.access import AccessPolicy, Refusal
 from removal.audit import AuditEvent, AuditTrail, actor_of
 from removal.decisions import CaseDecisions, Effect
 from removal.store import CaseAlreadyOpen, CaseStore
@@ -52,6 +53,8 @@ class RemovalServices:
     clock: Callable[[], datetime]
     # Where the bot is installed (bot.installations.InstallationStore); None: notifications off.
     installations: Any = None
+    # Who may do what (the edge checks people; the dialog asks it about customers).
+    access: AccessPolicy = AccessPolicy()
 
     async def record(self, turn_context: TurnContext, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
         """Audit what a person did in this turn."""
@@ -80,7 +83,7 @@ async def cancel_case(turn_context: TurnContext, services: RemovalServices, case
         return
     applied = await services.decisions.cancel(case.id, by=person_of(turn_context))
     if applied.effect is Effect.NOT_NOW:
-        await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=case.customer.name))
+        await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=cards.literal(case.customer.name)))
         return
     await services.store.attach(turn_context.activity.conversation.id, None)
     await show(turn_context, cards.case_card(applied.case or case, now=services.clock(), locale=locale))
@@ -101,6 +104,8 @@ class RemoveRelationshipDialog(ComponentDialog):
     async def _resolve(self, step: WaterfallStepContext) -> DialogTurnResult:
         options = step.options or {}
         step.values["dry_run"] = bool(options.get("dry_run"))
+        # The requester is who typed the command, not whoever later clicks the customer choice.
+        step.values["requested_by"] = person_of(step.context).model_dump()
         query = str(options.get("query", ""))
         locale = locale_of(step.context)
         try:
@@ -122,19 +127,22 @@ class RemoveRelationshipDialog(ComponentDialog):
     async def _plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         customer_id = step.result["customer_id"]
         context, services, locale = step.context, self._services, locale_of(step.context)
+        if services.access.is_protected(customer_id):
+            await self._refuse_protected(context, customer_id)
+            return await step.end_dialog()
         try:
             customer = await services.client.get_customer(customer_id)
             if customer.relationship_to_partner is Relationship.NONE:
                 await show(context, cards.error_card(
                     cards.t(locale, "customer.already_removed.title"),
-                    cards.t(locale, "customer.already_removed.text", customer=customer.name or customer_id),
+                    cards.t(locale, "customer.already_removed.text", customer=cards.literal(customer.name or customer_id)),
                     locale=locale,
                 ))
                 return await step.end_dialog()
             if customer.relationship_to_partner is not Relationship.RESELLER:
                 await show(context, cards.error_card(
                     cards.t(locale, "customer.not_reseller.title"),
-                    cards.t(locale, "customer.not_reseller.text", customer=customer.name, relationship=customer.relationship_to_partner.value),
+                    cards.t(locale, "customer.not_reseller.text", customer=cards.literal(customer.name), relationship=customer.relationship_to_partner.value),
                     locale=locale,
                 ))
                 return await step.end_dialog()
@@ -152,7 +160,8 @@ class RemoveRelationshipDialog(ComponentDialog):
             await show(context, cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
 
-        case = RemovalCase.open(plan, requested_by=person_of(context), at=services.clock())
+        requested_by = Person.model_validate(step.values.get("requested_by") or person_of(context).model_dump())
+        case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock())
         if step.values["dry_run"]:
             await services.record(context, "plan.viewed", case, detail=_blocker_counts(case))
             await show(context, cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
@@ -186,6 +195,15 @@ class RemoveRelationshipDialog(ComponentDialog):
 
         await services.store.update(case.id, remember_messages)
 
+    async def _refuse_protected(self, context: TurnContext, customer_id: str) -> None:
+        """A protected customer (or the partner's own tenant) is never planned nor removed."""
+        services, locale = self._services, locale_of(context)
+        await services.record(context, Refusal.PROTECTED.value, result="refused", customer_id=customer_id)
+        await show(context, cards.error_card(
+            cards.t(locale, "access.refused.title"), cards.t(locale, "access.protected.text", customer=cards.literal(customer_id)),
+            locale=locale,
+        ))
+
     async def _point_to(self, context: TurnContext, case: RemovalCase) -> None:
         """The customer already has an open case: show it rather than start a second one. A
         waiting case is re-checked now (its answer goes to the conversation it was asked in)."""
@@ -197,7 +215,7 @@ class RemoveRelationshipDialog(ComponentDialog):
             case = await services.store.get(case.id) or case
         await context.send_activity(cards.t(
             locale, "remove.open_elsewhere",
-            customer=case.customer.name, person=case.requested_by.name, date=cards.format_date(case.requested_at, locale),
+            customer=cards.literal(case.customer.name), person=cards.literal(case.requested_by.name), date=cards.format_date(case.requested_at, locale),
         ))
         await post(context, cards.case_card(case, now=services.clock(), locale=locale))
 

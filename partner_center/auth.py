@@ -19,8 +19,14 @@ so in sandbox mode the authority is a made-up https host that :class:`LoopbackRo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import os
+import stat
+import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
@@ -40,6 +46,11 @@ __all__ = (
 PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
 _APP_ONLY_SCOPE = f"{PARTNER_CENTER_RESOURCE}/.default"
 _APP_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/user_impersonation"
+# The cache holds an admin agent's refresh token (every customer, app+user): this user's alone.
+_PRIVATE_FOLDER_MODE = 0o700
+_PRIVATE_FILE_MODE = 0o600
+
+_log = logging.getLogger(__name__)
 
 
 class TokenProvider(Protocol):
@@ -104,7 +115,9 @@ class MsalTokenProvider:
     :param client_id: the Partner Center web app's client id.
     :param client_secret: its secret; or give ``certificate``.
     :param refresh_token: the app+user refresh token from the consent flow (optional).
-    :param cache_path: where MSAL's token cache is persisted (optional; 0600 file).
+    :param cache_path: where MSAL's token cache is persisted (optional; a 0600 file, written
+        atomically, in a 0700 folder). A file that is not a token cache is moved aside
+        (``<name>.corrupt-<UTC time>``) and the bot starts with an empty cache.
     :param http_client: MSAL's HTTP client (a :class:`LoopbackRouter` for the sandbox).
     :param known_authority: False for the sandbox's made-up host (skips instance discovery).
     """
@@ -127,8 +140,8 @@ class MsalTokenProvider:
         self._refresh_token = refresh_token
         self._cache_path = cache_path
         self._cache = msal.SerializableTokenCache()
-        if cache_path and cache_path.exists():
-            self._cache.deserialize(cache_path.read_text(encoding="utf-8"))
+        if cache_path is not None:
+            _load_cache(self._cache, cache_path)
         options: dict[str, Any] = {
             "client_credential": certificate.for_msal() if certificate else client_secret,
             "authority": f"{authority_host.rstrip('/')}/{tenant}",
@@ -220,8 +233,128 @@ class MsalTokenProvider:
     def _persist_cache(self) -> None:
         if not self._cache_path or not self._cache.has_state_changed:
             return
-        self._cache_path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self._cache_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(self._cache.serialize())
+        _write_private(self._cache_path, self._cache.serialize())
         self._cache.has_state_changed = False
+
+
+def _load_cache(cache: msal.SerializableTokenCache, path: Path) -> None:
+    """Fill ``cache`` from the file at ``path``, if there is one, and make that file private.
+
+    A file that is not a token cache (cut short by a crash of an older version, a bad copy) must
+    not stop the bot: it is moved aside for a person to look at, and the cache starts empty, so
+    the configured refresh token is used again, as on a first start. Its content is never logged:
+    it holds tokens.
+    """
+    try:
+        state = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    except UnicodeDecodeError as error:
+        _move_aside(path, error)
+        return
+    # A copy restored from a backup or put in place by a deploy step keeps the mode it came with.
+    _tighten(path, _PRIVATE_FILE_MODE)
+    _tighten_folder(path.parent)
+    try:
+        cache.deserialize(_checked_cache_state(state))
+    except ValueError as error:
+        _move_aside(path, error)
+
+
+def _checked_cache_state(state: str) -> str:
+    """``state`` if it has the shape of MSAL's serialized cache: ``{credential type: {key: entry}}``.
+
+    MSAL's ``deserialize`` takes any JSON; one of another shape would only fail later, at the first
+    token request, and on every one after it.
+
+    :raises ValueError: for text that is not JSON, or JSON of another shape.
+    """
+    sections = json.loads(state)
+    if not isinstance(sections, dict) or not all(
+        isinstance(section, dict) and all(isinstance(entry, dict) for entry in section.values())
+        for section in sections.values()
+    ):
+        raise ValueError("not the shape of an MSAL token cache")
+    return state
+
+
+def _move_aside(path: Path, error: Exception) -> None:
+    """Rename the unreadable cache to ``<name>.corrupt-<UTC time>`` (still 0600: it may hold tokens)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        os.replace(path, aside)
+        _tighten(aside, _PRIVATE_FILE_MODE)
+    except OSError as failure:
+        # The next write replaces it anyway; starting matters more than keeping the copy.
+        _log.warning(
+            "MSAL token cache %s is not a token cache (%s) and could not be moved aside (%s); starting with an empty cache",
+            path, type(error).__name__, type(failure).__name__,
+        )
+        return
+    _log.warning(
+        "MSAL token cache %s is not a token cache (%s); moved aside to %s, starting with an empty cache",
+        path, type(error).__name__, aside,
+    )
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` atomically, readable by this user only (0600, folder 0700).
+
+    Written to a temporary file in the same folder (same file system: the rename is atomic),
+    flushed to disk, then renamed over ``path``: a crash leaves the old cache or the new one,
+    never half of one, so the rotated refresh token is not lost. ``mkstemp`` creates the
+    temporary file 0600, so the token is never readable by others, not even for a moment; the
+    rename gives ``path`` that mode whatever mode the file it replaces had.
+    """
+    folder = path.parent
+    folder.mkdir(mode=_PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+    _tighten_folder(folder)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), _PRIVATE_FILE_MODE)  # mkstemp's mode, said here rather than trusted
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(folder)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away what ``mode`` does not allow (group and others), if anything.
+
+    A file or folder of another user is only reported: chmod would fail, and the bot should
+    start all the same.
+    """
+    info = path.stat()
+    if not stat.S_IMODE(info.st_mode) & ~mode:
+        return
+    if info.st_uid != os.geteuid():
+        _log.warning("%s is open to other users (mode %o) and belongs to another user: left as it is", path, stat.S_IMODE(info.st_mode))
+        return
+    os.chmod(path, mode)
+
+
+def _tighten_folder(folder: Path) -> None:
+    """Make the cache's folder 0700 (the default ``.offboard/`` is the bot's own).
+
+    A shared folder (the sticky bit, as /tmp has) is left as it is: it is not the bot's to
+    change, and the 0600 file protects the token there.
+    """
+    if not folder.stat().st_mode & stat.S_ISVTX:
+        _tighten(folder, _PRIVATE_FOLDER_MODE)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the renamed file, so the rename itself survives a power cut."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

@@ -86,6 +86,11 @@ class Action(StrEnum):
         """The bot can do it itself (after a person confirms)."""
         return self in _AUTOMATIC_ACTIONS
 
+    @property
+    def is_irreversible(self) -> bool:
+        """Once done, the partner cannot undo it (four-eyes applies to deciding it)."""
+        return self in _IRREVERSIBLE_ACTIONS
+
 
 _AUTOMATIC_ACTIONS = frozenset(
     {
@@ -95,6 +100,12 @@ _AUTOMATIC_ACTIONS = frozenset(
         Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN,
         Action.CANCEL_ORDER,
     }
+)
+
+# Cancellations cannot be undone by the partner; a suspension can be reactivated, and auto-renew
+# turned back on.
+_IRREVERSIBLE_ACTIONS = frozenset(
+    {Action.CANCEL_SUBSCRIPTION, Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, Action.CANCEL_ORDER}
 )
 
 

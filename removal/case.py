@@ -11,9 +11,9 @@ import dataclasses
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import PartnerCenterError
@@ -30,6 +30,7 @@ __all__ = (
     "Outcome",
     "Pause",
     "Person",
+    "Proposal",
     "RemovalCase",
 )
 
@@ -153,6 +154,36 @@ class ItemError(_Model):
         )
 
 
+class Proposal(_Model):
+    """What the bot proposes to do with an item: the action and what it acts on.
+
+    A decision records the proposal it was about (:attr:`CaseItem.decided_on`), and stands only
+    while Partner Center's fresh reads lead to the same proposal: an approval to suspend an Azure
+    plan is not an approval to cancel the Azure subscription the customer has created since.
+
+    The item itself (its subscription or order id) is the item's key and never changes; each
+    other kind of target is a field named as in :class:`~partner_center.blockers.Blocker`, with
+    an empty default. A kind added later therefore reads as "none" in decisions recorded before
+    it existed, and such a decision no longer matches an item that now has targets of that kind.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    action: Action
+    # The Azure subscriptions to cancel under an Azure plan. Kept sorted: the order Partner
+    # Center lists them in means nothing.
+    azure_subscription_ids: tuple[str, ...] = ()
+
+    @field_validator("azure_subscription_ids")
+    @classmethod
+    def _as_a_set(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(ids)))
+
+    def applied_to(self, blocker: Blocker) -> Blocker:
+        """``blocker`` with this proposal's action and targets (what to carry out)."""
+        return dataclasses.replace(blocker, **{name: getattr(self, name) for name in type(self).model_fields})
+
+
 class CaseItem(_Model):
     """One blocker of the case and what happened to it."""
 
@@ -171,6 +202,9 @@ class CaseItem(_Model):
     decision: Decision = Decision.PENDING
     decided_by: Person | None = None
     decided_at: datetime | None = None
+    # What the decision was about (recorded with it; None while pending, and in cases stored
+    # before decisions recorded it). See :attr:`decision_stands`.
+    decided_on: Proposal | None = None
     outcome: Outcome = Outcome.NOT_STARTED
     error: ItemError | None = None
     # Partner Center no longer reports it as a blocker (set by the fresh re-read).
@@ -178,7 +212,8 @@ class CaseItem(_Model):
     # Runs of this item that Partner Center's silence cut short (see MAX_INTERRUPTIONS).
     interruptions: int = 0
     # What changed in Partner Center since the plan: "new" (bought since), "back" (blocks again
-    # after the bot had carried it out), or "" (as planned).
+    # after the bot had carried it out), "changed" (what the bot would do, or to what, changed
+    # after someone had decided: it is asked about again), or "" (as planned).
     since_plan: str = ""
 
     @classmethod
@@ -192,6 +227,39 @@ class CaseItem(_Model):
     def needs_decision(self) -> bool:
         """The bot can act on it, so a person must approve or skip it."""
         return self.action.is_automatic
+
+    @property
+    def irreversible(self) -> bool:
+        """Carrying it out cannot be undone by the partner (a cancellation)."""
+        return self.action.is_irreversible
+
+    @property
+    def proposal(self) -> Proposal:
+        """What the bot proposes for it now (from the last read of Partner Center)."""
+        return Proposal.model_validate({name: getattr(self, name) for name in Proposal.model_fields})
+
+    @property
+    def decision_stands(self) -> bool:
+        """Someone decided, and about what the bot proposes now."""
+        return self.decision is not Decision.PENDING and self._decided_about(self.proposal)
+
+    def approved_work(self) -> Blocker | None:
+        """What a person approved, to carry out: built from the approved action and targets.
+
+        None when the item is not approved, or when what the bot proposes now is not what was
+        approved (nothing may be carried out on the strength of an approval of something else).
+        """
+        if self.decision is not Decision.APPROVED or self.decided_on is None or not self.decision_stands:
+            return None
+        return self.decided_on.applied_to(self.to_blocker())
+
+    def _decided_about(self, proposal: Proposal) -> bool:
+        if self.decided_on is not None:
+            return self.decided_on == proposal
+        # Decided before decisions recorded what they were about: a skip was about what the item
+        # shows (only a fresh read changes it, and the read compares before it changes); what an
+        # approval was about cannot be known, so it is not taken as approving anything.
+        return self.decision is Decision.SKIPPED and self.proposal == proposal
 
 
 _BLOCKER_FIELDS = tuple(field.name for field in dataclasses.fields(Blocker))
@@ -344,7 +412,8 @@ class RemovalCase(_Model):
         return resume_to
 
     def decide(self, key: str, decision: Decision, *, by: Person, at: datetime) -> CaseItem:
-        """Record a person's decision on one item; a decided item keeps its first decision."""
+        """Record a person's decision on one item, and what it is about (the action and targets
+        proposed now: :attr:`CaseItem.decided_on`); a decided item keeps its first decision."""
         item = self.item(key)
         if item is None or not item.needs_decision:
             raise KeyError(key)
@@ -352,6 +421,7 @@ class RemovalCase(_Model):
             item.decision = decision
             item.decided_by = by
             item.decided_at = at
+            item.decided_on = item.proposal
         return item
 
     def refresh(self, plan: RemovalPlan) -> None:
@@ -361,14 +431,28 @@ class RemovalCase(_Model):
         An item done earlier that blocks again with something for the bot to do (reactivated
         in the portal, auto-renew turned back on) was undone by someone: it is asked about
         again, never redone on the strength of the old decision.
+
+        A decision is about an action on given targets, not about an item's key: an item not
+        done whose action or targets are no longer what was approved or skipped (an Azure plan
+        approved for suspension under which the customer has since created an Azure
+        subscription) is asked about again, marked "changed"; whatever happened to the old
+        proposal (a failure) no longer says anything about the new one.
         """
         fresh = {blocker.key: blocker for blocker in plan.blockers}
         for item in self.items:
             blocker = fresh.pop(item.key, None)
             item.cleared = blocker is None
             if blocker is not None and item.outcome is Outcome.DONE and blocker.action.is_automatic:
-                item.decision, item.decided_by, item.decided_at = Decision.PENDING, None, None
+                _forget_decision(item)
                 item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, "back"
+            elif (
+                blocker is not None
+                and item.outcome is not Outcome.DONE
+                and item.decision is not Decision.PENDING
+                and not item._decided_about(_proposal_of(blocker))
+            ):
+                _forget_decision(item)
+                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, "changed"
             if blocker is not None:
                 item.action = blocker.action
                 item.status = blocker.status
@@ -382,8 +466,20 @@ class RemovalCase(_Model):
             item.since_plan = "new"
         self.items.extend(added)
 
-    def approve_all_remaining(self, *, by: Person, at: datetime) -> int:
-        pending = [i for i in self.to_decide if i.decision is Decision.PENDING]
+    def approve_all_remaining(
+        self, *, by: Person, at: datetime, only: Callable[[CaseItem], bool] | None = None
+    ) -> int:
+        """Approve every item still waiting for a decision or, with ``only``, those of them it
+        selects (the others stay pending); returns how many were approved."""
+        pending = [i for i in self.to_decide if i.decision is Decision.PENDING and (only is None or only(i))]
         for item in pending:
             self.decide(item.key, Decision.APPROVED, by=by, at=at)
         return len(pending)
+
+
+def _proposal_of(blocker: Blocker) -> Proposal:
+    return Proposal.model_validate({name: getattr(blocker, name) for name in Proposal.model_fields})
+
+
+def _forget_decision(item: CaseItem) -> None:
+    item.decision, item.decided_by, item.decided_at, item.decided_on = Decision.PENDING, None, None, None

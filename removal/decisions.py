@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Callable
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
-from .case import CaseState, Decision, Person, RemovalCase
+from .case import CaseItem, CaseState, Decision, Person, RemovalCase
 from .store import CaseStore, Unchanged
 from .workflow import RemovalWorkflow
 
@@ -72,7 +72,9 @@ class CaseDecisions:
             await self._record(applied.case, by, f"item.{decision.value}", item=item_of(item))
         return applied
 
-    async def approve_all(self, case_id: str, *, by: Person) -> Applied:
+    async def approve_all(self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None) -> Applied:
+        """Approve every pending item (those ``only`` selects: four-eyes leaves the requester's
+        irreversible ones to a second approver)."""
         now = self._clock()
         counted: list[int] = []
 
@@ -80,12 +82,17 @@ class CaseDecisions:
             counted.clear()  # a conflict runs this again on the fresh case
             if case.state is not CaseState.AWAITING_APPROVAL:
                 raise Unchanged(Effect.ALREADY if case.state is CaseState.EXECUTING else Effect.NOT_NOW)
-            counted.append(case.approve_all_remaining(by=by, at=now))
+            approved = case.approve_all_remaining(by=by, at=now, only=only)
+            if not approved:
+                raise Unchanged(Effect.NOT_NOW)
+            counted.append(approved)
             return _after_a_decision(case)
 
         applied = await self._apply(case_id, change)
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
-            await self._record(applied.case, by, "items.approved_all", detail=f"{counted[0]} item(s)")
+            left = len([item for item in applied.case.to_decide if item.decision is Decision.PENDING])
+            detail = f"{counted[0]} item(s)" + (f", {left} left for a second approver" if left else "")
+            await self._record(applied.case, by, "items.approved_all", detail=detail)
         return applied
 
     async def confirm_removal(self, case_id: str, *, by: Person) -> Applied:

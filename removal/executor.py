@@ -14,6 +14,12 @@ and :attr:`Execution.unavailable` tells the workflow to pause the case until Par
 back. An item cut short :data:`~removal.case.MAX_INTERRUPTIONS` times is failed instead, with a
 reason that says so, so that one item Partner Center always fails on cannot hold a case for ever.
 
+Only what a person approved is carried out: each Partner Center call is built from the action
+and targets recorded with the approval (:meth:`CaseItem.approved_work`), never from what the
+item says now. An approved item whose action or targets are not what was approved (a case
+stored before approvals recorded what they approved, say) is not touched: it stays as it was,
+a warning is logged, and the re-check that follows every execution asks about it again.
+
 Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
 ``on_progress`` shows it: the status card is updated in place without flooding Teams'
 per-conversation send limit.
@@ -27,9 +33,9 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from partner_center import PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
+from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 
-from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ItemError, Outcome, RemovalCase
+from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ItemError, Outcome, Proposal, RemovalCase
 from .lease import Lease
 from .store import CaseStore
 
@@ -70,7 +76,18 @@ async def execute_approved(
     if case is None or case.state is not CaseState.EXECUTING:
         raise ValueError(f"case {case_id} is not executing")
     await on_progress(case)
-    to_run = [i for i in case.approved if i.outcome is not Outcome.DONE]
+    to_run: list[tuple[CaseItem, Blocker]] = []
+    for item in case.approved:
+        if item.outcome is Outcome.DONE:
+            continue
+        work = item.approved_work()
+        if work is None:
+            _log.warning(
+                "case %s: %s not carried out: approved %s, but the bot now proposes %s (it will be asked about again)",
+                case_id, item.key, _described(item.decided_on), _described(item.proposal),
+            )
+            continue
+        to_run.append((item, work))
     gate = asyncio.Semaphore(concurrency)
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
@@ -81,14 +98,14 @@ async def execute_approved(
         # lost the lease: start nothing new.
         return bool(unavailable) or lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
 
-    async def run(item: CaseItem) -> None:
+    async def run(item: CaseItem, work: Blocker) -> None:
         nonlocal last_report
         async with gate:
             if await stopped():
                 return
             item.outcome = Outcome.RUNNING
             try:
-                await carry_out(client, case.customer.id, item.to_blocker())
+                await carry_out(client, case.customer.id, work)
             except PartnerCenterError as error:
                 if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
                     unavailable.append(error)
@@ -109,8 +126,15 @@ async def execute_approved(
                 last_report = time.monotonic()
                 await on_progress(await _folded(store, case_id))
 
-    await asyncio.gather(*(run(item) for item in to_run))
+    await asyncio.gather(*(run(item, work) for item, work in to_run))
     return Execution(await _folded(store, case_id), unavailable[0] if unavailable else None)
+
+
+def _described(proposal: Proposal | None) -> str:
+    if proposal is None:
+        return "(not recorded)"
+    targets = "; ".join(f"{name}: {', '.join(map(str, value))}" for name, value in proposal if name != "action" and value)
+    return f"{proposal.action.value} ({targets})" if targets else proposal.action.value
 
 
 def _item_error(error: PartnerCenterError) -> ItemError:

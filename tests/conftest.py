@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator
 
+import os
+
 import aiohttp
 import pytest
 
@@ -17,6 +19,16 @@ from partner_center import (
     connect,
 )
 from partner_center.sandbox import SandboxOptions, running_sandbox
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with none of Offboard's settings from the shell: a developer with live
+    Partner Center credentials exported must not point a test run at a real tenant (subprocesses
+    inherit the cleaned environment too)."""
+    for name in list(os.environ):
+        if name.startswith(("OFFBOARD_", "Microsoft", "MICROSOFT_")):
+            monkeypatch.delenv(name, raising=False)
+
 
 # Short waits: the sandbox answers in microseconds; 429 waits still honour Retry-After.
 FAST_RETRY = RetryPolicy(attempts=6, timeout_seconds=60, wait_initial=0.02, wait_max=0.2, wait_jitter=0.02)

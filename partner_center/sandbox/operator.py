@@ -1,7 +1,8 @@
 """``/_sandbox``: controls for tests and demos (no auth, plain JSON).
 
 These do what no Partner Center API can: move time, cancel a reservation the
-way a person does in the Azure portal, suspend, cancel or reactivate what a
+way a person does in the Azure portal, create an Azure subscription under an
+Azure plan the way a customer does there, suspend, cancel or reactivate what a
 person changes in the Partner Center portal, make a client's etag stale, queue
 faults and latency spikes, throttle everyone for a while, take Partner Center
 down and bring it back, and show what the sandbox received.
@@ -21,7 +22,7 @@ from .clock import format_iso, parse_iso
 from .errors import ApiFault
 from .faults import FAULT_STATUSES, QueuedFault
 from .outage import OUTAGE_MODES
-from .seed import build_subscription
+from .seed import build_subscription, derived_id
 from .spikes import QueuedSpike
 from .state import STATE, SandboxState
 
@@ -161,6 +162,27 @@ async def add_subscription(request: web.Request) -> web.Response:
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad_request(f"invalid subscription: {exc}") from None
     return web.json_response(wire.subscription_json(customer.id, subscription), status=201)
+
+
+@routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/azureEntitlements")
+async def add_azure_entitlement(request: web.Request) -> web.Response:
+    """``{"friendlyName"?: str, "id"?: str}``: an active Azure subscription under the Azure plan."""
+    world = _state(request).world
+    customer_id, plan_id = request.match_info["customer_id"], request.match_info["subscription_id"]
+    spec = await _json(request)
+    entitlement_id, name = spec.get("id"), spec.get("friendlyName", "Azure subscription")
+    if entitlement_id is not None and (not isinstance(entitlement_id, str) or not entitlement_id.strip()):
+        raise _bad_request("id must be a non-empty string")
+    if not isinstance(name, str):
+        raise _bad_request("friendlyName must be a string")
+    try:
+        plan = world.subscription(customer_id, plan_id)
+        entitlement = world.add_azure_entitlement(
+            customer_id, plan.id, entitlement_id or derived_id(plan.id, "azure", str(len(plan.azure_entitlements))), name
+        )
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    return web.json_response(wire.azure_entitlement_json(plan, entitlement), status=201)
 
 
 @routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/reactivate")

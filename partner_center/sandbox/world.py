@@ -16,7 +16,7 @@ from . import errors
 from .blockers import Blocker, removal_blockers
 from .clock import SandboxClock
 from .errors import ApiFault
-from .models import Customer, Order, OrderLineItem, Reservation, Subscription
+from .models import AzureEntitlement, Customer, Order, OrderLineItem, Reservation, Subscription, SubscriptionKind
 from .order_rules import cancel_order
 from .paging import CustomerFilter
 from .subscription_rules import settle_subscription, update_subscription
@@ -165,6 +165,18 @@ class World:
         if subscription.id in customer.subscriptions:
             raise errors.invalid_input(f"subscription {subscription.id} already exists")
         customer.add_subscription(subscription)
+
+    def add_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str, friendly_name: str) -> AzureEntitlement:
+        """The customer creates an Azure subscription under its Azure plan (in the Azure portal)."""
+        plan = self._subscription_of(self.customer(customer_id), plan_id)
+        if plan.kind is not SubscriptionKind.AZURE_PLAN:
+            raise errors.invalid_input(f"subscription {plan_id} is not an Azure plan")
+        entitlement_id = entitlement_id.lower()
+        if entitlement_id in plan.azure_entitlements:
+            raise errors.invalid_input(f"Azure subscription {entitlement_id} already exists")
+        entitlement = AzureEntitlement(id=entitlement_id, friendly_name=friendly_name)
+        plan.azure_entitlements[entitlement_id] = entitlement
+        return entitlement
 
     def reactivate_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
         subscription = self._subscription_of(self.customer(customer_id), subscription_id)

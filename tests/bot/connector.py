@@ -19,6 +19,9 @@ from typing import Any
 
 from aiohttp import web
 
+# The partner's tenant in the HTTP tests (tests.bot.teams.TENANT).
+ROSTER_TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
+
 
 @dataclass
 class Recorded:
@@ -40,6 +43,10 @@ class RecordingConnector:
     refused: list[Recorded] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     _failures: dict[str, list[tuple[int, str, str | None]]] = field(default_factory=dict)
+    # Roster entries by Teams user id, as Teams answers them (TeamsChannelAccount); anyone not
+    # listed is a member ("user") of ROSTER_TENANT.
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roster_reads: list[Recorded] = field(default_factory=list)
 
     def fail(self, conversation_id: str, status: int, code: str, *, times: int = 1, retry_after: str | None = None) -> None:
         """The next ``times`` sends to ``conversation_id`` get this error, as Teams words it."""
@@ -97,7 +104,9 @@ class RecordingConnector:
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]
-        return web.json_response({"id": member, "name": member, "aadObjectId": "00000000-0000-0000-0000-000000000001"})
+        self.roster_reads.append(Recorded("member", request.match_info["conversation"], member, {}))
+        entry = {"id": member, "name": member, "aadObjectId": "00000000-0000-0000-0000-000000000001", "userRole": "user", "tenantId": ROSTER_TENANT}
+        return web.json_response({**entry, **self.members.get(member, {})})
 
     @property
     def sent(self) -> list[Recorded]:

@@ -118,7 +118,7 @@ async def bot(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, mon
         sandbox_port=0,
         storage="sqlite",
         sqlite_path=tmp_path / "offboard.db",
-        app_id=APP_ID,
+        app_id=APP_ID, sandbox=True,
         app_password=APP_PASSWORD,
         bot_openid_metadata_url=provider.metadata_url,
     )
@@ -171,11 +171,12 @@ class Refusal:
 
 
 _REFUSED = {
-    "no Authorization header": Refusal(lambda b: None, "Request is not authorized"),
+    # No bearer token at all: refused before the body is read (bot/http.py), not by botbuilder.
+    "no Authorization header": Refusal(lambda b: None, "without a bearer token (body not read)"),
     "Bearer garbage": Refusal(lambda b: "Bearer garbage", "DecodeError"),
-    "Bearer without a token": Refusal(lambda b: "Bearer", "AttributeError"),
+    "Bearer without a token": Refusal(lambda b: "Bearer", "without a bearer token (body not read)"),
     "Bearer, token, and more": Refusal(lambda b: f"{_bearer(b.token())} more", "AttributeError"),
-    "not a bearer scheme": Refusal(lambda b: "Basic " + base64.b64encode(b"offboard:password").decode(), "Identity missing"),
+    "not a bearer scheme": Refusal(lambda b: "Basic " + base64.b64encode(b"offboard:password").decode(), "without a bearer token (body not read)"),
     "expired": Refusal(lambda b: _bearer(b.token(lifetime=-600)), "Signature has expired"),
     "not yet valid": Refusal(lambda b: _bearer(b.token(not_before=time.time() + 600)), "not yet valid"),
     "another bot's audience": Refusal(lambda b: _bearer(b.token(claims={"aud": "another-bot"})), "Invalid AppId passed on token: another-bot"),
@@ -209,7 +210,7 @@ async def test_a_request_without_a_valid_token_is_refused_and_leaves_no_trace(bo
 
 async def test_signing_keys_that_cannot_be_fetched_are_a_503_not_a_401(aiohttp_server: Any, provider: OpenIdProvider) -> None:
     unreachable = f"http://127.0.0.1:{free_port()}/v1/.well-known/openidconfiguration"
-    settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, app_password=APP_PASSWORD, bot_openid_metadata_url=unreachable)
+    settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD, bot_openid_metadata_url=unreachable)
     bot = await _start(aiohttp_server, settings, provider)
     async with bot.teams.http:
         before = await bot.footprint()
@@ -226,7 +227,7 @@ async def test_a_key_microsoft_starts_signing_with_after_the_bots_last_fetch_is_
     monkeypatch.setattr(signing_keys, "UNKNOWN_KEY_INTERVAL_SECONDS", 1.0)
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: REPLY_TOKEN)
     with OpenIdProvider([SigningKey("teams-key")]) as own_provider:
-        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, app_password=APP_PASSWORD,
+        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD,
                             bot_openid_metadata_url=own_provider.metadata_url)
         bot = await _start(aiohttp_server, settings, own_provider)
         async with bot.teams.http:
@@ -250,7 +251,7 @@ async def test_a_hanging_key_host_is_a_503_after_the_timeout_and_stalls_nothing_
     monkeypatch.setattr(signing_keys, "FETCH_TIMEOUT_SECONDS", 1.5)
     with OpenIdProvider() as hanging:
         hanging.stall_seconds = 4
-        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, app_password=APP_PASSWORD,
+        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD,
                             bot_openid_metadata_url=hanging.metadata_url)
         bot = await _start(aiohttp_server, settings, hanging)
         async with bot.teams.http:

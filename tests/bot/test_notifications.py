@@ -13,11 +13,12 @@ import aiohttp
 import pytest
 
 from app import BACKGROUND, SANDBOX, STORE, create_app
-from bot.notify_api import signed_headers
+from bot.notify_api import _UsedSignatures, signed_headers
 from bot.settings import Settings
 from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
 from tests.bot.webhook_pki import Credentials, serve_certificates
+from tests.cards.markdown import EVIL_NAME, as_read, live_bold, live_link, markdown_texts
 from tests.cards.schema import assert_valid_card
 from tests.dialogs.harness import button_data, card_text
 
@@ -171,6 +172,65 @@ async def test_the_notification_api_needs_the_signature_and_a_valid_body(bot: tu
     assert status == 202 and body == {"sent": 1}
     [thread] = _threads(teams.connector, CHANNEL)[-1:]
     assert "Ticket 4711" in card_text(thread.card) and "https://tickets.example.com/4711" in json.dumps(thread.card)
+
+
+async def test_a_replayed_notification_is_refused_and_announced_once(bot: tuple[Teams, Any, str]) -> None:
+    """Within the five minutes its timestamp is good for, a captured request sent again is refused."""
+    teams, _, _ = bot
+    await teams.say("help")
+    body = json.dumps({"title": "Ticket 4712: offboard Fabrikam"}).encode()
+    headers = signed_headers(SECRET, body)
+
+    async def post() -> tuple[int, Any]:
+        async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=headers) as response:
+            return response.status, await response.json()
+
+    first, *replays = await asyncio.gather(post(), post(), post())  # copies arriving together, too
+    statuses = sorted(status for status, _ in (first, *replays))
+    assert statuses == [202, 409, 409]
+    assert [body for status, body in (first, *replays) if status == 409][0]["detail"].startswith("this notification")
+    later_replay, _ = await post()
+    assert later_replay == 409
+    assert [card_text(t.card).split("\n")[0] for t in _threads(teams.connector, CHANNEL)].count("Ticket 4712: offboard Fabrikam") == 1
+
+    # Sent again on purpose: signed again, with another timestamp, it is a new notification.
+    resent = signed_headers(SECRET, body, timestamp=str(int(headers["X-Offboard-Timestamp"]) - 1))
+    async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=resent) as response:
+        assert response.status == 202
+
+
+async def test_a_notification_link_must_be_https(bot: tuple[Teams, Any, str]) -> None:
+    teams, _, _ = bot
+    await teams.say("help")
+    before = len(teams.connector.sent)
+    status, body = await _notify(teams, {"title": "Ticket 4713", "url": "http://tickets.example.com/4713"})
+    assert status == 400 and body["detail"] == "url: URL scheme should be 'https'"
+    assert len(teams.connector.sent) == before
+
+
+async def test_a_notification_is_shown_as_written_not_as_markdown(bot: tuple[Teams, Any, str]) -> None:
+    """Another system's title and text cannot put a link or bold text in the bot's voice."""
+    teams, _, _ = bot
+    await teams.say("help")
+    status, _ = await _notify(teams, {"title": f"Ticket 4714 {EVIL_NAME}", "text": f"Approve: {EVIL_NAME}"})
+    assert status == 202
+    [thread] = _threads(teams.connector, CHANNEL)[-1:]
+    texts = markdown_texts(thread.card)
+    assert not [text for text in texts if live_link(text) or live_bold(text)]
+    read = [as_read(text) for text in texts]
+    assert f"Ticket 4714 {EVIL_NAME}" in read and f"Approve: {EVIL_NAME}" in read
+
+
+def test_used_signatures_are_forgotten_once_their_timestamp_leaves_the_window() -> None:
+    """What the replay check keeps is bounded by the window: the timestamp check refuses the rest."""
+    used = _UsedSignatures(limit=2)
+    used.add("sha256=aa", expires=1_000.0)
+    used.add("sha256=bb", expires=1_300.0)
+    assert used.full and "sha256=aa" in used
+    used.forget_expired(1_000.0)  # still inside the window at its last second
+    assert "sha256=aa" in used
+    used.forget_expired(1_000.5)
+    assert "sha256=aa" not in used and "sha256=bb" in used and not used.full
 
 
 # ---- Partner Center webhooks ----

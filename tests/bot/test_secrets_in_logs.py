@@ -65,6 +65,7 @@ def _secret(name: str) -> str:
 
 _CONFIGURED = {
     "MicrosoftAppId": APP_ID,
+    "OFFBOARD_SANDBOX": "true",
     "MicrosoftAppPassword": "app-password-7d1f9c",
     "OFFBOARD_PARTNER_CLIENT_SECRET": "client-secret-2b8e4a",
     "OFFBOARD_PARTNER_REFRESH_TOKEN": "refresh-token-5c3d7f",
@@ -164,6 +165,7 @@ async def bot_log(
             env.update(secrets)
             env.update({
                 "MicrosoftAppId": APP_ID,
+                "OFFBOARD_SANDBOX": "true",
                 "OFFBOARD_BOT_OPENID_METADATA_URL": provider.metadata_url,
                 "OFFBOARD_PORT": str(port),
                 "OFFBOARD_SANDBOX_URL": sandbox.base_url,
@@ -266,7 +268,7 @@ async def test_a_full_run_at_debug_logs_no_secret_and_no_token(bot_log: tuple[st
     assert facts["faults answered"] >= 1 and facts["token refused"] >= 1 and facts["plan after the token expired"]
     assert facts["signed notification"] == 202
     assert len(facts["issued tokens"]) >= 2 and len(facts["incoming tokens"]) >= 5
-    for logger in ("DEBUG msrest", "DEBUG urllib3", "azure.core.pipeline", "DEBUG msal", "WARNING bot.http: refused an activity"):
+    for logger in ("DEBUG msrest", "DEBUG urllib3", "azure.core.pipeline", "DEBUG msal", "WARNING bot.http.refusals: refused an activity"):
         assert logger in log, f"no {logger!r} line: was DEBUG logging on?"
     leaked = {needle[:24] + "…": _line_with(log, needle) for needle in needles if needle in log}
     assert not leaked, leaked

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import stat
 import sys
 import textwrap
 from pathlib import Path
@@ -162,3 +164,61 @@ async def test_several_stores_creating_one_new_file_at_once(tmp_path: Path) -> N
         finally:
             for store in stores:
                 await store.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_database_and_the_files_sqlite_adds_beside_it_are_readable_by_the_bot_alone(tmp_path: Path) -> None:
+    """Cases, conversation references and the audit trail: 0600 files in a 0700 folder, whatever
+    the process's umask would have given (here the usual 022: 0644 files)."""
+    folder = tmp_path / "offboard"
+    folder.mkdir(mode=0o755)
+    path = folder / "state.sqlite3"
+    previous = os.umask(0o022)
+    store = SqliteStore(path)
+    try:
+        await store.write("cases/1", {"customer": "Contoso Ltd"})
+        await store.append("audit", {"event": "created"})
+        # Open, so SQLite's write-ahead log and shared-memory index exist beside the database.
+        beside = sorted(entry.name for entry in folder.iterdir())
+        assert beside == ["state.sqlite3", "state.sqlite3-shm", "state.sqlite3-wal"]
+        assert {name: _mode(folder / name) for name in beside} == dict.fromkeys(beside, 0o600)
+        assert _mode(folder) == 0o700
+    finally:
+        await store.close()
+        os.umask(previous)
+
+
+async def test_a_database_that_came_with_a_wider_mode_is_made_private(tmp_path: Path) -> None:
+    """A database restored from a backup, or copied by a deploy step, keeps the mode it came with."""
+    folder = tmp_path / "offboard"
+    folder.mkdir()
+    path = folder / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE earlier (n INTEGER)")
+    db.close()
+    os.chmod(path, 0o644)
+    os.chmod(folder, 0o755)
+
+    store = SqliteStore(path)
+    try:
+        await store.write("cases/1", {"customer": "Contoso Ltd"})
+        assert (_mode(path), _mode(folder)) == (0o600, 0o700)
+        assert _mode(folder / "state.sqlite3-wal") == 0o600
+    finally:
+        await store.close()
+
+
+async def test_the_configured_store_creates_its_folder_0700(tmp_path: Path) -> None:
+    from bot.settings import Settings, open_configured_store
+
+    path = tmp_path / "data" / "offboard" / "offboard.db"
+    store = open_configured_store(Settings(_env_file=None, storage="sqlite", sqlite_path=path))
+    try:
+        assert _mode(path.parent) == 0o700  # before anything is written into it
+        await store.write("cases/1", {"customer": "Contoso Ltd"})
+        assert _mode(path) == 0o600
+    finally:
+        await store.close()
