@@ -218,6 +218,7 @@ def access_policy(settings: Settings) -> AccessPolicy:
         tenant_id=settings.teams_tenant_id,
         protected_customers=settings.effective_protected_customers,
         verified_members_only=not settings.uses_sandbox,
+        approvers_required=not settings.uses_sandbox,  # live with no approvers (insecure override): nobody approves
     )
 
 

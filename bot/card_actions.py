@@ -50,6 +50,9 @@ class CardAction(BaseModel):
     customer_id: str = Field("", alias="customerId", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
     item_key: str = Field("", alias="itemKey", max_length=200)
     decision: Literal["approve", "skip", ""] = ""
+    # What the clicked card showed (a decide button's item proposal, approve all's pending set).
+    proposal: str = Field("", max_length=32, pattern=r"^[0-9a-f]*$")
+    pending: str = Field("", max_length=32, pattern=r"^[0-9a-f]*$")
     page: int = Field(0, ge=0, le=10_000)
     via_invoke: bool = False
 

@@ -16,9 +16,16 @@ test's connector.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 __all__ = ("ServiceUrlPolicy", "ServiceUrlRefused")
+
+# A host name as DNS writes it. Anything else (a backslash, ";", "%", "@") is where URL parsers
+# disagree: urlsplit reads "evil.example\.botframework.com" as one host, requests sends to
+# "evil.example".
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_UNSAFE = re.compile(r"[\\\s;%@]")
 
 
 class ServiceUrlRefused(PermissionError):
@@ -40,7 +47,7 @@ class ServiceUrlPolicy:
         return self._any
 
     def allows(self, url: str | None) -> bool:
-        if not isinstance(url, str):
+        if not isinstance(url, str) or _UNSAFE.search(url.split("/", 3)[2] if url.count("/") >= 2 else url):
             return False
         try:
             parts = urlsplit(url.strip())
@@ -48,7 +55,7 @@ class ServiceUrlPolicy:
         except ValueError:
             return False
         scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-        if scheme not in ("https", "http") or not host or parts.username or parts.password:
+        if scheme not in ("https", "http") or not _HOST.match(host) or parts.username or parts.password:
             return False
         if self._any:
             return True

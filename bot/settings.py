@@ -172,6 +172,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("protected_customers")
+    @classmethod
+    def _tenant_ids_only(cls, value: list[str]) -> list[str]:
+        wrong = [entry for entry in value if not _GUID.match(entry)]
+        if wrong:
+            raise ValueError(
+                "OFFBOARD_PROTECTED_CUSTOMERS takes customer tenant ids (GUIDs), not domains or names; "
+                f"not a tenant id: {', '.join(entry[:64] for entry in wrong[:5])}"
+            )
+        return value
+
     @field_validator("notify_channels", "events_certificate_hosts", "service_url_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -235,6 +246,11 @@ class Settings(BaseSettings):
             ),
             ("OFFBOARD_TEAMS_TENANT_ID (the partner's Entra tenant id)", bool(_GUID.match(self.teams_tenant_id.lower()))),
             ("OFFBOARD_APPROVERS (at least one Entra object id)", bool(self.approvers)),
+            (
+                "a second approver in OFFBOARD_APPROVERS (four-eyes is on: the requester cannot approve "
+                "cancellations nor the removal alone), or OFFBOARD_FOUR_EYES=false",
+                not self.approvers or not self.effective_four_eyes or len(set(self.approvers)) >= 2,
+            ),
             ("OFFBOARD_STORAGE=sqlite or blob (memory loses cases and their audit trail)", self.storage != "memory"),
         )
         return [name for name, ok in checks if not ok]

@@ -34,7 +34,7 @@ from botframework.connector import Channels
 from msrest.exceptions import DeserializationError
 
 import cards
-from dialogs.card_prompt import was_consumed
+from dialogs.card_prompt import refused_chooser, was_consumed
 from dialogs.commands import parse_command
 from dialogs.main_dialog import MainDialog
 from dialogs.remove_dialog import RemovalServices, person_of
@@ -72,6 +72,7 @@ _REFUSAL_TEXTS = {
     Refusal.FOUR_EYES: "access.four_eyes.text",
     Refusal.NOT_CANCELLER: "access.not_canceller.text",
     Refusal.PROTECTED: "access.protected.text",
+    Refusal.NOT_THE_REQUESTER: "access.not_the_requester.text",
 }
 # Teams' roster answer for a member (role, own tenant), kept this long: one roster read per
 # person per few minutes, not per click; a guest removed from the team is refused soon after.
@@ -189,7 +190,9 @@ class OffboardBot(TeamsActivityHandler):
             await self._on_case_click(turn_context, action)
             return
         await self._run_dialog(turn_context, start_if_idle=False)
-        if not was_consumed(turn_context.turn_state):
+        if (requester := refused_chooser(turn_context.turn_state)) is not None:
+            await self._refuse(turn_context, Refusal.NOT_THE_REQUESTER, None, what=action.verb, requester=requester.name)
+        elif not was_consumed(turn_context.turn_state):
             await self._answer_unexpected(turn_context, action)
 
     async def _on_case_click(self, turn_context: TurnContext, action: CardAction) -> None:
@@ -198,11 +201,15 @@ class OffboardBot(TeamsActivityHandler):
         decisions, person = self._services.decisions, person_of(turn_context)
         if action.verb == "decide":
             decision = Decision.APPROVED if action.decision == "approve" else Decision.SKIPPED
-            applied = await decisions.decide(action.case_id, action.item_key, decision, by=person)
+            member = await self._member(turn_context)
+            applied = await decisions.decide(
+                action.case_id, action.item_key, decision, by=person, proposal=action.proposal,
+                may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
+            )
         elif action.verb == "approve_all":
             case = await self._services.store.get(action.case_id)
             only = self._access.approve_all_filter(person, case) if case is not None else None
-            applied = await decisions.approve_all(action.case_id, by=person, only=only)
+            applied = await decisions.approve_all(action.case_id, by=person, only=only, pending=action.pending)
         elif action.verb == "confirm_removal":
             applied = await decisions.confirm_removal(action.case_id, by=person)
         else:
@@ -259,7 +266,9 @@ class OffboardBot(TeamsActivityHandler):
         refusal = self._access.refusal(await self._member(turn_context), permission, case)
         return await self._refuse(turn_context, refusal, case, what=what)
 
-    async def _refuse(self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str) -> bool:
+    async def _refuse(
+        self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str, requester: str = ""
+    ) -> bool:
         if refusal is None:
             return False
         person, locale = person_of(turn_context), locale_of(turn_context)
@@ -268,7 +277,9 @@ class OffboardBot(TeamsActivityHandler):
         key = _REFUSAL_TEXTS[refusal]
         if refusal is Refusal.FOUR_EYES and what != "confirm_removal":
             key = "access.four_eyes_item.text"  # an irreversible item, not the final removal
-        text = cards.t(locale, key, person=cards.literal(person.name or person.id), customer=customer)
+        text = cards.t(
+            locale, key, person=cards.literal(person.name or person.id), customer=customer, requester=cards.literal(requester)
+        )
         if turn_context.turn_state.get(CARD_ACTION) is not None:
             title = "access.not_approver.title" if refusal in (Refusal.NOT_APPROVER, Refusal.FOUR_EYES) else "access.refused.title"
             await show(turn_context, cards.error_card(cards.t(locale, title), text, locale=locale))

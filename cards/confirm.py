@@ -84,13 +84,15 @@ def _effect(item: CaseItem, locale: str) -> str:
 def _buttons(case: RemovalCase, item: CaseItem, locale: str) -> list[dict[str, Any]]:
     # Not "key": the Agents Playground's card renderer treats a "key" data field as its own and
     # throws on the click (nothing reaches the bot).
-    decide = {"caseId": case.id, "itemKey": item.key}
+    # "proposal"/"pending": what the card showed, so that a click on a card drawn before a re-check
+    # changed the item (or the pending set) approves nothing it did not show.
+    decide = {"caseId": case.id, "itemKey": item.key, "proposal": item.proposal.fingerprint}
     buttons = [
         action(t(locale, f"button.{item.action.value}"), Verb.DECIDE, {**decide, "decision": CardDecision.APPROVE.value}),
         action(t(locale, "button.skip"), Verb.DECIDE, {**decide, "decision": CardDecision.SKIP.value}),
     ]
     remaining = sum(1 for candidate in case.to_decide if candidate.decision is Decision.PENDING)
     if remaining > 1:
-        buttons.append(action(t(locale, "button.approve_all", count=remaining), Verb.APPROVE_ALL, {"caseId": case.id}))
+        buttons.append(action(t(locale, "button.approve_all", count=remaining), Verb.APPROVE_ALL, {"caseId": case.id, "pending": case.pending_fingerprint}))
     buttons.append(action(t(locale, "button.stop"), Verb.CANCEL_CASE, {"caseId": case.id}))
     return buttons

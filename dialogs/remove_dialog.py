@@ -122,7 +122,11 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.next({"customer_id": matches[0].id})
         refs = [CustomerRef(id=c.id or "", name=c.name, domain=c.domain) for c in matches]
         await post(step.context, cards.customer_choice_card(query, refs, locale=locale))
-        return await step.begin_dialog(_CARD, expect("choose_customer"))
+        # Only the person who typed the command chooses (under four-eyes the requester is who
+        # asked, so nobody else may pick the customer in their name), among the customers offered.
+        return await step.begin_dialog(
+            _CARD, expect("choose_customer", by=person_of(step.context), among=[ref.id for ref in refs])
+        )
 
     async def _plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         customer_id = step.result["customer_id"]

@@ -48,6 +48,7 @@ class Refusal(StrEnum):
     FOUR_EYES = "refused.four_eyes"
     NOT_CANCELLER = "refused.not_canceller"
     PROTECTED = "refused.protected_customer"
+    NOT_THE_REQUESTER = "refused.not_the_requester"  # someone else answering the requester's question
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,8 @@ _UNDER_WAY = frozenset({CaseState.EXECUTING, CaseState.PAUSED, CaseState.REMOVIN
 @dataclass(frozen=True, slots=True)
 class AccessPolicy:
     """Attributes:
-    approvers: Entra object ids (lower case); empty = every member may approve (sandbox only:
-        live mode refuses to start without approvers).
+    approvers: Entra object ids (lower case); empty = every member may approve, unless
+        ``approvers_required`` (live mode: then nobody may).
     requesters: Entra object ids that may request (approvers are added by the settings);
         None = every member.
     four_eyes: irreversible decisions and the final removal need someone other than the requester.
@@ -91,6 +92,7 @@ class AccessPolicy:
     tenant_id: str = ""
     protected_customers: frozenset[str] = frozenset()
     verified_members_only: bool = False
+    approvers_required: bool = False
 
     # ---- Questions the edge asks ----
 
@@ -153,7 +155,7 @@ class AccessPolicy:
 
     def is_approver(self, person: Person) -> bool:
         if not self.approvers:
-            return True
+            return not self.approvers_required
         return bool(person.aad_object_id) and person.aad_object_id.lower() in self.approvers
 
     def is_requester(self, person: Person) -> bool:

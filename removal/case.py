@@ -8,6 +8,8 @@ took it and when; every Partner Center failure keeps its code and correlation id
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -178,6 +180,12 @@ class Proposal(_Model):
     @classmethod
     def _as_a_set(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(ids)))
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the proposal, carried by the buttons that decide it: a click on a
+        card drawn before the proposal changed decides nothing (see CaseDecisions.decide)."""
+        return _digest(self.model_dump(mode="json"))
 
     def applied_to(self, blocker: Blocker) -> Blocker:
         """``blocker`` with this proposal's action and targets (what to carry out)."""
@@ -466,6 +474,12 @@ class RemovalCase(_Model):
             item.since_plan = "new"
         self.items.extend(added)
 
+    @property
+    def pending_fingerprint(self) -> str:
+        """A digest of what "approve all" would approve now (every pending item's proposal)."""
+        pending = sorted((i.key, i.proposal.fingerprint) for i in self.to_decide if i.decision is Decision.PENDING)
+        return _digest(pending)
+
     def approve_all_remaining(
         self, *, by: Person, at: datetime, only: Callable[[CaseItem], bool] | None = None
     ) -> int:
@@ -475,6 +489,10 @@ class RemovalCase(_Model):
         for item in pending:
             self.decide(item.key, Decision.APPROVED, by=by, at=at)
         return len(pending)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 def _proposal_of(blocker: Blocker) -> Proposal:

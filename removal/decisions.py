@@ -53,7 +53,19 @@ class CaseDecisions:
         self._audit = audit
         self._clock = clock
 
-    async def decide(self, case_id: str, item_key: str, decision: Decision, *, by: Person) -> Applied:
+    async def decide(
+        self,
+        case_id: str,
+        item_key: str,
+        decision: Decision,
+        *,
+        by: Person,
+        proposal: str = "",
+        may_approve: Callable[[RemovalCase, CaseItem], bool] | None = None,
+    ) -> Applied:
+        """``proposal``: the fingerprint of what the clicked card showed (a card drawn before a
+        re-check changed the item decides nothing); ``may_approve``: checked on the case as it is
+        written (four-eyes), so that a change in between cannot slip an approval through."""
         now = self._clock()
 
         def change(case: RemovalCase) -> Effect:
@@ -62,6 +74,10 @@ class CaseDecisions:
                 raise Unchanged(Effect.ALREADY if item is not None and item.decision is decision else Effect.NOT_NOW)
             if item.decision is not Decision.PENDING:
                 raise Unchanged(Effect.ALREADY)
+            if proposal and proposal != item.proposal.fingerprint:
+                raise Unchanged(Effect.NOT_NOW)  # the card is older than what the item now proposes
+            if decision is Decision.APPROVED and may_approve is not None and not may_approve(case, item):
+                raise Unchanged(Effect.NOT_NOW)
             case.decide(item_key, decision, by=by, at=now)
             return _after_a_decision(case)
 
@@ -72,9 +88,12 @@ class CaseDecisions:
             await self._record(applied.case, by, f"item.{decision.value}", item=item_of(item))
         return applied
 
-    async def approve_all(self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None) -> Applied:
+    async def approve_all(
+        self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None, pending: str = ""
+    ) -> Applied:
         """Approve every pending item (those ``only`` selects: four-eyes leaves the requester's
-        irreversible ones to a second approver)."""
+        irreversible ones to a second approver). ``pending``: the fingerprint of the pending items
+        the clicked card showed; if they changed since, nothing is approved."""
         now = self._clock()
         counted: list[int] = []
 
@@ -82,6 +101,8 @@ class CaseDecisions:
             counted.clear()  # a conflict runs this again on the fresh case
             if case.state is not CaseState.AWAITING_APPROVAL:
                 raise Unchanged(Effect.ALREADY if case.state is CaseState.EXECUTING else Effect.NOT_NOW)
+            if pending and pending != case.pending_fingerprint:
+                raise Unchanged(Effect.NOT_NOW)  # items were added or changed since the card was drawn
             approved = case.approve_all_remaining(by=by, at=now, only=only)
             if not approved:
                 raise Unchanged(Effect.NOT_NOW)

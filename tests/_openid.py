@@ -8,7 +8,7 @@ the process, across tests: each :class:`OpenIdProvider` has its own port, hence 
 held keys. ``stall_seconds`` and ``broken`` make the host hang or fail.
 
     with OpenIdProvider() as provider:
-        settings = Settings(app_id=APP_ID, app_password="...", bot_openid_metadata_url=provider.metadata_url)
+        settings = Settings(app_id=APP_ID, app_password="...", sandbox=True, bot_openid_metadata_url=provider.metadata_url)
         token = provider.token(audience=APP_ID, service_url=connector_url)
 """
 

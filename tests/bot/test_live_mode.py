@@ -202,7 +202,7 @@ _LIVE_ENV = {
     "MicrosoftAppType": "SingleTenant",
     "MicrosoftAppTenantId": TENANT,
     "OFFBOARD_TEAMS_TENANT_ID": TENANT,
-    "OFFBOARD_APPROVERS": ANN.aad,
+    "OFFBOARD_APPROVERS": f"{ANN.aad},{BOB.aad}",
     "OFFBOARD_STORAGE": "sqlite",
 }
 
@@ -483,3 +483,23 @@ async def test_a_request_without_a_token_is_refused_unread_and_a_nested_body_is_
     async with live.teams.http.post(url, data=b"{" + b" " * (300 * 1024) + b"}", headers=garbage) as response:
         assert response.status == 413  # Teams' activities are a few KiB; 256 KiB at most
     assert live.connector.calls == [] and await sandbox_requests(live.teams.http, live.sandbox) == []
+
+
+async def test_only_the_person_who_asked_chooses_the_customer_and_only_among_those_offered(live: Live) -> None:
+    """Under four-eyes the requester is who typed the command: a second approver picking the
+    customer would make the case theirs to approve alone."""
+    assert await live.teams.say_as(ANN, "remove Contoso") == 201  # Contoso Ltd, Contoso Pharma: a choice
+    choice_id, choice = card_with(live.connector, "choose_customer")
+    offered = button_data(choice, "choose_customer")
+    status, body = await live.teams.click_as(BOB, choice_id, "choose_customer", offered)
+    assert status == 200
+    assert cards.t("en-US", "access.not_the_requester.text", person=BOB.name, requester=ANN.name) in card_text(body["value"])
+    # A customer that was not offered is not taken, even from the person who asked.
+    forged = {**offered, "customerId": await sandbox_customer_id(live.teams.http, live.sandbox, "Tailspin Toys")}
+    await live.teams.click_as(ANN, choice_id, "choose_customer", forged)
+    assert await live.app[STORE].list_keys("cases/") == []
+    # The person who asked chooses: the case is theirs.
+    await live.teams.click_as(ANN, choice_id, "choose_customer", offered)
+    [case] = [c for c in [await live.store.get(k.split("/", 1)[1]) for k in await live.app[STORE].list_keys("cases/")] if c]
+    assert case.requested_by.aad_object_id == ANN.aad and case.customer.id == offered["customerId"]
+    assert [r["action"] for r in await live.audit()].count("refused.not_the_requester") == 1

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from bot.settings import Settings
 
 APPROVER = "00000000-0000-0000-0000-0000000000b2"
+SECOND_APPROVER = "00000000-0000-0000-0000-0000000000a1"
 PARTNER_TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 # Everything live mode needs; each test of a refusal leaves one out.
 LIVE = {
@@ -20,7 +21,7 @@ LIVE = {
     "MicrosoftAppType": "SingleTenant",
     "MicrosoftAppTenantId": PARTNER_TENANT,
     "OFFBOARD_TEAMS_TENANT_ID": PARTNER_TENANT,
-    "OFFBOARD_APPROVERS": APPROVER,
+    "OFFBOARD_APPROVERS": f"{APPROVER},{SECOND_APPROVER}",
     "OFFBOARD_STORAGE": "sqlite",
 }
 
@@ -106,6 +107,7 @@ def test_storage_defaults_to_a_sqlite_file_and_blob_needs_a_connection_string(mo
         ({"OFFBOARD_TEAMS_TENANT_ID": None}, "OFFBOARD_TEAMS_TENANT_ID"),
         ({"OFFBOARD_TEAMS_TENANT_ID": "partner.onmicrosoft.com"}, "OFFBOARD_TEAMS_TENANT_ID"),
         ({"OFFBOARD_APPROVERS": None}, "OFFBOARD_APPROVERS"),
+        ({"OFFBOARD_APPROVERS": APPROVER}, "a second approver"),
         ({"OFFBOARD_STORAGE": "memory"}, "OFFBOARD_STORAGE"),
     ],
 )
@@ -135,11 +137,16 @@ def test_live_defaults_are_the_safe_ones(monkeypatch: pytest.MonkeyPatch) -> Non
     _live(monkeypatch)
     settings = Settings(_env_file=None)
     assert settings.effective_four_eyes  # on unless turned off explicitly
-    assert settings.effective_requesters == frozenset({APPROVER})  # approvers only, until requesters are named
+    assert settings.effective_requesters == frozenset({APPROVER, SECOND_APPROVER})  # approvers only, until requesters are named
     assert PARTNER_TENANT in settings.effective_protected_customers  # the partner's own tenant, always
     assert settings.allowed_service_urls is not None and "smba.trafficmanager.net" in settings.allowed_service_urls
     posture = settings.posture()
-    assert "LIVE" in posture and "bot authentication on" in posture and "four-eyes on" in posture and "approvers 1" in posture
+    assert "LIVE" in posture and "bot authentication on" in posture and "four-eyes on" in posture and "approvers 2" in posture
+
+
+def test_one_approver_is_enough_without_four_eyes(monkeypatch: pytest.MonkeyPatch) -> None:
+    _live(monkeypatch, OFFBOARD_APPROVERS=APPROVER, OFFBOARD_FOUR_EYES="false")
+    assert not Settings(_env_file=None).effective_four_eyes
 
 
 def test_the_insecure_override_starts_but_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,6 +159,12 @@ def test_the_insecure_override_starts_but_says_so(monkeypatch: pytest.MonkeyPatc
 def test_approvers_are_entra_object_ids_only(monkeypatch: pytest.MonkeyPatch, approver: str) -> None:
     monkeypatch.setenv("OFFBOARD_APPROVERS", f"{APPROVER},{approver}")
     with pytest.raises(ValidationError, match="object ids"):
+        Settings(_env_file=None)
+
+
+def test_protected_customers_are_tenant_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFBOARD_PROTECTED_CUSTOMERS", "contoso.onmicrosoft.com")  # a domain would protect nothing
+    with pytest.raises(ValidationError, match="OFFBOARD_PROTECTED_CUSTOMERS"):
         Settings(_env_file=None)
 
 

@@ -84,8 +84,9 @@ def test_the_question_the_effect_and_the_action_button(item: CaseItem, question:
     assert card["body"][0]["text"] == question
     assert card["fallbackText"] == question
     assert effect in seen(card)
-    assert _buttons(card)[0] == (button, "decide", {"caseId": case.id, "itemKey": item.key, "decision": "approve"})
-    assert _buttons(card)[1] == ("Skip", "decide", {"caseId": case.id, "itemKey": item.key, "decision": "skip"})
+    shown = item.proposal.fingerprint  # what the card showed: a click after the item changed decides nothing
+    assert _buttons(card)[0] == (button, "decide", {"caseId": case.id, "itemKey": item.key, "decision": "approve", "proposal": shown})
+    assert _buttons(card)[1] == ("Skip", "decide", {"caseId": case.id, "itemKey": item.key, "decision": "skip", "proposal": shown})
     assert _buttons(card)[-1] == ("Stop", "cancel_case", {"caseId": case.id})
 
 
@@ -101,14 +102,14 @@ def test_progress_and_approve_all_remaining() -> None:
     card = confirmation_card(case, third, now=NOW)
     assert "Item 3 of 6" in seen(card)
     assert "Removal of the reseller relationship with Contoso Ltd, requested by Ann Lee." in seen(card)
-    assert ("Approve all remaining (6)", "approve_all", {"caseId": case.id}) in _buttons(card)
+    assert ("Approve all remaining (6)", "approve_all", {"caseId": case.id, "pending": case.pending_fingerprint}) in _buttons(card)
     assert len(_buttons(card)) == 4
 
 
 def test_approve_all_counts_only_pending_items_and_disappears_for_the_last_one() -> None:
     items = [decided(legacy_item("a"), Decision.APPROVED), decided(legacy_item("b"), Decision.SKIPPED), legacy_item("c"), legacy_item("d")]
     case = make_case(items)
-    assert ("Approve all remaining (2)", "approve_all", {"caseId": case.id}) in _buttons(confirmation_card(case, case.items[2], now=NOW))
+    assert ("Approve all remaining (2)", "approve_all", {"caseId": case.id, "pending": case.pending_fingerprint}) in _buttons(confirmation_card(case, case.items[2], now=NOW))
     case.decide(case.items[2].key, Decision.APPROVED, by=ANN, at=NOW)
     last = confirmation_card(case, case.items[3], now=NOW)
     assert "Item 4 of 4" in seen(last)

@@ -12,8 +12,8 @@ from .reading import buttons
 DATA_KEYS = {
     "choose_customer": {"customerId"},
     "plan_page": {"caseId", "page"},
-    "decide": {"caseId", "itemKey", "decision"},
-    "approve_all": {"caseId"},
+    "decide": {"caseId", "itemKey", "decision", "proposal"},
+    "approve_all": {"caseId", "pending"},
     "confirm_removal": {"caseId"},
     "cancel_case": {"caseId"},
     "status_page": {"caseId", "page"},
