@@ -19,12 +19,9 @@ so in sandbox mode the authority is a made-up https host that :class:`LoopbackRo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import stat
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +29,8 @@ from typing import Any, Mapping, Protocol
 
 import msal
 import requests
+
+from storage.private_files import PRIVATE_FILE_MODE, tighten, tighten_folder, write_private
 
 from .errors import AuthError, UnavailableError
 
@@ -47,8 +46,6 @@ PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
 _APP_ONLY_SCOPE = f"{PARTNER_CENTER_RESOURCE}/.default"
 _APP_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/user_impersonation"
 # The cache holds an admin agent's refresh token (every customer, app+user): this user's alone.
-_PRIVATE_FOLDER_MODE = 0o700
-_PRIVATE_FILE_MODE = 0o600
 
 _log = logging.getLogger(__name__)
 
@@ -233,7 +230,7 @@ class MsalTokenProvider:
     def _persist_cache(self) -> None:
         if not self._cache_path or not self._cache.has_state_changed:
             return
-        _write_private(self._cache_path, self._cache.serialize())
+        write_private(self._cache_path, self._cache.serialize())
         self._cache.has_state_changed = False
 
 
@@ -253,8 +250,8 @@ def _load_cache(cache: msal.SerializableTokenCache, path: Path) -> None:
         _move_aside(path, error)
         return
     # A copy restored from a backup or put in place by a deploy step keeps the mode it came with.
-    _tighten(path, _PRIVATE_FILE_MODE)
-    _tighten_folder(path.parent)
+    tighten(path, PRIVATE_FILE_MODE)
+    tighten_folder(path.parent)
     try:
         cache.deserialize(_checked_cache_state(state))
     except ValueError as error:
@@ -284,7 +281,7 @@ def _move_aside(path: Path, error: Exception) -> None:
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     try:
         os.replace(path, aside)
-        _tighten(aside, _PRIVATE_FILE_MODE)
+        tighten(aside, PRIVATE_FILE_MODE)
     except OSError as failure:
         # The next write replaces it anyway; starting matters more than keeping the copy.
         _log.warning(
@@ -296,65 +293,3 @@ def _move_aside(path: Path, error: Exception) -> None:
         "MSAL token cache %s is not a token cache (%s); moved aside to %s, starting with an empty cache",
         path, type(error).__name__, aside,
     )
-
-
-def _write_private(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` atomically, readable by this user only (0600, folder 0700).
-
-    Written to a temporary file in the same folder (same file system: the rename is atomic),
-    flushed to disk, then renamed over ``path``: a crash leaves the old cache or the new one,
-    never half of one, so the rotated refresh token is not lost. ``mkstemp`` creates the
-    temporary file 0600, so the token is never readable by others, not even for a moment; the
-    rename gives ``path`` that mode whatever mode the file it replaces had.
-    """
-    folder = path.parent
-    folder.mkdir(mode=_PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
-    _tighten_folder(folder)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), _PRIVATE_FILE_MODE)  # mkstemp's mode, said here rather than trusted
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_folder(folder)
-
-
-def _tighten(path: Path, mode: int) -> None:
-    """Take away what ``mode`` does not allow (group and others), if anything.
-
-    A file or folder of another user is only reported: chmod would fail, and the bot should
-    start all the same.
-    """
-    info = path.stat()
-    if not stat.S_IMODE(info.st_mode) & ~mode:
-        return
-    if info.st_uid != os.geteuid():
-        _log.warning("%s is open to other users (mode %o) and belongs to another user: left as it is", path, stat.S_IMODE(info.st_mode))
-        return
-    os.chmod(path, mode)
-
-
-def _tighten_folder(folder: Path) -> None:
-    """Make the cache's folder 0700 (the default ``.offboard/`` is the bot's own).
-
-    A shared folder (the sticky bit, as /tmp has) is left as it is: it is not the bot's to
-    change, and the 0600 file protects the token there.
-    """
-    if not folder.stat().st_mode & stat.S_ISVTX:
-        _tighten(folder, _PRIVATE_FOLDER_MODE)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Flush the folder's entry for the renamed file, so the rename itself survives a power cut."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sqlite3
-import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +26,7 @@ from typing import Any, TypeVar, final
 
 from ._codec import check_conditions, check_key, check_prefix, dumps, loads
 from .base import PreconditionFailed, Stored
+from .private_files import make_private
 
 __all__ = ("SqliteStore",)
 
@@ -37,8 +36,6 @@ _log = logging.getLogger(__name__)
 _BUSY_TIMEOUT_SECONDS = 30.0
 # Cases, conversation references and the audit trail: the bot's user alone reads them. SQLite
 # gives its -wal and -shm files the database file's mode, so these cover those too.
-_PRIVATE_FILE_MODE = 0o600
-_PRIVATE_FOLDER_MODE = 0o700
 # SQLite's default limit on "?" parameters is 32,766 since 3.32; stay far below it.
 _KEYS_PER_QUERY = 500
 
@@ -270,7 +267,7 @@ class _Worker:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    _make_private(path)
+    make_private(path)
     # isolation_level=None: no implicit transactions; each group of writes says BEGIN IMMEDIATE itself.
     connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
@@ -284,31 +281,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
-
-
-def _make_private(path: Path) -> None:
-    """Create the database file 0600 if it is missing (SQLite would create it with the umask's
-    mode, often 0644), else take group and others' access away; the same for its folder, 0700.
-
-    A shared folder (the sticky bit, as /tmp has) is left as it is: it is not the store's to
-    change, and the 0600 files protect the data there.
-    """
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE_MODE))
-    _tighten(path, _PRIVATE_FILE_MODE)
-    if not path.parent.stat().st_mode & stat.S_ISVTX:
-        _tighten(path.parent, _PRIVATE_FOLDER_MODE)
-
-
-def _tighten(path: Path, mode: int) -> None:
-    """Take away what ``mode`` does not allow (group and others), if anything; a file or folder
-    of another user is only reported (chmod would fail, and the store should open all the same)."""
-    info = path.stat()
-    if not stat.S_IMODE(info.st_mode) & ~mode:
-        return
-    if info.st_uid != os.geteuid():
-        _log.warning("%s is open to other users (mode %o) and belongs to another user: left as it is", path, stat.S_IMODE(info.st_mode))
-        return
-    os.chmod(path, mode)
 
 
 def _use_wal(connection: sqlite3.Connection) -> None:

@@ -45,7 +45,7 @@ from tests._openid import OpenIdProvider
 from tests.bot.connector import RecordingConnector
 from tests.bot.teams import TENANT, Teams, card_with
 from tests.conftest import operator, sandbox_customer_id, sandbox_requests
-from tests.dialogs.harness import button_data, buttons, card_text
+from tests.dialogs.harness import button_data, card_text
 
 APP_ID = "5c0a1f4e-9b7d-4e2a-8c3f-1d6e7f8a9b0c"
 APP_PASSWORD = "bot-password-for-live-tests"
