@@ -28,9 +28,10 @@ from pydantic import ValidationError
 
 import cards
 from bot.adapter import create_adapter
+from bot.audit import open_audit_store
 from bot.http import messages_handler
 from bot.events_api import events_handler
-from bot.installations import InstallationStore
+from bot.installations import InstallationStore, KnownPersonalChats
 from bot.messenger import AdapterMessenger
 from bot.notifier import TeamsAnnouncer, TeamsNotifier
 from bot.notify_api import notifications_handler
@@ -130,13 +131,16 @@ def create_app(
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
             app[CLIENT] = client
             cases = CaseStore(store)
-            audit = AuditTrail(store)
+            audit_store = open_audit_store(settings) or store  # a container of its own, when set (README: "Audit trail")
+            stack.push_async_callback(audit_store.close)  # closing the same store twice is harmless
+            audit = AuditTrail(audit_store)
             leases = Leases(store, owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", seconds=settings.lease_seconds)
             installations = InstallationStore(store)
-            announcer = TeamsAnnouncer(
-                TeamsNotifier(adapter, settings.app_id, installations), installations, channel_ids=settings.notify_channels
+            notifier = TeamsNotifier(adapter, settings.app_id, installations)
+            announcer = TeamsAnnouncer(notifier, installations, channel_ids=settings.notify_channels)
+            notifications = CaseNotifications(
+                announcer, clock=clock, personal_chats=KnownPersonalChats(installations, notifier), approvers=settings.approvers
             )
-            notifications = CaseNotifications(announcer, clock=clock)
             workflow = RemovalWorkflow(
                 client=client,
                 store=cases,
@@ -146,8 +150,12 @@ def create_app(
                 background=background,
                 clock=clock,
                 notifications=notifications,
+                announcer=announcer,  # where a case's messages go once its conversation is gone
+                max_attempts=settings.max_case_attempts,
+                backoff_initial=settings.resume_interval_seconds,
+                backoff_max=settings.case_backoff_max_seconds,
             )
-            decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock)
+            decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock, notifications=notifications)
             access = access_policy(settings)
             services = RemovalServices(
                 client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock,
@@ -156,6 +164,7 @@ def create_app(
             waiting = WaitingCases(
                 store=cases, workflow=workflow, leases=leases, notifications=notifications, clock=clock,
                 reminder_days=settings.reminder_days,
+                decision_reminder_hours=settings.decision_reminder_hours, escalation_hours=settings.escalation_hours,
             )
 
             async def announce(card: dict[str, Any]) -> int:
@@ -164,7 +173,7 @@ def create_app(
             verifier = SignatureVerifier(
                 session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
             )
-            holder["notifications"] = notifications_handler(settings.notify_secret.get_secret_value(), announce)
+            holder["notifications"] = notifications_handler(settings.notify_secret.get_secret_value(), announce, audit=audit)
             holder["events"] = events_handler(
                 verifier=verifier,
                 store=cases,
@@ -172,6 +181,8 @@ def create_app(
                 client=lambda: client,
                 announce=announce,
                 background=background,
+                audit=audit,
+                documents=store,
             )
             state = ConversationState(DocumentStateStorage(store))
             if not access.approvers:

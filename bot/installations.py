@@ -7,6 +7,8 @@ Keyed by what identifies a place in Teams, never by a thread id (a channel's thr
     installations/{tenant}/chat/{group chat id}
     installations/{tenant}/user/{Teams user id}          (the personal chat)
     installationchannels/{channel id} → the channel's key   (settings name channels by id)
+    installationpeople/{tenant}/{Entra object id} → the personal chat's key and the person's name
+                                                   (approvers are configured by object id)
     notify/channels → {"keys": [...]}                      (channels that typed "notify here")
 
 Each installation keeps the latest serviceUrl seen in that place. Lookups are by key; nothing
@@ -17,15 +19,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from botbuilder.core import TurnContext
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 
 from dialogs.turn import tenant_ids
 from storage import DocumentStore, PreconditionFailed
 
-__all__ = ("Installation", "InstallationStore", "place_of")
+__all__ = ("Installation", "InstallationStore", "KnownPersonalChats", "place_of")
 
 _log = logging.getLogger(__name__)
 _SUBSCRIBED = "notify/channels"
@@ -97,6 +99,10 @@ def _channel_data_id(activity: Activity, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _person_key(tenant_id: str, object_id: str) -> str:
+    return f"installationpeople/{tenant_id}/{object_id}"
+
+
 class InstallationStore:
     def __init__(self, documents: DocumentStore) -> None:
         self._documents = documents
@@ -110,8 +116,26 @@ class InstallationStore:
         await self._documents.write(place.key, place.to_document())
         if place.channel_id:
             await self._documents.write(f"installationchannels/{place.channel_id}", {"key": place.key})
+        await self._index_person(place, turn_context.activity)
         self._known[place.key] = place.service_url
         return place
+
+    async def _index_person(self, place: Installation, activity: Activity) -> None:
+        """A personal chat, by the person's Entra object id too (how approvers are configured)."""
+        person = activity.from_property
+        object_id = (getattr(person, "aad_object_id", None) or "").lower()
+        if place.scope != "personal" or not object_id or len(object_id) > _MAX_ID_LENGTH or not object_id.isprintable():
+            return
+        name = str(getattr(person, "name", "") or "")[:_MAX_ID_LENGTH]
+        await self._documents.write(_person_key(place.tenant_id, object_id), {"key": place.key, "name": name})
+
+    async def for_person(self, tenant_id: str, object_id: str) -> tuple[Installation, str] | None:
+        """The personal chat of the person with that Entra object id, and their name, if known."""
+        stored = await self._documents.read(_person_key(tenant_id, object_id.lower()))
+        if stored is None:
+            return None
+        installation = await self.get(stored.document["key"])  # None: the chat was forgotten since
+        return (installation, str(stored.document.get("name", ""))) if installation is not None else None
 
     async def forget(self, key: str) -> None:
         """Uninstalled (or Teams says the bot is no longer there): drop it and its subscription."""
@@ -162,3 +186,27 @@ class InstallationStore:
                 return True
             except PreconditionFailed:
                 continue  # another instance changed the list: apply ours to theirs
+
+
+class _Poster(Protocol):
+    async def to_installation(self, installation: Installation, activity: Activity) -> str | None: ...
+
+
+class KnownPersonalChats:
+    """The :class:`removal.notifications.PersonalChats` for Teams: a person's personal chat with
+    the bot, found by their Entra object id (remembered when they write to the bot 1:1)."""
+
+    def __init__(self, installations: InstallationStore, poster: _Poster) -> None:
+        self._installations = installations
+        self._poster = poster
+
+    async def name_of(self, tenant_id: str, object_id: str) -> str:
+        found = await self._installations.for_person(tenant_id, object_id)
+        return found[1] if found else ""
+
+    async def send(self, tenant_id: str, object_id: str, card: dict[str, Any]) -> bool:
+        found = await self._installations.for_person(tenant_id, object_id)
+        if found is None:
+            return False
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        return await self._poster.to_installation(found[0], activity) is not None

@@ -2,15 +2,25 @@
 
 The conversation is the case's stored ConversationReference; ``continue_conversation`` opens a
 turn on it with the bot's app id (CloudAdapter's argument order: reference, callback, app id).
+
+When Teams answers that the bot is no longer there (403 ``BotNotInConversationRoster``, 404
+``ConversationNotFound``: the notifier's classification, :class:`bot.notifier.Gone`), the
+messenger raises :class:`removal.messaging.ConversationGone`, which the workflow understands
+without knowing botbuilder.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
+
+from removal.messaging import ConversationGone
+
+# One reading of Teams' errors for every proactive send (the notifier's), not a second copy.
+from .notifier import Gone, _classify
 
 __all__ = ("AdapterMessenger", "card_activity")
 
@@ -27,25 +37,48 @@ class AdapterMessenger:
         self._app_id = app_id
 
     async def post(self, conversation: dict[str, Any], card: dict[str, Any]) -> str:
+        """Post ``card``; the new message's id.
+
+        :raises ConversationGone: the bot is no longer in the conversation.
+        """
         posted: list[str] = []
 
         async def send(turn_context: TurnContext) -> None:
             response = await turn_context.send_activity(card_activity(card))
             posted.append(response.id if response and response.id else "")
 
-        await self._adapter.continue_conversation(self._reference(conversation), send, self._app_id)
+        await self._continue(conversation, send, what="post")
         return posted[0] if posted else ""
 
     async def update(self, conversation: dict[str, Any], activity_id: str, card: dict[str, Any]) -> None:
+        """Replace message ``activity_id`` with ``card``. Any failure other than a gone
+        conversation is logged, not raised: an update that fails must not stop the work it
+        reports on.
+
+        :raises ConversationGone: the bot is no longer in the conversation.
+        """
+
         async def replace(turn_context: TurnContext) -> None:
             activity = card_activity(card)
             activity.id = activity_id
             await turn_context.update_activity(activity)
 
         try:
-            await self._adapter.continue_conversation(self._reference(conversation), replace, self._app_id)
-        except Exception:  # an update that fails must not stop the work it reports on
+            await self._continue(conversation, replace, what=f"update {activity_id}")
+        except ConversationGone:
+            raise
+        except Exception:  # see the docstring
             _log.exception("could not update message %s", activity_id)
+
+    async def _continue(
+        self, conversation: dict[str, Any], callback: Callable[[TurnContext], Awaitable[None]], *, what: str
+    ) -> None:
+        try:
+            await self._adapter.continue_conversation(self._reference(conversation), callback, self._app_id)
+        except Exception as error:  # botbuilder raises msrest errors carrying Teams' answer
+            if isinstance(_classify(error, what), Gone):
+                raise ConversationGone(f"{what}: the bot is no longer in the conversation") from error
+            raise
 
     @staticmethod
     def _reference(conversation: dict[str, Any]) -> ConversationReference:

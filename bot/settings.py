@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     sqlite_path: Path = Field(Path(".offboard/offboard.db"), validation_alias="OFFBOARD_SQLITE_PATH")
     blob_connection_string: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_BLOB_CONNECTION_STRING")
     blob_container: str = Field("offboard", validation_alias="OFFBOARD_BLOB_CONTAINER")
+    # The audit trail in a container of its own (empty: in OFFBOARD_BLOB_CONTAINER), which can be
+    # made immutable (WORM): the cases' container cannot, its documents are deleted and rewritten.
+    blob_audit_container: str = Field("", validation_alias="OFFBOARD_BLOB_AUDIT_CONTAINER")
 
     # ---- The embedded sandbox ----
     sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
@@ -134,6 +137,10 @@ class Settings(BaseSettings):
     # Waiting cases are re-checked this often (and at start); term-end reminders this many days ahead.
     recheck_interval_seconds: float = Field(3600.0, gt=0, validation_alias="OFFBOARD_RECHECK_INTERVAL_SECONDS")
     reminder_days: int = Field(7, ge=0, validation_alias="OFFBOARD_REMINDER_DAYS")
+    # A case waiting for approvals or for the final confirmation this long is reminded about once
+    # (channels and requester); still waiting this much longer, escalated once to the approvers.
+    decision_reminder_hours: float = Field(24.0, gt=0, validation_alias="OFFBOARD_DECISION_REMINDER_HOURS")
+    escalation_hours: float = Field(48.0, gt=0, validation_alias="OFFBOARD_ESCALATION_HOURS")
     # Partner Center webhooks: hosts allowed in x-ms-certificate-url, and the CA bundle (PEM) the
     # signing certificate must chain to (empty: the system's trusted roots).
     events_certificate_hosts: Annotated[list[str], NoDecode] = Field(
@@ -146,6 +153,11 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(60.0, gt=0, validation_alias="OFFBOARD_LEASE_SECONDS")
     # How often each instance looks for executing or removing cases nobody holds.
     resume_interval_seconds: float = Field(30.0, gt=0, validation_alias="OFFBOARD_RESUME_INTERVAL_SECONDS")
+    # A case whose background work fails the same way this many times in a row is failed as
+    # needing a person (announced); between attempts the sweep waits, doubling from the resume
+    # interval up to this many seconds.
+    max_case_attempts: int = Field(5, ge=1, validation_alias="OFFBOARD_MAX_CASE_ATTEMPTS")
+    case_backoff_max_seconds: float = Field(900.0, gt=0, validation_alias="OFFBOARD_CASE_BACKOFF_MAX_SECONDS")
 
     @field_validator("bot_openid_metadata_url")
     @classmethod

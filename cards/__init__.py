@@ -27,7 +27,7 @@ from .errors import error_card, partner_center_error_card
 from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
-from .notification import NotificationKind, case_link, external_notification_card, notification_card
+from .notification import NotificationKind, case_link, external_notification_card, half_offboarded_since, notification_card
 from .history import history_card
 from .paging import MAX_PAGE_SIZE
 from .paused import paused_card, resumed_card
@@ -67,6 +67,7 @@ __all__ = (
     "format_date",
     "format_datetime",
     "format_time",
+    "half_offboarded_since",
     "help_card",
     "history_card",
     "item_progress",

@@ -9,7 +9,8 @@ from typing import Any
 from removal.case import CaseItem, CaseState, Decision, Outcome, RemovalCase
 
 from .adaptive import adaptive_card, container, facts, text
-from .format import format_time
+from .format import format_datetime, format_time
+from .notification import half_offboarded_since
 from .paging import page_actions, page_of, page_summary
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
@@ -53,6 +54,9 @@ def status_card(
 ) -> dict[str, Any]:
     """The state in words, counts, then one page of item lines, failed items first.
 
+    A case that changed Partner Center (an item done) and did not remove the relationship says
+    since when the customer is half-offboarded (:func:`half_offboarded_since`).
+
     Lines: ✓ done, ✗ failed (with Partner Center's code, description and correlation id),
     … running, — skipped (and by whom); an item waiting for a decision again because what the bot
     would do changed after someone decided says so. Paging buttons are ``status_page`` with
@@ -73,6 +77,9 @@ def status_card(
             + [(t(locale, f"status.count.{name}"), str(counts[name])) for name in _COUNTS if name in _ALWAYS_COUNTED or counts[name]]
         ),
     ]
+    half = half_offboarded_since(case)
+    if half is not None:  # the worst place to leave a customer: say it, and since when
+        body.append(text(t(locale, "case.half_offboarded", since=format_datetime(half, locale)), weight="Bolder", spacing="Small"))
     if case.state is CaseState.PAUSED:
         body.append(text(t(locale, "paused.body"), weight="Bolder", spacing="Small"))
     if case.error is not None:

@@ -27,6 +27,7 @@ __all__ = (
     "customer_facts",
     "customer_name",
     "customer_ref",
+    "done_phrase",
     "error_lines",
     "item_dates",
     "item_label",
@@ -62,6 +63,13 @@ def item_label(item: CaseItem, locale: str) -> str:
 def action_phrase(item: CaseItem, locale: str) -> str:
     """``"suspend Office 365 E3 (25 licences)"``, to sit inside a sentence."""
     return t(locale, f"action.{item.action.value}", item=item_label(item, locale))
+
+
+def done_phrase(item: CaseItem, locale: str) -> str:
+    """What was carried out on the item: the action approved (and run), which a later read may
+    have turned into another (auto-renew turned off, the item now waits for its term end)."""
+    action = item.decided_on.action if item.decided_on is not None else item.action
+    return t(locale, f"action.{action.value}", item=item_label(item, locale))
 
 
 def proposal(item: CaseItem, now: datetime, locale: str) -> str:

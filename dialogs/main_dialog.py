@@ -123,6 +123,11 @@ class MainDialog(ComponentDialog):
             await dc.context.send_activity(cards.t(locale, "notify.here.not_channel"))
             return
         added = await installations.subscribe(place.key)
+        # Who made a channel receive every removal's notifications, and which channel.
+        await self._services.record(
+            dc.context, "notify.subscribed", item=place.key, result="ok" if added else "unchanged",
+            detail="" if added else "the channel was subscribed already",
+        )
         await dc.context.send_activity(cards.t(locale, "notify.here.done" if added else "notify.here.already"))
 
     async def _history(self, dc: DialogContext, query: str) -> None:

@@ -5,18 +5,29 @@ Verification follows partner-center-api.md §10: the signature (``Authorization:
 certificate at ``x-ms-certificate-url``. That URL must be https on an allowed host (Microsoft's
 ``pcnotifications-dispatch.microsoft.com``; a loopback host allowed explicitly, for tests, may use
 http), the certificate must be valid now, name ``O=Microsoft Corporation``, and chain to a trusted
-CA (any certificate of the configured bundle is a trust anchor). Certificates are cached per URL for an hour. Any failure raises :class:`InvalidCallback`.
+CA (any certificate of the configured bundle is a trust anchor). Any failure raises :class:`InvalidCallback`.
+
+The certificate is fetched from the URL without its query, and kept by scheme, host, port and
+path: an hour when fetched, a minute when the fetch failed (so that a stream of forged callbacks
+naming the same URL, with or without a query, makes at most one fetch a minute). Callbacks
+naming a URL being fetched wait for that fetch; at most 64 URLs are kept, and at most 4 fetched
+at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import re
 import time
 import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import aiohttp
 from cryptography import x509
@@ -26,10 +37,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ("InvalidCallback", "PartnerCenterEvent", "SignatureVerifier", "load_ca_bundle")
+__all__ = ("CertificateCache", "InvalidCallback", "PartnerCenterEvent", "SignatureVerifier", "load_ca_bundle")
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _CACHE_SECONDS = 3600.0
+# Long enough that forged callbacks cannot make the bot fetch more than once a minute per URL,
+# short enough that Microsoft's certificate endpoint having a bad minute is soon forgotten.
+_FAILURE_SECONDS = 60.0
+_CACHED_URLS = 64  # Microsoft uses one or two; more are forgeries, which must not grow memory
+_CONCURRENT_FETCHES = 4
 _CUSTOMER = re.compile(r"/customers/([^/?#]+)", re.IGNORECASE)
 
 
@@ -53,6 +69,24 @@ class PartnerCenterEvent(BaseModel):
         found = _CUSTOMER.search(self.resource_uri)
         return found.group(1) if found else ""
 
+    @property
+    def fingerprint(self) -> str:
+        """What makes the event itself (name, resource, change date): the same for a replay of it.
+
+        SHA-256 over the three, each length-prefixed, so that no two triples give the same text.
+        """
+        parts = (self.event_name, self.resource_uri, self.resource_change_utc_date)
+        text = "".join(f"{len(part)}:{part}" for part in parts)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def changed_at(self) -> datetime | None:
+        """``ResourceChangeUtcDate`` (UTC when it names no offset), or None when absent or unreadable."""
+        try:
+            changed = datetime.fromisoformat(self.resource_change_utc_date)
+        except ValueError:
+            return None
+        return changed if changed.tzinfo is not None else changed.replace(tzinfo=timezone.utc)
+
 
 def load_ca_bundle(pem: bytes) -> list[x509.Certificate]:
     """The certificates of a PEM bundle. System bundles hold a few old roots that cryptography
@@ -68,6 +102,76 @@ def load_ca_bundle(pem: bytes) -> list[x509.Certificate]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A fetch's outcome, kept until ``until`` (monotonic): the certificate, or why there is none."""
+
+    until: float
+    certificate: x509.Certificate | None
+    failure: str = ""
+
+
+class CertificateCache:
+    """Certificates by URL, fetched once: failures kept too (for less time), the oldest forgotten
+    past ``size`` URLs, callers of a URL being fetched waiting for that one fetch, and at most
+    ``concurrency`` fetches at once.
+
+    :param fetch: downloads and reads the certificate at a URL; raises :class:`InvalidCallback`.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[str], Awaitable[x509.Certificate]],
+        *,
+        size: int = _CACHED_URLS,
+        concurrency: int = _CONCURRENT_FETCHES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._size = size
+        self._clock = clock
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
+        self._fetching: dict[str, asyncio.Task[_Kept]] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def get(self, url: str) -> x509.Certificate:
+        kept = self._fresh(url)
+        if kept is None:
+            fetching = self._fetching.get(url)
+            if fetching is None:
+                fetching = self._fetching[url] = asyncio.create_task(self._fetch_and_keep(url), name=f"fetch {url}")
+            # Shielded: a caller that goes away does not cancel the fetch the others wait for.
+            kept = await asyncio.shield(fetching)
+        if kept.certificate is None:
+            raise InvalidCallback(kept.failure)
+        return kept.certificate
+
+    def _fresh(self, url: str) -> _Kept | None:
+        kept = self._kept.get(url)
+        if kept is None:
+            return None
+        if kept.until <= self._clock():
+            del self._kept[url]
+            return None
+        self._kept.move_to_end(url)
+        return kept
+
+    async def _fetch_and_keep(self, url: str) -> _Kept:
+        try:
+            async with self._slots:
+                try:
+                    kept = _Kept(self._clock() + _CACHE_SECONDS, await self._fetch(url))
+                except InvalidCallback as failure:
+                    kept = _Kept(self._clock() + _FAILURE_SECONDS, None, str(failure))
+            self._kept[url] = kept
+            self._kept.move_to_end(url)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+            return kept
+        finally:
+            del self._fetching[url]
+
+
 class SignatureVerifier:
     def __init__(
         self,
@@ -81,7 +185,7 @@ class SignatureVerifier:
         self._allowed = {host.lower() for host in allowed_hosts}
         self._trusted = trusted
         self._now = now
-        self._cache: dict[str, tuple[float, x509.Certificate]] = {}
+        self._certificates = CertificateCache(self._download)
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         signature = _signature(headers)
@@ -103,6 +207,7 @@ class SignatureVerifier:
             raise InvalidCallback("no x-ms-certificate-url")
         try:
             parts = urlsplit(url)
+            port = parts.port  # a port that is not a number raises here
         except ValueError:  # e.g. an unclosed "[" of an IPv6 host
             raise InvalidCallback("the certificate URL cannot be read") from None
         host = (parts.hostname or "").lower()
@@ -110,19 +215,17 @@ class SignatureVerifier:
             raise InvalidCallback(f"certificate host {host!r} is not allowed")
         if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
             raise InvalidCallback("the certificate URL is not https")
-        cached = self._cache.get(url)
-        if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
-            return cached[1]
+        return await self._certificates.get(_fetched_url(parts, host, port))
+
+    async def _download(self, url: str) -> x509.Certificate:
         try:
             async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=10), allow_redirects=False) as response:
                 if response.status != 200:
                     raise InvalidCallback(f"fetching the certificate answered {response.status}")
                 data = await response.content.read(64 * 1024)
-        except aiohttp.ClientError as error:
-            raise InvalidCallback(f"could not fetch the certificate: {error}") from None
-        certificate = _parse(data)
-        self._cache[url] = (time.monotonic(), certificate)
-        return certificate
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # the 10 s limit raises TimeoutError
+            raise InvalidCallback(f"could not fetch the certificate: {error!r}") from None
+        return _parse(data)
 
     def _check_certificate(self, certificate: x509.Certificate) -> None:
         now = self._now()
@@ -142,6 +245,13 @@ class SignatureVerifier:
             raise InvalidCallback("the certificate's issuer signature does not verify") from None
         if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
             raise InvalidCallback("the issuing CA is not valid now")
+
+
+def _fetched_url(parts: SplitResult, host: str, port: int | None) -> str:
+    """What is fetched, and the cache's key: scheme, host, port and path. The query, fragment and
+    any user name are dropped, so that a caller cannot vary them to make the bot fetch again."""
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, netloc if port is None else f"{netloc}:{port}", parts.path or "/", "", ""))
 
 
 def _signature(headers: Mapping[str, str]) -> bytes:

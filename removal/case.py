@@ -26,9 +26,11 @@ __all__ = (
     "CaseState",
     "CustomerRef",
     "Decision",
+    "FailedAttempts",
     "InvalidTransition",
     "ItemError",
     "MAX_INTERRUPTIONS",
+    "NEEDS_PERSON",
     "Outcome",
     "Pause",
     "Person",
@@ -90,6 +92,10 @@ _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 # An item whose Partner Center calls ran out of retries this many times (each time Partner Center
 # answered again in between) is failed rather than retried for ever.
 MAX_INTERRUPTIONS = 3
+
+# The reason (:attr:`ItemError.reason`) of a case the bot gave up on after its background work
+# failed the same way too many times in a row: a person must look (see FailedAttempts).
+NEEDS_PERSON = "needs_person"
 
 
 class InvalidTransition(ValueError):
@@ -281,6 +287,22 @@ class Pause(_Model):
     error: ItemError
 
 
+class FailedAttempts(_Model):
+    """The case's background work (carrying out, removing) failing the same way attempt after
+    attempt: how many times in a row, and when the resume sweep may try again.
+
+    Stored with the case, so the count survives restarts and every instance sees the same one.
+    """
+
+    # "unavailable" (Partner Center stopped answering again right after the case resumed), or
+    # "error:<exception type>" (something the bot did not expect).
+    kind: str = ""
+    count: int = 0
+    detail: str = ""
+    # The resume sweep leaves the case alone until then (exponential backoff).
+    retry_at: datetime | None = None
+
+
 class RemovalCase(_Model):
     """Everything about one removal request."""
 
@@ -304,10 +326,23 @@ class RemovalCase(_Model):
     locale: str = "en-US"
     # Items whose term-end reminder was sent (the scheduler reminds once per item).
     reminded: list[str] = Field(default_factory=list)
+    # Since when the case is in its state (set by move_to when given the time; else the
+    # scheduler stamps it when it first sees the state): what reminders count from.
+    state_since: datetime | None = None
+    # When the first execution began: Partner Center changed from then on (half-offboarded).
+    changes_since: datetime | None = None
+    # The reminders and escalations sent ("reminder:ready:<state_since>"): once per wait.
+    nudged: list[str] = Field(default_factory=list)
     # The last record of the progress journal already folded into this document (see store).
     progress_seq: int = 0
     # Where it was asked: a Bot Framework ConversationReference, serialized (for proactive posts).
     conversation: dict[str, Any] = Field(default_factory=dict)
+    # When Teams said the bot is no longer in ``conversation`` (removed from the team, app
+    # uninstalled): from then on the case's messages go to the notification channels and to the
+    # requester 1:1 instead.
+    conversation_gone_at: datetime | None = None
+    # Consecutive failed attempts of the case's background work (see FailedAttempts).
+    failed_attempts: FailedAttempts = Field(default_factory=FailedAttempts)
 
     @classmethod
     def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime) -> RemovalCase:
@@ -317,6 +352,7 @@ class RemovalCase(_Model):
             requested_by=requested_by,
             requested_at=at,
             state=CaseState.AWAITING_APPROVAL,
+            state_since=at,
             items=[CaseItem.from_blocker(b) for b in plan.blockers],
         )
 
@@ -378,8 +414,9 @@ class RemovalCase(_Model):
 
     # ---- Changes ----
 
-    def move_to(self, state: CaseState) -> None:
+    def move_to(self, state: CaseState, *, at: datetime | None = None) -> None:
         """Change state along an allowed transition; staying in the same state is no change.
+        ``at``: when (kept as :attr:`state_since`; None: not known, the scheduler stamps it).
 
         :raises InvalidTransition: the transition is not allowed from the current state.
         """
@@ -388,6 +425,9 @@ class RemovalCase(_Model):
         if not self.may_move_to(state):
             raise InvalidTransition(self.id, self.state, state)
         self.state = state
+        self.state_since = at
+        if state is CaseState.EXECUTING and self.changes_since is None:
+            self.changes_since = at
 
     def record_outcome(self, key: str, outcome: Outcome, error: ItemError | None = None) -> None:
         """What Partner Center did with one item (from the executor, or replayed from the journal)."""
@@ -418,6 +458,35 @@ class RemovalCase(_Model):
         self.move_to(resume_to)
         self.pause = None
         return resume_to
+
+    def note_failed_attempt(self, kind: str, detail: str, *, retry_at: Callable[[int], datetime], progressed: bool = False) -> int:
+        """One more attempt of the background work failed; how many in a row failed this way.
+
+        A failure of another kind, or an attempt that got something done before it failed,
+        starts the count again: only the same failure, with nothing gained, repeats.
+        ``retry_at(count)``: when the sweep may try again.
+        """
+        same = self.failed_attempts.kind == kind and not progressed
+        count = self.failed_attempts.count + 1 if same else 1
+        self.failed_attempts = FailedAttempts(kind=kind, count=count, detail=detail, retry_at=retry_at(count))
+        return count
+
+    def clear_failed_attempts(self) -> None:
+        """The background work got through: the next failure counts from one again."""
+        if self.failed_attempts.count or self.failed_attempts.retry_at is not None:
+            self.failed_attempts = FailedAttempts()
+
+    def give_up(self, description: str, *, at: datetime | None = None) -> None:
+        """Stop trying by itself: failed, for a person to look at (:data:`NEEDS_PERSON`);
+        ``at``: when (as for :meth:`move_to`).
+
+        :raises InvalidTransition: the case is closed already (a failed case too: it was
+            given up on, or failed, once).
+        """
+        if not self.is_open:
+            raise InvalidTransition(self.id, self.state, CaseState.FAILED)
+        self.move_to(CaseState.FAILED, at=at)
+        self.error = ItemError(description=description, reason=NEEDS_PERSON)
 
     def decide(self, key: str, decision: Decision, *, by: Person, at: datetime) -> CaseItem:
         """Record a person's decision on one item, and what it is about (the action and targets

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .case import CaseItem, CaseState, Decision, Person, RemovalCase
+from .notifications import CaseNotifications
 from .store import CaseStore, Unchanged
 from .workflow import RemovalWorkflow
 
@@ -46,12 +47,19 @@ class Applied:
 
 class CaseDecisions:
     def __init__(
-        self, *, store: CaseStore, workflow: RemovalWorkflow, audit: AuditTrail, clock: Callable[[], datetime]
+        self,
+        *,
+        store: CaseStore,
+        workflow: RemovalWorkflow,
+        audit: AuditTrail,
+        clock: Callable[[], datetime],
+        notifications: CaseNotifications | None = None,
     ) -> None:
         self._store = store
         self._workflow = workflow
         self._audit = audit
         self._clock = clock
+        self._notifications = notifications
 
     async def decide(
         self,
@@ -79,7 +87,7 @@ class CaseDecisions:
             if decision is Decision.APPROVED and may_approve is not None and not may_approve(case, item):
                 raise Unchanged(Effect.NOT_NOW)
             case.decide(item_key, decision, by=by, at=now)
-            return _after_a_decision(case)
+            return _after_a_decision(case, at=now)
 
         applied = await self._apply(case_id, change)
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
@@ -107,7 +115,7 @@ class CaseDecisions:
             if not approved:
                 raise Unchanged(Effect.NOT_NOW)
             counted.append(approved)
-            return _after_a_decision(case)
+            return _after_a_decision(case, at=now)
 
         applied = await self._apply(case_id, change)
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
@@ -117,12 +125,14 @@ class CaseDecisions:
         return applied
 
     async def confirm_removal(self, case_id: str, *, by: Person) -> Applied:
+        now = self._clock()
+
         def change(case: RemovalCase) -> Effect:
             if case.state in (CaseState.REMOVING, CaseState.REMOVED):
                 raise Unchanged(Effect.ALREADY)
             if case.state is not CaseState.READY:
                 raise Unchanged(Effect.NOT_NOW)
-            case.move_to(CaseState.REMOVING)
+            case.move_to(CaseState.REMOVING, at=now)
             case.approved_by = by
             return Effect.STARTS_REMOVAL
 
@@ -132,19 +142,26 @@ class CaseDecisions:
         return applied
 
     async def cancel(self, case_id: str, *, by: Person) -> Applied:
-        """Stop the case; Partner Center changes already made stay. Not once removal has begun."""
+        """Stop the case; Partner Center changes already made stay. Not once removal has begun.
+
+        The cancel that was written (one, however many clicks) is audited, then announced to the
+        channels and the requester with what was already done: a customer left half-offboarded
+        must not be a surprise to anyone."""
+        now = self._clock()
 
         def change(case: RemovalCase) -> Effect:
             if case.state is CaseState.CANCELLED:
                 raise Unchanged(Effect.ALREADY)
             if not case.may_move_to(CaseState.CANCELLED):
                 raise Unchanged(Effect.NOT_NOW)
-            case.move_to(CaseState.CANCELLED)
+            case.move_to(CaseState.CANCELLED, at=now)
             return Effect.CHANGED
 
         applied = await self._apply(case_id, change)
         if applied.effect is Effect.CHANGED and applied.case is not None:
             await self._record(applied.case, by, "removal.cancelled", detail=f"{len(applied.case.done)} action(s) already done")
+            if self._notifications is not None:  # never raises: the cancel stands whatever Teams says
+                await self._notifications.cancelled(applied.case)
         return applied
 
     async def begin(self, applied: Applied, *, message_id: str) -> None:
@@ -179,8 +196,8 @@ class CaseDecisions:
         await self._audit.record(AuditEvent.about(case, at=self._clock(), action=action, actor=actor_of(by), **fields))
 
 
-def _after_a_decision(case: RemovalCase) -> Effect:
+def _after_a_decision(case: RemovalCase, *, at: datetime) -> Effect:
     if case.next_pending is not None:
         return Effect.CHANGED
-    case.move_to(CaseState.EXECUTING)
+    case.move_to(CaseState.EXECUTING, at=at)
     return Effect.STARTS_EXECUTION

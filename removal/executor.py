@@ -20,6 +20,17 @@ item says now. An approved item whose action or targets are not what was approve
 stored before approvals recorded what they approved, say) is not touched: it stays as it was,
 a warning is logged, and the re-check that follows every execution asks about it again.
 
+Before each item's first write the executor checks that it may still write: Partner Center
+answers, the lease is held, and the case is still executing *as the case document says*
+(:meth:`CaseStore.state_of`: its ETag, and the document only when it changed). A cancel stored
+on any instance before that check stops the item, whatever order the storage wrote things in;
+a write already under way when the cancel lands is finished and journaled, like any other.
+
+The items of one run are one task group: when one fails hard (a bug in carrying it out, the
+journal or the audit hooks raising, a storage error), the others stop before writing and the
+exception is raised only once none of them is running, so nothing writes after the caller
+has released the lease.
+
 Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
 ``on_progress`` shows it: the status card is updated in place without flooding Teams'
 per-conversation send limit.
@@ -31,7 +42,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, Iterable
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 
@@ -68,34 +79,33 @@ async def execute_approved(
     lease: Lease,
     on_progress: Progress,
     on_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
+    before_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
     concurrency: int = 8,
     progress_interval: float = 1.5,
 ) -> Execution:
-    """Run every approved, not yet done item of an executing case."""
+    """Run every approved, not yet done item of an executing case.
+
+    ``before_item`` is awaited after the stop check and just before the item's first Partner
+    Center write (the audit's intent record), ``on_item`` after its outcome is journaled. If
+    either, the journal or anything unexpected raises, the other items stop (those waiting never
+    start, those under way are cancelled, as a crash would cut them short) and that exception is
+    raised once all of them have stopped: nothing is still writing when the caller releases the
+    lease. A failing ``on_progress`` (Teams refusing a card update) is logged and stops nothing.
+    """
     case = await store.get(case_id)
     if case is None or case.state is not CaseState.EXECUTING:
         raise ValueError(f"case {case_id} is not executing")
-    await on_progress(case)
-    to_run: list[tuple[CaseItem, Blocker]] = []
-    for item in case.approved:
-        if item.outcome is Outcome.DONE:
-            continue
-        work = item.approved_work()
-        if work is None:
-            _log.warning(
-                "case %s: %s not carried out: approved %s, but the bot now proposes %s (it will be asked about again)",
-                case_id, item.key, _described(item.decided_on), _described(item.proposal),
-            )
-            continue
-        to_run.append((item, work))
+    await _show(on_progress, case)
+    to_run = _runnable(case)
     gate = asyncio.Semaphore(concurrency)
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
     unavailable: list[PartnerCenterError] = []
 
     async def stopped() -> bool:
-        # Partner Center is not answering, cancelled by someone (any instance), or this instance
-        # lost the lease: start nothing new.
+        # Partner Center is not answering, this instance lost the lease, or someone (on any
+        # instance) moved the case on: start nothing new. The state comes from the case
+        # document itself, so a cancel stored before this check is seen by it.
         return bool(unavailable) or lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
 
     async def run(item: CaseItem, work: Blocker) -> None:
@@ -103,6 +113,8 @@ async def execute_approved(
         async with gate:
             if await stopped():
                 return
+            if before_item is not None:  # e.g. the audit's intent record: written before the change, never after
+                await before_item(case, item)
             item.outcome = Outcome.RUNNING
             try:
                 await carry_out(client, case.customer.id, work)
@@ -113,9 +125,13 @@ async def execute_approved(
                     await store.record_interruption(case_id, item.key)
                     return
                 item.outcome, item.error = Outcome.FAILED, _item_error(error)
-            except Exception as error:  # a bug must fail this item, not lose it (and the others)
-                _log.exception("carrying out %s of case %s failed", item.key, case_id)
+            except Exception as error:
+                # A bug: fail this item where people see it, then stop the run (the task group
+                # stops the other items before they write).
+                _log.exception("carrying out %s of case %s failed: stopping the other items", item.key, case_id)
                 item.outcome, item.error = Outcome.FAILED, ItemError(description=f"Unexpected error: {type(error).__name__}")
+                await store.record_outcome(case_id, item.key, item.outcome, item.error)
+                raise
             else:
                 item.outcome, item.error = Outcome.DONE, None
             await store.record_outcome(case_id, item.key, item.outcome, item.error)
@@ -124,10 +140,49 @@ async def execute_approved(
         if time.monotonic() - last_report >= progress_interval and not report_lock.locked():
             async with report_lock:
                 last_report = time.monotonic()
-                await on_progress(await _folded(store, case_id))
+                await _show(on_progress, await _folded(store, case_id))
 
-    await asyncio.gather(*(run(item, work) for item, work in to_run))
+    await _all_or_none(run(item, work) for item, work in to_run)
     return Execution(await _folded(store, case_id), unavailable[0] if unavailable else None)
+
+
+def _runnable(case: RemovalCase) -> list[tuple[CaseItem, Blocker]]:
+    """The approved items not done yet, each with the work its approval covers."""
+    to_run: list[tuple[CaseItem, Blocker]] = []
+    for item in case.approved:
+        if item.outcome is Outcome.DONE:
+            continue
+        work = item.approved_work()
+        if work is None:
+            _log.warning(
+                "case %s: %s not carried out: approved %s, but the bot now proposes %s (it will be asked about again)",
+                case.id, item.key, _described(item.decided_on), _described(item.proposal),
+            )
+            continue
+        to_run.append((item, work))
+    return to_run
+
+
+async def _all_or_none(runs: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the items as one task group: the first to raise cancels the others, and its exception
+    (not an ExceptionGroup: callers catch what they know) is raised once every item has stopped."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for one in runs:
+                group.create_task(one)
+    except ExceptionGroup as failed:
+        first, *others = failed.exceptions
+        for other in others:
+            _log.error("another item failed in the same run", exc_info=other)
+        raise first from None
+
+
+async def _show(on_progress: Progress, case: RemovalCase) -> None:
+    """Show progress; a message that cannot be delivered never stops the work."""
+    try:
+        await on_progress(case)
+    except Exception:
+        _log.warning("could not show the progress of case %s", case.id, exc_info=True)
 
 
 def _described(proposal: Proposal | None) -> str:

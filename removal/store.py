@@ -4,7 +4,6 @@ Layout in the :class:`storage.DocumentStore` (a SQLite file by default, Azure Bl
 out, memory in tests)::
 
     cases/{id}                  the case; every change is an ETag-checked read-modify-write
-    casestate/{id}              its state alone (the executor checks it before each item)
     caseprogress/{id}           stream: one record per Partner Center write (or per item that
                                 Partner Center's silence interrupted), appended as it happens
                                 (cheap, never conflicts) and folded into the case later
@@ -14,11 +13,20 @@ out, memory in tests)::
 Why a journal: a 1,000-item case is ~0.5 MB of JSON; rewriting it after every Partner Center
 write would cost more than the write itself. Progress is saved after each write as a small
 record; :meth:`CaseStore.get` replays the records the case document has not folded in yet.
+
+The case's state has one home, ``cases/{id}``. The executor asks for it before every Partner
+Center write (:meth:`CaseStore.state_of`), and reading 0.5 MB each time is what the journal is
+there to avoid, so it asks for the document's ETag alone (a HEAD on Blob, one column on SQLite)
+and reads the document again only when the ETag is not one whose state it already knows.
+(Earlier versions kept a copy of the state in a second document, ``casestate/{id}``, written after
+the case: two writes can land in either order, and a late copy said "executing" for a case
+people had been shown as cancelled. Such documents may remain in old stores; nothing reads them.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any, Callable, TypeVar
 
 from storage import DocumentStore, MemoryStore, PreconditionFailed
@@ -30,6 +38,7 @@ __all__ = ("CaseAlreadyOpen", "CaseStore", "ConcurrentUpdates", "MemoryCaseStore
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _MAX_ATTEMPTS = 50
+_KNOWN_STATES = 1_024  # (ETag, state) pairs remembered: the cases being worked on, with room to spare
 
 
 class CaseAlreadyOpen(Exception):
@@ -56,6 +65,9 @@ class ConcurrentUpdates(RuntimeError):
 class CaseStore:
     def __init__(self, documents: DocumentStore) -> None:
         self._documents = documents
+        # case id -> (ETag, state of the case at that ETag): an ETag names one version, so a pair
+        # stays true for ever; a newer version has another ETag and is read again.
+        self._states: OrderedDict[str, tuple[str, CaseState]] = OrderedDict()
 
     # ---- Reading ----
 
@@ -64,9 +76,24 @@ class CaseStore:
         return loaded[0] if loaded else None
 
     async def state_of(self, case_id: str) -> CaseState | None:
-        """The stored case's state, without reading the whole case."""
-        stored = await self._documents.read(f"casestate/{case_id}")
-        return CaseState(stored.document["state"]) if stored else None
+        """The state of the case as stored now, from the case document itself.
+
+        Costs one ETag read while the case is unchanged since this store last read or wrote it;
+        the whole document is read only after someone else changed it (a cancel, a decision).
+        """
+        etag = await self._documents.etag(f"cases/{case_id}")
+        if etag is None:
+            self._states.pop(case_id, None)
+            return None
+        known = self._states.get(case_id)
+        if known is not None and known[0] == etag:
+            return known[1]
+        stored = await self._documents.read(f"cases/{case_id}")
+        if stored is None:
+            return None
+        state = CaseState(stored.document["state"])
+        self._know(case_id, stored.etag, state)
+        return state
 
     async def open_for_customer(self, customer_id: str) -> RemovalCase | None:
         stored = await self._documents.read(f"opencase/{customer_id}")
@@ -109,8 +136,8 @@ class CaseStore:
                     break
                 except PreconditionFailed:
                     continue
-        await self._documents.write(f"cases/{case.id}", case.model_dump(mode="json"), if_none_match=True)
-        await self._documents.write(f"casestate/{case.id}", {"state": case.state.value})
+        etag = await self._documents.write(f"cases/{case.id}", case.model_dump(mode="json"), if_none_match=True)
+        self._know(case.id, etag, case.state)
         return case
 
     async def update(self, case_id: str, change: Callable[[RemovalCase], _T]) -> tuple[RemovalCase, _T]:
@@ -133,10 +160,10 @@ class CaseStore:
             except Unchanged as unchanged:
                 return case, unchanged.result
             try:
-                await self._documents.write(f"cases/{case_id}", case.model_dump(mode="json"), if_match=etag)
+                written = await self._documents.write(f"cases/{case_id}", case.model_dump(mode="json"), if_match=etag)
             except PreconditionFailed:
                 continue
-            await self._documents.write(f"casestate/{case_id}", {"state": case.state.value})
+            self._know(case_id, written, case.state)
             if was_open and not case.is_open:
                 await self._release_customer(case)
             return case, result
@@ -173,7 +200,14 @@ class CaseStore:
                 error = ItemError.model_validate(record["error"]) if record.get("error") else None
                 case.record_outcome(record["key"], Outcome(record["outcome"]), error)
             case.progress_seq = number
+        self._know(case_id, stored.etag, case.state)
         return case, stored.etag
+
+    def _know(self, case_id: str, etag: str, state: CaseState) -> None:
+        self._states[case_id] = (etag, state)
+        self._states.move_to_end(case_id)
+        while len(self._states) > _KNOWN_STATES:
+            self._states.popitem(last=False)
 
     async def _release_customer(self, case: RemovalCase) -> None:
         index = f"opencase/{case.customer.id}"

@@ -16,16 +16,35 @@ Partner Center not answering (after the client's retries: :func:`is_unavailable`
 failure of the case: an executing or removing case is *paused* (the conversation is told, in
 its language, that it will resume by itself), a waiting case just waits for the next check.
 
-Every state change goes through :meth:`CaseStore.update` (ETag-checked, transitions checked), so
-a cancel from another instance is never overwritten. No botbuilder here: messages go through a
-:class:`Messenger` (the Teams edge implements it).
+**State first, then messages.** Every state change goes through :meth:`CaseStore.update`
+(ETag-checked, transitions checked), so a cancel from another instance is never overwritten, and
+it is written *before* anything is said about it: the stored state is the truth, and a message
+Teams refuses never blocks, repeats or undoes a transition (it is logged). When Teams says the
+bot is no longer in the case's conversation (:class:`ConversationGone`), that is recorded on the
+case; from then on what people must see or act on (the final confirmation, new questions, what
+blocks, the result) goes to the notification channels and the requester 1:1 instead, through
+the :class:`Announcer`. Progress, pause and plan-card updates are not sent there: they would
+flood the channels, and the end of the case is announced anyway.
+
+**No endless loops.** An attempt of the background work that fails (Partner Center stops
+answering again right after the case resumed, or something unexpected raises) is counted on the
+case, and the resume sweep leaves the case alone for a while that doubles with each failure
+(capped). After ``max_attempts`` failures of the same kind in a row the case is failed with the
+reason "needs a person" (:data:`NEEDS_PERSON`), and that is announced once.
+
+**Intent before each write.** The audit gets an intent record (``item.started``,
+``removal.started``) before each Partner Center write, and the outcome after it; the removal
+PATCH is not sent by an instance that lost the case's lease.
+
+No botbuilder here: messages go through a :class:`Messenger` (the Teams edge implements it).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any, Callable, Protocol
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 import cards
 from partner_center import (
@@ -40,23 +59,19 @@ from partner_center import (
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
-from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, RemovalCase
+from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, Proposal, RemovalCase
 from .executor import execute_approved
-from .lease import Leases, LeaseTaken
-from .notifications import CaseNotifications
+from .lease import Lease, Leases, LeaseTaken
+from .messaging import ConversationGone, Messenger
+from .notifications import Announcer, CaseNotifications
 from .store import CaseStore, Unchanged
 
-__all__ = ("Messenger", "RemovalWorkflow")
+__all__ = ("ConversationGone", "Messenger", "RemovalWorkflow")
 
 _log = logging.getLogger(__name__)
 
-
-class Messenger(Protocol):
-    """Posts and updates cards in a conversation, outside of a turn."""
-
-    async def post(self, conversation: dict[str, Any], card: dict[str, Any]) -> str: ...
-
-    async def update(self, conversation: dict[str, Any], activity_id: str, card: dict[str, Any]) -> None: ...
+# Kinds of failed attempts (see FailedAttempts.kind).
+_UNAVAILABLE = "unavailable"
 
 
 class RemovalWorkflow:
@@ -71,9 +86,26 @@ class RemovalWorkflow:
         background: BackgroundTasks,
         clock: Callable[[], datetime],
         notifications: CaseNotifications | None = None,
+        announcer: Announcer | None = None,
         progress_interval: float = 1.5,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.0,
+        backoff_max: float = 900.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """
+        :param announcer: where a case's messages go once its conversation is gone (the
+            notification channels and the requester 1:1); None: they are only logged.
+        :param max_attempts: failed attempts of the same kind in a row before a case is failed
+            as needing a person.
+        :param backoff_initial: seconds the resume sweep waits after a first failed attempt;
+            doubled after each further one, up to ``backoff_max`` (the app: the resume
+            interval; 0: no wait, for callers that run :meth:`resume` themselves).
+        :param wall_clock: when to try again is stored with the case and compared by every
+            instance, so it is the wall clock (``time.time``), never the sandbox's movable one.
+        """
         self._notifications = notifications
+        self._announcer = announcer
         self._audit = audit
         self._client = client
         self._store = store
@@ -82,6 +114,10 @@ class RemovalWorkflow:
         self._background = background
         self._clock = clock
         self._progress_interval = progress_interval
+        self._max_attempts = max_attempts
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._wall_clock = wall_clock
 
     # ---- Starting work (after the HTTP answer is written: see BackgroundTasks.holding) ----
 
@@ -97,10 +133,13 @@ class RemovalWorkflow:
 
     async def resume(self) -> int:
         """Start every executing or removing case nobody holds, and every paused case if Partner
-        Center answers again; returns how many were started."""
+        Center answers again; returns how many were started. A case whose last attempt failed
+        is left alone until its backoff has passed."""
         started = 0
         answering: bool | None = None  # asked once a round, and only when a case is paused
         for case in await self._store.open_cases():
+            if not self._due(case):
+                continue
             if case.state is CaseState.PAUSED:
                 if answering is None:
                     answering = await self._client.is_answering()
@@ -119,35 +158,59 @@ class RemovalWorkflow:
     async def execute(self, case_id: str) -> RemovalCase | None:
         try:
             async with self._leases.hold(case_id) as lease:
-                case = await self._store.get(case_id)
-                if case is None or case.state is not CaseState.EXECUTING:
-                    return case
-                run = await execute_approved(
-                    case_id,
-                    client=self._client,
-                    store=self._store,
-                    lease=lease,
-                    on_progress=self._show_progress,
-                    on_item=self._record_item,
-                    progress_interval=self._progress_interval,
-                )
-                case = run.case
-                if case.state is not CaseState.EXECUTING or lease.lost:
-                    await self._show_progress(case)
-                    return case  # cancelled meanwhile, or another instance carries on
-                if run.unavailable is not None:
-                    return await self._pause(case_id, run.unavailable)
-                case = await self.recheck(case_id)
-                await self._show_progress(case)  # the status card ends on the new state
-                return case
+                try:
+                    return await self._execute(case_id, lease)
+                except Exception as error:  # counted, backed off, and in the end given up on
+                    return await self._attempt_failed(case_id, error)
         except LeaseTaken:
             _log.info("case %s is being executed by another instance", case_id)
             return await self._store.get(case_id)
 
-    async def recheck(self, case_id: str) -> RemovalCase:
+    async def _execute(self, case_id: str, lease: Lease) -> RemovalCase | None:
+        case = await self._store.get(case_id)
+        if case is None or case.state is not CaseState.EXECUTING:
+            return case
+        done_before, status_message_id = len(case.done), case.status_message_id
+        failed_here: list[str] = []
+
+        async def on_item(current: RemovalCase, item: CaseItem) -> None:
+            if item.outcome is Outcome.FAILED:
+                failed_here.append(item.key)
+            await self._record_item(current, item)
+
+        run = await execute_approved(
+            case_id,
+            client=self._client,
+            store=self._store,
+            lease=lease,
+            on_progress=self._show_progress,
+            on_item=on_item,
+            before_item=self._record_intent,
+            progress_interval=self._progress_interval,
+        )
+        case = run.case
+        progressed = len(case.done) > done_before
+        failed = [item for item in case.items if item.key in failed_here and item.outcome is Outcome.FAILED]
+        if case.state is not CaseState.EXECUTING or lease.lost:
+            await self._show_progress(case)  # cancelled meanwhile, or another instance carries on
+        elif run.unavailable is not None:
+            case = await self._pause(case_id, run.unavailable, progressed=progressed)
+        else:
+            case = await self.recheck(case_id, progressed=progressed)
+            # The execution's status card ends on the new state (a question posted by the
+            # re-check has its own message).
+            await self._update(case, status_message_id, cards.status_card(case, now=self._clock(), locale=case.locale))
+        if failed and self._notifications is not None:
+            await self._notifications.items_failed(case, failed)  # once: this run's failures
+        return case
+
+    async def recheck(self, case_id: str, *, progressed: bool = False) -> RemovalCase:
         """Read Partner Center afresh; offer the final confirmation, ask about new blockers, or
-        explain what still blocks. The card is posted before the state is saved, so a crash in
-        between repeats the card rather than losing it."""
+        explain what still blocks. The new state is saved first, then the card is posted.
+
+        :param progressed: the execution before it got something done (a pause now is not the
+            same failure repeating).
+        """
         case = await self._get(case_id)
         now = self._clock()
         try:
@@ -155,49 +218,49 @@ class RemovalWorkflow:
         except PartnerCenterError as error:
             if is_unavailable(error):
                 if case.may_move_to(CaseState.PAUSED):
-                    return await self._pause(case_id, error)
+                    return await self._pause(case_id, error, progressed=progressed)
                 _log.warning("case %s not re-checked, Partner Center is not answering: %s", case_id, error.description)
                 return case  # waiting: the next check will do
-            await self._messenger.post(case.conversation, cards.partner_center_error_card(error, locale=case.locale))
-            failed = await self._fail(case_id, error)
-            if failed.state is CaseState.FAILED and self._notifications is not None:
-                await self._notifications.failed(failed)
-            return failed
-        was_waiting = case.state is CaseState.WAITING
+            return await self._failed_by(case_id, error)
+        before = case.state
         fresh = case.model_copy(deep=True)
         fresh.refresh(plan)
         target = _state_after(fresh, can_remove_now=plan.can_remove_now)
         if not fresh.may_move_to(target) and target is not fresh.state:
             return fresh  # cancelled meanwhile: say nothing more
-        fresh.state = target
-        message_id = await self._messenger.post(case.conversation, cards.case_card(fresh, now=now, locale=case.locale))
 
         def apply(current: RemovalCase) -> None:
             current.refresh(plan)
-            current.move_to(target)
-            if target is CaseState.READY:
-                current.final_message_id = message_id
-            elif target is CaseState.AWAITING_APPROVAL:
-                current.status_message_id = message_id
+            current.move_to(target, at=now)
+            current.clear_failed_attempts()
 
         try:
             case, _ = await self._store.update(case_id, apply)
         except InvalidTransition:
             return await self._get(case_id)
+        # Only a change of state is worth the channels' attention if the conversation is gone
+        # (a waiting case re-checked every hour would otherwise post there every hour).
+        moved = case.state is not before
+        message_id = await self._post(case, cards.case_card(case, now=now, locale=case.locale), reroute=moved)
+        case = await self._remember_step_message(case, message_id)
         await self._refresh_plan(case_id)
-        if was_waiting and case.state is CaseState.READY and self._notifications is not None:
+        if moved and case.state is CaseState.READY and self._notifications is not None and case.conversation_gone_at is None:
+            # (Gone: the final confirmation itself went to the channels and the requester.)
             await self._notifications.ready(case)
         return case
 
     async def remove(self, case_id: str) -> RemovalCase | None:
         try:
-            async with self._leases.hold(case_id):
-                return await self._remove(case_id)
+            async with self._leases.hold(case_id) as lease:
+                try:
+                    return await self._remove(case_id, lease)
+                except Exception as error:  # counted, backed off, and in the end given up on
+                    return await self._attempt_failed(case_id, error)
         except LeaseTaken:
             _log.info("case %s is being removed by another instance", case_id)
             return await self._store.get(case_id)
 
-    async def _remove(self, case_id: str) -> RemovalCase | None:
+    async def _remove(self, case_id: str, lease: Lease) -> RemovalCase | None:
         case = await self._store.get(case_id)
         if case is None or case.state is not CaseState.REMOVING:
             return case
@@ -206,21 +269,29 @@ class RemovalWorkflow:
         try:
             # Already gone (a resumed case whose PATCH landed before the crash or the silence,
             # or someone used the portal): no plan needed, and the client writes nothing.
-            if await self._client.read_relationship(case.customer.id) is not Relationship.NONE:
+            writes = await self._client.read_relationship(case.customer.id) is not Relationship.NONE
+            if writes:
                 # Never trust the plan from memory: the world may have changed since the click.
                 plan = await plan_removal(self._client, _customer_of(case), now=now)
                 if not plan.can_remove_now:
                     return await self._refuse_removal(case, plan)
+            if lease.lost:
+                # Another instance may hold the case now: the PATCH is its to send, or not.
+                _log.warning("case %s: lost the lease before the removal; nothing sent, left to its holder", case_id)
+                return await self._store.get(case_id)
+            if writes:
+                await self._record_removal(case, approver, "intent", "PATCH relationshipToPartner: none", "")
             result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
             if is_unavailable(error):
                 # The PATCH may have landed: the resumed removal reads the relationship first.
                 return await self._pause(case_id, error)
             await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
-            case = await self._fail(case_id, error)
+            case, moved = await self._fail(case_id, error)
             await self._refresh_plan(case_id)
-            await self._update_final(case, cards.partner_center_error_card(error, locale=locale))
-            if self._notifications is not None:
+            # Not re-routed if the conversation is gone: the "failed" notification says it.
+            await self._update_final(case, cards.partner_center_error_card(error, locale=locale), reroute=False)
+            if moved and self._notifications is not None:
                 await self._notifications.failed(case)
             return case
         detail = "relationship already none: nothing sent" if result.already_removed else "relationship read back as none"
@@ -232,19 +303,21 @@ class RemovalWorkflow:
             _log.warning("removed %s but could not fetch the relationship request link", case.customer.id)
 
         def removed(current: RemovalCase) -> None:
-            current.move_to(CaseState.REMOVED)
-            current.removed_at = self._clock()
+            at = self._clock()
+            current.move_to(CaseState.REMOVED, at=at)
+            current.removed_at = at
             current.removal_correlation_id = result.correlation_id
             current.relationship_request_url = link
 
         case, _ = await self._store.update(case_id, removed)
         await self._refresh_plan(case_id)
+        # Re-routed if the conversation is gone: the result card has the link to re-establish.
         await self._update_final(case, cards.result_card(case, locale=locale))
         if self._notifications is not None:
             await self._notifications.removed(case)
         return case
 
-    # ---- Partner Center changed, or stopped answering ----
+    # ---- Partner Center changed, or stopped answering, or refused ----
 
     async def _refuse_removal(self, case: RemovalCase, plan: RemovalPlan) -> RemovalCase:
         """The final confirmation was given, but Partner Center changed since: remove nothing,
@@ -253,7 +326,8 @@ class RemovalWorkflow:
 
         def back(current: RemovalCase) -> None:
             current.refresh(plan)
-            current.move_to(_state_after(current, can_remove_now=False))
+            current.move_to(_state_after(current, can_remove_now=False), at=now)
+            current.clear_failed_attempts()
 
         case, _ = await self._store.update(case.id, back)
         blocking = [item for item in case.still_blocking if item.since_plan or not item.action.is_automatic]
@@ -264,18 +338,30 @@ class RemovalWorkflow:
         await self._refresh_plan(case.id)
         await self._update_final(case, cards.still_blocked_card(case, now=now, locale=locale, changed=True))
         if case.state is CaseState.AWAITING_APPROVAL:
-            message_id = await self._messenger.post(case.conversation, cards.case_card(case, now=now, locale=locale))
-            case, _ = await self._store.update(case.id, lambda c: setattr(c, "status_message_id", message_id))
+            message_id = await self._post(case, cards.case_card(case, now=now, locale=locale), reroute=True)
+            case = await self._remember_step_message(case, message_id)
         return case
 
-    async def _pause(self, case_id: str, error: PartnerCenterError) -> RemovalCase:
+    async def _pause(self, case_id: str, error: PartnerCenterError, *, progressed: bool = False) -> RemovalCase:
         """Partner Center is not answering: pause the case and say so; :meth:`resume` carries
-        on once it answers. Items not yet carried out stay as they are (not failed)."""
+        on once it answers. Items not yet carried out stay as they are (not failed). Pausing
+        again and again with nothing done in between is a failing attempt like any other: after
+        ``max_attempts`` of them the case needs a person."""
         now = self._clock()
+
+        def pause(current: RemovalCase) -> CaseState | None:
+            was = current.state
+            if self._count_failure(current, _UNAVAILABLE, error.description, progressed=progressed):
+                return was
+            current.pause_for(ItemError.from_error(error), at=now)
+            return None
+
         try:
-            case, _ = await self._store.update(case_id, lambda c: c.pause_for(ItemError.from_error(error), at=now))
+            case, given_up_from = await self._store.update(case_id, pause)
         except InvalidTransition:
             return await self._get(case_id)  # cancelled meanwhile
+        if given_up_from is not None:
+            return await self._gave_up(case, given_up_from)
         _log.warning("case %s paused: Partner Center is not answering (%s)", case_id, error.description)
         await self._audit.record(AuditEvent.about(
             case, at=now, action="case.paused", actor="offboard", result="paused",
@@ -284,9 +370,9 @@ class RemovalWorkflow:
         card = cards.paused_card(case, now=now, locale=case.locale)
         assert case.pause is not None
         if case.pause.resume_to is CaseState.REMOVING:
-            await self._update_final(case, card)  # the "removing…" card
+            await self._update_final(case, card, reroute=False)  # the "removing…" card
         else:
-            await self._messenger.post(case.conversation, card)
+            await self._post(case, card, reroute=False)
             await self._show_progress(case)
         await self._refresh_plan(case_id)
         return case
@@ -307,15 +393,195 @@ class RemovalWorkflow:
             return False
         _log.info("case %s resumed (%s): Partner Center answers again", case_id, resumed_to.value)
         await self._audit.record(AuditEvent.about(case, at=self._clock(), action="case.resumed", actor="offboard", result="ok"))
-        await self._messenger.post(case.conversation, cards.resumed_card(case, locale=case.locale))
+        await self._post(case, cards.resumed_card(case, locale=case.locale), reroute=False)
         if resumed_to is CaseState.REMOVING:
-            await self._update_final(case, cards.removing_card(case, locale=case.locale))
+            await self._update_final(case, cards.removing_card(case, locale=case.locale), reroute=False)
             self.start_removal(case_id)
         else:
             await self._show_progress(case)
             self.start_execution(case_id)
         await self._refresh_plan(case_id)
         return True
+
+    async def _failed_by(self, case_id: str, error: PartnerCenterError) -> RemovalCase:
+        """Partner Center refused the re-check (a 4xx): the case fails, then people are told."""
+        case, moved = await self._fail(case_id, error)
+        if moved:
+            # Not re-routed if the conversation is gone: the "failed" notification says it.
+            await self._post(case, cards.partner_center_error_card(error, locale=case.locale), reroute=False)
+            await self._refresh_plan(case_id)
+            if self._notifications is not None:
+                await self._notifications.failed(case)
+        return case
+
+    # ---- Failed attempts: back off, then give up ----
+
+    def _due(self, case: RemovalCase) -> bool:
+        """The case's backoff after a failed attempt (if any) has passed."""
+        retry_at = case.failed_attempts.retry_at
+        return retry_at is None or retry_at <= self._wall_now()
+
+    def _retry_at(self, count: int) -> datetime:
+        delay = min(self._backoff_initial * 2 ** min(count - 1, 32), self._backoff_max)
+        return self._wall_now() + timedelta(seconds=delay)
+
+    def _wall_now(self) -> datetime:
+        return datetime.fromtimestamp(self._wall_clock(), timezone.utc)
+
+    def _count_failure(self, case: RemovalCase, kind: str, detail: str, *, progressed: bool = False) -> bool:
+        """Count a failed attempt on ``case`` (inside an update); give up on it, and say True,
+        once ``max_attempts`` of the same kind failed in a row."""
+        count = case.note_failed_attempt(kind, detail, retry_at=self._retry_at, progressed=progressed)
+        if count < self._max_attempts:
+            return False
+        case.give_up(_gave_up_because(kind, count, detail), at=self._clock())
+        return True
+
+    async def _attempt_failed(self, case_id: str, error: Exception) -> RemovalCase | None:
+        """Something unexpected stopped the work on the case (a bug, storage): log it, count it
+        on the case so the sweep backs off, and give up after ``max_attempts`` in a row."""
+        _log.error("work on case %s failed", case_id, exc_info=error)
+        kind, detail = f"error:{type(error).__name__}", str(error)[:300] or type(error).__name__
+
+        def count(current: RemovalCase) -> CaseState | None:
+            was = current.state
+            if was not in (CaseState.EXECUTING, CaseState.REMOVING):
+                raise Unchanged(None)  # moved on meanwhile: nothing of this attempt is left to retry
+            return was if self._count_failure(current, kind, detail) else None
+
+        try:
+            case, given_up_from = await self._store.update(case_id, count)
+        except Exception:  # the store itself failing: the sweep tries again (without backoff)
+            _log.exception("could not count the failed attempt on case %s", case_id)
+            return None
+        return await self._gave_up(case, given_up_from) if given_up_from is not None else case
+
+    async def _gave_up(self, case: RemovalCase, was: CaseState) -> RemovalCase:
+        """Tell everyone the case needs a person (once: only the update that failed it, from
+        state ``was``, gets here)."""
+        assert case.error is not None
+        _log.error("case %s (%s) needs a person: %s", case.id, case.customer.name, case.error.description)
+        try:
+            await self._audit.record(AuditEvent.about(
+                case, at=self._clock(), action="case.needs_person", actor="offboard", result="failed", detail=case.error.description,
+            ))
+        except Exception:  # the storage may be why it failed: people must still be told
+            _log.exception("could not audit that case %s needs a person", case.id)
+        await self._show_progress(case)
+        removing = was is CaseState.REMOVING or (was is CaseState.PAUSED and case.pause is not None and case.pause.resume_to is CaseState.REMOVING)
+        if removing:  # the "removing…" card says it too
+            await self._update_final(case, cards.status_card(case, now=self._clock(), locale=case.locale), reroute=False)
+        await self._refresh_plan(case.id)
+        if self._notifications is not None:
+            await self._notifications.needs_person(case)
+        return case
+
+    # ---- Messages: never block a transition ----
+
+    async def _post(self, case: RemovalCase, card: dict[str, Any], *, reroute: bool) -> str:
+        """Post ``card`` in the case's conversation; the new message's id, or "" if it was not
+        posted there. If the conversation is gone and ``reroute``, the notification channels
+        and the requester get it instead. Never raises: the state is saved already."""
+        if case.conversation_gone_at is None:
+            try:
+                return await self._messenger.post(case.conversation, card)
+            except ConversationGone:
+                await self._conversation_gone(case)
+            except Exception:  # Teams unreachable, throttled for too long…: the state stands
+                _log.exception("could not post in the conversation of case %s", case.id)
+                return ""
+        if reroute:
+            await self._announce(case, card)
+        return ""
+
+    async def _update(self, case: RemovalCase, activity_id: str, card: dict[str, Any]) -> None:
+        """Update a message of the case's conversation (nothing if gone). Never raises."""
+        if not activity_id or case.conversation_gone_at is not None:
+            return
+        try:
+            await self._messenger.update(case.conversation, activity_id, card)
+        except ConversationGone:
+            await self._conversation_gone(case)
+        except Exception:
+            _log.exception("could not update message %s of case %s", activity_id, case.id)
+
+    async def _update_final(self, case: RemovalCase, card: dict[str, Any], *, reroute: bool = True) -> None:
+        """The final card (confirmation, "removing…", result) becomes ``card``."""
+        if not case.final_message_id:
+            await self._post(case, card, reroute=reroute)
+            return
+        await self._update(case, case.final_message_id, card)
+        if case.conversation_gone_at is not None and reroute:
+            await self._announce(case, card)
+
+    async def _show_progress(self, case: RemovalCase) -> None:
+        if case.status_message_id:
+            await self._update(case, case.status_message_id, cards.status_card(case, now=self._clock(), locale=case.locale))
+
+    async def _refresh_plan(self, case_id: str) -> None:
+        case = await self._store.get(case_id)
+        if case is not None and case.plan_message_id:
+            await self._update(case, case.plan_message_id, cards.plan_card(case, now=self._clock(), locale=case.locale))
+
+    async def _remember_step_message(self, case: RemovalCase, message_id: str) -> RemovalCase:
+        """Note the card just posted as the case's current step (a click on it, a later update)."""
+        if not message_id or case.state not in (CaseState.READY, CaseState.AWAITING_APPROVAL):
+            return case
+        state = case.state
+
+        def remember(current: RemovalCase) -> None:
+            if current.state is not state:
+                raise Unchanged(None)  # moved on meanwhile: the card is not its step any more
+            if state is CaseState.READY:
+                current.final_message_id = message_id
+            else:
+                current.status_message_id = message_id
+
+        case, _ = await self._store.update(case.id, remember)
+        return case
+
+    async def _conversation_gone(self, case: RemovalCase) -> None:
+        """Teams says the bot is no longer in the case's conversation: note it on the case (and
+        on the copy the caller holds), so that nothing more is sent there."""
+        at = self._clock()
+        case.conversation_gone_at = case.conversation_gone_at or at
+
+        def mark(current: RemovalCase) -> bool:
+            if current.conversation_gone_at is not None:
+                raise Unchanged(False)
+            current.conversation_gone_at = at
+            return True
+
+        try:
+            _, marked = await self._store.update(case.id, mark)
+            if marked:
+                _log.warning(
+                    "case %s: the bot is no longer in its conversation; its messages go to the notification channels "
+                    "and the requester instead", case.id,
+                )
+                await self._audit.record(AuditEvent.about(
+                    case, at=at, action="case.conversation_gone", actor="offboard", result="gone",
+                    detail="Teams: the bot is no longer in the conversation",
+                ))
+        except Exception:  # noting it is worth a try, not worth stopping the work for
+            _log.exception("could not note that case %s lost its conversation", case.id)
+
+    async def _announce(self, case: RemovalCase, card: dict[str, Any]) -> None:
+        """To the notification channels and the requester 1:1, in place of the gone conversation."""
+        if self._announcer is None:
+            _log.warning("case %s: its conversation is gone and no announcer is configured: a card is lost", case.id)
+            return
+        reference = case.conversation
+        try:
+            await self._announcer.announce(
+                card,
+                text=cards.t(case.locale, "notify.conversation_gone"),
+                requester=case.requested_by,
+                tenant_id=str((reference.get("conversation") or {}).get("tenantId", "")),
+                service_url=str(reference.get("serviceUrl", "")),
+            )
+        except Exception:  # the state is saved; the sweep's announcements come from it
+            _log.exception("could not announce a card of case %s", case.id)
 
     # ---- Inside ----
 
@@ -325,33 +591,32 @@ class RemovalWorkflow:
             raise KeyError(case_id)
         return case
 
-    async def _fail(self, case_id: str, error: PartnerCenterError) -> RemovalCase:
-        def failed(current: RemovalCase) -> None:
-            current.move_to(CaseState.FAILED)
+    async def _fail(self, case_id: str, error: PartnerCenterError) -> tuple[RemovalCase, bool]:
+        """Fail the case with Partner Center's words; whether this call failed it."""
+
+        def failed(current: RemovalCase) -> bool:
+            if not current.is_open:
+                raise Unchanged(False)
+            current.move_to(CaseState.FAILED, at=self._clock())
             current.error = ItemError.from_error(error)
+            return True
 
         try:
-            case, _ = await self._store.update(case_id, failed)
+            return await self._store.update(case_id, failed)
         except InvalidTransition:
-            return await self._get(case_id)
-        return case
+            return await self._get(case_id), False
 
-    async def _show_progress(self, case: RemovalCase) -> None:
-        if case.status_message_id:
-            card = cards.status_card(case, now=self._clock(), locale=case.locale)
-            await self._messenger.update(case.conversation, case.status_message_id, card)
-
-    async def _update_final(self, case: RemovalCase, card: dict[str, Any]) -> None:
-        if case.final_message_id:
-            await self._messenger.update(case.conversation, case.final_message_id, card)
-        else:
-            await self._messenger.post(case.conversation, card)
-
-    async def _refresh_plan(self, case_id: str) -> None:
-        case = await self._store.get(case_id)
-        if case is not None and case.plan_message_id:
-            card = cards.plan_card(case, now=self._clock(), locale=case.locale)
-            await self._messenger.update(case.conversation, case.plan_message_id, card)
+    async def _record_intent(self, case: RemovalCase, item: CaseItem) -> None:
+        """Before an item's Partner Center write: what is about to be done, on what."""
+        await self._audit.record(AuditEvent.about(
+            case,
+            at=self._clock(),
+            action="item.started",
+            actor="offboard",
+            item=item_of(item),
+            result="intent",
+            detail=_work_of(item.decided_on or item.proposal),
+        ))
 
     async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
         failed = item.outcome is Outcome.FAILED
@@ -367,10 +632,11 @@ class RemovalWorkflow:
         ))
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
+        action = {"intent": "removal.started", "ok": "removal.done"}.get(result, "removal.failed")
         await self._audit.record(AuditEvent.about(
             case,
             at=self._clock(),
-            action="removal.done" if result == "ok" else "removal.failed",
+            action=action,
             actor=actor_of(approver),
             result=result,
             detail=detail,
@@ -387,6 +653,19 @@ def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
     return CaseState.WAITING
 
 
+def _work_of(proposal: Proposal) -> str:
+    """An action and its targets, for the audit: ``cancel_… (azure_subscription_ids: a, b)``."""
+    targets = "; ".join(f"{name}: {', '.join(map(str, value))}" for name, value in proposal if name != "action" and value)
+    return f"{proposal.action.value} ({targets})" if targets else proposal.action.value
+
+
+def _gave_up_because(kind: str, count: int, detail: str) -> str:
+    """The case's error description when the bot gives up (the cards add the reason in the
+    reader's language: :data:`NEEDS_PERSON`)."""
+    what = "Partner Center did not answer" if kind == _UNAVAILABLE else f"Unexpected error ({kind.removeprefix('error:')})"
+    return f"{what} on {count} attempts in a row: {detail}"[:500]
+
+
 def _customer_of(case: RemovalCase) -> Customer:
     return Customer.model_validate(
         {
@@ -395,3 +674,4 @@ def _customer_of(case: RemovalCase) -> Customer:
             "relationshipToPartner": "reseller",
         }
     )
+

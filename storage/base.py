@@ -22,7 +22,7 @@ Exceptions::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -73,6 +73,13 @@ class DocumentStore(Protocol):
         """The documents under ``keys`` that exist; missing keys are absent from the result."""
         ...
 
+    async def etag(self, key: str) -> str | None:
+        """The document's current ETag without its content (a HEAD), or None if there is none.
+
+        For watching a large document cheaply: read it again only when its ETag changed.
+        """
+        ...
+
     async def write(
         self,
         key: str,
@@ -103,6 +110,18 @@ class DocumentStore(Protocol):
 
     async def append(self, stream: str, record: dict[str, Any]) -> int:
         """Append-only log (the audit trail): returns the record's sequence number (1, 2, ...); records never change."""
+        ...
+
+    async def append_linked(
+        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
+    ) -> int:
+        """Append the record ``link(last)``, numbered right after ``last``; return its number.
+
+        ``last`` is the stream's last record as ``(number, record)``, or None for an empty stream.
+        When another writer appends first, ``link`` is called again with that writer's record:
+        the record written always follows the one it was made from (a hash chain relies on it).
+        ``link`` must be quick and pure (it may run in a storage thread, and more than once).
+        """
         ...
 
     async def read_stream(self, stream: str, *, after: int = 0) -> list[tuple[int, dict[str, Any]]]:

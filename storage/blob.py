@@ -96,6 +96,15 @@ class BlobStore:
         found = await self._gather(functools.partial(self._read_blob, _document_name(key)) for key in wanted)
         return {key: stored for key, stored in zip(wanted, found, strict=True) if stored is not None}
 
+    async def etag(self, key: str) -> str | None:
+        check_key(key)
+        await self._ready()
+        try:  # a HEAD: the properties, not the (possibly large) content
+            properties = await self._container.get_blob_client(_document_name(key)).get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        return str(properties.etag)
+
     async def write(
         self,
         key: str,
@@ -183,6 +192,65 @@ class BlobStore:
                 number += 1  # another writer took this number: it exists, so the next one is free to try
         await self._advance_counter(counter, number, last, counter_etag)
         return number
+
+    async def append_linked(
+        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
+    ) -> int:
+        check_key(stream, what="stream name")
+        folder = _stream_folder(stream)
+        counter = _COUNTERS + names.name_part(stream) + ".json"
+        await self._ready()
+        hint, counter_etag = await self._read_counter(counter)
+        last = await self._last_record(folder, hint)
+        while True:
+            number = 1 if last is None else last[0] + 1
+            data = dumps(link(last), what="record").encode("utf-8")
+            try:
+                await self._container.upload_blob(
+                    _record_name(folder, number), data, overwrite=False, content_settings=_JSON
+                )
+                break
+            except HttpResponseError as error:
+                if not _condition_failed(error):
+                    raise
+                # Another writer created this number: link to its record (or a later one) instead.
+                last = await self._last_record(folder, number)
+        await self._advance_counter(counter, number, hint, counter_etag)
+        return number
+
+    async def _last_record(self, folder: str, known: int) -> tuple[int, dict[str, Any]] | None:
+        """The stream's last record, found from ``known`` (a number that exists, or 0).
+
+        Records are created in order (n only once n-1 exists), so walking forward from a record
+        that exists to the first number that does not finds the end: a few reads, no listing.
+        The listing is the fallback when ``known`` is not there (no counter yet, or a record
+        deleted by hand).
+        """
+        last = await self._record_at(folder, known) if known > 0 else None
+        if last is None:
+            numbers = [int(stem) for stem in await self._record_stems(folder)]
+            last = await self._record_at(folder, max(numbers)) if numbers else None
+        while last is not None:
+            following = await self._record_at(folder, last[0] + 1)
+            if following is None:
+                break
+            last = following
+        return last
+
+    async def _record_at(self, folder: str, number: int) -> tuple[int, dict[str, Any]] | None:
+        try:
+            data, _ = await self._download(_record_name(folder, number))
+        except ResourceNotFoundError:
+            return None
+        return number, loads(data)
+
+    async def _record_stems(self, folder: str) -> list[str]:
+        stems = []
+        async for name in self._container.list_blob_names(name_starts_with=folder):
+            stem = name[len(folder) :].removesuffix(_RECORD_SUFFIX)
+            if stem.isdigit():
+                stems.append(stem)
+        return stems
 
     async def read_stream(self, stream: str, *, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
         check_key(stream, what="stream name")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 from ._codec import check_conditions, check_key, check_prefix, dumps, loads
@@ -31,6 +31,10 @@ class MemoryStore:
 
     async def read_many(self, keys: Sequence[str]) -> dict[str, Stored]:
         return {key: stored for key in keys if (stored := await self.read(key)) is not None}
+
+    async def etag(self, key: str) -> str | None:
+        found = self._documents.get(check_key(key))
+        return None if found is None else found[1]
 
     async def write(
         self,
@@ -67,6 +71,15 @@ class MemoryStore:
     async def append(self, stream: str, record: dict[str, Any]) -> int:
         text = dumps(record, what="record")
         records = self._streams.setdefault(check_key(stream, what="stream name"), [])
+        records.append(text)
+        return len(records)
+
+    async def append_linked(
+        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
+    ) -> int:
+        records = self._streams.setdefault(check_key(stream, what="stream name"), [])
+        last = (len(records), loads(records[-1])) if records else None
+        text = dumps(link(last), what="record")  # no await since reading `last`: nobody can slip in
         records.append(text)
         return len(records)
 

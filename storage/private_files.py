@@ -23,8 +23,15 @@ PRIVATE_FOLDER_MODE = 0o700
 
 def make_private(path: Path) -> None:
     """Create ``path`` 0600 if it is missing (a program would create it with the umask's mode,
-    often 0644), else take group and others' access away; the same for its folder, 0700."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    often 0644), else take group and others' access away; the same for its folder, 0700.
+
+    An existing file is never opened: closing any descriptor of a file drops every POSIX lock
+    this process holds on it, SQLite's included (another connection of ours may be reading it),
+    and another process's SQLite may then checkpoint and delete the WAL under our feet ("database
+    disk image is malformed"; sqlite.org/howtocorrupt.html, 2.2).
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
     tighten(path, PRIVATE_FILE_MODE)
     tighten_folder(path.parent)
 

@@ -109,6 +109,11 @@ class SqliteStore:
         found = {key: Stored(loads(text), etag) for key, text, etag in rows}
         return {key: found[key] for key in wanted if key in found}
 
+    async def etag(self, key: str) -> str | None:
+        check_key(key)
+        row = await self._run(lambda db: db.execute("SELECT etag FROM documents WHERE key = ?", (key,)).fetchone())
+        return None if row is None else str(row[0])
+
     async def write(
         self,
         key: str,
@@ -174,6 +179,25 @@ class SqliteStore:
             ).fetchone()
             db.execute("INSERT INTO records (stream, number, record) VALUES (?, ?, ?)", (stream, number, text))
             return int(number)
+
+        return await self._write(append)
+
+    async def append_linked(
+        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
+    ) -> int:
+        check_key(stream, what="stream name")
+
+        def append(db: sqlite3.Connection) -> int:
+            # Under the write lock (BEGIN IMMEDIATE): the last record read is still the last one
+            # when the new one is inserted, in this process or any other.
+            row = db.execute(
+                "SELECT number, record FROM records WHERE stream = ? ORDER BY number DESC LIMIT 1", (stream,)
+            ).fetchone()
+            last = None if row is None else (int(row[0]), loads(row[1]))
+            number = 1 if last is None else last[0] + 1
+            text = dumps(link(last), what="record")
+            db.execute("INSERT INTO records (stream, number, record) VALUES (?, ?, ?)", (stream, number, text))
+            return number
 
         return await self._write(append)
 

@@ -260,7 +260,7 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
             await bot.start(http)  # same SQLite file; the dead instance's lease expires after 3 s
 
             async def ready() -> bool:
-                # The card is posted before the state is saved: wait for both before stopping the bot.
+                # The state is saved, then the card posted: wait for both before stopping the bot.
                 posted = any(call.card and "confirm_removal" in str(call.card) for call in connector.sent)
                 return posted and (await _stored_case(tmp_path / "offboard.db")).state is CaseState.READY
 

@@ -67,9 +67,8 @@ class Stack:
         return any(call.card and needle in card_text(call.card) for call in self.connector.calls)
 
     async def ready(self) -> bool:
-        """The final confirmation is posted *and* the case is stored as ready: the workflow posts
-        the card before it saves the state (a crash in between repeats the card rather than
-        losing it), so the card alone does not mean a click on it would be taken yet."""
+        """The final confirmation is posted *and* the case is stored as ready: the workflow saves
+        the state, then posts the card (state first, then messages), and the test wants both."""
         posted = any(call.card and "confirm_removal" in json.dumps(call.card) for call in self.connector.calls)
         return posted and (await self.case()).state is CaseState.READY
 

@@ -253,7 +253,7 @@ async def test_webhook_signatures_are_verified(bot: tuple[Teams, Any, str], pki:
     teams, app, certificates = bot
     await teams.say("help")
     customer = "3d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f06"
-    back = {"EventName": "reseller-relationship-accepted-by-customer", "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{customer}", "ResourceName": "customer", "ResourceChangeUtcDate": "2026-11-21T12:00:00+00:00"}
+    back = {"EventName": "reseller-relationship-accepted-by-customer", "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{customer}", "ResourceName": "customer", "ResourceChangeUtcDate": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}  # an event more than three days old is not acted on
     microsoft = pki["microsoft"]
     assert await _event(teams, certificates, back, signer=pki["impostor"]) == 401  # signed with another key
     assert await _event(teams, certificates, back, signer=pki["impostor"], certificate="impostor") == 401  # not Microsoft's

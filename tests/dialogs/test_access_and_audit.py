@@ -84,7 +84,8 @@ async def test_the_audit_export_lists_every_action_of_a_full_removal(client: Par
     actions = [record["action"] for _, record in events]
     assert actions[0] == "removal.requested"
     assert actions.count("item.approved") == 4 and actions.count("item.done") == 4
-    assert actions[-2:] == ["removal.confirmed", "removal.done"]
+    assert actions.count("item.started") == 4  # the intent, before each Partner Center write
+    assert actions[-3:] == ["removal.confirmed", "removal.started", "removal.done"]
     assert [n for n, _ in events] == list(range(1, len(events) + 1))
     done = [record for _, record in events if record["action"] == "removal.done"][0]
     assert done["correlation_id"] and "Bob Approver" in done["actor"]
