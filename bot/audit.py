@@ -67,8 +67,6 @@ def describe(reports: Sequence[ChainReport], events: Sequence[tuple[int, dict[st
     everything = reports[0]
     lines = [f"AUDIT TRAIL BROKEN: {problem}" for problem in problems]
     lines += [f"NO OUTCOME: {unfinished}" for unfinished in writes_without_outcome(events)]
-    if everything.unchained:
-        lines.append(f"{everything.stream}: the first {everything.unchained} records were written before records were hash-chained: not verifiable")
     if problems:
         lines.append(f"{len(problems)} problems in {sum(1 for r in reports if not r.intact)} of {len(reports)} streams: the trail was changed outside Offboard")
     else:

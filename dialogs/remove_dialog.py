@@ -179,7 +179,7 @@ class RemoveRelationshipDialog(ComponentDialog):
         case.conversation = conversation_reference(context)
         case.locale = locale
         if case.next_pending is None:
-            case.move_to(CaseState.READY if can_remove_now else CaseState.WAITING)
+            case.move_to(CaseState.READY if can_remove_now else CaseState.WAITING, at=case.requested_at)
         try:
             await services.store.create(case)
         except CaseAlreadyOpen as open_case:  # asked twice at once, in two conversations

@@ -164,10 +164,13 @@ def check_chain(stream: str, records: Sequence[Numbered]) -> ChainReport:
         if number > expected:
             problems.append(_gap(expected, number))
         if PREVIOUS not in record:
+            # Every record Offboard writes is chained (it has not run live before the chain), so
+            # a record without its link was altered: stripping the links must not pass as "old".
+            unchained += 1
             if chained:
                 problems.append(f"record {number} carries no hash of the record before it, as the records before it do: it was replaced")
             else:
-                unchained += 1  # written before records were chained: nothing to check
+                problems.append(f"record {number} carries no hash of the record before it: it was altered, or written by a version of Offboard before records were chained")
         else:
             chained = True
             # After a gap the record it links to is missing: the gap is the report.

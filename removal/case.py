@@ -298,6 +298,9 @@ class FailedAttempts(_Model):
     # "error:<exception type>" (something the bot did not expect).
     kind: str = ""
     count: int = 0
+    # Failed attempts in a row whatever their kind: failures that alternate between two kinds
+    # must not restart the count for ever (see note_failed_attempt).
+    in_a_row: int = 0
     detail: str = ""
     # The resume sweep leaves the case alone until then (exponential backoff).
     retry_at: datetime | None = None
@@ -447,15 +450,15 @@ class RemovalCase(_Model):
     def pause_for(self, error: ItemError, *, at: datetime) -> None:
         """Partner Center is not answering: pause, to go back to the current state later."""
         resume_to = self.state
-        self.move_to(CaseState.PAUSED)
+        self.move_to(CaseState.PAUSED, at=at)
         self.pause = Pause(since=at, resume_to=resume_to, error=error)
 
-    def unpause(self) -> CaseState:
+    def unpause(self, *, at: datetime | None = None) -> CaseState:
         """Partner Center answers again: back to the state the case was paused in."""
         if self.state is not CaseState.PAUSED or self.pause is None:
             raise InvalidTransition(self.id, self.state, CaseState.EXECUTING)
         resume_to = self.pause.resume_to
-        self.move_to(resume_to)
+        self.move_to(resume_to, at=at)
         self.pause = None
         return resume_to
 
@@ -468,7 +471,12 @@ class RemovalCase(_Model):
         """
         same = self.failed_attempts.kind == kind and not progressed
         count = self.failed_attempts.count + 1 if same else 1
-        self.failed_attempts = FailedAttempts(kind=kind, count=count, detail=detail, retry_at=retry_at(count))
+        in_a_row = 1 if progressed else self.failed_attempts.in_a_row + 1
+        # Alternating kinds count at half rate: the bound is then twice as far, but it holds.
+        count = max(count, in_a_row // 2)
+        self.failed_attempts = FailedAttempts(
+            kind=kind, count=count, in_a_row=in_a_row, detail=detail, retry_at=retry_at(count)
+        )
         return count
 
     def clear_failed_attempts(self) -> None:

@@ -115,6 +115,11 @@ async def execute_approved(
                 return
             if before_item is not None:  # e.g. the audit's intent record: written before the change, never after
                 await before_item(case, item)
+                if await stopped():  # the intent took a while (a cancel, a lost lease meanwhile)
+                    await store.record_outcome(case_id, item.key, Outcome.NOT_STARTED, None)
+                    if on_item is not None:
+                        await on_item(case, item)  # closes the intent: not started
+                    return
             item.outcome = Outcome.RUNNING
             try:
                 await carry_out(client, case.customer.id, work)
@@ -165,7 +170,9 @@ def _runnable(case: RemovalCase) -> list[tuple[CaseItem, Blocker]]:
 
 async def _all_or_none(runs: Iterable[Coroutine[Any, Any, None]]) -> None:
     """Run the items as one task group: the first to raise cancels the others, and its exception
-    (not an ExceptionGroup: callers catch what they know) is raised once every item has stopped."""
+    (not an ExceptionGroup: callers catch what they know) is raised once every item has stopped.
+    A sibling cancelled inside its Partner Center call leaves an intent with no outcome (audit
+    export names it); the client reads before it writes, so the resumed case does not repeat it."""
     try:
         async with asyncio.TaskGroup() as group:
             for one in runs:

@@ -62,7 +62,11 @@ class Lease:
 
     @property
     def lost(self) -> bool:
-        return self._lost or self._clock() >= self._trusted_until
+        # Once lost, lost for good: a renewal confirmed late must not make work that already
+        # stopped (items left not started) look as if it had gone on.
+        if not self._lost and self._clock() >= self._trusted_until:
+            self._lost = True
+        return self._lost
 
     @lost.setter
     def lost(self, value: bool) -> None:

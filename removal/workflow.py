@@ -281,6 +281,9 @@ class RemovalWorkflow:
                 return await self._store.get(case_id)
             if writes:
                 await self._record_removal(case, approver, "intent", "PATCH relationshipToPartner: none", "")
+                if lease.lost:  # lost while the intent was written: close it, send nothing
+                    await self._record_removal(case, approver, "stopped", "lease lost: nothing sent", "")
+                    return await self._store.get(case_id)
             result = await self._client.remove_relationship(case.customer.id)
         except PartnerCenterError as error:
             if is_unavailable(error):
@@ -313,7 +316,8 @@ class RemovalWorkflow:
         await self._refresh_plan(case_id)
         # Re-routed if the conversation is gone: the result card has the link to re-establish.
         await self._update_final(case, cards.result_card(case, locale=locale))
-        if self._notifications is not None:
+        if self._notifications is not None and case.conversation_gone_at is None:
+            # (Gone: the result card itself went to the channels and the requester.)
             await self._notifications.removed(case)
         return case
 
@@ -383,7 +387,7 @@ class RemovalWorkflow:
         def back(current: RemovalCase) -> CaseState:
             if current.state is not CaseState.PAUSED:
                 raise Unchanged(None)  # resumed by another instance, or cancelled
-            return current.unpause()
+            return current.unpause(at=self._clock())
 
         try:
             case, resumed_to = await self._store.update(case_id, back)
@@ -619,20 +623,25 @@ class RemovalWorkflow:
         ))
 
     async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
+        """After an item's Partner Center write (or after its intent, when the run stopped
+        before the write: ``item.not_started``)."""
         failed = item.outcome is Outcome.FAILED
+        action, result = ("item.failed", "failed") if failed else ("item.done", "ok")
+        if item.outcome is Outcome.NOT_STARTED:
+            action, result = "item.not_started", "stopped"
         await self._audit.record(AuditEvent.about(
             case,
             at=self._clock(),
-            action="item.failed" if failed else "item.done",
+            action=action,
             actor="offboard",
             item=item_of(item),
-            result="failed" if failed else "ok",
+            result=result,
             detail=item.error.description if item.error else "",
             correlation_id=item.error.correlation_id if item.error else "",
         ))
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
-        action = {"intent": "removal.started", "ok": "removal.done"}.get(result, "removal.failed")
+        action = {"intent": "removal.started", "ok": "removal.done", "stopped": "removal.not_started"}.get(result, "removal.failed")
         await self._audit.record(AuditEvent.about(
             case,
             at=self._clock(),

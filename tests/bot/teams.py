@@ -47,6 +47,17 @@ class Teams:
                 body = text
             return response.status, body, time.perf_counter() - started
 
+    def in_channel(self, channel_id: str, text: str) -> dict[str, Any]:
+        """``@Offboard text`` posted in another channel of the team (a new thread there)."""
+        mention = "<at>Offboard</at>"
+        return self._activity(
+            type="message",
+            text=f"{mention} {text}",
+            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
+            conversation={"id": f"{channel_id};messageid=42", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+            channelData={"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": channel_id}},
+        )
+
     async def say(self, text: str) -> int:
         mention = "<at>Offboard</at>"
         status, _, _ = await self.post(self._activity(

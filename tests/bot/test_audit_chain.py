@@ -178,14 +178,15 @@ async def test_a_partner_center_write_whose_outcome_is_missing_is_named(tmp_path
     assert unfinished.startswith("NO OUTCOME: record 2 (item.started cancel Azure plan (az-1) in case case-1, Customer c-1) has no outcome")
 
 
-def test_records_written_before_the_chain_are_counted_not_failed() -> None:
-    legacy = [(1, {"action": "removal.requested"}), (2, {"action": "item.done"})]
-    chained = (3, {"action": "removal.done", PREVIOUS: record_hash(legacy[1][1])})
-    report = check_chain("audit", [*legacy, chained])
-    assert report.intact and report.unchained == 2
+def test_records_without_their_link_are_reported_even_at_the_start() -> None:
+    """Stripping every link must not pass for records older than the chain (there are none)."""
+    stripped = [(1, {"action": "removal.requested"}), (2, {"action": "item.done"})]
+    chained = (3, {"action": "removal.done", PREVIOUS: record_hash(stripped[1][1])})
+    report = check_chain("audit", [*stripped, chained])
+    assert not report.intact and report.unchained == 2 and len(report.problems) == 2
     # After a chained record, one without a hash is a replacement.
-    assert check_chain("audit", [*legacy, chained, (4, {"action": "x"})]).problems == (
-        "record 4 carries no hash of the record before it, as the records before it do: it was replaced",
+    assert check_chain("audit", [*stripped, chained, (4, {"action": "x"})]).problems[-1] == (
+        "record 4 carries no hash of the record before it, as the records before it do: it was replaced"
     )
 
 

@@ -93,13 +93,7 @@ async def test_a_completed_removal_is_announced_in_the_channel_and_to_the_reques
 async def test_notify_here_subscribes_a_channel(bot: tuple[Teams, Any, str]) -> None:
     teams, app, _ = bot
     other = "19:approvers@thread.tacv2"
-    here = teams._activity(  # noqa: SLF001 (another channel of the team)
-        type="message",
-        text="<at>Offboard</at> notify here",
-        entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
-        conversation={"id": f"{other};messageid=42", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
-        channelData={"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": other}},
-    )
+    here = teams.in_channel(other, "notify here")
     await teams.post(here)
     assert "will get Offboard's notifications" in teams.connector.sent[-1].body["text"]
     await teams.post({**here, "id": "again"})

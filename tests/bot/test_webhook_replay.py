@@ -193,13 +193,7 @@ async def test_two_instances_claim_an_event_once_and_forget_it_after_three_days(
 async def test_notify_here_is_audited(bot: tuple[Teams, Any, str, CertificateServer]) -> None:
     teams, app, _, _ = bot
     other = "19:approvers@thread.tacv2"
-    here = teams._activity(  # noqa: SLF001 (another channel of the team)
-        type="message",
-        text="<at>Offboard</at> notify here",
-        entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
-        conversation={"id": f"{other};messageid=42", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
-        channelData={"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": other}},
-    )
+    here = teams.in_channel(other, "notify here")
     await teams.post(here)
     await teams.post({**here, "id": "again"})
     first, again = await _audited(app, "notify.subscribed")

@@ -111,6 +111,10 @@ def test_the_same_failure_again_counts_up_and_another_kind_or_progress_starts_ag
     assert case.note_failed_attempt("error:OSError", "disk", retry_at=_retry_in(10), progressed=True) == 1, "progress starts again"
     case.clear_failed_attempts()
     assert case.failed_attempts.count == 0 and case.failed_attempts.retry_at is None
+    # Failures that alternate between two kinds still count, at half rate: the bound holds.
+    counts = [case.note_failed_attempt(kind, "x", retry_at=_retry_in(10)) for kind in ["unavailable", "error:OSError"] * 5]
+    assert counts[-1] == 5 and counts == sorted(counts)
+    case.clear_failed_attempts()
     # Stored with the case: another instance, or this one after a restart, counts on.
     case.note_failed_attempt("unavailable", "503", retry_at=_retry_in(10))
     assert RemovalCase.model_validate(case.model_dump(mode="json")).failed_attempts.count == 1
