@@ -141,10 +141,13 @@ class Settings(BaseSettings):
     # (channels and requester); still waiting this much longer, escalated once to the approvers.
     decision_reminder_hours: float = Field(24.0, gt=0, validation_alias="OFFBOARD_DECISION_REMINDER_HOURS")
     escalation_hours: float = Field(48.0, gt=0, validation_alias="OFFBOARD_ESCALATION_HOURS")
-    # Partner Center webhooks: hosts allowed in x-ms-certificate-url, and the CA bundle (PEM) the
-    # signing certificate must chain to (empty: the system's trusted roots).
+    # Partner Center webhooks: where x-ms-certificate-url may point ("host" or "host/path/prefix"),
+    # and the CA bundle (PEM) the signing certificate must chain to: its root(s) and Microsoft's
+    # issuing intermediate(s) (empty: the system's trusted roots, which hold no intermediate).
+    # Default: the documented URL's host and folder, https://3psostorageacct.blob.core.windows.net/cert/
+    # (PC-PR-2023 developer/partner-center-webhooks.md; fidelity-audit #10).
     events_certificate_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["pcnotifications-dispatch.microsoft.com"], validation_alias="OFFBOARD_EVENTS_CERTIFICATE_HOSTS"
+        default_factory=lambda: ["3psostorageacct.blob.core.windows.net/cert/"], validation_alias="OFFBOARD_EVENTS_CERTIFICATE_HOSTS"
     )
     events_ca_file: Path | None = Field(None, validation_alias="OFFBOARD_EVENTS_CA_FILE")
 

@@ -47,6 +47,13 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
         # it is asked again.
         body.append(text(t(locale, "item.since.changed"), weight="Bolder", spacing="Medium"))
     body.append(text(_effect(item, locale), spacing="Medium"))
+    if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
+        # The documented choices (fidelity audit #3): the customer moves its Azure subscriptions
+        # away (billing transfer: Skip, and the re-check sees them gone), or the partner cancels
+        # them, which is destructive ("compromise", app+user: developer/cancel-an-azure-subscription).
+        body.append(text(t(locale, "confirm.azure.choices")))
+        body.append(text(t(locale, "confirm.azure.destructive"), weight="Bolder"))
+        body.append(text(t(locale, "confirm.azure.after")))
     if item.action in _WINDOW_ACTIONS and item.window_ends is not None:
         body.append(text(t(locale, "confirm.window", date=format_date_relative(item.window_ends, now, locale))))
     if item.action is Action.TURN_OFF_AUTO_RENEW and item.term_ends is not None:

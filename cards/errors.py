@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from partner_center.errors import PartnerCenterError
+from partner_center.errors import MfaRequiredError, PartnerCenterError
 
 from .adaptive import adaptive_card, facts, text
 from .texts import DEFAULT_LOCALE, t
@@ -39,7 +39,19 @@ def error_card(
 
 
 def partner_center_error_card(error: PartnerCenterError, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """Partner Center refused or failed: its description, code, correlation and request ids."""
+    """Partner Center refused or failed: its description, code, correlation and request ids.
+
+    401 / 900421 (the app+user consent lacks MFA) gets its own words: a person with MFA must
+    renew the consent; Partner Center's description follows."""
+    if isinstance(error, MfaRequiredError):
+        return error_card(
+            t(locale, "error.mfa.title"),
+            f"{t(locale, 'error.mfa.text')}\n\n{error.description}",
+            code=error.code,
+            correlation_id=error.correlation_id,
+            request_id=error.request_id,
+            locale=locale,
+        )
     return error_card(
         t(locale, "error.partner_center.title"),
         error.description,

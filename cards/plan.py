@@ -7,8 +7,9 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from partner_center.blockers import BlockerKind
-from removal.case import CaseItem, CaseState, RemovalCase
+from partner_center.actions import AZURE_CANCELLING
+from partner_center.blockers import Action, BlockerKind
+from removal.case import CaseItem, CaseState, Outcome, RemovalCase
 
 from .adaptive import action, adaptive_card, container, facts, open_url, text
 from .paging import Page, page_actions, page_of, page_summary
@@ -88,6 +89,11 @@ def _item(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
         lines.append(text(t(locale, "item.status", status=status_word(item.status, locale)), subtle=True, spacing="None"))
     lines.extend(text(line, subtle=True, spacing="None") for line in item_dates(item, now, locale))
     lines.append(text(proposal(item, now, locale), spacing="None"))
+    if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
+        # The non-destructive route (fidelity audit #3): a billing transfer, seen on re-check.
+        lines.append(text(t(locale, "plan.azure.transfer"), subtle=True, spacing="None"))
+    if item.error is not None and item.error.reason == AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED:
+        lines.append(text(t(locale, "error.reason.azure_cancelling"), spacing="None"))
     return container(lines, spacing="Small")
 
 

@@ -9,9 +9,9 @@ from removal.case import RemovalCase
 from .adaptive import adaptive_card, facts, open_url, text
 from .format import format_datetime
 from .texts import DEFAULT_LOCALE, t
-from .words import customer_name, person_name
+from .words import customer_name, error_lines, person_name
 
-__all__ = ("removing_card", "result_card")
+__all__ = ("removal_unclear_card", "removing_card", "result_card")
 
 
 def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
@@ -47,3 +47,21 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     else:
         body.append(text(t(locale, "result.link.missing"), spacing="Medium"))
     return adaptive_card(body, buttons, fallback_text=title, lang=locale)
+
+
+def removal_unclear_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The removal PATCH was sent (or refused) but nothing Partner Center said confirms the
+    outcome: never "removed". Who requested and approved, then Partner Center's words and ids
+    (``case.error``) for the person who checks in Partner Center."""
+    title = t(locale, "result.unclear.title", customer=customer_name(case.customer))
+    not_recorded = t(locale, "value.not_recorded")
+    pairs = [
+        (t(locale, "customer.name"), customer_name(case.customer)),
+        (t(locale, "customer.tenant_id"), case.customer.id or not_recorded),
+        (t(locale, "result.requested_by"), person_name(case.requested_by, locale)),
+        (t(locale, "result.approved_by"), person_name(case.approved_by, locale) if case.approved_by else not_recorded),
+    ]
+    body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "result.unclear.text")), facts(pairs)]
+    if case.error is not None:
+        body.extend(text(line, subtle=True, spacing="Small") for line in error_lines(case.error, locale))
+    return adaptive_card(body, fallback_text=title, lang=locale)

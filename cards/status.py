@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from partner_center.actions import AZURE_CANCELLING
 from removal.case import CaseItem, CaseState, Decision, Outcome, RemovalCase
 
 from .adaptive import adaptive_card, container, facts, text
@@ -106,4 +107,7 @@ def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
         lines.append(text(t(locale, "item.since.changed"), subtle=True, spacing="None"))
     if progress == "failed" and item.error is not None:
         lines.extend(text(line, subtle=True, spacing="None") for line in error_lines(item.error, locale))
+    if progress == "queued" and item.error is not None and item.error.reason == AZURE_CANCELLING:
+        # Approved, cancels sent, Azure applying them: why it waits (partner_center.actions).
+        lines.append(text(t(locale, "error.reason.azure_cancelling"), subtle=True, spacing="None"))
     return container(lines, spacing="Small")

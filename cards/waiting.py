@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action
 from removal.case import CaseItem, Decision, Outcome, RemovalCase
 
@@ -17,7 +18,7 @@ __all__ = ("MAX_BLOCKED_LINES", "blocking_reason", "still_blocked_card")
 
 # Enough to act on; the rest is counted ("…and 985 more items") so the card stays small.
 MAX_BLOCKED_LINES = 15
-_ORDER = ("back", "new", "failed", "skipped", "pending", "queued", "running", "wait", "reservation", "other")
+_ORDER = ("back", "new", "failed", "skipped", "pending", "queued", "running", "azure_cancelling", "wait", "reservation", "other")
 _RETRY = frozenset({"failed", "skipped", "pending", "queued", "running", "other"})
 
 
@@ -38,6 +39,8 @@ def blocking_reason(item: CaseItem) -> str | None:
         return "wait" if item.action is Action.TURN_OFF_AUTO_RENEW else None
     if item.outcome is Outcome.RUNNING:
         return "running"
+    if item.outcome is Outcome.NOT_STARTED and item.error is not None and item.error.reason == AZURE_CANCELLING:
+        return "azure_cancelling"  # the Azure subscriptions' cancels were sent; Azure applies them
     if not item.action.is_automatic:
         return "other"
     if item.decision is Decision.PENDING and item.since_plan in ("back", "new"):

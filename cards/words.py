@@ -148,7 +148,10 @@ def error_lines(error: ItemError, locale: str) -> list[str]:
     """What Partner Center said: code and description, correlation id, request id (for a ticket);
     first, when the bot gave up for a reason of its own, that reason."""
     description = _shorten(error.description, MAX_DESCRIPTION_LENGTH)
-    lines = [t(locale, f"error.reason.{error.reason}")] if error.reason else []
+    reason = error.reason
+    if not reason and error.status == 401 and error.code == "900421":
+        reason = "mfa_required"  # MFA enforcement on app+user calls: its own words
+    lines = [t(locale, f"error.reason.{reason}")] if reason else []
     if error.code:
         lines.append(t(locale, "error.partner_center", code=error.code, description=description))
     else:

@@ -17,8 +17,17 @@ software purchase past its window       report; a person decides                
 Azure reservation                       cancel in the Azure portal; re-check      yes
 ======================================  ========================================  ===========
 
-A new-commerce subscription blocks until it is ``deleted`` or ``expired`` (suspending one does
-not stop billing, and Microsoft says they must be cancelled). A software purchase past its
+An Azure plan's active Azure subscriptions are proposed for cancellation only as the partner's
+destructive choice: the cards also offer the customer's billing transfer (skip; a re-check then
+sees them gone). The cancel API is documented "if compromise or abuse", needs a Global Admin
+with the Admin agent role, and takes "about 10 mins" to show (learn.microsoft.com/partner-center/
+developer/cancel-an-azure-subscription); the plan is suspended only once none reads ``active``
+(403/900115 otherwise, developer/error-codes): see :mod:`partner_center.actions`.
+
+A new-commerce subscription blocks until it is ``deleted``, ``expired`` or ``disabled``
+(suspending one does not stop billing, and Microsoft says they must be cancelled; disabled
+follows expiry or the end of a suspended term: learn.microsoft.com/partner-center/
+subscription-lifecycle). A software purchase past its
 window cannot be cancelled by anyone, so it is reported without holding the removal forever.
 """
 
@@ -47,6 +56,7 @@ __all__ = (
     "SOFTWARE_CANCELLATION_WINDOW",
     "classify",
     "is_azure_plan",
+    "is_marketplace_saas",
     "is_new_commerce",
 )
 
@@ -56,7 +66,13 @@ SOFTWARE_CANCELLATION_WINDOW = timedelta(days=30)
 
 _NCE_PRODUCT_TYPES = frozenset({"onlineservicesnce", "software"})
 _AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
-_FINISHED_NCE = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED})
+# Finished new-commerce states: nothing to act on, nothing billed. "After 30 days in the expired
+# state, the subscription moves to a 90-day disabled state"; "30-day disabled state follows the
+# end of a Suspended subscription's term"; disabled "Can't be reactivated"
+# (learn.microsoft.com/partner-center/subscription-lifecycle).
+_FINISHED_NCE = frozenset(
+    {SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED}
+)
 
 
 class BlockerKind(StrEnum):
@@ -67,6 +83,9 @@ class BlockerKind(StrEnum):
     SOFTWARE_INSIDE_WINDOW = "software_inside_window"
     SOFTWARE_PAST_WINDOW = "software_past_window"
     RESERVATION = "reservation"
+    # Engineer D (fidelity-audit #15, #21): recognised, but not something Offboard may act on.
+    MARKETPLACE_SAAS = "marketplace_saas"
+    STATUS_TO_CHECK = "status_to_check"
 
 
 class Action(StrEnum):
@@ -80,6 +99,10 @@ class Action(StrEnum):
     WAIT_FOR_TERM_END = "wait_for_term_end"
     CANCEL_IN_AZURE_PORTAL = "cancel_in_azure_portal"
     REPORT_ONLY = "report_only"
+    # A person checks it in Partner Center; Offboard proposes nothing Partner Center may refuse.
+    CHECK_IN_PARTNER_CENTER = "check_in_partner_center"
+    # Shown only: a status Offboard does not know, which does not hold the removal.
+    NOTE_UNKNOWN_STATUS = "note_unknown_status"
 
     @property
     def is_automatic(self) -> bool:
@@ -240,7 +263,13 @@ def classify_subscription(
         "status": subscription.raw_status,
         "quantity": subscription.quantity,
     }
+    unclear = _classify_unclear_subscription(subscription, common)
+    if unclear is not _NOT_UNCLEAR:
+        return unclear
     if is_azure_plan(subscription):
+        # Only ``active`` Azure subscriptions block the plan's suspension ("one or more Azure
+        # Subscriptions in the active state", 403/900115, developer/error-codes); a cancelled one
+        # reads ``inactive`` (cancel-an-azure-subscription) or "Disabled" (Partner-Center-PowerShell#228).
         active = tuple(e.id for e in azure_entitlements if e.is_active)
         if active:
             return Blocker(
@@ -286,6 +315,17 @@ def _classify_new_commerce(
 def classify_software_purchase(
     entitlement: Entitlement, order: Order | None, now: datetime
 ) -> Blocker | None:
+    """A perpetual-software purchase: cancellable by order PATCH within 30 calendar days of
+    purchase ("Perpetual software: Full refund within 30 calendar days of purchase", LEARN
+    partner-center/customers/new-commerce-cancellation-policy; cancel-software-purchases.md).
+
+    Only a ``completed`` order is offered for cancellation (fidelity-audit #21: the other
+    documented statuses, order-resources.md, are under review, waiting for a PO, partly or not
+    fulfilled, or suspended, and whether Partner Center accepts a cancel for them is not
+    documented). Inside the window, any other status (or one Offboard does not know, or no order
+    read at all) is shown to a person and holds the removal: assumption, chosen so that nothing
+    is reported as cleared that may not be. Past the window nobody can cancel it: reported only.
+    """
     order_id = entitlement.reference_order.id
     if order is not None and order.status is OrderStatus.CANCELLED:
         return None
@@ -294,15 +334,82 @@ def classify_software_purchase(
     common = {
         "item_id": order_id,
         "name": order.name if order and order.name != order_id else entitlement.product_id,
-        "status": order.status.value if order else "",
+        "status": _order_status_text(order),
         "quantity": entitlement.quantity,
         "window_ends": window_ends,
     }
     if window_ends is not None and window_ends >= now:
-        return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, **common)
+        if order is not None and order.status is OrderStatus.COMPLETED:
+            return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, **common)
+        return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CHECK_IN_PARTNER_CENTER, **common)
     return Blocker(
         BlockerKind.SOFTWARE_PAST_WINDOW, Action.REPORT_ONLY, blocks_removal=False, **common
     )
+
+
+def _order_status_text(order: Order | None) -> str:
+    if order is None:
+        return ""
+    return order.status.value if order.status is not OrderStatus.UNKNOWN else (order.raw_status or "unknown")
+
+
+# ---- Marketplace SaaS and statuses Offboard cannot act on (engineer D; fidelity-audit #15, #21) ----
+
+# Subscription statuses no automatic action may be proposed for: one Offboard does not know (or
+# "none"), and "pending", which Partner Center refuses to update ("400 800081 Cannot update a
+# subscription before activating it", "800082 Subscription is not ready to be updated",
+# error-codes.md). Both are shown to a person. "pending" holds the removal (it is on its way to
+# active); an unknown status does not, since nothing says it will ever change: Partner Center
+# itself then accepts or refuses the removal, and a refusal is reported as one (assumption).
+_STATUSES_TO_CHECK = frozenset({SubscriptionStatus.UNKNOWN, SubscriptionStatus.NONE, SubscriptionStatus.PENDING})
+# Finished: nothing to act on (subscription-lifecycle.md; DOTNET SubscriptionStatus.cs).
+_FINISHED_SAAS = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED})
+_NOT_UNCLEAR = object()  # sentinel: the other rules decide
+
+
+def is_marketplace_saas(subscription: Subscription) -> bool:
+    """A commercial-marketplace (third-party SaaS) subscription: ``isMicrosoftProduct`` false, or
+    a product type or sub-type naming SaaS (fidelity-audit #15: "classify by productType.id and
+    isMicrosoftProduct"; fields from DOTNET Subscription.cs). The exact productType values of
+    marketplace SaaS are not quoted in the pages read: "saas" in the type or sub-type is an
+    assumption, ``isMicrosoftProduct: false`` the documented signal. The Azure plan is never SaaS."""
+    if subscription.offer_id.upper().startswith(_AZURE_PLAN_PRODUCT_ID):
+        return False
+    if subscription.is_microsoft_product is False:
+        return True
+    product = subscription.product_type
+    if product is None:
+        return False
+    names = (product.id, product.display_name, product.sub_type_name)
+    return any("saas" in name.lower() for name in names)
+
+
+def _classify_unclear_subscription(subscription: Subscription, common: dict[str, object]) -> object:
+    """A blocker for what Offboard must not act on, None when finished, else ``_NOT_UNCLEAR``.
+
+    Marketplace SaaS: its refund rules are the publisher's and the policy page's ("Full refund…
+    within 72 hours of purchase", LEARN new-commerce-cancellation-policy; later refunds need
+    the publisher), not new commerce's 7-day window, and the pages read do not say whether the
+    reseller relationship can be removed with one active. Offboard proposes nothing and a person
+    decides in Partner Center (fidelity-audit #15). It holds the removal while not finished: an
+    active subscription makes the portal's remove link inactive (remove-a-relationship.md).
+    """
+    dates = {
+        "window_ends": subscription.cancellation_allowed_until_date,
+        "term_ends": subscription.commitment_end_date,
+        "auto_renew": subscription.auto_renew_enabled,
+    }
+    if subscription.status in _STATUSES_TO_CHECK:
+        if subscription.status is SubscriptionStatus.PENDING:
+            return Blocker(BlockerKind.STATUS_TO_CHECK, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)  # type: ignore[arg-type]
+        return Blocker(
+            BlockerKind.STATUS_TO_CHECK, Action.NOTE_UNKNOWN_STATUS, blocks_removal=False, **common, **dates,  # type: ignore[arg-type]
+        )
+    if is_marketplace_saas(subscription):
+        if subscription.status in _FINISHED_SAAS:
+            return None
+        return Blocker(BlockerKind.MARKETPLACE_SAAS, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)  # type: ignore[arg-type]
+    return _NOT_UNCLEAR
 
 
 def classify_reservation(entitlement: Entitlement, now: datetime) -> Blocker | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,11 +27,15 @@ from yarl import URL
 
 from .auth import TokenProvider
 from .errors import (
+    AuthError,
     ConflictError,
     NoRelationshipError,
+    NotFoundError,
     PartnerCenterError,
+    RemovalUnclearError,
     UnavailableError,
     error_from_response,
+    is_mfa_refusal,
     is_unavailable,
 )
 from .limits import PartnerLimits, resource_family
@@ -50,13 +55,22 @@ from .retry import RetryPolicy
 
 __all__ = ("PartnerCenterClient", "RemovalResult", "SearchField")
 
+_log = logging.getLogger(__name__)
+
 SearchField = Literal["CompanyName", "Domain"]
 
 LIVE_BASE_URL = "https://api.partnercenter.microsoft.com"
+# The only documented reason for cancelling an Azure subscription of an Azure plan; others get
+# 400/900307 (learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
+AZURE_CANCELLATION_REASON = "compromise"
 _API_PREFIX = "/v1"
 _DEFAULT_PAGE_SIZE = 100
 # A subscription in one of these can change no more: there is nothing left to suspend or cancel.
-_FINAL_STATUSES = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED})
+# New commerce: expired (30 d) -> disabled (90 d) -> deleted; a suspended term ends disabled;
+# disabled "can't be reactivated" (learn.microsoft.com/partner-center/subscription-lifecycle).
+_FINAL_STATUSES = frozenset(
+    {SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +83,25 @@ class _Reply:
 
 @dataclass(frozen=True, slots=True)
 class RemovalResult:
-    """The removal was accepted and read back as ``none``.
+    """The removal is confirmed by a positive signal (see :meth:`PartnerCenterClient.remove_relationship`).
 
     Attributes:
         customer_id: the customer's tenant id.
-        already_removed: Partner Center said there was no relationship any more (a repeat).
-        request_id: ``MS-RequestId`` of the removal PATCH ("" when it was a repeat).
+        already_removed: the relationship was already none before our PATCH took effect (a
+            repeat: the pre-read showed ``none``, or our PATCH was refused and the read-back
+            then showed ``none``).
+        request_id: ``MS-RequestId`` of the removal PATCH ("" when none was accepted).
         correlation_id: ``MS-CorrelationId`` shared by the PATCH and the read-back.
+        confirmed_by: ``read`` (``GET /v1/customers/{id}`` answered 200 with
+            ``relationshipToPartner: none``) or ``list`` (the customer has left the partner's
+            customer list).
     """
 
     customer_id: str
     already_removed: bool
     request_id: str
     correlation_id: str
+    confirmed_by: str = "read"
 
 
 class PartnerCenterClient:
@@ -161,25 +181,48 @@ class PartnerCenterClient:
         return found
 
     async def read_relationship(self, customer_id: str) -> Relationship:
-        """The relationship as Partner Center has it now (``none`` when it refuses us)."""
+        """The relationship as Partner Center has it now; ``UNKNOWN`` when it answers 403/20002.
+
+        20002 "can be caused by a customer leaving a partner or the customer revoking the
+        delegated admin privileges" (a Microsoft maintainer, microsoft/Partner-Smart-Office#12):
+        it is no proof of ``none``. Only a 200 showing ``none`` reads as ``NONE``.
+        """
         try:
             return (await self.get_customer(customer_id)).relationship_to_partner
         except NoRelationshipError:
-            return Relationship.NONE
+            return Relationship.UNKNOWN
 
-    async def remove_relationship(self, customer_id: str) -> RemovalResult:
-        """PATCH the customer to ``relationshipToPartner: none`` (app+user), then read it back.
-        Read first, like every write here: a relationship already none (a resumed removal whose
-        PATCH had landed, or the portal) is reported as ``already_removed`` with nothing sent.
+    async def remove_relationship(self, customer_id: str, *, domain: str = "") -> RemovalResult:
+        """PATCH the customer to ``relationshipToPartner: none`` (app+user), then confirm it.
 
-        :raises PartnerCenterError: refused, or the read-back still shows a relationship.
+        "Removed" is only ever confirmed *positively*, by the documented signals
+        (developer/remove-a-reseller-relationship-with-a-customer.md, remove-a-relationship.md):
+
+        - a read ``GET /v1/customers/{id}`` answering 200 with ``relationshipToPartner: none``;
+        - the customer gone from the partner's customer list ("Removes the customer from your
+          list of customers"), looked up by ``domain`` (or the whole list when it is unknown).
+
+        The PATCH's own 200 body (``"RelationshipToPartner": "none"``) is documented too, but it
+        is checked by the read-back, never taken alone. What happens to ``GET /v1/customers/{id}``
+        after a removal is undocumented (fidelity audit §5): a 403/20002 or a 404 there proves
+        nothing (20002 also comes from DAP/GDAP revocation), so then the list decides.
+
+        Read first, like every write here: a relationship already ``none`` (a resumed removal
+        whose PATCH had landed, or the portal) is reported as ``already_removed`` with nothing
+        sent. A 403/20002 or 404 on that read does not skip the PATCH.
+
+        :raises PartnerCenterError: the PATCH was refused and the customer still reads as a
+            reseller (Partner Center's own code and description), or it was accepted but the
+            read-back still shows a relationship.
+        :raises RemovalUnclearError: nothing confirms either outcome: a person must check.
+        :raises AuthError: the PATCH was refused for the credential (incl. MFA): nothing read back.
         """
         correlation_id = str(uuid.uuid4())
         if await self._read_relationship(customer_id, correlation_id) is Relationship.NONE:
             return RemovalResult(customer_id, True, "", correlation_id)
         body = {"relationshipToPartner": "none", "attributes": {"objectType": "Customer"}}
         request_id = ""
-        already_removed = False  # unless it went between the read and the PATCH
+        refused: PartnerCenterError | None = None
         try:
             reply = await self._send(
                 "PATCH",
@@ -189,17 +232,38 @@ class PartnerCenterClient:
                 correlation_id=correlation_id,
             )
             request_id = reply.request_id
-        except NoRelationshipError:
-            already_removed = True
+        except PartnerCenterError as error:
+            if is_unavailable(error) or isinstance(error, (AuthError, NotFoundError)):
+                raise  # unavailable: the resumed removal reads first; auth, 404: nothing happened
+            refused = error  # e.g. 400/3000 "Invalid property", 403/20002: read what is true
         relationship = await self._read_relationship(customer_id, correlation_id)
-        if relationship is not Relationship.NONE:
+        if relationship is Relationship.NONE:
+            return RemovalResult(customer_id, refused is not None, request_id, correlation_id)
+        if relationship is not Relationship.UNKNOWN:
+            if refused is not None:
+                raise refused  # refused, and the relationship is plainly still there
             raise PartnerCenterError(
                 f"The removal was accepted but the customer still reads as '{relationship}'",
                 status=200,
                 correlation_id=correlation_id,
                 request_id=request_id,
             )
-        return RemovalResult(customer_id, already_removed, request_id, correlation_id)
+        if not await self._is_listed(customer_id, domain):
+            return RemovalResult(customer_id, refused is not None, request_id, correlation_id, "list")
+        answer = (
+            f"the removal was refused ({refused.status}/{refused.code or '-'}: {refused.description})"
+            if refused is not None
+            else "the removal was accepted"
+        )
+        raise RemovalUnclearError(
+            f"Unclear: check in Partner Center whether the reseller relationship is removed. "
+            f"{answer[0].upper() + answer[1:]}, but the customer cannot be read back "
+            f"(403/20002 or 404) and is still in the customer list",
+            status=refused.status if refused is not None else 200,
+            code=refused.code if refused is not None else "",
+            correlation_id=correlation_id,
+            request_id=request_id or (refused.request_id if refused is not None else ""),
+        )
 
     async def get_relationship_request_url(self) -> str:
         """The link a customer's admin opens to re-establish a reseller relationship."""
@@ -257,14 +321,24 @@ class PartnerCenterClient:
         plan_subscription_id: str,
         entitlement_id: str,
         *,
-        reason: str = "Reseller relationship removal",
+        reason: str = AZURE_CANCELLATION_REASON,
     ) -> None:
-        """Cancel one Azure subscription of an Azure plan (202 Accepted)."""
+        """Cancel one Azure subscription of an Azure plan (202 Accepted), as app+user.
+
+        - The body is ``{"cancellationReason": "compromise"}``: the only documented value; any
+          other is refused 400/900307 "Cancellation reason '{0} is invalid."
+          (learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
+        - App+user: "Partners must be Global Administrators with Admin Agent roles to cancel"
+          (same page).
+        - It takes effect after a while: "Expect about 10 mins for the status to be reflected
+          (that is, active to inactive)" (same page); until then the entitlement still reads
+          ``active`` and suspending the plan answers 403/900115.
+        """
         path = (
             f"{_subscription_path(customer_id, plan_subscription_id)}"
             f"/azureEntitlements/{_segment(entitlement_id)}/cancel"
         )
-        await self._send("POST", path, body={"cancellationReason": reason})
+        await self._send("POST", path, body={"cancellationReason": reason}, needs_user=True)
 
     # ---- Entitlements and orders ----
 
@@ -308,11 +382,20 @@ class PartnerCenterClient:
     ) -> Subscription:
         """Read fresh (etag), skip if already done, PATCH the full resource with If-Match.
 
-        ETags are short-lived: on a stale one (2055) read again and try once more.
+        ETags are short-lived: on a stale one (400/2055, error-codes.md) read again and try once
+        more. A 409 is Partner Center still processing a renewal ("Subscriptions may take up to
+        24 hours to complete their renewal… Partners can resubmit the request after waiting for
+        two minutes", learn.microsoft.com/partner-center/create-a-new-subscription): wait
+        ``RetryPolicy.renewal_wait_seconds`` (logged), read again and resubmit, at most
+        ``RetryPolicy.renewal_resubmits`` times; only then is the 409 raised. The full resource
+        is always sent: a body without ``autoRenewEnabled`` turns auto-renew off
+        (update-a-subscription-by-id.md).
         """
         correlation_id = str(uuid.uuid4())
         path = _subscription_path(customer_id, subscription_id)
-        for attempt in (1, 2):
+        stale_retries = 1
+        renewal_waits = 0
+        while True:
             current = await self.get_subscription(
                 customer_id, subscription_id, correlation_id=correlation_id
             )
@@ -326,21 +409,49 @@ class PartnerCenterClient:
                 reply = await self._send(
                     "PATCH", path, body=body, headers=headers, correlation_id=correlation_id
                 )
-            except ConflictError:
-                if attempt == 2:
+            except ConflictError as error:
+                if error.status == 409:
+                    if renewal_waits >= self._retry.renewal_resubmits:
+                        raise
+                    renewal_waits += 1
+                    wait = self._retry.renewal_wait_seconds
+                    _log.warning(
+                        "Partner Center answered 409 for subscription %s of customer %s (a renewal "
+                        "is being processed): waiting %.0f s before resubmitting (%d of %d); "
+                        "correlation id %s",
+                        subscription_id, customer_id, wait, renewal_waits,
+                        self._retry.renewal_resubmits, correlation_id,
+                    )
+                    await asyncio.sleep(wait)
+                    continue
+                if stale_retries <= 0:
                     raise
+                stale_retries -= 1
                 continue
             return Subscription.from_wire(reply.body)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _read_relationship(self, customer_id: str, correlation_id: str) -> Relationship:
+        """``UNKNOWN`` for 403/20002 and 404: neither is a documented sign of removal (audit #9)."""
         try:
             reply = await self._send(
                 "GET", f"/v1/customers/{_segment(customer_id)}", correlation_id=correlation_id
             )
-        except NoRelationshipError:
-            return Relationship.NONE
+        except (NoRelationshipError, NotFoundError):
+            return Relationship.UNKNOWN
         return Customer.model_validate(reply.body).relationship_to_partner
+
+    async def _is_listed(self, customer_id: str, domain: str) -> bool:
+        """Is the customer still in the partner's customer list ("Removes the customer from your
+        list of customers", remove-a-relationship.md)? By domain prefix when known, else all."""
+        wanted = customer_id.lower()
+        if domain:
+            customers = self.iter_customers("Domain", domain)
+        else:
+            customers = self._pages(f"/v1/customers?size={_DEFAULT_PAGE_SIZE}", Customer)
+        async for customer in customers:
+            if (customer.id or "").lower() == wanted:
+                return True
+        return False
 
     async def _pages(
         self, path: str, model: type[Any], *, needs_user: bool = False
@@ -432,6 +543,8 @@ class PartnerCenterClient:
                 ) from error
             if status != 401 or fresh_token:
                 break
+            if is_mfa_refusal(status, _json_or_text(text)):
+                break  # 401/900421: a new token from the same non-MFA refresh token cannot help
             await self._tokens.forget(token)
         payload = _json_or_text(text)
         if status >= 400:

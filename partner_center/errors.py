@@ -7,8 +7,11 @@ The tree, narrowest last; callers catch the narrowest one they can act on::
     ├── NotFoundError                  404 (unknown customer, subscription, order, ...)
     ├── ConflictError                  409 and stale ETag (400 / 2055)
     ├── CancellationWindowPassedError  400 / 900117: cancel is no longer possible
-    ├── NoRelationshipError            403 / 20002, 3000: the customer is not (or no longer) ours
+    ├── NoRelationshipError            403 / 20002 (or 900159): no commerce relationship *or* no
+    │                                  delegated access: never proof that a removal happened
+    ├── RemovalUnclearError            the removal's outcome cannot be confirmed either way
     ├── AuthError                      401, and 403 that says the token or role lacks the right
+    │   └── MfaRequiredError           401 / 900421: the app+user consent lacks MFA
     └── UnavailableError               5xx, timeouts and connection failures (retried first)
 
 :func:`is_unavailable` tells the two families apart once the retries are spent: Partner Center
@@ -28,9 +31,11 @@ __all__ = (
     "AuthError",
     "CancellationWindowPassedError",
     "ConflictError",
+    "MfaRequiredError",
     "NoRelationshipError",
     "NotFoundError",
     "PartnerCenterError",
+    "RemovalUnclearError",
     "ThrottledError",
     "UnavailableError",
     "error_from_response",
@@ -40,7 +45,18 @@ __all__ = (
 # Partner Center error codes this client gives a meaning to (partner-center-api.md §4.3, §12).
 _CODE_STALE_ETAG = "2055"
 _CODE_WINDOW_PASSED = "900117"
-_CODES_NO_RELATIONSHIP = frozenset({"20002", "3000"})
+# 403 / 20002 "The partner ID {0} has no commerce relationship with the customer ID {1}" and
+# 403 / 900159 (the Azure-cancel API's word for it): PC-PR-2023 developer/error-codes.md,
+# developer/cancel-an-azure-subscription.md. A Microsoft maintainer: 20002 "can be caused by a
+# customer leaving a partner or the customer revoking the delegated admin privileges"
+# (microsoft/Partner-Smart-Office#12), so it is never read as "the relationship is none".
+# 3000 is "400 Invalid property" (error-codes.md), a refusal like any other: not here.
+_CODES_NO_RELATIONSHIP = frozenset({"20002", "900159"})
+# 401 / 900421: an app+user call whose token has no MFA claim (Microsoft's MFA enforcement for
+# Partner Center APIs, announced for 2026-04-01, as summarised by
+# cloudcockpit.com/blog/mfa-enforcement-partner-center-apis; the Microsoft page itself was not
+# retrievable: the code is to be confirmed on learn.microsoft.com).
+_CODE_MFA_REQUIRED = "900421"
 _CODES_AUTH = frozenset({"400", "800001", "1002", "2032", "900150"})
 
 
@@ -93,7 +109,13 @@ class NotFoundError(PartnerCenterError):
 
 
 class ConflictError(PartnerCenterError):
-    """409, or 400 / 2055 "Etag is no longer valid": someone changed the resource first."""
+    """409, or 400 / 2055 "Etag is no longer valid": someone changed the resource first.
+
+    A 409 on a subscription write means a renewal is still being processed; "Partners can
+    resubmit the request after waiting for two minutes" (learn.microsoft.com/partner-center/
+    create-a-new-subscription): the client waits and resubmits (``RetryPolicy``), it is not a
+    refusal of the item. 400 / 2055 is a stale ETag (error-codes.md): read again, send again.
+    """
 
 
 class CancellationWindowPassedError(PartnerCenterError):
@@ -101,11 +123,30 @@ class CancellationWindowPassedError(PartnerCenterError):
 
 
 class NoRelationshipError(PartnerCenterError):
-    """403 / 20002 or 3000: there is no (longer a) relationship with this customer."""
+    """403 / 20002 (or 900159): Partner Center says the partner has no commerce relationship with
+    the customer. The same code comes from a customer revoking DAP/GDAP, so this is *not* proof
+    that the reseller relationship is none (microsoft/Partner-Smart-Office#12)."""
+
+
+class RemovalUnclearError(PartnerCenterError):
+    """The removal PATCH was sent (or refused), but nothing Partner Center said confirms either
+    that the relationship is now ``none`` or that it is still there: a person must check in
+    Partner Center. Never to be reported as "removed"."""
 
 
 class AuthError(PartnerCenterError):
     """401, or a 403 saying the credential (app-only vs app+user, role) lacks the right."""
+
+
+class MfaRequiredError(AuthError):
+    """401 / 900421: the app+user token was not obtained with MFA. A fresh token from the same
+    refresh token cannot help ("The refresh token must be created through MFA", PC-PR-2023
+    developer/gdap-and-secure-application-model.md): a person with MFA must renew the consent."""
+
+
+def is_mfa_refusal(status: int, body: Any) -> bool:
+    """401 / 900421: refused because the app+user sign-in had no MFA (no point in a new token)."""
+    return status == 401 and _read_fault(body)[0] == _CODE_MFA_REQUIRED
 
 
 class UnavailableError(PartnerCenterError):
@@ -147,10 +188,12 @@ def error_from_response(
         return CancellationWindowPassedError(description, **kwargs)
     if code == _CODE_STALE_ETAG or status in (409, 412):
         return ConflictError(description, **kwargs)
-    if code in _CODES_NO_RELATIONSHIP:
+    if status == 403 and code in _CODES_NO_RELATIONSHIP:
         return NoRelationshipError(description, **kwargs)
     if status == 404:
         return NotFoundError(description, **kwargs)
+    if status == 401 and code == _CODE_MFA_REQUIRED:
+        return MfaRequiredError(description, **kwargs)
     if status == 401 or (status == 403 and code in _CODES_AUTH):
         return AuthError(description, **kwargs)
     if status >= 500 or status == 408:

@@ -41,14 +41,20 @@ __all__ = (
 )
 
 
+def _enum_text(value: object) -> str:
+    """Lower case, with spaces, hyphens and underscores alike: the docs spell multi-word values
+    with spaces ("pending review"), the SDK's converter writes them with underscores."""
+    return re.sub(r"[\s_-]+", "_", str(value).strip().lower())
+
+
 class _TolerantEnum(StrEnum):
     """A wire enum: case-insensitive, with UNKNOWN for values Partner Center adds later."""
 
     @classmethod
     def _missing_(cls, value: object) -> _TolerantEnum:
-        text = str(value).strip().lower()
+        text = _enum_text(value)
         for member in cls:
-            if member.value == text:
+            if _enum_text(member.value) == text:
                 return member
         return cls("unknown")
 
@@ -63,6 +69,9 @@ class Relationship(_TolerantEnum):
 
 
 class SubscriptionStatus(_TolerantEnum):
+    """DOTNET ``Source/PartnerSdk.Models/Subscriptions/SubscriptionStatus.cs``; subscription-resources.md.
+    Any other value is UNKNOWN, and an UNKNOWN subscription is never acted on (blockers.py)."""
+
     UNKNOWN = "unknown"
     NONE = "none"
     ACTIVE = "active"
@@ -74,10 +83,21 @@ class SubscriptionStatus(_TolerantEnum):
 
 
 class OrderStatus(_TolerantEnum):
+    """PC-PR-2023 ``developer/order-resources.md`` (OrderStatus; fidelity-audit #21). Only a
+    ``completed`` order is offered for cancellation (blockers.py); the multi-word values are
+    written with spaces in the docs, and read here with spaces or underscores."""
+
     UNKNOWN = "unknown"
     COMPLETED = "completed"
     PENDING = "pending"
     CANCELLED = "cancelled"
+    SUSPENDED = "suspended"
+    PENDING_REVIEW = "pending review"
+    PENDING_PO_UPLOAD = "pending po upload"
+    PO_UPLOAD_COMPLETE = "po upload complete"
+    PO_REVIEW_REJECTED = "po review rejected"
+    PARTIAL_SUCCESS = "partial success"
+    ERROR = "error"
 
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -201,8 +221,21 @@ class Customer(PartnerCenterModel):
 
 
 class ProductType(PartnerCenterModel):
+    """``productType {id, displayName, subType?}`` (partner-center-api.md §3.2). ``subType`` is read
+    as sent (an object or a string: the pages read do not show it)."""
+
     id: str = ""
     display_name: str = ""
+    sub_type: Any = None
+
+    @property
+    def sub_type_name(self) -> str:
+        """The sub-type's id or display name, or the text itself; "" when absent."""
+        sub = self.sub_type
+        if isinstance(sub, dict):
+            lowered = {str(k).lower(): v for k, v in sub.items()}
+            return str(lowered.get("id") or lowered.get("displayname") or "")
+        return str(sub or "")
 
 
 class Subscription(PartnerCenterModel):
@@ -222,6 +255,10 @@ class Subscription(PartnerCenterModel):
     cancellation_allowed_until_date: LenientDatetime = None
     term_duration: str | None = None
     order_id: str | None = None
+    # Marketplace (third-party) products: isMicrosoftProduct false, publisherName set
+    # (DOTNET Subscription.cs; partner-center-api.md §3.2).
+    is_microsoft_product: bool | None = None
+    publisher_name: str = ""
     attributes: Attributes = Field(default_factory=Attributes)
     # The resource exactly as read: a suspend PATCH sends the full resource back.
     _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -309,9 +346,18 @@ class OrderLineItem(PartnerCenterModel):
 class Order(PartnerCenterModel):
     id: str
     status: Annotated[OrderStatus, _enum_or_unknown(OrderStatus)] = OrderStatus.UNKNOWN
+    raw_status: str = ""  # as Partner Center spelled it (for a status Offboard does not know)
     billing_cycle: str = ""
     creation_date: LenientDatetime = None
     line_items: list[OrderLineItem] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_raw_status(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rawStatus" not in data:
+            status = next((v for k, v in data.items() if str(k).lower() == "status"), "")
+            data = {**data, "rawStatus": str(status or "")}
+        return data
 
     @property
     def name(self) -> str:

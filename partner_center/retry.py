@@ -5,7 +5,11 @@ The policy (partner-center-api.md §9):
 - 429: wait ``Retry-After``; if throttled again, back off exponentially with jitter on top of it;
 - 5xx, timeouts, broken connections: exponential backoff with jitter, retried with the *same*
   ``MS-RequestId`` (Partner Center's idempotency key) — the client keeps the id per call;
-- any other 4xx: never retried (the caller decides; a stale ETag is re-read by the operation).
+- any other 4xx: never retried here (the caller decides; a stale ETag is re-read by the operation);
+- 409 while Partner Center processes a renewal: the subscription write waits
+  ``renewal_wait_seconds`` and resubmits, at most ``renewal_resubmits`` times ("Partners can
+  resubmit the request after waiting for two minutes", learn.microsoft.com/partner-center/
+  create-a-new-subscription § Applying changes during renewal processing).
 
 Retries run through stamina (``retry_context`` with a backoff hook), so tests can switch waits
 off with ``stamina.set_testing``.
@@ -32,6 +36,10 @@ class RetryPolicy:
     wait_initial: first backoff for 5xx/timeouts, seconds.
     wait_max: longest single backoff, seconds.
     wait_jitter: up to this many random seconds added to each backoff.
+    renewal_wait_seconds: wait before resubmitting a subscription write answered 409 while a
+        renewal is processed (Microsoft: "after waiting for two minutes"; short in tests).
+    renewal_resubmits: resubmissions after such a 409 before giving up (bounds the total wait
+        to ``renewal_wait_seconds * renewal_resubmits``; the count is an assumption).
     """
 
     attempts: int = 8
@@ -39,6 +47,8 @@ class RetryPolicy:
     wait_initial: float = 0.5
     wait_max: float = 30.0
     wait_jitter: float = 1.0
+    renewal_wait_seconds: float = 120.0
+    renewal_resubmits: int = 5
 
     def attempts_for_call(self) -> Any:
         """A fresh retry loop for one logical call (its own 429 count)."""

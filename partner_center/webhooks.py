@@ -1,11 +1,30 @@
 """Partner Center webhook callbacks: verify that Microsoft sent them, and read them.
 
-Verification follows partner-center-api.md §10: the signature (``Authorization: Signature
-<base64>``, or ``x-ms-signature``) is RSA-SHA256 over the raw body, made with the key of the
-certificate at ``x-ms-certificate-url``. That URL must be https on an allowed host (Microsoft's
-``pcnotifications-dispatch.microsoft.com``; a loopback host allowed explicitly, for tests, may use
-http), the certificate must be valid now, name ``O=Microsoft Corporation``, and chain to a trusted
-CA (any certificate of the configured bundle is a trust anchor). Any failure raises :class:`InvalidCallback`.
+Verification follows Microsoft's webhook page (PC-PR-2023 ``developer/partner-center-webhooks.md``,
+ms.date 2023-10-17; partner-center-api.md §10 as corrected; fidelity-audit.md #10-#12):
+
+- Required headers: the signature (``Authorization: Signature <base64>``, or ``x-ms-signature``
+  when ``SignatureTokenToMsSignatureHeader`` is set), ``x-ms-certificate-url`` and
+  ``x-ms-signature-algorithm`` ("required headers", same page; fidelity #12). Only ``rsa-sha256``.
+- The certificate URL must be https and start with an allowed prefix. The documented URL is
+  ``https://3psostorageacct.blob.core.windows.net/cert/pcnotifications-dispatch.microsoft.com.cer``
+  (same page; fidelity #10): the host is the storage account, the ``.cer`` name is the path. An
+  allowed entry is a host (any path) or a host and a path prefix (``host/cert/``). A loopback host
+  allowed explicitly, for tests, may use http.
+- The certificate "chains to the Microsoft Root" (same page; the sample calls
+  ``X509Certificate2.Verify()``, which builds the chain through intermediates; fidelity #11). The
+  ``.cer`` is a single leaf issued by an intermediate CA, and nothing but the allowed host may be
+  fetched, so the intermediates come from the configured bundle: its self-signed certificates are
+  the trust anchors, the others are intermediates only (never anchors). The chain leaf →
+  intermediate(s) → root is built and checked (signatures, validity now, CA basic constraints and
+  key usage) by ``cryptography.x509.verification``. The leaf's own extensions are not held to
+  TLS rules (it signs callbacks; it is not a TLS peer): assumption, the page names none.
+- The **issuer** names ``O=Microsoft Corporation`` (sample: ``certificate.Issuer.Contains("O=Microsoft
+  Corporation")``; fidelity #12). The subject is not required to carry an ``O=`` (assumption
+  made on purpose: current Microsoft leaves may not).
+- The signature is RSA-SHA256 (PKCS#1 v1.5) over the raw body, with the leaf's key (same page).
+
+Any failure raises :class:`InvalidCallback`.
 
 The certificate is fetched from the URL without its query, and kept by scheme, host, port and
 path: an hour when fetched, a minute when the fetch failed (so that a stream of forged callbacks
@@ -29,16 +48,23 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+import logging
+
 import aiohttp
 from cryptography import x509
+from cryptography.x509 import verification
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ("CertificateCache", "InvalidCallback", "PartnerCenterEvent", "SignatureVerifier", "load_ca_bundle")
+__all__ = ("DOCUMENTED_CERTIFICATE_PREFIX", "CertificateCache", "InvalidCallback", "PartnerCenterEvent", "SignatureVerifier", "load_ca_bundle")
 
+_log = logging.getLogger(__name__)
+# The documented certificate URL's host and folder (PC-PR-2023 developer/partner-center-webhooks.md).
+DOCUMENTED_CERTIFICATE_PREFIX = "3psostorageacct.blob.core.windows.net/cert/"
+MICROSOFT_ISSUER = "Microsoft Corporation"  # the sample's "O=Microsoft Corporation", read from the issuer
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _CACHE_SECONDS = 3600.0
 # Long enough that forged callbacks cannot make the bot fetch more than once a minute per URL,
@@ -182,14 +208,27 @@ class SignatureVerifier:
         now: Any = lambda: datetime.now(timezone.utc),
     ) -> None:
         self._session = session
-        self._allowed = {host.lower() for host in allowed_hosts}
-        self._trusted = trusted
+        self._allowed = [_allowed_entry(entry) for entry in allowed_hosts if entry.strip()]
+        # Self-signed certificates of the bundle are the trust anchors; the rest only help build
+        # the chain (Microsoft's issuing intermediate belongs there: fidelity #11).
+        self._roots = [ca for ca in trusted if _self_signed(ca)]
+        self._intermediates = [ca for ca in trusted if not _self_signed(ca)]
         self._now = now
         self._certificates = CertificateCache(self._download)
+        if not self._roots:
+            _log.warning("no trusted root CA: Partner Center callbacks will all be refused")
+        if not any(_issued_by_microsoft(ca) or _names_microsoft(ca.subject) for ca in self._intermediates):
+            _log.warning(
+                "no Microsoft intermediate CA in the events CA bundle (OFFBOARD_EVENTS_CA_FILE): Microsoft's "
+                "webhook certificate is issued by an intermediate, so genuine callbacks will be refused"
+            )
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         signature = _signature(headers)
-        algorithm = headers.get("x-ms-signature-algorithm", "rsa-sha256").lower()
+        # A required header (PC-PR-2023 developer/partner-center-webhooks.md): not defaulted.
+        algorithm = headers.get("x-ms-signature-algorithm", "").strip().lower()
+        if not algorithm:
+            raise InvalidCallback("no x-ms-signature-algorithm")
         if algorithm != "rsa-sha256":
             raise InvalidCallback(f"unsupported signature algorithm {algorithm!r}")
         certificate = await self._certificate(headers.get("x-ms-certificate-url", ""))
@@ -211,8 +250,8 @@ class SignatureVerifier:
         except ValueError:  # e.g. an unclosed "[" of an IPv6 host
             raise InvalidCallback("the certificate URL cannot be read") from None
         host = (parts.hostname or "").lower()
-        if host not in self._allowed:
-            raise InvalidCallback(f"certificate host {host!r} is not allowed")
+        if not any(host == allowed_host and (parts.path or "/").startswith(prefix) for allowed_host, prefix in self._allowed):
+            raise InvalidCallback(f"certificate URL {host!r}{parts.path!r} is not allowed")
         if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
             raise InvalidCallback("the certificate URL is not https")
         return await self._certificates.get(_fetched_url(parts, host, port))
@@ -231,20 +270,51 @@ class SignatureVerifier:
         now = self._now()
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise InvalidCallback("the signing certificate is not valid now")
-        organizations = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
-        if not any("Microsoft Corporation" in str(o) for o in organizations):
-            raise InvalidCallback("the signing certificate is not Microsoft's")
-        # Every certificate of the trusted bundle is a trust anchor: a bundle holding Microsoft's
-        # issuing CA (not in the system roots) is enough; intermediates are not fetched (AIA).
-        issuer = next((ca for ca in self._trusted if ca.subject == certificate.issuer), None)
-        if issuer is None:
-            raise InvalidCallback("the signing certificate was not issued by a trusted CA")
+        # The sample reads the issuer: certificate.Issuer.Contains("O=Microsoft Corporation").
+        if not _issued_by_microsoft(certificate):
+            raise InvalidCallback("the signing certificate was not issued by Microsoft Corporation")
+        if not self._roots:
+            raise InvalidCallback("no trusted root CA is configured")
+        builder = (
+            verification.PolicyBuilder()
+            .store(verification.Store(self._roots))
+            .time(now)
+            .extension_policies(
+                ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=verification.ExtensionPolicy.permit_all(),
+            )
+        )
         try:
-            certificate.verify_directly_issued_by(issuer)
-        except (ValueError, TypeError, InvalidSignature):
-            raise InvalidCallback("the certificate's issuer signature does not verify") from None
-        if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
-            raise InvalidCallback("the issuing CA is not valid now")
+            builder.build_client_verifier().verify(certificate, self._intermediates)
+        except verification.VerificationError as error:
+            raise InvalidCallback(f"the signing certificate does not chain to a trusted root: {error}") from None
+
+
+def _allowed_entry(entry: str) -> tuple[str, str]:
+    """``host`` (any path) or ``host/path/prefix``, lower-cased host; a scheme is tolerated."""
+    text = entry.strip()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    host, slash, path = text.partition("/")
+    return host.lower(), "/" + path if slash else "/"
+
+
+def _self_signed(certificate: x509.Certificate) -> bool:
+    if certificate.subject != certificate.issuer:
+        return False
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _names_microsoft(name: x509.Name) -> bool:
+    return any(str(o.value) == MICROSOFT_ISSUER for o in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+
+
+def _issued_by_microsoft(certificate: x509.Certificate) -> bool:
+    return _names_microsoft(certificate.issuer)
 
 
 def _fetched_url(parts: SplitResult, host: str, port: int | None) -> str:

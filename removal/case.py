@@ -269,7 +269,15 @@ class CaseItem(_Model):
 
     def _decided_about(self, proposal: Proposal) -> bool:
         if self.decided_on is not None:
-            return self.decided_on == proposal
+            # Approving "cancel these Azure subscriptions, then suspend the plan" approves its
+            # second half too: once none reads active (cancelled, or moved away by the customer),
+            # the fresh proposal "suspend the plan" is still what was approved. Never the reverse,
+            # and not for a skip (left alone, the subscriptions moved away: the plan is asked about).
+            return self.decided_on == proposal or (
+                self.decision is Decision.APPROVED
+                and self.decided_on.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN
+                and proposal == Proposal(action=Action.SUSPEND)
+            )
         # Decided before decisions recorded what they were about: a skip was about what the item
         # shows (only a fresh read changes it, and the read compares before it changes); what an
         # approval was about cannot be known, so it is not taken as approving anything.

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Coroutine, Iterable
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
+from partner_center.actions import AZURE_CANCELLING, AzureCancellationPending
 
 from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ItemError, Outcome, Proposal, RemovalCase
 from .lease import Lease
@@ -123,6 +124,12 @@ async def execute_approved(
             item.outcome = Outcome.RUNNING
             try:
                 await carry_out(client, case.customer.id, work)
+            except AzureCancellationPending as waiting:
+                # Not a failure: the Azure subscriptions' cancels were sent and take about ten
+                # minutes to show; the item stays approved and not started, the case waits, and
+                # the workflow's re-check runs it again once none reads active (partner_center.actions).
+                item.outcome = Outcome.NOT_STARTED
+                item.error = ItemError(description=waiting.description, reason=AZURE_CANCELLING, correlation_id=waiting.correlation_id)
             except PartnerCenterError as error:
                 if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
                     unavailable.append(error)

@@ -57,6 +57,11 @@ from partner_center import (
     plan_removal,
 )
 
+from cards.result import removal_unclear_card
+from partner_center.errors import NoRelationshipError, RemovalUnclearError
+
+from partner_center.actions import AZURE_CANCELLING
+
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
 from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, Proposal, RemovalCase
@@ -72,6 +77,12 @@ _log = logging.getLogger(__name__)
 
 # Kinds of failed attempts (see FailedAttempts.kind).
 _UNAVAILABLE = "unavailable"
+# How long (wall clock) a case waiting for Azure to apply a cancellation ("about 10 mins",
+# developer/cancel-an-azure-subscription) is re-checked every few minutes before only the
+# hourly re-check is left (assumption: a margin of six times Microsoft's figure).
+_AZURE_SOON_FOR = 3600.0
+# ItemError.reason of a removal whose outcome Partner Center did not confirm (cards say it).
+_REMOVAL_UNCLEAR = "removal_unclear"
 
 
 class RemovalWorkflow:
@@ -92,6 +103,7 @@ class RemovalWorkflow:
         backoff_initial: float = 0.0,
         backoff_max: float = 900.0,
         wall_clock: Callable[[], float] = time.time,
+        azure_recheck_seconds: float = 180.0,
     ) -> None:
         """
         :param announcer: where a case's messages go once its conversation is gone (the
@@ -118,6 +130,12 @@ class RemovalWorkflow:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._wall_clock = wall_clock
+        # A case waiting for Azure to apply the cancellation of Azure subscriptions (about ten
+        # minutes) is re-checked by the resume sweep every this many seconds, not hourly; when
+        # each case was last (in this instance).
+        self._azure_recheck_seconds = azure_recheck_seconds
+        self._azure_rechecked: dict[str, float] = {}
+        self._azure_waiting_since: dict[str, float] = {}
 
     # ---- Starting work (after the HTTP answer is written: see BackgroundTasks.holding) ----
 
@@ -139,6 +157,10 @@ class RemovalWorkflow:
         answering: bool | None = None  # asked once a round, and only when a case is paused
         for case in await self._store.open_cases():
             if not self._due(case):
+                continue
+            if case.state is CaseState.WAITING:
+                if _waits_for_azure(case) and self._azure_recheck_due(case.id):
+                    started += await self._recheck_azure(case.id)
                 continue
             if case.state is CaseState.PAUSED:
                 if answering is None:
@@ -204,7 +226,41 @@ class RemovalWorkflow:
             await self._notifications.items_failed(case, failed)  # once: this run's failures
         return case
 
-    async def recheck(self, case_id: str, *, progressed: bool = False) -> RemovalCase:
+    def _azure_recheck_due(self, case_id: str) -> bool:
+        """Time (wall clock) for the soon re-check of a case waiting for Azure: a few minutes since
+        the last one, or since this instance first saw the case waiting."""
+        now = self._wall_clock()
+        first = self._azure_waiting_since.setdefault(case_id, now)
+        last = self._azure_rechecked.setdefault(case_id, now)
+        if now - last < self._azure_recheck_seconds or now - first > _AZURE_SOON_FOR:
+            # Past an hour, something else holds it (an Azure subscription reactivated in the
+            # Azure portal, say): the hourly re-check carries on, and says what it finds.
+            return False
+        self._azure_rechecked[case_id] = now
+        return True
+
+    async def _recheck_azure(self, case_id: str) -> int:
+        """Re-check a case waiting for Azure to apply a cancellation; once Partner Center shows no
+        active Azure subscription the case executes again (suspends the plan). 1 if it did."""
+        try:
+            async with self._leases.hold(case_id):
+                case = await self._store.get(case_id)
+                if case is None or case.state is not CaseState.WAITING:
+                    return 0
+                case = await self.recheck(case_id, quiet=True)
+        except LeaseTaken:
+            return 0
+        except Exception:  # one case's trouble must not stop the sweep
+            _log.exception("re-checking case %s (waiting for Azure) failed", case_id)
+            return 0
+        if case.state is not CaseState.EXECUTING:
+            return 0
+        self._azure_rechecked.pop(case_id, None)
+        self._azure_waiting_since.pop(case_id, None)
+        self.start_execution(case_id)
+        return 1
+
+    async def recheck(self, case_id: str, *, progressed: bool = False, quiet: bool = False) -> RemovalCase:
         """Read Partner Center afresh; offer the final confirmation, ask about new blockers, or
         explain what still blocks. The new state is saved first, then the card is posted.
 
@@ -241,6 +297,8 @@ class RemovalWorkflow:
         # Only a change of state is worth the channels' attention if the conversation is gone
         # (a waiting case re-checked every hour would otherwise post there every hour).
         moved = case.state is not before
+        if quiet and not moved:
+            return case  # a soon re-check that found nothing new: the card already posted says why
         message_id = await self._post(case, cards.case_card(case, now=now, locale=case.locale), reroute=moved)
         case = await self._remember_step_message(case, message_id)
         await self._refresh_plan(case_id)
@@ -268,12 +326,23 @@ class RemovalWorkflow:
         approver = case.approved_by or case.requested_by
         try:
             # Already gone (a resumed case whose PATCH landed before the crash or the silence,
-            # or someone used the portal): no plan needed, and the client writes nothing.
-            writes = await self._client.read_relationship(case.customer.id) is not Relationship.NONE
+            # or someone used the portal): no plan needed, and the client writes nothing. Only a
+            # read showing "none" says so: a 403/20002 reads as UNKNOWN (20002 also comes from a
+            # DAP/GDAP revocation, microsoft/Partner-Smart-Office#12), and then the PATCH is sent
+            # and its outcome confirmed positively by the client, or reported as unclear.
+            relationship = await self._client.read_relationship(case.customer.id)
+            writes = relationship is not Relationship.NONE
             if writes:
                 # Never trust the plan from memory: the world may have changed since the click.
-                plan = await plan_removal(self._client, _customer_of(case), now=now)
-                if not plan.can_remove_now:
+                try:
+                    plan: RemovalPlan | None = await plan_removal(self._client, _customer_of(case), now=now)
+                except NoRelationshipError:
+                    if relationship is not Relationship.UNKNOWN:
+                        raise
+                    # The customer's items cannot be read either (403/20002): Partner Center
+                    # itself refuses a removal that something still blocks.
+                    plan = None
+                if plan is not None and not plan.can_remove_now:
                     return await self._refuse_removal(case, plan)
             if lease.lost:
                 # Another instance may hold the case now: the PATCH is its to send, or not.
@@ -284,20 +353,33 @@ class RemovalWorkflow:
                 if lease.lost:  # lost while the intent was written: close it, send nothing
                     await self._record_removal(case, approver, "stopped", "lease lost: nothing sent", "")
                     return await self._store.get(case_id)
-            result = await self._client.remove_relationship(case.customer.id)
+            result = await self._client.remove_relationship(case.customer.id, domain=case.customer.domain)
         except PartnerCenterError as error:
             if is_unavailable(error):
                 # The PATCH may have landed: the resumed removal reads the relationship first.
                 return await self._pause(case_id, error)
-            await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
-            case, moved = await self._fail(case_id, error)
+            if isinstance(error, RemovalUnclearError):
+                # Never "removed" without a positive signal: the case fails with a reason that
+                # says to check in Partner Center, and the audit says "unclear".
+                await self._record_removal(case, approver, "unclear", error.description, error.correlation_id)
+                case, moved = await self._fail(case_id, error, reason=_REMOVAL_UNCLEAR)
+                final = removal_unclear_card(case, locale=locale)
+            else:
+                await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
+                case, moved = await self._fail(case_id, error)
+                final = cards.partner_center_error_card(error, locale=locale)
             await self._refresh_plan(case_id)
             # Not re-routed if the conversation is gone: the "failed" notification says it.
-            await self._update_final(case, cards.partner_center_error_card(error, locale=locale), reroute=False)
+            await self._update_final(case, final, reroute=False)
             if moved and self._notifications is not None:
                 await self._notifications.failed(case)
             return case
-        detail = "relationship already none: nothing sent" if result.already_removed else "relationship read back as none"
+        if not result.request_id:
+            detail = f"relationship already none (confirmed by {result.confirmed_by}): nothing sent"
+        elif result.already_removed:
+            detail = f"removal PATCH refused, but relationship confirmed none by {result.confirmed_by}"
+        else:
+            detail = f"relationship confirmed none by {result.confirmed_by}"
         await self._record_removal(case, approver, "ok", detail, result.correlation_id)
         try:
             link = await self._client.get_relationship_request_url()
@@ -595,14 +677,17 @@ class RemovalWorkflow:
             raise KeyError(case_id)
         return case
 
-    async def _fail(self, case_id: str, error: PartnerCenterError) -> tuple[RemovalCase, bool]:
-        """Fail the case with Partner Center's words; whether this call failed it."""
+    async def _fail(self, case_id: str, error: PartnerCenterError, *, reason: str = "") -> tuple[RemovalCase, bool]:
+        """Fail the case with Partner Center's words (and the bot's ``reason``, if any); whether
+        this call failed it."""
 
         def failed(current: RemovalCase) -> bool:
             if not current.is_open:
                 raise Unchanged(False)
             current.move_to(CaseState.FAILED, at=self._clock())
             current.error = ItemError.from_error(error)
+            if reason:
+                current.error.reason = reason
             return True
 
         try:
@@ -641,7 +726,9 @@ class RemovalWorkflow:
         ))
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
-        action = {"intent": "removal.started", "ok": "removal.done", "stopped": "removal.not_started"}.get(result, "removal.failed")
+        action = {
+            "intent": "removal.started", "ok": "removal.done", "stopped": "removal.not_started", "unclear": "removal.unclear",
+        }.get(result, "removal.failed")
         await self._audit.record(AuditEvent.about(
             case,
             at=self._clock(),
@@ -659,7 +746,31 @@ def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
         return CaseState.READY
     if case.next_pending is not None:
         return CaseState.AWAITING_APPROVAL  # new blockers appeared: someone must decide on them
+    if any(_azure_plan_can_go_on(item) for item in case.items):
+        return CaseState.EXECUTING  # Azure applied the cancellation: suspend the plan now
     return CaseState.WAITING
+
+
+def _waits_for_azure(case: RemovalCase) -> bool:
+    """An approved Azure-plan item waits for Azure to apply the cancellation of its Azure
+    subscriptions ("about 10 mins", learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription)."""
+    return any(
+        item.error is not None and item.error.reason == AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED and not item.cleared
+        for item in case.items
+    )
+
+
+def _azure_plan_can_go_on(item: CaseItem) -> bool:
+    """A waiting Azure-plan item whose fresh read shows no active Azure subscription any more,
+    and whose approval covers suspending the plan (see CaseItem._decided_about)."""
+    return (
+        item.error is not None
+        and item.error.reason == AZURE_CANCELLING
+        and item.outcome is Outcome.NOT_STARTED
+        and not item.cleared
+        and not item.azure_subscription_ids
+        and item.approved_work() is not None
+    )
 
 
 def _work_of(proposal: Proposal) -> str:

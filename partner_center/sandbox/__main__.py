@@ -6,6 +6,7 @@ import argparse
 import logging
 import ssl
 from collections.abc import Sequence
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -33,6 +34,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--spike-ms", type=float, default=2000, help="length of a latency spike")
     parser.add_argument("--seed", default=None, help="seed JSON file (default: the packaged demo world)")
     parser.add_argument("--random-seed", type=int, default=0, help="makes random faults and spikes reproducible")
+    parser.add_argument(
+        "--documented-removal-rules", action="store_true",
+        help="refuse a removal only for what Microsoft documents (active subscriptions, reserved instances)",
+    )
+    parser.add_argument(
+        "--removal-patch-answer", default="200", choices=("200", "400-3000", "403-20002"),
+        help="what the removal PATCH answers (refusals change nothing)",
+    )
+    parser.add_argument(
+        "--removed-customer-read", default="200", choices=("200", "403", "404"),
+        help="what GET /v1/customers/{id} answers after a removal (undocumented)",
+    )
+    parser.add_argument(
+        "--delegated-access-revoked", action="store_true",
+        help="GET /v1/customers/{id} answers 403/20002 while still a reseller (DAP/GDAP revoked)",
+    )
+    parser.add_argument("--mfa-enforced", action="store_true", help="refuse app+user tokens without MFA (401/900421)")
+    parser.add_argument("--no-user-mfa", action="store_true", help="the user's sign-in had no MFA (no amr 'mfa')")
+    parser.add_argument(
+        "--azure-cancel-delay-minutes", type=float, default=10,
+        help="sandbox-clock minutes a cancelled Azure subscription still reads active (Microsoft: about 10)",
+    )
     parser.add_argument("--certfile", default=None, help="serve HTTPS with this PEM certificate (MSAL needs https)")
     parser.add_argument("--keyfile", default=None, help="private key for --certfile")
     return parser
@@ -55,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             spike_ms=args.spike_ms,
             seed_path=args.seed,
             random_seed=args.random_seed,
+            removal_assumed_blockers=not args.documented_removal_rules,
+            removal_patch_answer=args.removal_patch_answer,
+            removed_customer_read=args.removed_customer_read,
+            delegated_access_revoked=args.delegated_access_revoked,
+            mfa_enforced=args.mfa_enforced,
+            user_mfa=not args.no_user_mfa,
+            azure_cancel_delay=timedelta(minutes=args.azure_cancel_delay_minutes),
         )
     except ValueError as exc:
         parser.error(str(exc))

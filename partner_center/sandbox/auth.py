@@ -145,7 +145,9 @@ async def token(request: web.Request) -> web.Response:
                 70000,
                 "AADSTS70000: Provided grant is invalid or malformed. The refresh token is not valid.",
             )
-        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False)
+        issued = state.tokens.issue(
+            client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False, mfa=state.options.user_mfa
+        )
         body = _token_body(issued, _granted_scope(form, _DELEGATED_SCOPE))
         body.update(_user_tokens(state, request, client_id))
         return web.json_response(body)
@@ -196,6 +198,9 @@ def _user_tokens(state: SandboxState, request: web.Request, client_id: str) -> d
         "sub": DEMO.user_object_id,
         "tid": DEMO.partner_tenant_id,
         "ver": "2.0",
+        # Entra ID's authentication-methods claim: "mfa" only when the sign-in had MFA
+        # (SandboxOptions.user_mfa), which the MFA switch (mfa_enforced) then requires.
+        "amr": ["pwd", "mfa"] if state.options.user_mfa else ["pwd"],
     }
     header = {"typ": "JWT", "alg": "none"}
     id_token = ".".join(
@@ -215,6 +220,16 @@ def authenticate_bearer(request: web.Request, state: SandboxState) -> IssuedToke
     issued = state.tokens.find(value.strip())
     if issued is None:
         raise ApiFault(401, errors.ACCESS_DENIED, "Access denied", headers=challenge)
+    if state.options.mfa_enforced and not issued.app_only and not issued.mfa:
+        # App+user calls without an MFA claim: "a 401 response code and 900421 error code"
+        # (Microsoft's 2026 enforcement as summarised by cloudcockpit.com/blog/
+        # mfa-enforcement-partner-center-apis; to be confirmed on learn.microsoft.com).
+        raise ApiFault(
+            401,
+            errors.MFA_REQUIRED,
+            "Multi-factor authentication is required: the app+user token has no MFA claim.",
+            headers=challenge,
+        )
     return issued
 
 

@@ -1,16 +1,27 @@
 """What keeps a reseller relationship from being removed.
 
-Partner Center documents the preconditions (reference §7) but not the error,
-so the sandbox enforces them itself. An item blocks while:
+Partner Center documents no error for a refused removal (fidelity audit §5), so
+the sandbox enforces the preconditions itself.
 
-- a legacy subscription or an Azure plan is ``active`` (statuses the sandbox
-  does not know are not active: ``disabled``, ``pending``...);
-- a new-commerce or software subscription is neither ``deleted`` nor
-  ``expired`` (suspending one does not stop billing, so it still blocks:
-  reference §4.2);
-- an Azure subscription under an Azure plan is ``active``;
-- a software order is inside its cancellation window and not cancelled;
-- an Azure reservation is neither cancelled nor expired.
+Documented (always on): Microsoft's own pre-check, the C# walkthrough in
+developer/remove-a-reseller-relationship-with-a-customer.md, looks only at
+
+- any subscription whose status is ``active``;
+- reserved-instance entitlements (here: an Azure reservation neither
+  cancelled nor expired).
+
+ASSUMPTIONS (on unless ``SandboxOptions.removal_assumed_blockers`` is off):
+
+- a new-commerce or software subscription that is suspended (or pending...)
+  still blocks until ``deleted``, ``expired`` or ``disabled``: current LEARN
+  remove-a-relationship says "NCE subscriptions must be cancelled for the
+  reselling relationship to be removed"; whether the *API* refuses is not
+  documented;
+- an Azure subscription under an Azure plan that is ``active`` blocks
+  (the portal: "If any subscriptions are still active, the Remove reseller
+  relationship link will be inactive"; not in the API pre-check);
+- perpetual software inside its 30-day cancellation window blocks (the portal
+  page says "Cancel any software purchases"; not in the API pre-check).
 """
 
 from __future__ import annotations
@@ -33,16 +44,31 @@ class Blocker:
         return f"{self.kind} {self.id}"
 
 
-def removal_blockers(customer: Customer, now: datetime) -> list[Blocker]:
-    """Every item blocking removal, in a stable order (subscriptions first)."""
+def removal_blockers(customer: Customer, now: datetime, *, assumed: bool = True) -> list[Blocker]:
+    """Every item blocking removal, in a stable order (subscriptions first).
+
+    :param assumed: also apply the undocumented rules (the module docstring's ASSUMPTIONS).
+    """
     found: list[Blocker] = []
     for subscription in customer.subscriptions.values():
         status = subscription.status.lower()
-        if subscription.kind.has_cancellation_window:
-            if status not in ("deleted", "expired"):
-                found.append(Blocker("subscription", subscription.id))
-        elif status == "active":
+        if status == "active":  # documented: the C# pre-check's "status is Active"
             found.append(Blocker("subscription", subscription.id))
+        elif assumed and subscription.kind.has_cancellation_window and status not in ("deleted", "expired", "disabled"):
+            found.append(Blocker("subscription", subscription.id))  # ASSUMPTION (see above)
+    if assumed:
+        found.extend(_assumed_item_blockers(customer, now))
+    found.extend(
+        Blocker("reservation", reservation.order_id)  # documented: RI entitlements
+        for reservation in customer.reservations.values()
+        if reservation.is_active(now)
+    )
+    return found
+
+
+def _assumed_item_blockers(customer: Customer, now: datetime) -> list[Blocker]:
+    """ASSUMPTIONS: active Azure subscriptions under a plan, software inside its window."""
+    found: list[Blocker] = []
     for subscription in customer.subscriptions.values():
         if subscription.kind is SubscriptionKind.AZURE_PLAN:
             found.extend(
@@ -53,9 +79,4 @@ def removal_blockers(customer: Customer, now: datetime) -> list[Blocker]:
     for order in customer.orders.values():
         if order.kind == "software" and order.status.lower() != "cancelled" and is_inside_window(order, now):
             found.append(Blocker("order", order.id))
-    found.extend(
-        Blocker("reservation", reservation.order_id)
-        for reservation in customer.reservations.values()
-        if reservation.is_active(now)
-    )
     return found

@@ -79,6 +79,9 @@ class Subscription:
     order_id: str
     azure_entitlements: dict[str, AzureEntitlement] = field(default_factory=dict)
     version: int = 1
+    # When the current status ends by itself (lifecycle timers: subscription_rules.py); None = no
+    # timer running, or derived from the term end.
+    status_until: datetime | None = None
 
     @property
     def kind(self) -> SubscriptionKind:

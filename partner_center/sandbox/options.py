@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from .clock import SandboxClock
+from .subscription_rules import SubscriptionLifecycle
 
 __all__ = ("SandboxOptions",)
 
@@ -37,6 +39,30 @@ class SandboxOptions:
         clock: the clock to use; ``None`` = a fresh :class:`SandboxClock` at real now.
         client_certificates: client id -> PEM public certificate accepted for
             certificate credentials (``client_assertion`` JWTs).
+        lifecycle: subscription lifecycle timings (renewal processing delay during which
+            updates answer 409; expired -> disabled -> deleted; legacy suspended -> deleted):
+            :class:`~.subscription_rules.SubscriptionLifecycle`, defaults as documented.
+        removal_assumed_blockers: also refuse the removal for the preconditions Microsoft does
+            *not* document for the API (assumptions, from the portal page and the sandbox's own
+            choices: see ``blockers.py``); ``False`` = only what the documented pre-check looks
+            at (active subscriptions, reserved instances).
+        removal_patch_answer: what ``PATCH /v1/customers/{id}`` answers: ``"200"`` (the
+            documented removal), ``"400-3000"`` or ``"403-20002"`` (refused, nothing changes).
+        removed_customer_read: what ``GET /v1/customers/{id}`` answers for a customer whose
+            relationship is none (undocumented, fidelity audit §5): ``"200"`` (body showing
+            ``none``), ``"403"`` (403/20002) or ``"404"``.
+        delegated_access_revoked: ``GET /v1/customers/{id}`` answers 403/20002 even while the
+            reseller relationship exists, as for a customer that revoked DAP/GDAP (20002 "can be
+            caused by … the customer revoking the delegated admin privileges",
+            microsoft/Partner-Smart-Office#12).
+        mfa_enforced: refuse app+user tokens without an MFA claim with 401/900421 (Partner
+            Center's MFA enforcement for app+user calls, announced for 2026).
+        user_mfa: whether the user's sign-in (the refresh-token grant) had MFA: ``amr`` then
+            contains ``"mfa"``.
+        azure_cancel_delay: on the sandbox clock, how long a cancelled Azure subscription of
+            an Azure plan keeps reading ``active`` before it reads ``inactive`` ("Expect about
+            10 mins for the status to be reflected (that is, active to inactive)",
+            learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
     """
 
     latency_ms: float = 0
@@ -52,6 +78,14 @@ class SandboxOptions:
     random_seed: int = 0
     clock: SandboxClock | None = None
     client_certificates: Mapping[str, str] = field(default_factory=dict)
+    lifecycle: SubscriptionLifecycle = field(default_factory=SubscriptionLifecycle)
+    removal_assumed_blockers: bool = True
+    removal_patch_answer: str = "200"
+    removed_customer_read: str = "200"
+    delegated_access_revoked: bool = False
+    mfa_enforced: bool = False
+    user_mfa: bool = True
+    azure_cancel_delay: timedelta = timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:
@@ -72,3 +106,9 @@ class SandboxOptions:
             raise ValueError("spike_rate must be between 0 and 1")
         if self.spike_ms < 0:
             raise ValueError("spike_ms must be >= 0")
+        if self.azure_cancel_delay < timedelta(0):
+            raise ValueError("azure_cancel_delay must be >= 0")
+        if self.removal_patch_answer not in ("200", "400-3000", "403-20002"):
+            raise ValueError("removal_patch_answer must be 200, 400-3000 or 403-20002")
+        if self.removed_customer_read not in ("200", "403", "404"):
+            raise ValueError("removed_customer_read must be 200, 403 or 404")

@@ -44,7 +44,7 @@ class SandboxState:
         state = cls(
             options=options,
             clock=clock,
-            world=World(clock=clock),
+            world=World(clock=clock, lifecycle=options.lifecycle, azure_cancel_delay=options.azure_cancel_delay),
             tokens=TokenStore(clock=clock),
             log=RequestLog(),
             faults=FaultInjector(rate=options.fault_rate, after_rate=options.fault_after_rate, random_seed=options.random_seed),

@@ -26,6 +26,7 @@ class IssuedToken:
     tenant_id: str  # the partner tenant (throttling is keyed by it)
     app_only: bool
     expires_at: datetime
+    mfa: bool = False  # app+user: the user's sign-in had MFA (its id_token's amr has "mfa")
 
 
 class TokenStore:
@@ -34,8 +35,9 @@ class TokenStore:
     def __init__(self, *, clock: SandboxClock) -> None:
         self._clock = clock
         self._tokens: dict[str, IssuedToken] = {}
+        self.issued_count = 0  # every token ever issued (tests count refreshes with it)
 
-    def issue(self, *, client_id: str, tenant_id: str, app_only: bool) -> IssuedToken:
+    def issue(self, *, client_id: str, tenant_id: str, app_only: bool, mfa: bool = False) -> IssuedToken:
         now = self._clock.now()
         self._forget_expired(now)
         token = IssuedToken(
@@ -44,8 +46,10 @@ class TokenStore:
             tenant_id=tenant_id,
             app_only=app_only,
             expires_at=now + ACCESS_TOKEN_LIFETIME,
+            mfa=mfa and not app_only,
         )
         self._tokens[token.value] = token
+        self.issued_count += 1
         return token
 
     def find(self, value: str) -> IssuedToken | None:

@@ -111,6 +111,16 @@ async def relationship_request(request: web.Request) -> web.Response:
 @routes.get(_CUSTOMER + "/")
 async def get_customer(request: web.Request) -> web.Response:
     customer = _world(request).customer(request.match_info["customer_id"])
+    if customer.has_relationship and request.app[STATE].options.delegated_access_revoked:
+        raise errors.no_relationship()  # DAP/GDAP revoked: 20002 while still a reseller
+    if not customer.has_relationship:
+        # What Partner Center answers here after a removal is undocumented (fidelity audit §5):
+        # 200 showing "none", 403/20002 or 404, as SandboxOptions.removed_customer_read says.
+        answer = request.app[STATE].options.removed_customer_read
+        if answer == "403":
+            raise errors.no_relationship()
+        if answer == "404":
+            raise errors.ApiFault(404, errors.TENANT_NOT_FOUND, f"Tenant with ID {customer.id} not found.")
     return json_response(wire.customer_json(customer, detailed=True))
 
 
@@ -125,7 +135,14 @@ async def remove_relationship(request: web.Request) -> web.Response:
     value = body.get("relationshiptopartner")
     if set(body) - {"relationshiptopartner", "attributes"} or not isinstance(value, str) or value.lower() != "none":
         raise errors.invalid_input('the only supported change is {"relationshipToPartner": "none"}')
-    world.remove_relationship(customer_id)
+    options = request.app[STATE].options
+    # Knob: refuse the PATCH as Partner Center might, changing nothing: 400/3000 "Invalid
+    # property" or 403/20002 (both in developer/error-codes.md; which one, when, is undocumented).
+    if options.removal_patch_answer == "400-3000":
+        raise errors.ApiFault(400, errors.INVALID_PROPERTY, "Invalid property")
+    if options.removal_patch_answer == "403-20002":
+        raise errors.no_relationship()
+    world.remove_relationship(customer_id, assumed_blockers=options.removal_assumed_blockers)
     return json_response(wire.removal_response_json())
 
 
@@ -177,11 +194,14 @@ async def list_azure_entitlements(request: web.Request) -> web.Response:
 
 @routes.post(_SUBSCRIPTION + "/azureEntitlements/{entitlement_id}/cancel")
 async def cancel_azure_entitlement(request: web.Request) -> web.Response:
-    await _body(request, required=False)  # {"cancellationReason": "..."}: accepted, not needed
+    # "Partners must be Global Administrators with Admin Agent roles to cancel": app+user only
+    # (learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
+    require_app_user(request)
     _world(request).cancel_azure_entitlement(
         request.match_info["customer_id"],
         request.match_info["subscription_id"],
         request.match_info["entitlement_id"],
+        await _body(request, required=False),  # {"cancellationReason": "compromise"}, the only one
     )
     return web.Response(status=202)
 

@@ -9,7 +9,7 @@ its commands, which apply the Partner Center rules from ``subscription_rules``,
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
@@ -19,7 +19,15 @@ from .errors import ApiFault
 from .models import AzureEntitlement, Customer, Order, OrderLineItem, Reservation, Subscription, SubscriptionKind
 from .order_rules import cancel_order
 from .paging import CustomerFilter
-from .subscription_rules import settle_subscription, update_subscription
+from .subscription_rules import (
+    AZURE_CANCEL_DELAY,
+    SubscriptionLifecycle,
+    apply_status,
+    check_azure_cancellation_reason,
+    settle_azure_cancellations,
+    settle_subscription,
+    update_subscription,
+)
 
 __all__ = ("World",)
 
@@ -27,13 +35,29 @@ __all__ = ("World",)
 class World:
     """All customers of the sandbox's single partner, keyed by tenant id."""
 
-    def __init__(self, *, clock: SandboxClock) -> None:
+    def __init__(
+        self,
+        *,
+        clock: SandboxClock,
+        lifecycle: SubscriptionLifecycle | None = None,
+        azure_cancel_delay: timedelta = AZURE_CANCEL_DELAY,
+    ) -> None:
         self.clock = clock
+        self.lifecycle = lifecycle or SubscriptionLifecycle()
+        self.azure_cancel_delay = azure_cancel_delay
         self.customers: dict[str, Customer] = {}
+        # Azure subscriptions cancelled and not yet showing it: (customer, plan, entitlement) ->
+        # when the cancel was accepted (see settle_azure_cancellations).
+        self.azure_cancels: dict[tuple[str, str, str], datetime] = {}
 
     def replace(self, customers: Iterable[Customer]) -> None:
         """Swap in a freshly loaded world (same object, so references stay valid)."""
         self.customers = {customer.id: customer for customer in customers}
+        self.azure_cancels = {}
+        now = self.now()  # start the lifecycle timers of what was loaded (a seeded suspension)
+        for customer in self.customers.values():
+            for subscription in customer.subscriptions.values():
+                settle_subscription(subscription, now, self.lifecycle)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -46,7 +70,8 @@ class World:
             raise ApiFault(404, errors.TENANT_NOT_FOUND, f"Tenant with ID {customer_id} not found.")
         now = self.now()
         for subscription in customer.subscriptions.values():
-            settle_subscription(subscription, now)
+            settle_subscription(subscription, now, self.lifecycle)
+        settle_azure_cancellations(customer, self.azure_cancels, now, self.azure_cancel_delay)
         return customer
 
     def related_customer(self, customer_id: str) -> Customer:
@@ -105,9 +130,11 @@ class World:
 
     # ---- Commands (the /v1 writes) ----
 
-    def remove_relationship(self, customer_id: str) -> Customer:
+    def remove_relationship(self, customer_id: str, *, assumed_blockers: bool = True) -> Customer:
+        """Preconditions: ``blockers.py`` (documented ones always, ASSUMPTIONS when
+        ``assumed_blockers``); the 400/3012 refusal is itself an assumption (errors.py)."""
         customer = self.related_customer(customer_id)
-        blocking = removal_blockers(customer, self.now())
+        blocking = removal_blockers(customer, self.now(), assumed=assumed_blockers)
         if blocking:
             raise ApiFault(
                 400,
@@ -132,15 +159,28 @@ class World:
                 entitlement.status.lower() == "active" for entitlement in subscription.azure_entitlements.values()
             ),
             now=self.now(),
+            lifecycle=self.lifecycle,
         )
         return subscription
 
-    def cancel_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str) -> None:
+    def cancel_azure_entitlement(
+        self, customer_id: str, plan_id: str, entitlement_id: str, body: dict[str, Any] | None = None
+    ) -> None:
+        """Accept the cancel of one Azure subscription; it shows ``azure_cancel_delay`` later.
+
+        ``body`` has lower-cased keys; its ``cancellationReason`` must be ``compromise``.
+        """
         plan = self.subscription(customer_id, plan_id)
         entitlement = plan.azure_entitlements.get(entitlement_id.lower())
         if entitlement is None:
             raise ApiFault(404, errors.NOT_FOUND, f"Azure entitlement with ID {entitlement_id} not found.")
-        entitlement.status = "cancelled"  # cancelling twice is accepted, like the real 202
+        check_azure_cancellation_reason(body or {})
+        key = (customer_id.lower(), plan.id.lower(), entitlement.id.lower())
+        if entitlement.status.lower() == "active":
+            # Cancelling again while it propagates is accepted (assumption: the real repeat is
+            # undocumented) and does not restart the delay.
+            self.azure_cancels.setdefault(key, self.now())
+        settle_azure_cancellations(self.customer(customer_id), self.azure_cancels, self.now(), self.azure_cancel_delay)
 
     def cancel_order(self, customer_id: str, order_id: str, body: dict[str, Any]) -> Order:
         order = self.order(customer_id, order_id)
@@ -178,9 +218,19 @@ class World:
         plan.azure_entitlements[entitlement_id] = entitlement
         return entitlement
 
+    def transfer_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str) -> None:
+        """The customer moves an Azure subscription to another partner or billing account (a
+        billing transfer): it leaves this plan's ``azureEntitlements``, nothing is cancelled.
+        Azure subscriptions "can be transferred to another partner or billing account" (fidelity
+        audit §3.5); how the real list shows a transferred one is an assumption (gone)."""
+        plan = self._subscription_of(self.customer(customer_id), plan_id)
+        if plan.azure_entitlements.pop(entitlement_id.lower(), None) is None:
+            raise ApiFault(404, errors.NOT_FOUND, f"Azure entitlement with ID {entitlement_id} not found.")
+        self.azure_cancels.pop((customer_id.lower(), plan.id.lower(), entitlement_id.lower()), None)
+
     def reactivate_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
         subscription = self._subscription_of(self.customer(customer_id), subscription_id)
-        subscription.status = "active"
+        apply_status(subscription, "active", self.now(), self.lifecycle)
         subscription.touch()
         return subscription
 
@@ -205,7 +255,7 @@ class World:
 
     def _set_status(self, customer_id: str, subscription_id: str, status: str) -> Subscription:
         subscription = self._subscription_of(self.customer(customer_id), subscription_id)
-        subscription.status = status
+        apply_status(subscription, status, self.now(), self.lifecycle)  # e.g. NCE suspend: auto-renew off
         subscription.touch()
         return subscription
 

@@ -289,7 +289,7 @@ async def test_a_huge_activity_is_refused_before_anything_else(bot: Bot) -> None
 
 @pytest.fixture(scope="module")
 def pki() -> dict[str, Credentials]:
-    ca = Credentials("Test Root CA")
+    ca = Credentials("Microsoft Corporation", common_name="Test Root CA")  # the leaf's issuer names Microsoft
     return {"ca": ca, "microsoft": Credentials(ca=ca)}
 
 

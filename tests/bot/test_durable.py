@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -104,7 +105,8 @@ async def test_twenty_duplicate_invokes_make_one_partner_center_write(teams: tup
 async def two_instances(aiohttp_server: Any, azurite: Azurite) -> AsyncIterator[tuple[Teams, Teams, Any, Any]]:  # noqa: F811
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
-    async with running_sandbox(options=SandboxOptions(latency_ms=5)) as sandbox:
+    # Azure cancellations show at once here (the ~10-minute wait: tests/dialogs/test_azure_plan.py).
+    async with running_sandbox(options=SandboxOptions(latency_ms=5, azure_cancel_delay=timedelta(0))) as sandbox:
         container = f"twoinstances{os.getpid()}{id(sandbox) % 100000}"
         settings = Settings(
             _env_file=None,

@@ -29,8 +29,15 @@ SECRET = "a-shared-secret-for-tests-only"
 
 @pytest.fixture(scope="module")
 def pki() -> dict[str, Credentials]:
+    # As Microsoft's: a root, Microsoft's issuing intermediate (O=Microsoft Corporation), the leaf it
+    # issues. The impostor's leaf chains to the same root through another company's intermediate.
     ca = Credentials("Test Root CA")
-    return {"ca": ca, "microsoft": Credentials(ca=ca), "impostor": Credentials("Contoso Hackers", ca=ca), "self_signed": Credentials()}
+    intermediate = Credentials("Microsoft Corporation", ca=ca, authority=True, common_name="Test Microsoft Issuing CA")
+    contoso = Credentials("Contoso Ltd", ca=ca, authority=True, common_name="Contoso Issuing CA")
+    return {
+        "ca": ca, "intermediate": intermediate, "contoso": contoso, "microsoft": Credentials(ca=intermediate),
+        "impostor": Credentials("Microsoft Corporation", ca=contoso), "self_signed": Credentials(),
+    }
 
 
 @pytest.fixture
@@ -38,7 +45,9 @@ async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) 
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
     served = {f"{name}.cer": credentials.der() for name, credentials in pki.items()}
-    certificates, ca_file = await serve_certificates(aiohttp_server, served, ca=pki["ca"], folder=tmp_path)
+    certificates, ca_file = await serve_certificates(
+        aiohttp_server, served, ca=pki["ca"], folder=tmp_path, intermediates=[pki["intermediate"], pki["contoso"]]
+    )
     settings = Settings(
         _env_file=None,
         sandbox_port=0,

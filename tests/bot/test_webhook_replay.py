@@ -38,7 +38,7 @@ FORGED_SIGNATURE = "Signature " + base64.b64encode(b"\x00" * 256).decode()
 
 @pytest.fixture(scope="module")
 def pki() -> dict[str, Credentials]:
-    ca = Credentials("Test Root CA")
+    ca = Credentials("Microsoft Corporation", common_name="Test Root CA")  # the leaf's issuer names Microsoft
     return {"ca": ca, "microsoft": Credentials(ca=ca)}
 
 
@@ -93,7 +93,7 @@ def _relationship_back(changed: str) -> dict[str, str]:
 async def _send(teams: Teams, url: str, event: dict[str, Any], *, signer: Credentials | None) -> tuple[int, Any]:
     body = json.dumps(event).encode()
     headers = {"Authorization": f"Signature {signer.signature(body)}" if signer else FORGED_SIGNATURE,
-               "x-ms-certificate-url": url, "Content-Type": "application/json"}
+               "x-ms-certificate-url": url, "x-ms-signature-algorithm": "rsa-sha256", "Content-Type": "application/json"}
     async with teams.http.post(f"{teams.bot_url}/api/partnercenter/events", data=body, headers=headers) as response:
         return response.status, await response.json()
 

@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 from botbuilder.schema import Activity, ActivityTypes, ConversationAccount
 
@@ -14,6 +15,7 @@ from bot.audit import write_events
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision
 from removal.access import AccessPolicy
+from tests.conftest import operator
 from tests.dialogs.harness import ANN, BOB, Conversation, buttons, card_text, button_data
 
 APPROVERS = frozenset({BOB.aad_object_id})
@@ -67,12 +69,20 @@ async def test_activities_from_another_tenant_are_refused_and_audited(client: Pa
 
 
 @pytest.mark.slow
-async def test_the_audit_export_lists_every_action_of_a_full_removal(client: PartnerCenterClient, sandbox: Any) -> None:
+async def test_the_audit_export_lists_every_action_of_a_full_removal(
+    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     chat = Conversation(client, clock=sandbox.clock.now)
     turn = await chat.say("remove Contoso Ltd")
     card = turn.cards[1]
     while "decide" in {b["verb"] for b in buttons(card).values()}:
         card = (await chat.click("decide", button_data(card, "decide", decision="approve"), user=BOB)).invoke_card
+    await chat.settle()
+    # Was: READY at once. The Azure subscriptions' cancel takes ~10 minutes to show
+    # (developer/cancel-an-azure-subscription): the case waits, then the soon re-check suspends the plan.
+    await operator(http, sandbox, "clock", {"advanceHours": 10 / 60})
+    chat.workflow._azure_recheck_seconds = 0  # due at once (else minutes of wall time)
+    assert await chat.workflow.resume() == 1
     posted = await chat.settle()
     final = posted[-1].attachments[0].content
     await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=BOB)
@@ -84,7 +94,11 @@ async def test_the_audit_export_lists_every_action_of_a_full_removal(client: Par
     actions = [record["action"] for _, record in events]
     assert actions[0] == "removal.requested"
     assert actions.count("item.approved") == 4 and actions.count("item.done") == 4
-    assert actions.count("item.started") == 4  # the intent, before each Partner Center write
+    # The intent, before each Partner Center write: the Azure plan's twice (the cancels, then the
+    # suspension once Azure showed them), with its first run closed as not started, saying why.
+    assert actions.count("item.started") == 5
+    [waited] = [record for _, record in events if record["action"] == "item.not_started"]
+    assert "Azure is applying the cancellation" in waited["detail"]
     assert actions[-3:] == ["removal.confirmed", "removal.started", "removal.done"]
     assert [n for n, _ in events] == list(range(1, len(events) + 1))
     done = [record for _, record in events if record["action"] == "removal.done"][0]

@@ -74,8 +74,17 @@ async def test_an_approved_suspension_never_becomes_an_unapproved_cancellation(
     assert case.state is CaseState.AWAITING_APPROVAL and case.item(plan_item.key).decision is Decision.PENDING  # type: ignore[union-attr]
     assert not _azure_cancels(await sandbox_requests(http, sandbox))
 
-    # Once someone approves what is proposed now, it is carried out.
+    # Once someone approves what is proposed now, it is carried out: the cancel is sent, and (was:
+    # the plan suspended at once) the case waits the ~10 minutes Azure takes to apply it
+    # (developer/cancel-an-azure-subscription), then the soon re-check suspends the plan.
     await chat.click("decide", {"caseId": case.id, "itemKey": plan_item.key, "decision": "approve"}, user=BOB)
+    await chat.settle()
+    case = await chat.store.get(case.id)
+    assert case is not None and case.state is CaseState.WAITING
+    assert case.item(plan_item.key).outcome is Outcome.NOT_STARTED  # type: ignore[union-attr]
+    await operator(http, sandbox, "clock", {"advanceHours": 10 / 60})
+    chat.workflow._azure_recheck_seconds = 0  # the soon re-check is due at once (else minutes of wall time)
+    assert await chat.workflow.resume() == 1
     posted = await chat.settle()
     case = await chat.store.get(case.id)
     assert case is not None and case.state is CaseState.READY

@@ -116,7 +116,9 @@ def running_stack(folder: Path) -> Iterator[Stack]:
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     bot = f"http://127.0.0.1:{bot_port}"
     with ExitStack() as stack:
-        stack.enter_context(_process([sys.executable, "-m", "partner_center.sandbox", "--port", str(sandbox_port)], logs / "sandbox.log", REPO))
+        # Azure cancellations show at once here (the documented ~10 minutes: tests/dialogs/test_azure_plan.py).
+        sandbox_command = [sys.executable, "-m", "partner_center.sandbox", "--port", str(sandbox_port), "--azure-cancel-delay-minutes", "0"]
+        stack.enter_context(_process(sandbox_command, logs / "sandbox.log", REPO))
         _wait_for(f"{sandbox}/_sandbox/customers", "the sandbox")
         env = {
             "OFFBOARD_PORT": str(bot_port), "OFFBOARD_SANDBOX_URL": sandbox, "OFFBOARD_STORAGE": "sqlite",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
-from partner_center.models import Customer
+from partner_center.models import AzureEntitlement, Customer
 from removal import CaseState, Decision, ItemError, Outcome, Person, RemovalCase
 from removal.case import CaseItem, Proposal
 from removal.executor import execute_approved
@@ -233,6 +233,15 @@ class _RecordingClient:
 
     async def turn_off_auto_renew(self, customer_id: str, subscription_id: str) -> None:
         self.calls.append(("auto_renew_off", subscription_id))
+
+    async def list_azure_entitlements(self, customer_id: str, plan_id: str) -> list[AzureEntitlement]:
+        # The Azure plan's subscriptions; a cancel shows at once here (the real ~10 minutes are
+        # in tests/dialogs/test_azure_plan.py): carry_out reads them before and after its cancels.
+        cancelled = {call[2] for call in self.calls if call[0] == "cancel_azure"}
+        return [
+            AzureEntitlement.model_validate({"id": i, "status": "inactive" if i in cancelled else "active"})
+            for i in ("az-1", "az-2")
+        ]
 
     async def cancel_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str) -> None:
         self.calls.append(("cancel_azure", plan_id, entitlement_id))

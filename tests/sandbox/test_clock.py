@@ -74,7 +74,11 @@ async def test_nce_with_auto_renew_renews_and_opens_a_new_window(client, clock, 
     renewed = await subscription_where(client, headers, CONTOSO_PHARMA, productType="OnlineServicesNCE")
     assert renewed["status"] == "active"
     assert renewed["commitmentEndDate"] == "2027-09-18T09:00:00Z"
-    assert renewed["cancellationAllowedUntilDate"] == "2026-09-25T09:00:00Z"  # renewal + 7 days
+    # Was "2026-09-25T09:00:00Z" (term-end instant + 7 days), which is 1-2 days early: the term end
+    # date is inclusive of the whole day, the renewal starts at 2026-09-19T00:00Z and completes
+    # after the processing delay (4 h by default), and the 7 days run from completion
+    # (create-a-new-subscription.md).
+    assert renewed["cancellationAllowedUntilDate"] == "2026-09-26T04:00:00Z"
     cancelled = await patch_subscription(client, headers, CONTOSO_PHARMA, renewed, status="deleted")
     assert cancelled.status == 200
 

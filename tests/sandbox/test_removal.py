@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ._helpers import (
     ADATUM,
     CONTOSO,
@@ -44,7 +46,7 @@ async def _assert_blocked(client, headers, customer_id) -> dict:
     return body
 
 
-async def test_contoso_removal_after_clearing_every_blocker(client, user_headers):
+async def test_contoso_removal_after_clearing_every_blocker(client, user_headers, clock):
     legacy = await subscription_where(client, user_headers, CONTOSO, productType="OnlineServices")
     nce = await subscription_where(client, user_headers, CONTOSO, productType="OnlineServicesNCE")
     plan = await subscription_where(client, user_headers, CONTOSO, productType="Azure")
@@ -59,12 +61,14 @@ async def test_contoso_removal_after_clearing_every_blocker(client, user_headers
     assert (await patch_subscription(client, user_headers, CONTOSO, legacy, status="suspended")).status == 200
     # 2. cancel the NCE subscription inside its window
     assert (await patch_subscription(client, user_headers, CONTOSO, nce, status="deleted")).status == 200
-    # 3. cancel the Azure subscriptions, then suspend the plan
+    # 3. cancel the Azure subscriptions (reason "compromise", the only documented one), wait the
+    # ~10 minutes Azure takes to show it (was: immediate), then suspend the plan
     for item in azure:
         cancel = await client.post(
-            f"{entitlements_url}/{item['id']}/cancel", json={"cancellationReason": "offboarding"}, headers=user_headers
+            f"{entitlements_url}/{item['id']}/cancel", json={"cancellationReason": "compromise"}, headers=user_headers
         )
         assert cancel.status == 202
+    clock.advance(timedelta(minutes=10))
     blocked = await _assert_blocked(client, user_headers, CONTOSO)
     assert set(blocked["data"]) == {plan["id"], order["id"]}
     assert (await patch_subscription(client, user_headers, CONTOSO, plan, status="suspended")).status == 200

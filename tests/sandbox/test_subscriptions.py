@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ._helpers import (
     CONTOSO,
     CONTOSO_PHARMA,
@@ -153,12 +155,18 @@ async def test_nce_can_be_suspended(client, user_headers):
     assert response.status == 200
 
 
-async def test_legacy_and_azure_plan_cannot_be_deleted(client, user_headers):
-    for product_type in ("OnlineServices", "Azure"):
-        item = await subscription_where(client, user_headers, CONTOSO, productType=product_type)
-        response = await patch_subscription(client, user_headers, CONTOSO, item, status="deleted")
-        assert response.status == 400
-        assert error_code(await response.json()) == 800096
+async def test_legacy_cannot_be_deleted_nor_an_azure_plan_with_active_azure_subscriptions(client, user_headers):
+    # Was: an Azure plan could never be cancelled (400/800096). Microsoft: "Partners can cancel
+    # the Azure plan when there are no active Azure subscriptions under it" (azure-plan-manage;
+    # fidelity audit #16); see test_azure_cancellation.py for the plan once they are inactive.
+    legacy = await subscription_where(client, user_headers, CONTOSO, productType="OnlineServices")
+    response = await patch_subscription(client, user_headers, CONTOSO, legacy, status="deleted")
+    assert response.status == 400
+    assert error_code(await response.json()) == 800096
+    plan = await subscription_where(client, user_headers, CONTOSO, productType="Azure")
+    response = await patch_subscription(client, user_headers, CONTOSO, plan, status="deleted")
+    assert response.status == 403  # its two Azure subscriptions are active (code: an assumption)
+    assert error_code(await response.json()) == 900115
 
 
 async def test_malformed_bodies_are_400(client, user_headers):
@@ -172,7 +180,10 @@ async def test_malformed_bodies_are_400(client, user_headers):
     assert response.status == 400
 
 
-async def test_azure_entitlements_list_and_cancel(client, user_headers):
+async def test_azure_entitlements_list_and_cancel(client, user_headers, clock):
+    # Was: any free-text reason accepted and the entitlement "cancelled" at once. Microsoft
+    # documents only "compromise" and about 10 minutes from active to inactive
+    # (developer/cancel-an-azure-subscription); see also test_azure_cancellation.py.
     plan = await subscription_where(client, user_headers, CONTOSO, productType="Azure")
     url = f"/v1/customers/{CONTOSO}/subscriptions/{plan['id']}/azureEntitlements"
     body = await (await client.get(url, headers=user_headers)).json()
@@ -183,12 +194,15 @@ async def test_azure_entitlements_list_and_cancel(client, user_headers):
     assert entitlement["attributes"] == {"objectType": "AzureEntitlement"}
     for _ in range(2):  # cancelling again is accepted too
         response = await client.post(
-            f"{url}/{entitlement['id']}/cancel", json={"cancellationReason": "Offboarding"}, headers=user_headers
+            f"{url}/{entitlement['id']}/cancel", json={"cancellationReason": "compromise"}, headers=user_headers
         )
         assert response.status == 202
         assert await response.read() == b""
     after = await (await client.get(url, headers=user_headers)).json()
-    assert [item["status"] for item in after["items"]] == ["cancelled", "active"]
+    assert [item["status"] for item in after["items"]] == ["active", "active"]
+    clock.advance(timedelta(minutes=10))
+    after = await (await client.get(url, headers=user_headers)).json()
+    assert [item["status"] for item in after["items"]] == ["inactive", "active"]
     missing = await client.post(f"{url}/00000000-0000-0000-0000-000000000000/cancel", json={}, headers=user_headers)
     assert missing.status == 404
 
