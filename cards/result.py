@@ -29,11 +29,7 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     text) that the customer's global admin must accept to re-establish the relationship."""
     title = t(locale, "result.title", customer=customer_name(case.customer))
     not_recorded = t(locale, "value.not_recorded")
-    pairs = [
-        (t(locale, "customer.name"), customer_name(case.customer)),
-        (t(locale, "customer.tenant_id"), case.customer.id or not_recorded),
-        (t(locale, "result.requested_by"), person_name(case.requested_by, locale)),
-        (t(locale, "result.approved_by"), person_name(case.approved_by, locale) if case.approved_by else not_recorded),
+    pairs = _who_and_whom(case, locale) + [
         (t(locale, "result.removed_at"), format_datetime(case.removed_at, locale) if case.removed_at else not_recorded),
     ]
     if case.removal_correlation_id:
@@ -54,14 +50,19 @@ def removal_unclear_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> 
     outcome: never "removed". Who requested and approved, then Partner Center's words and ids
     (``case.error``) for the person who checks in Partner Center."""
     title = t(locale, "result.unclear.title", customer=customer_name(case.customer))
+    pairs = _who_and_whom(case, locale)
+    body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "result.unclear.text")), facts(pairs)]
+    if case.error is not None:
+        body.extend(text(line, subtle=True, spacing="Small") for line in error_lines(case.error, locale))
+    return adaptive_card(body, fallback_text=title, lang=locale)
+
+
+def _who_and_whom(case: RemovalCase, locale: str) -> list[tuple[str, str]]:
+    """The customer, who asked and who approved: the facts every removal outcome card starts with."""
     not_recorded = t(locale, "value.not_recorded")
-    pairs = [
+    return [
         (t(locale, "customer.name"), customer_name(case.customer)),
         (t(locale, "customer.tenant_id"), case.customer.id or not_recorded),
         (t(locale, "result.requested_by"), person_name(case.requested_by, locale)),
         (t(locale, "result.approved_by"), person_name(case.approved_by, locale) if case.approved_by else not_recorded),
     ]
-    body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "result.unclear.text")), facts(pairs)]
-    if case.error is not None:
-        body.extend(text(line, subtle=True, spacing="Small") for line in error_lines(case.error, locale))
-    return adaptive_card(body, fallback_text=title, lang=locale)

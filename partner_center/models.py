@@ -266,10 +266,7 @@ class Subscription(PartnerCenterModel):
     @model_validator(mode="before")
     @classmethod
     def _keep_raw_status(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "rawStatus" not in data:
-            status = next((v for k, v in data.items() if str(k).lower() == "status"), "")
-            data = {**data, "rawStatus": str(status or "")}
-        return data
+        return _with_raw_status(data)
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> Subscription:
@@ -354,10 +351,7 @@ class Order(PartnerCenterModel):
     @model_validator(mode="before")
     @classmethod
     def _keep_raw_status(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "rawStatus" not in data:
-            status = next((v for k, v in data.items() if str(k).lower() == "status"), "")
-            data = {**data, "rawStatus": str(status or "")}
-        return data
+        return _with_raw_status(data)
 
     @property
     def name(self) -> str:
@@ -367,3 +361,12 @@ class Order(PartnerCenterModel):
 
 class RelationshipRequest(PartnerCenterModel):
     url: str = ""
+
+
+def _with_raw_status(data: Any) -> Any:
+    """The wire's ``status`` kept as Partner Center spelled it (``rawStatus``), beside the enum
+    it is read into: a status Offboard does not know is shown as written, not as "unknown"."""
+    if isinstance(data, dict) and "rawStatus" not in data:
+        status = next((v for k, v in data.items() if str(k).lower() == "status"), "")
+        data = {**data, "rawStatus": str(status or "")}
+    return data

@@ -11,7 +11,6 @@ import pytest
 
 from partner_center import (
     Action,
-    AuthError,
     CancellationWindowPassedError,
     NoRelationshipError,
     NotFoundError,
