@@ -20,7 +20,7 @@ from botbuilder.schema import ConversationReference
 from removal.messaging import ConversationGone
 
 # One reading of Teams' errors for every proactive send (the notifier's), not a second copy.
-from .notifier import Gone, _classify
+from .notifier import Gone, classify_teams_error
 
 __all__ = ("AdapterMessenger", "card_activity")
 
@@ -76,7 +76,7 @@ class AdapterMessenger:
         try:
             await self._adapter.continue_conversation(self._reference(conversation), callback, self._app_id)
         except Exception as error:  # botbuilder raises msrest errors carrying Teams' answer
-            if isinstance(_classify(error, what), Gone):
+            if isinstance(classify_teams_error(error, what), Gone):
                 raise ConversationGone(f"{what}: the bot is no longer in the conversation") from error
             raise
 

@@ -23,7 +23,7 @@ from removal.case import Person
 
 from .installations import Installation, InstallationStore
 
-__all__ = ("Gone", "TeamsAnnouncer", "TeamsNotifier", "notification_activity")
+__all__ = ("Gone", "TeamsAnnouncer", "TeamsNotifier", "classify_teams_error", "notification_activity")
 
 _log = logging.getLogger(__name__)
 _RETRIED = frozenset({412, 429, 502, 504})
@@ -159,7 +159,7 @@ class TeamsNotifier:
                 try:
                     await attempt()
                 except Exception as error:  # botbuilder raises msrest errors carrying the response
-                    raise _classify(error, what) from error
+                    raise classify_teams_error(error, what) from error
 
 
 def _backoff(error: Exception) -> bool | float:
@@ -169,7 +169,9 @@ def _backoff(error: Exception) -> bool | float:
     return False
 
 
-def _classify(error: Exception, what: str) -> Exception:
+def classify_teams_error(error: Exception, what: str) -> Exception:
+    """What a failed send to Teams means: :class:`Gone` (the bot is no longer there), a retry
+    after ``Retry-After``, or the error itself (used by the notifier and the case messenger)."""
     response = getattr(error, "response", None)
     status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
     code = _error_code(error)

@@ -179,24 +179,12 @@ class Settings(BaseSettings):
     @field_validator("approvers", "requesters")
     @classmethod
     def _entra_object_ids_only(cls, value: list[str]) -> list[str]:
-        wrong = [entry for entry in value if not _GUID.match(entry)]
-        if wrong:
-            raise ValueError(
-                "OFFBOARD_APPROVERS and OFFBOARD_REQUESTERS take Entra object ids (GUIDs) only, never UPNs, "
-                f"e-mail addresses or names; not an object id: {', '.join(entry[:64] for entry in wrong[:5])}"
-            )
-        return value
+        return _guids_only(value, "OFFBOARD_APPROVERS and OFFBOARD_REQUESTERS take Entra object ids (GUIDs) only, never UPNs, e-mail addresses or names")
 
     @field_validator("protected_customers")
     @classmethod
     def _tenant_ids_only(cls, value: list[str]) -> list[str]:
-        wrong = [entry for entry in value if not _GUID.match(entry)]
-        if wrong:
-            raise ValueError(
-                "OFFBOARD_PROTECTED_CUSTOMERS takes customer tenant ids (GUIDs), not domains or names; "
-                f"not a tenant id: {', '.join(entry[:64] for entry in wrong[:5])}"
-            )
-        return value
+        return _guids_only(value, "OFFBOARD_PROTECTED_CUSTOMERS takes customer tenant ids (GUIDs), not domains or names")
 
     @field_validator("notify_channels", "events_certificate_hosts", "service_url_hosts", mode="before")
     @classmethod
@@ -350,6 +338,14 @@ class Settings(BaseSettings):
             configuration.OAUTH_URL = AuthenticationConstants.OAUTH_URL
             configuration.CALLER_ID = CallerIdConstants.public_azure_channel
         return configuration
+
+
+def _guids_only(value: list[str], rule: str) -> list[str]:
+    """``value`` if every entry is a GUID; else the rule, and the first entries that break it."""
+    wrong = [entry for entry in value if not _GUID.match(entry)]
+    if wrong:
+        raise ValueError(f"{rule}; not a GUID: {', '.join(entry[:64] for entry in wrong[:5])}")
+    return value
 
 
 class _BotFrameworkConfiguration(SimpleNamespace):

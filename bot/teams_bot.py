@@ -187,7 +187,7 @@ class OffboardBot(TeamsActivityHandler):
             await self._show_page(turn_context, action)
             return
         if action.verb in _CASE_CLICKS:
-            await self._on_case_click(turn_context, action)
+            await self._on_case_click(turn_context, action, case)
             return
         await self._run_dialog(turn_context, start_if_idle=False)
         if (requester := refused_chooser(turn_context.turn_state)) is not None:
@@ -195,9 +195,10 @@ class OffboardBot(TeamsActivityHandler):
         elif not was_consumed(turn_context.turn_state):
             await self._answer_unexpected(turn_context, action)
 
-    async def _on_case_click(self, turn_context: TurnContext, action: CardAction) -> None:
-        """Apply the click to the stored case; answer with where the case now is (for a
-        duplicate or late click too); start the work the click started, if it did."""
+    async def _on_case_click(self, turn_context: TurnContext, action: CardAction, case: RemovalCase | None) -> None:
+        """Apply the click to the stored case (``case``: as read for the access check); answer
+        with where the case now is (for a duplicate or late click too); start the work the click
+        started, if it did."""
         decisions, person = self._services.decisions, person_of(turn_context)
         if action.verb == "decide":
             decision = Decision.APPROVED if action.decision == "approve" else Decision.SKIPPED
@@ -207,7 +208,7 @@ class OffboardBot(TeamsActivityHandler):
                 may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
             )
         elif action.verb == "approve_all":
-            case = await self._services.store.get(action.case_id)
+            # Who clicked decides the filter, not the case's state: reading it again is not needed.
             only = self._access.approve_all_filter(person, case) if case is not None else None
             applied = await decisions.approve_all(action.case_id, by=person, only=only, pending=action.pending)
         elif action.verb == "confirm_removal":

@@ -161,9 +161,12 @@ class Rig:
     def assert_clean_logs_since(self, mark: int) -> None:
         _assert_no_leak_and_no_crash(self.caplog.records[mark:])
 
-    def replies_since(self, count: int) -> list[str]:
-        """What the bot said since ``count`` connector calls: each message's text, or its card's first text."""
-        return [_first_text(c.card) if c.card else c.body.get("text") or "" for c in self.teams.connector.calls[count:]]
+    def replies_since(self, count: int, *, conversation: str | None = None) -> list[str]:
+        """What the bot said since ``count`` connector calls (in ``conversation`` only, if given:
+        announcements go to the channels and the requester 1:1, in the requester's language):
+        each message's text, or its card's first text."""
+        calls = [c for c in self.teams.connector.calls[count:] if conversation is None or c.conversation_id == conversation]
+        return [_first_text(c.card) if c.card else c.body.get("text") or "" for c in calls]
 
 
 @pytest.fixture
@@ -486,7 +489,8 @@ async def test_generated_commands_get_a_clear_answer_in_the_users_language(
         assert await rig.snapshot() == before
         return
     assert status == 201
-    replies = rig.replies_since(sent)
+    # Where the person typed: a cancel there also announces the case elsewhere, in its requester's language.
+    replies = rig.replies_since(sent, conversation=activity["conversation"]["id"])
     assert replies, f"no answer to {text!r}"
     for reply in replies:
         assert_speaks(reply, locale)

@@ -7,7 +7,8 @@ or ``*`` is live markup unless an odd number of backslashes stands before it (Co
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+
+from .reading import text_elements as markdown_texts
 
 __all__ = ("EVIL_NAME", "as_read", "live_bold", "live_link", "markdown_texts")
 
@@ -31,21 +32,3 @@ def live_bold(value: str, word: str = "x") -> bool:
 def as_read(value: str) -> str:
     """``value`` as a reader sees it once rendered: the escaping backslashes gone."""
     return _ESCAPED.sub(r"\1", value)
-
-
-def markdown_texts(card: dict[str, Any]) -> list[str]:
-    """The strings Teams renders as markdown: TextBlocks, FactSet titles and values, fallbackText.
-    (Button titles are plain text.)"""
-    found = [card["fallbackText"]] if "fallbackText" in card else []
-    for element in _elements(card.get("body", [])):
-        if element["type"] == "TextBlock":
-            found.append(element["text"])
-        elif element["type"] == "FactSet":
-            found.extend(part for fact in element["facts"] for part in (fact["title"], fact["value"]))
-    return found
-
-
-def _elements(body: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for element in body:
-        yield element
-        yield from _elements(element.get("items", []))

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-__all__ = ("buttons", "seen", "visible_texts")
+__all__ = ("buttons", "seen", "text_elements", "visible_texts")
 
 
 def visible_texts(card: dict[str, Any]) -> list[str]:
     """Every string a person can read: TextBlocks, facts, button titles, fallbackText."""
+    return text_elements(card) + [button["title"] for button in buttons(card)]
+
+
+def text_elements(card: dict[str, Any]) -> list[str]:
+    """The strings Teams renders as markdown: TextBlocks, FactSet titles and values, fallbackText
+    (button titles are plain text)."""
     found = [card["fallbackText"]] if "fallbackText" in card else []
     for element in _elements(card.get("body", [])):
         if element["type"] == "TextBlock":
             found.append(element["text"])
         elif element["type"] == "FactSet":
             found.extend(part for fact in element["facts"] for part in (fact["title"], fact["value"]))
-    found.extend(button["title"] for button in buttons(card))
     return found
 
 

@@ -11,7 +11,7 @@ import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -44,13 +44,6 @@ CONVERSATION = {
 def sandbox_options() -> SandboxOptions:
     # Slow enough that a lease can be lost while the removal reads Partner Center.
     return SandboxOptions(latency_ms=150)
-
-
-@pytest.fixture
-async def documents(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "offboard.db")
-    yield store
-    await store.close()
 
 
 class Announced:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
-import pytest
 from botbuilder.core.adapters import TestAdapter
 
 import cards
@@ -86,13 +84,6 @@ class PersonalChats:
             return False
         self.sent.append((object_id, card))
         return True
-
-
-@pytest.fixture
-async def documents(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "offboard.db")
-    yield store
-    await store.close()
 
 
 class Instance:
