@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, AsyncIterator, Callable
 
 import stamina
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, Mention
 
-from partner_center.limits import SlidingWindow
 from removal.case import Person
 
 from .installations import Installation, InstallationStore
+from .pacing import ArrivalWindow
 
 __all__ = ("Gone", "TeamsAnnouncer", "TeamsNotifier", "classify_teams_error", "notification_activity")
 
@@ -62,15 +63,15 @@ class TeamsNotifier:
         *,
         attempts: int = 6,
         wait_max: float = 30.0,
-        # One below Teams' limits: Teams counts arrivals, and arrivals jitter after we pace.
-        windows: Callable[[], list[SlidingWindow]] = lambda: [SlidingWindow(6, 1.0), SlidingWindow(55, 30.0)],
+        # One below Teams' limits, paced by arrival (bot/pacing.py): a margin for Teams' own clock.
+        windows: Callable[[], list[ArrivalWindow]] = lambda: [ArrivalWindow(6, 1.0), ArrivalWindow(55, 30.0)],
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._installations = installations
         self._attempts = attempts
         self._wait_max = wait_max
-        self._pacing: dict[str, list[SlidingWindow]] = defaultdict(windows)
+        self._pacing: dict[str, list[ArrivalWindow]] = defaultdict(windows)
 
     async def to_installation(self, installation: Installation, activity: Activity) -> str | None:
         """Post in that place (a channel: as a new thread); the new message's id, or None if the
@@ -99,10 +100,9 @@ class TeamsNotifier:
             created.append(turn_context.activity.conversation.id.rpartition(";messageid=")[2])
 
         async def paced_create() -> None:
-            for window in self._pacing[installation.conversation_id]:
-                await window.acquire()
-            created.clear()
-            await self._adapter.create_conversation(self._app_id, note, parameters, "msteams", installation.service_url)
+            async with self._paced(installation.conversation_id):
+                created.clear()
+                await self._adapter.create_conversation(self._app_id, note, parameters, "msteams", installation.service_url)
 
         await self._with_retries(installation.conversation_id, paced_create)
         return created[0] if created else None
@@ -143,13 +143,20 @@ class TeamsNotifier:
             posted.append(response.id if response and response.id else "")
 
         async def paced_send() -> None:
-            for window in self._pacing[conversation_id]:
-                await window.acquire()
-            posted.clear()
-            await self._adapter.continue_conversation(reference, send, self._app_id)
+            async with self._paced(conversation_id):
+                posted.clear()
+                await self._adapter.continue_conversation(reference, send, self._app_id)
 
         await self._with_retries(conversation_id, paced_send)
         return posted[0] if posted else None
+
+    @asynccontextmanager
+    async def _paced(self, conversation_id: str) -> AsyncIterator[None]:
+        """A place in every window of the conversation, for the send and a period after it."""
+        async with AsyncExitStack() as places:
+            for window in self._pacing[conversation_id]:
+                await places.enter_async_context(window.slot())
+            yield
 
     async def _with_retries(self, what: str, attempt: Callable[[], Any]) -> None:
         async for retrying in stamina.retry_context(
