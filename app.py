@@ -18,7 +18,7 @@ import uuid
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -51,7 +51,6 @@ from partner_center import (
     RateSettings,
     connect,
 )
-from partner_center.sandbox import SandboxOptions, running_sandbox
 from partner_center.webhooks import SignatureVerifier, load_ca_bundle
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
@@ -63,6 +62,9 @@ from removal.scheduler import WaitingCases
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import DocumentStore
+
+if TYPE_CHECKING:
+    from pc_sandbox import SandboxOptions
 
 __all__ = ("ADAPTER", "BACKGROUND", "CLIENT", "MAX_BODY_BYTES", "SANDBOX", "STORE", "access_policy", "create_app", "main")
 
@@ -111,6 +113,10 @@ def create_app(
                 config = PartnerCenterConfig.sandbox(settings.sandbox_url)
                 clock = lambda: datetime.now(timezone.utc)  # noqa: E731
             elif settings.uses_sandbox:
+                # Imported here only: a live deployment never loads the sandbox (its token
+                # endpoint and operator API) at all.
+                from pc_sandbox import SandboxOptions, running_sandbox
+
                 sandbox = await stack.enter_async_context(
                     running_sandbox(options=sandbox_options or SandboxOptions(), host=settings.sandbox_host, port=settings.sandbox_port)
                 )

@@ -17,7 +17,7 @@ import time
 import aiohttp
 
 from partner_center import PartnerCenterConfig, PartnerLimits, RateSettings, RetryPolicy, connect
-from partner_center.sandbox import SandboxOptions, running_sandbox
+from pc_sandbox import SandboxOptions, running_sandbox
 
 
 async def _run(calls: int, sandbox_rate: int, window: float, client_rate: int, label: str) -> None:

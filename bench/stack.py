@@ -1,6 +1,6 @@
 """The processes a bench runs against, all on 127.0.0.1.
 
-- the sandbox: ``python -m partner_center.sandbox`` with the bench's seed, latency and rate;
+- the sandbox: ``python -m pc_sandbox`` with the bench's seed, latency and rate;
 - the bot: ``python app.py`` against it (or the echo bot, ``python -m bench.echo_bot``), each in
   its own process as in production, so that the load generator does not share its event loop;
 - Teams' side: the recording Bot Connector of the HTTP tests, in the bench's process, which the
@@ -28,7 +28,7 @@ import aiohttp
 import psutil
 from aiohttp import web
 
-from partner_center.sandbox.seed import read_seed
+from pc_sandbox.seed import read_seed
 from tests._ports import free_port
 from tests.bot.connector import RecordingConnector
 
@@ -163,7 +163,7 @@ async def running_stack(
         rate = ["--rate-limit", str(rate_per_minute), "--rate-window-seconds", "60"] if rate_per_minute else []
         sandbox = Process(
             "sandbox",
-            _python("-m", "partner_center.sandbox", "--port", str(sandbox_port), "--latency-ms", str(latency_ms),
+            _python("-m", "pc_sandbox", "--port", str(sandbox_port), "--latency-ms", str(latency_ms),
                     "--seed", str(seed), *rate),
             env=dict(os.environ), log=folder / "sandbox.log", url=sandbox_url, ready_path="/_sandbox/clock",
         )  # fmt: skip

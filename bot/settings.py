@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     # ---- The embedded sandbox ----
     sandbox_host: str = Field("127.0.0.1", validation_alias="OFFBOARD_SANDBOX_HOST")
     sandbox_port: int = Field(8787, ge=0, le=65535, validation_alias="OFFBOARD_SANDBOX_PORT")
-    # A sandbox already running elsewhere (``python -m partner_center.sandbox``): used instead of
+    # A sandbox already running elsewhere (``python -m pc_sandbox``): used instead of
     # starting one inside the bot, so that it outlives bot restarts (crash tests, several instances).
     sandbox_url: str = Field("", validation_alias="OFFBOARD_SANDBOX_URL")
 

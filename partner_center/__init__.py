@@ -1,7 +1,7 @@
 """Partner Center access: the async REST client, its models and errors, and the blocker rules.
 
 Everything Offboard knows about Partner Center lives in this package; nothing here imports
-botbuilder. The embedded simulator is the ``partner_center.sandbox`` sub-package.
+botbuilder, nor the sandbox: the embedded simulator is its own package, ``pc_sandbox``.
 """
 
 from __future__ import annotations

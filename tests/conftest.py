@@ -18,7 +18,7 @@ from partner_center import (
     RetryPolicy,
     connect,
 )
-from partner_center.sandbox import SandboxOptions, running_sandbox
+from pc_sandbox import SandboxOptions, running_sandbox
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from bot.settings import Settings
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from tests.bot.connector import RecordingConnector
 from tests.bot.teams import Teams
 from tests.cards.schema import assert_valid_card

@@ -22,7 +22,7 @@ import pytest
 
 from app import BACKGROUND, SANDBOX, create_app
 from bot.settings import Settings
-from partner_center.sandbox import SandboxOptions, running_sandbox
+from pc_sandbox import SandboxOptions, running_sandbox
 from removal import CaseState, Outcome
 from removal.store import CaseStore
 from storage import SqliteStore
@@ -171,7 +171,7 @@ async def test_two_instances_on_one_blob_store_write_each_item_once_and_agree(tw
 
 
 def _seed_with_fifty_subscriptions(path: Path) -> Path:
-    seed = json.loads((REPO / "partner_center/sandbox/seed.json").read_text(encoding="utf-8"))
+    seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
     seed["customers"].append({
         "id": "5f0e0c5e-0000-4000-8000-000000000050",
         "companyName": "Fifty Stores Ltd",

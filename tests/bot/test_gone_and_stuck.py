@@ -32,7 +32,7 @@ import app as app_module
 from app import BACKGROUND, STORE, create_app
 from bot.settings import Settings
 from partner_center import RetryPolicy, connect
-from partner_center.sandbox import RunningSandbox, SandboxOptions, running_sandbox
+from pc_sandbox import RunningSandbox, SandboxOptions, running_sandbox
 from removal import CaseState
 from removal.audit import AuditTrail
 from removal.case import NEEDS_PERSON
@@ -103,7 +103,7 @@ class Stack:
 
 
 def _seed(path: Path, *, name: str, customer_id: str, legacy: int) -> str:
-    seed = json.loads((REPO / "partner_center/sandbox/seed.json").read_text(encoding="utf-8"))
+    seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
     seed["customers"].append({
         "id": customer_id, "companyName": name, "domain": f"{name.split()[0].lower()}.onmicrosoft.com",
         "generate": {"legacyActive": legacy, "legacyOffers": ["O365_E3"], "friendlyNameFormat": "{offerName} - Store {number:02d}"},

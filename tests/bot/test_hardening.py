@@ -34,7 +34,7 @@ import app as app_module
 from app import BACKGROUND, SANDBOX, STORE, create_app
 from bot.settings import Settings
 from partner_center import RetryPolicy, connect
-from partner_center.sandbox import RunningSandbox, SandboxOptions, running_sandbox
+from pc_sandbox import RunningSandbox, SandboxOptions, running_sandbox
 from removal import CaseState, Outcome
 from removal.store import CaseStore
 from tests.bot.connector import RecordingConnector
@@ -81,7 +81,7 @@ async def _until(condition: Callable[[], bool], *, timeout: float, what: str) ->
 
 
 def _seed(path: Path, *, name: str, customer_id: str, legacy: int, nce: int = 0) -> str:
-    seed = json.loads((REPO / "partner_center/sandbox/seed.json").read_text(encoding="utf-8"))
+    seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
     seed["customers"].append({
         "id": customer_id,
         "companyName": name,

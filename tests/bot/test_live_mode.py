@@ -40,7 +40,7 @@ from app import ADAPTER, BACKGROUND, CLIENT, STORE, create_app
 from bot.service_urls import ServiceUrlRefused
 from bot.settings import Settings
 from partner_center import PartnerCenterConfig, Relationship
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from removal import CaseState, Decision
 from removal.store import CaseStore
 from tests._openid import OpenIdProvider

@@ -25,9 +25,9 @@ from pydantic import ValidationError
 
 from bot.notify_api import signed_headers
 from bot.settings import Settings
-from partner_center.sandbox import SandboxOptions, running_sandbox
-from partner_center.sandbox.demo import DEMO
-from partner_center.sandbox.tokens import IssuedToken, TokenStore
+from pc_sandbox import SandboxOptions, running_sandbox
+from pc_sandbox.demo import DEMO
+from pc_sandbox.tokens import IssuedToken, TokenStore
 from tests import _azurite
 from tests._azurite import ACCOUNT_KEY, Azurite
 from tests._openid import OpenIdProvider, SigningKey

@@ -10,7 +10,7 @@ import pytest
 
 from cards import card_size_bytes
 from partner_center import PartnerCenterClient
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from removal import CaseState, Outcome
 from tests.dialogs.harness import Conversation, buttons
 

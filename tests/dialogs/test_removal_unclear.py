@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from partner_center import PartnerCenterClient, Relationship
-from partner_center.sandbox.state import STATE
+from pc_sandbox.state import STATE
 from removal import CaseState
 from tests.conftest import sandbox_requests
 from tests.dialogs.harness import BOB, Conversation, button_data, card_text

@@ -1,7 +1,7 @@
 """The running parts of an end-to-end test: the sandbox, the bot, a Teams-language shim, the Playground.
 
 Everything listens on 127.0.0.1 and is a real process (or, for the shim, a real HTTP server): the
-Partner Center sandbox (``python -m partner_center.sandbox``), the bot (``python app.py`` against
+Partner Center sandbox (``python -m pc_sandbox``), the bot (``python app.py`` against
 that sandbox), and the Microsoft 365 Agents Playground (npm, pinned) with both of its telemetry
 switches set (``tests._playground``). The Playground posts to the bot through :class:`TeamsLanguage`.
 """
@@ -117,7 +117,7 @@ def running_stack(folder: Path) -> Iterator[Stack]:
     bot = f"http://127.0.0.1:{bot_port}"
     with ExitStack() as stack:
         # Azure cancellations show at once here (the documented ~10 minutes: tests/dialogs/test_azure_plan.py).
-        sandbox_command = [sys.executable, "-m", "partner_center.sandbox", "--port", str(sandbox_port), "--azure-cancel-delay-minutes", "0"]
+        sandbox_command = [sys.executable, "-m", "pc_sandbox", "--port", str(sandbox_port), "--azure-cancel-delay-minutes", "0"]
         stack.enter_context(_process(sandbox_command, logs / "sandbox.log", REPO))
         _wait_for(f"{sandbox}/_sandbox/customers", "the sandbox")
         env = {

@@ -26,7 +26,7 @@ from partner_center import (
     token_provider,
 )
 from partner_center.client import PartnerCenterClient
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from tests.conftest import FAST_RETRY, customer_named
 
 

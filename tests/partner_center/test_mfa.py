@@ -15,9 +15,9 @@ from cards.errors import partner_center_error_card
 from cards.words import error_lines
 from partner_center import AuthError, PartnerCenterClient, Relationship
 from partner_center.errors import MfaRequiredError, error_from_response
-from partner_center.sandbox import SandboxOptions
-from partner_center.sandbox.demo import DEMO
-from partner_center.sandbox.state import STATE
+from pc_sandbox import SandboxOptions
+from pc_sandbox.demo import DEMO
+from pc_sandbox.state import STATE
 from removal.case import ItemError
 from tests.conftest import customer_named, sandbox_requests
 from tests.dialogs.harness import card_text

@@ -18,7 +18,7 @@ import pytest
 
 from partner_center import PartnerCenterClient, PartnerCenterError, Relationship
 from partner_center.errors import NoRelationshipError, RemovalUnclearError, error_from_response
-from partner_center.sandbox.state import STATE
+from pc_sandbox.state import STATE
 from tests.conftest import customer_named, sandbox_requests
 
 

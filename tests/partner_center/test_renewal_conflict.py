@@ -23,8 +23,8 @@ from partner_center import (
     connect,
 )
 from partner_center.blockers import is_new_commerce
-from partner_center.sandbox import SandboxOptions
-from partner_center.sandbox.subscription_rules import SubscriptionLifecycle
+from pc_sandbox import SandboxOptions
+from pc_sandbox.subscription_rules import SubscriptionLifecycle
 from tests.conftest import FAST_RETRY, customer_named, operator, sandbox_requests
 
 

@@ -22,7 +22,7 @@ from partner_center import (
     UnavailableError,
     connect,
 )
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from tests.conftest import FAST_RETRY, customer_named, operator, sandbox_requests
 
 

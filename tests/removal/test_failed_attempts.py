@@ -19,7 +19,7 @@ from botbuilder.core.adapters import TestAdapter
 
 from bot.messenger import AdapterMessenger
 from partner_center import PartnerCenterClient, Relationship, plan_removal
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from removal import CaseState, InvalidTransition, Person, RemovalCase
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from partner_center import PartnerCenterClient, plan_removal
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 from removal import CaseState, Outcome, Person, RemovalCase
 from removal.executor import execute_approved
 from removal.lease import Lease
@@ -38,7 +38,7 @@ ITEMS = 8
 @pytest.fixture
 def sandbox_options(tmp_path: Path) -> SandboxOptions:
     """A sandbox with one customer holding ITEMS active legacy subscriptions (one suspension each)."""
-    seed = json.loads((REPO / "partner_center/sandbox/seed.json").read_text(encoding="utf-8"))
+    seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
     race = {
         "id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "companyName": CUSTOMER,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from partner_center.sandbox import DEMO
+from pc_sandbox import DEMO
 
 # Where the tests' frozen clock starts; seed dates ("now+3d") resolve against it.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

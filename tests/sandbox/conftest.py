@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestClient
 
-from partner_center.sandbox import SandboxClock, SandboxOptions, create_sandbox_app
+from pc_sandbox import SandboxClock, SandboxOptions, create_sandbox_app
 
 from ._helpers import START, fetch_token, user_headers_for
 

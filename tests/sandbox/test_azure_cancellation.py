@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from partner_center.sandbox import SandboxOptions
+from pc_sandbox import SandboxOptions
 
 from ._helpers import CONTOSO, error_code, patch_subscription, subscription_where, user_headers_for
 

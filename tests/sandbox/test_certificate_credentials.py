@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from partner_center.sandbox import DEMO
-from partner_center.sandbox.client_auth import JWT_BEARER
+from pc_sandbox import DEMO
+from pc_sandbox.client_auth import JWT_BEARER
 
 CERT_CLIENT = "cert-app"
 

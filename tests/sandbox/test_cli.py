@@ -1,4 +1,4 @@
-"""``python -m partner_center.sandbox`` serves until stopped."""
+"""``python -m pc_sandbox`` serves until stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from partner_center.sandbox import DEMO
+from pc_sandbox import DEMO
 from tests._ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 async def test_cli_serves_the_operator_summary():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "partner_center.sandbox", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "pc_sandbox", "--host", "127.0.0.1", "--port", str(port),
          "--latency-ms", "1", "--rate-limit", "100"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,

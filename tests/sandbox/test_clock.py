@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from partner_center.sandbox import SandboxClock
-from partner_center.sandbox.clock import add_duration, format_iso
-from partner_center.sandbox.seed import resolve_date
+from pc_sandbox import SandboxClock
+from pc_sandbox.clock import add_duration, format_iso
+from pc_sandbox.seed import resolve_date
 
 from ._helpers import (
     CONTOSO_PHARMA,

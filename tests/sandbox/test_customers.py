@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from partner_center.sandbox import DEMO
+from pc_sandbox import DEMO
 
 from ._helpers import CONTOSO, FROMAGES, NORTHWIND, error_code
 

@@ -149,7 +149,7 @@ async def test_renewal_processing_answers_409_then_completes_with_a_window_from_
 
 
 async def test_the_renewal_processing_delay_is_a_knob(make_client):
-    from partner_center.sandbox.subscription_rules import SubscriptionLifecycle
+    from pc_sandbox.subscription_rules import SubscriptionLifecycle
 
     client = await make_client(lifecycle=SubscriptionLifecycle(renewal_processing=timedelta(hours=20)))
     nce = await _nce(client, CONTOSO_PHARMA)

@@ -11,8 +11,8 @@ import requests
 import trustme
 from cryptography.hazmat.primitives import serialization
 
-from partner_center.sandbox import DEMO, SandboxOptions, running_sandbox
-from partner_center.sandbox.state import STATE
+from pc_sandbox import DEMO, SandboxOptions, running_sandbox
+from pc_sandbox.state import STATE
 
 from .test_certificate_credentials import _key_and_certificate
 

@@ -7,8 +7,8 @@ import dataclasses
 import aiohttp
 import pytest
 
-import partner_center.sandbox as sandbox_package
-from partner_center.sandbox import DEMO, SandboxClock, SandboxOptions, World, create_sandbox_app, running_sandbox
+import pc_sandbox as sandbox_package
+from pc_sandbox import DEMO, SandboxClock, SandboxOptions, World, create_sandbox_app, running_sandbox
 
 from ._helpers import START
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from partner_center.sandbox.state import STATE
+from pc_sandbox.state import STATE
 
 from ._helpers import (
     ADATUM,
@@ -97,7 +97,7 @@ async def test_revoked_delegated_access_reads_as_403_20002_while_still_a_reselle
 
 
 def test_unknown_knob_values_are_refused():
-    from partner_center.sandbox import SandboxOptions
+    from pc_sandbox import SandboxOptions
 
     with pytest.raises(ValueError):
         SandboxOptions(removal_patch_answer="500")

@@ -6,7 +6,7 @@ import base64
 import json
 from datetime import timedelta
 
-from partner_center.sandbox import DEMO
+from pc_sandbox import DEMO
 
 TOKEN_URL = f"/{DEMO.tenant}/oauth2/v2.0/token"
 

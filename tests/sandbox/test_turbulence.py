@@ -9,10 +9,10 @@ import time
 import aiohttp
 import pytest
 
-from partner_center.sandbox import SandboxOptions
-from partner_center.sandbox.__main__ import _parser
-from partner_center.sandbox.bursts import ThrottleBursts
-from partner_center.sandbox.state import STATE
+from pc_sandbox import SandboxOptions
+from pc_sandbox.__main__ import _parser
+from pc_sandbox.bursts import ThrottleBursts
+from pc_sandbox.state import STATE
 
 from ._helpers import (
     CONTOSO,

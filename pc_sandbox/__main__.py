@@ -1,4 +1,4 @@
-"""``python -m partner_center.sandbox``: serve the sandbox until Ctrl-C."""
+"""``python -m pc_sandbox``: serve the sandbox until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from .app import create_sandbox_app
 from .demo import DEMO
 from .options import SandboxOptions
 
-logger = logging.getLogger("partner_center.sandbox")
+logger = logging.getLogger("pc_sandbox")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m partner_center.sandbox", description="Serve the embedded Partner Center sandbox."
+        prog="python -m pc_sandbox", description="Serve the embedded Partner Center sandbox."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)

@@ -8,7 +8,7 @@ reseller relationship, seeded demo customers, and a clock that can be moved.
 
 Example::
 
-    from partner_center.sandbox import DEMO, SandboxOptions, running_sandbox
+    from pc_sandbox import DEMO, SandboxOptions, running_sandbox
 
     async with running_sandbox(options=SandboxOptions(latency_ms=20)) as sandbox:
         print(sandbox.base_url, DEMO.client_id)
