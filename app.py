@@ -15,22 +15,26 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ActivityTypes
 from pydantic import ValidationError
 
 import cards
+from bot.activity import locale_of
 from bot.adapter import create_adapter
 from bot.audit import open_audit_store
-from bot.http import messages_handler
 from bot.events_api import events_handler
+from bot.http import messages_handler
 from bot.installations import InstallationStore, KnownPersonalChats
 from bot.messenger import AdapterMessenger
 from bot.notifier import TeamsAnnouncer, TeamsNotifier
@@ -38,10 +42,7 @@ from bot.notify_api import notifications_handler
 from bot.sandbox_banner import SandboxBanner
 from bot.service_urls import ServiceUrlPolicy
 from bot.settings import Settings, open_configured_store
-from bot.state_storage import DocumentStateStorage
-from bot.teams_bot import OffboardBot
-from dialogs.remove_dialog import RemovalServices
-from dialogs.turn import locale_of
+from bot.wiring import CaseTimings, build_services
 from partner_center import (
     CertificateCredential,
     LimitsRegistry,
@@ -53,28 +54,56 @@ from partner_center import (
 )
 from partner_center.webhooks import SignatureVerifier, load_ca_bundle
 from removal.access import AccessPolicy
-from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
-from removal.decisions import CaseDecisions
-from removal.lease import Leases
-from removal.notifications import CaseNotifications
-from removal.scheduler import WaitingCases
-from removal.store import CaseStore
-from removal.workflow import RemovalWorkflow
 from storage import DocumentStore
 
 if TYPE_CHECKING:
-    from pc_sandbox import SandboxOptions
+    # Types only: a live deployment never imports the sandbox (``create_app`` does, lazily, when
+    # sandbox mode is chosen).
+    from pc_sandbox import RunningSandbox, SandboxOptions
 
-__all__ = ("ADAPTER", "BACKGROUND", "CLIENT", "MAX_BODY_BYTES", "SANDBOX", "STORE", "access_policy", "create_app", "main")
+__all__ = (
+    "ADAPTER",
+    "BACKGROUND",
+    "CLIENT",
+    "ENDPOINTS",
+    "MAX_BODY_BYTES",
+    "SANDBOX",
+    "STORE",
+    "Endpoints",
+    "access_policy",
+    "create_app",
+    "main",
+)
 
 _log = logging.getLogger("offboard")
 
-ADAPTER = web.AppKey("adapter", object)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoints:
+    """What answers the bot's HTTP routes, made on startup once Partner Center and the store
+    are open.
+
+    Attributes:
+        messages: ``POST /api/messages``, Teams' activities.
+        notifications: ``POST /api/notifications``, signed announcements.
+        events: ``POST /api/partnercenter/events``, Partner Center's callbacks.
+    """
+
+    messages: Handler
+    notifications: Handler
+    events: Handler
+
+
+ADAPTER = web.AppKey("adapter", CloudAdapter)
 CLIENT = web.AppKey("partner_center_client", PartnerCenterClient)
 STORE = web.AppKey("store", DocumentStore)
 BACKGROUND = web.AppKey("background", BackgroundTasks)
-SANDBOX = web.AppKey("sandbox", object)
+ENDPOINTS = web.AppKey("endpoints", Endpoints)
+# The sandbox's type is named for type checkers only (see the import above).
+SANDBOX: web.AppKey[RunningSandbox] = web.AppKey("sandbox")
 _HEALTH_CACHE_SECONDS = 15.0
 # Teams' activities are a few KiB (a card click with its data, a message with mentions); an
 # anonymous caller must not make the bot read megabytes (security review, finding 11).
@@ -101,7 +130,6 @@ def create_app(
     app[ADAPTER] = adapter
     if settings.uses_sandbox:
         adapter.use(SandboxBanner())  # every card shown on the sandbox says so
-    holder: dict[str, Any] = {}
 
     async def partner_center(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -136,41 +164,28 @@ def create_app(
             )
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
             app[CLIENT] = client
-            cases = CaseStore(store)
-            audit_store = open_audit_store(settings) or store  # a container of its own, when set (README: "Audit trail")
-            stack.push_async_callback(audit_store.close)  # closing the same store twice is harmless
-            audit = AuditTrail(audit_store)
-            leases = Leases(store, owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", seconds=settings.lease_seconds)
             installations = InstallationStore(store)
             notifier = TeamsNotifier(adapter, settings.app_id, installations)
             announcer = TeamsAnnouncer(notifier, installations, channel_ids=settings.notify_channels)
-            notifications = CaseNotifications(
-                announcer, clock=clock, personal_chats=KnownPersonalChats(installations, notifier), approvers=settings.approvers
-            )
-            workflow = RemovalWorkflow(
+            audit_store = open_audit_store(settings) or store  # a container of its own, when set (README: "Audit trail")
+            stack.push_async_callback(audit_store.close)  # closing the same store twice is harmless
+            access = access_policy(settings)
+            if not access.approvers:
+                _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
+            services = build_services(
                 client=client,
-                store=cases,
+                documents=store,
+                audit_documents=audit_store,
                 messenger=AdapterMessenger(adapter, settings.app_id),
-                audit=audit,
-                leases=leases,
+                announcer=announcer,
+                personal_chats=KnownPersonalChats(installations, notifier),
+                installations=installations,
                 background=background,
                 clock=clock,
-                notifications=notifications,
-                announcer=announcer,  # where a case's messages go once its conversation is gone
-                max_attempts=settings.max_case_attempts,
-                backoff_initial=settings.resume_interval_seconds,
-                backoff_max=settings.case_backoff_max_seconds,
-            )
-            decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock, notifications=notifications)
-            access = access_policy(settings)
-            services = RemovalServices(
-                client=client, store=cases, workflow=workflow, decisions=decisions, audit=audit, clock=clock,
-                installations=installations, access=access,
-            )
-            waiting = WaitingCases(
-                store=cases, workflow=workflow, leases=leases, notifications=notifications, clock=clock,
-                reminder_days=settings.reminder_days,
-                decision_reminder_hours=settings.decision_reminder_hours, escalation_hours=settings.escalation_hours,
+                lease_owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                access=access,
+                approvers=settings.approvers,
+                timings=CaseTimings.from_settings(settings),
             )
 
             async def announce(card: dict[str, Any]) -> int:
@@ -179,25 +194,27 @@ def create_app(
             verifier = SignatureVerifier(
                 session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
             )
-            holder["notifications"] = notifications_handler(settings.notify_secret.get_secret_value(), announce, audit=audit)
-            holder["events"] = events_handler(
-                verifier=verifier,
-                store=cases,
-                waiting=waiting,
-                client=lambda: client,
-                announce=announce,
-                background=background,
-                audit=audit,
-                documents=store,
-            )
-            state = ConversationState(DocumentStateStorage(store))
-            if not access.approvers:
-                _log.warning("No approvers configured (OFFBOARD_APPROVERS): every member may approve removals")
-            holder["bot"] = OffboardBot(conversation_state=state, services=services, access=access)
+            app[ENDPOINTS] = Endpoints(
+                messages=messages_handler(
+                    adapter, services.bot, background,
+                    authenticates=settings.authenticates, anonymous_allowed=settings.uses_sandbox, service_urls=service_urls,
+                ),
+                notifications=notifications_handler(settings.notify_secret.get_secret_value(), announce, audit=services.audit),
+                events=events_handler(
+                    verifier=verifier,
+                    store=services.cases,
+                    waiting=services.waiting,
+                    client=lambda: client,
+                    announce=announce,
+                    background=background,
+                    audit=services.audit,
+                    documents=store,
+                ),
+            )  # fmt: skip
             # Cases an earlier run (or a dead instance) left executing or removing: finish them.
             loops = [
-                asyncio.create_task(_every(settings.resume_interval_seconds, workflow.resume), name="resume cases"),
-                asyncio.create_task(_every(settings.recheck_interval_seconds, waiting.check_all), name="recheck waiting cases"),
+                asyncio.create_task(_every(settings.resume_interval_seconds, services.workflow.resume), name="resume cases"),
+                asyncio.create_task(_every(settings.recheck_interval_seconds, services.waiting.check_all), name="recheck waiting cases"),
             ]
             yield
             for loop in loops:
@@ -207,17 +224,15 @@ def create_app(
 
     app.cleanup_ctx.append(partner_center)
 
+    # The routes exist from the start; what answers them is made once Partner Center is open.
     async def messages(request: web.Request) -> web.StreamResponse:
-        return await messages_handler(
-            adapter, holder["bot"], background,
-            authenticates=settings.authenticates, anonymous_allowed=settings.uses_sandbox, service_urls=service_urls,
-        )(request)
+        return await request.app[ENDPOINTS].messages(request)
 
     async def notifications(request: web.Request) -> web.StreamResponse:
-        return await holder["notifications"](request)
+        return await request.app[ENDPOINTS].notifications(request)
 
     async def events(request: web.Request) -> web.StreamResponse:
-        return await holder["events"](request)
+        return await request.app[ENDPOINTS].events(request)
 
     app.router.add_post("/api/messages", messages)
     app.router.add_post("/api/notifications", notifications)
@@ -313,9 +328,7 @@ async def _partner_center_check(app: web.Application) -> str:
     try:
         await asyncio.wait_for(client.find_customers("CompanyName", "a", limit=1, page_size=1), timeout=10)
     except (PartnerCenterError, asyncio.TimeoutError) as error:
-        _log.warning(
-            "health check: Partner Center unreachable: %s", getattr(error, "description", None) or type(error).__name__
-        )
+        _log.warning("health check: Partner Center unreachable: %s", getattr(error, "description", None) or type(error).__name__)
         return "degraded"
     return "ok"
 
@@ -328,7 +341,7 @@ async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: 
         raise error
     _log.exception("unhandled error in a turn", exc_info=error)
     try:
-        await turn_context.send_activity(cards.t(locale_of(turn_context), "error.unexpected"))
+        await turn_context.send_activity(cards.t(locale_of(activity), "error.unexpected"))
     except Exception:  # Teams unreachable too: the log above is all we can do
         _log.exception("could not tell the user about the error")
 

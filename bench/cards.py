@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from tests.dialogs.harness import button_data, buttons
+from bench.buttons import button_data, buttons
 
 from .fanout import CUSTOMER, open_removal
 from .profiling import Profiler

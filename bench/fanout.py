@@ -18,12 +18,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.buttons import button_data, buttons
 from partner_center import PartnerCenterConfig, PartnerLimits, RateSettings, carry_out, connect, plan_removal
 from removal import CaseState, Outcome
 from removal.executor import execute_approved
 from removal.store import CaseStore
 from storage import SqliteStore
-from tests.dialogs.harness import button_data, buttons
 
 from .profiling import Profiler
 from .report import Figure, Report

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from tests.dialogs.harness import buttons
+from bench.buttons import buttons
 
 from .fanout import CUSTOMER, LATENCY_MS
 from .profiling import Profiler

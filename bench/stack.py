@@ -28,9 +28,9 @@ import aiohttp
 import psutil
 from aiohttp import web
 
+from bench.connector import RecordingConnector
+from bench.ports import free_port
 from pc_sandbox.seed import read_seed
-from tests._ports import free_port
-from tests.bot.connector import RecordingConnector
 
 __all__ = ("Chat", "Process", "Stack", "bench_customer", "running_stack", "write_seed")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from tests.dialogs.harness import button_data, buttons
+from bench.buttons import button_data, buttons
 
 from .profiling import Profiler
 from .report import Figure, Report

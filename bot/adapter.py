@@ -8,14 +8,16 @@ token client) and one more for every proactive message; each builds an msrest co
 *list*. Measured with py-spy (``python -m bench turns --profile DIR``), that was 40-60 % of a
 busy bot's CPU, and every reply opened a new TCP connection. Two remedies, both here:
 
-- the retry policy's list becomes a frozenset (msrest is no longer maintained): the policy it
-  builds is the same, built in microseconds;
+- the retry policy's list becomes a frozenset (msrest is no longer maintained; the patch is in
+  :mod:`bot._patches`): the policy it builds is the same, built in microseconds;
 - connector and user-token clients are kept per (app id, service URL, audience) and reused, so
   replies reuse their HTTP connections. Reuse is safe: the clients hold no per-turn state, and
   their credentials fetch and renew the bearer token on each request.
 
-The Bot Framework's signing keys are read through :mod:`bot.signing_keys` (installed here too):
-the SDK's own fetch blocks the event loop without a timeout and misses keys published since.
+The Bot Framework's signing keys are read through :mod:`bot.signing_keys` (patched in by
+:mod:`bot._patches` too): the SDK's own fetch blocks the event loop without a timeout and misses
+keys published since. The patches are applied here, when the adapter is built, so a bot never
+runs on an SDK they were not checked against.
 
 Every connector client is made here, so this is also where the service-URL fence stands
 (:mod:`bot.service_urls`): a reply, a proactive message or a roster read to a service URL that
@@ -27,21 +29,15 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity, ConnectorFactory, UserTokenClient
 from botframework.connector.auth.authentication_constants import AuthenticationConstants
-from botbuilder.schema import Activity
-from msrest.universal_http.requests import ClientRetryPolicy
 
-from . import signing_keys
+from . import _patches
 from .service_urls import ServiceUrlPolicy
 
 __all__ = ("create_adapter",)
-
-
-def _build_retry_policies_quickly() -> None:
-    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
 
 
 class _ReusedConnectors(ConnectorFactory):
@@ -52,7 +48,7 @@ class _ReusedConnectors(ConnectorFactory):
     ) -> None:
         self._inner, self._app_id, self._clients, self._fence = inner, app_id, clients, fence
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:  # noqa: RUF013 (the SDK's signature)
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         self._fence.check(service_url)
         key = (self._app_id, service_url, audience or "")
         client = self._clients.get(key)
@@ -98,6 +94,5 @@ def create_adapter(configuration: Any, *, service_urls: ServiceUrlPolicy | None 
     """A CloudAdapter authenticating with ``configuration`` (the attribute bag of
     :meth:`Settings.bot_framework_configuration`), sending only where ``service_urls`` allows
     (default: anywhere, as on the sandbox)."""
-    _build_retry_policies_quickly()
-    signing_keys.install()
+    _patches.apply()
     return CloudAdapter(_ReusingAuthentication(configuration, service_urls or ServiceUrlPolicy(None)))

@@ -2,98 +2,150 @@
 
 Teams sends Action.Execute as an ``adaptiveCard/action`` invoke (``value.action.verb`` and
 ``value.action.data``) and the Action.Submit fallback as a message whose ``value`` carries the
-data with our ``verb`` key. Both become one :class:`CardAction`, validated: an unknown verb, a
+data with our ``verb`` key. Both become one :data:`Click`: a pydantic discriminated union with
+one model per verb of :class:`cards.Verb`, the verb being the discriminator. An unknown verb, a
 missing case id or a malformed payload is refused with a clear error, never half-handled. The
-error's text says what was wrong, for the log; the person who clicked is told in their language
-that the button could not be read (cards/locales ``action.invalid``).
+error's text says what was wrong, for the log (never the value sent: it may be 100 KB of a
+forger's text); the person who clicked is told in their language that the button could not be
+read (cards/locales ``action.invalid``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.schema import ActivityTypes
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from botbuilder.core import InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from cards import CardDecision, Verb
+from cards.adaptive import CARD_CONTENT_TYPE
 
 __all__ = (
     "ADAPTIVE_CARD_ACTION",
-    "CardAction",
+    "ApproveAll",
+    "CancelCase",
+    "ChooseCustomer",
+    "Click",
+    "ConfirmRemoval",
+    "Decide",
     "InvalidCardAction",
+    "PlanPage",
+    "StatusPage",
     "card_action_of",
     "card_reply",
     "error_reply",
 )
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
-_CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 _ERROR_TYPE = "application/vnd.microsoft.error"
 
-Verb = Literal[
-    "choose_customer", "plan_page", "status_page", "decide", "approve_all", "confirm_removal", "cancel_case"
-]
+# Ids become storage keys and Partner Center path segments: only the characters ours have.
+_CASE_ID = r"^[A-Za-z0-9_-]*$"
+_CUSTOMER_ID = r"^[A-Za-z0-9_.-]*$"
+_DIGEST = r"^[0-9a-f]*$"
+_CaseId = Annotated[str, Field(alias="caseId", min_length=1, max_length=64, pattern=_CASE_ID)]
 
 
 class InvalidCardAction(ValueError):
     """The click's payload is not one our cards produce."""
 
 
-class CardAction(BaseModel):
-    """The data our cards put on their buttons; anything else in a click's data is ignored (a
-    forged ``approver`` decides nothing: who clicked comes from the activity)."""
+class _Payload(BaseModel):
+    """What any of our buttons may carry. Anything else in a click's data is ignored (a forged
+    ``approver`` decides nothing: who clicked comes from the activity), but these keys are
+    checked whatever the verb: a malformed one is refused, not ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    verb: Verb
-    # Ids become storage keys and Partner Center path segments: only the characters ours have.
-    case_id: str = Field("", alias="caseId", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
-    customer_id: str = Field("", alias="customerId", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
+    case_id: str = Field("", alias="caseId", max_length=64, pattern=_CASE_ID)
+    customer_id: str = Field("", alias="customerId", max_length=64, pattern=_CUSTOMER_ID)
     item_key: str = Field("", alias="itemKey", max_length=200)
-    decision: Literal["approve", "skip", ""] = ""
+    decision: CardDecision | Literal[""] = ""
     # What the clicked card showed (a decide button's item proposal, approve all's pending set).
-    proposal: str = Field("", max_length=32, pattern=r"^[0-9a-f]*$")
-    pending: str = Field("", max_length=32, pattern=r"^[0-9a-f]*$")
+    proposal: str = Field("", max_length=32, pattern=_DIGEST)
+    pending: str = Field("", max_length=32, pattern=_DIGEST)
     page: int = Field(0, ge=0, le=10_000)
-    via_invoke: bool = False
 
 
-_NEEDS_CASE = {"plan_page", "status_page", "decide", "approve_all", "confirm_removal", "cancel_case"}
+class ChooseCustomer(_Payload):
+    verb: Literal[Verb.CHOOSE_CUSTOMER]
+    customer_id: str = Field(alias="customerId", min_length=1, max_length=64, pattern=_CUSTOMER_ID)
 
 
-def card_action_of(turn_context: TurnContext) -> CardAction | None:
-    """The card action this activity carries; None when it is not a card click.
+class PlanPage(_Payload):
+    verb: Literal[Verb.PLAN_PAGE]
+    case_id: _CaseId
+
+
+class StatusPage(_Payload):
+    verb: Literal[Verb.STATUS_PAGE]
+    case_id: _CaseId
+
+
+class Decide(_Payload):
+    verb: Literal[Verb.DECIDE]
+    case_id: _CaseId
+    item_key: str = Field(alias="itemKey", min_length=1, max_length=200)
+    decision: CardDecision
+
+
+class ApproveAll(_Payload):
+    verb: Literal[Verb.APPROVE_ALL]
+    case_id: _CaseId
+
+
+class ConfirmRemoval(_Payload):
+    verb: Literal[Verb.CONFIRM_REMOVAL]
+    case_id: _CaseId
+
+
+class CancelCase(_Payload):
+    verb: Literal[Verb.CANCEL_CASE]
+    case_id: _CaseId
+
+
+Click = Annotated[
+    ChooseCustomer | PlanPage | StatusPage | Decide | ApproveAll | ConfirmRemoval | CancelCase,
+    Field(discriminator="verb"),
+]
+_CLICK: TypeAdapter[Click] = TypeAdapter(Click)
+
+
+def card_action_of(activity: Activity) -> Click | None:
+    """The card click this activity carries; None when it is not a card click.
 
     :raises InvalidCardAction: it looks like a click but its payload is wrong.
     """
-    activity = turn_context.activity
     if activity.type == ActivityTypes.invoke and activity.name == ADAPTIVE_CARD_ACTION:
         action = (activity.value or {}).get("action") if isinstance(activity.value, dict) else None
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             raise InvalidCardAction("not an Action.Execute")
         data = action.get("data") or {}
-        payload = {**data, "verb": action.get("verb"), "via_invoke": True} if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise InvalidCardAction("the action data is not an object")
+        payload = {**data, "verb": action.get("verb")}
     elif activity.type == ActivityTypes.message and isinstance(activity.value, dict) and "verb" in activity.value:
-        payload = {**activity.value, "via_invoke": False}
+        payload = activity.value
     else:
         return None
-    if payload is None:
-        raise InvalidCardAction("the action data is not an object")
     try:
-        parsed = CardAction.model_validate(payload)
+        return _CLICK.validate_python(payload)
     except ValidationError as error:
-        raise InvalidCardAction(str(error.errors()[0]["msg"])) from error
-    if parsed.verb in _NEEDS_CASE and not parsed.case_id:
-        raise InvalidCardAction("missing caseId")
-    if parsed.verb == "decide" and not (parsed.item_key and parsed.decision):
-        raise InvalidCardAction("a decision needs itemKey and decision")
-    if parsed.verb == "choose_customer" and not parsed.customer_id:
-        raise InvalidCardAction("missing customerId")
-    return parsed
+        raise InvalidCardAction(_what_was_wrong(error)) from error
+
+
+def _what_was_wrong(error: ValidationError) -> str:
+    first = error.errors(include_input=False, include_url=False)[0]
+    if str(first["type"]).startswith("union_tag"):
+        return "unknown verb"
+    where = ".".join(str(part) for part in first["loc"][1:])  # [0] is the verb's model
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
 def card_reply(card: dict[str, Any]) -> InvokeResponse:
     """Answer an Action.Execute with the card that replaces the clicked one."""
-    return InvokeResponse(status=200, body={"statusCode": 200, "type": _CARD_TYPE, "value": card})
+    return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
 
 
 def error_reply(status: int, code: str, message: str) -> InvokeResponse:

@@ -24,8 +24,9 @@ from typing import Any, Protocol
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 
-from dialogs.turn import tenant_ids
 from storage import DocumentStore, PreconditionFailed
+
+from .activity import tenant_ids
 
 __all__ = ("Installation", "InstallationStore", "KnownPersonalChats", "place_of")
 
@@ -193,7 +194,7 @@ class _Poster(Protocol):
 
 
 class KnownPersonalChats:
-    """The :class:`removal.notifications.PersonalChats` for Teams: a person's personal chat with
+    """The :class:`bot.case_notices.PersonalChats` for Teams: a person's personal chat with
     the bot, found by their Entra object id (remembered when they write to the bot 1:1)."""
 
     def __init__(self, installations: InstallationStore, poster: _Poster) -> None:

@@ -5,14 +5,15 @@ turn on it with the bot's app id (CloudAdapter's argument order: reference, call
 
 When Teams answers that the bot is no longer there (403 ``BotNotInConversationRoster``, 404
 ``ConversationNotFound``: the notifier's classification, :class:`bot.notifier.Gone`), the
-messenger raises :class:`removal.messaging.ConversationGone`, which the workflow understands
-without knowing botbuilder.
+messenger raises :class:`removal.messaging.ConversationGone`, which the case display
+(:mod:`bot.case_display`) and the workflow understand.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
@@ -22,9 +23,20 @@ from removal.messaging import ConversationGone
 # One reading of Teams' errors for every proactive send (the notifier's), not a second copy.
 from .notifier import Gone, classify_teams_error
 
-__all__ = ("AdapterMessenger", "card_activity")
+__all__ = ("AdapterMessenger", "Messenger", "card_activity")
 
 _log = logging.getLogger(__name__)
+
+
+class Messenger(Protocol):
+    """Posts and updates cards in a conversation, outside of a turn.
+
+    :raises ConversationGone: the bot is no longer in the conversation.
+    """
+
+    async def post(self, conversation: dict[str, Any], card: dict[str, Any]) -> str: ...
+
+    async def update(self, conversation: dict[str, Any], activity_id: str, card: dict[str, Any]) -> None: ...
 
 
 def card_activity(card: dict[str, Any]) -> Any:

@@ -1,6 +1,6 @@
 """Proactive notifications to Teams: a new thread in a channel, or a 1:1 chat with a person.
 
-Teams' limits (teams-and-peers.md §3.5): per bot and conversation at most 7 sends per second and
+Teams' limits (../shared/reference/teams-and-peers.md §3.5): per bot and conversation at most 7 sends per second and
 60 per 30 seconds (we pace at 6 and 55, a margin for network jitter); throttled or conflicting sends come back as 429, 412, 502 or 504 and are
 retried after the ``Retry-After`` Teams gives (or exponential backoff with jitter). A 403
 ``BotNotInConversationRoster`` or 404 ``ConversationNotFound`` means the bot was removed from that
@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Protocol
 
 import stamina
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
@@ -24,11 +24,19 @@ from removal.case import Person
 from .installations import Installation, InstallationStore
 from .pacing import ArrivalWindow
 
-__all__ = ("Gone", "TeamsAnnouncer", "TeamsNotifier", "classify_teams_error", "notification_activity")
+__all__ = ("CardAnnouncer", "Gone", "TeamsAnnouncer", "TeamsNotifier", "classify_teams_error", "notification_activity")
 
 _log = logging.getLogger(__name__)
 _RETRIED = frozenset({412, 429, 502, 504})
 _GONE = {(403, "BotNotInConversationRoster"), (404, "ConversationNotFound")}
+
+
+class CardAnnouncer(Protocol):
+    async def announce(
+        self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str
+    ) -> int:
+        """Deliver ``card`` to the notification channels and 1:1 to ``requester``; how many were sent."""
+        ...
 
 
 class Gone(Exception):
@@ -204,8 +212,8 @@ def _seconds(value: Any) -> float | None:
 
 
 class TeamsAnnouncer:
-    """The :class:`removal.notifications.Announcer` for Teams: the configured channels (by channel
-    id) and the channels that typed ``notify here``, each a new thread; then the requester 1:1."""
+    """The :class:`CardAnnouncer` for Teams: the configured channels (by channel id) and the
+    channels that typed ``notify here``, each a new thread; then the requester 1:1."""
 
     def __init__(self, notifier: TeamsNotifier, installations: InstallationStore, *, channel_ids: list[str]) -> None:
         self._notifier = notifier

@@ -24,6 +24,7 @@ from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from partner_center.webhooks import DOCUMENTED_CERTIFICATE_PREFIX
 from storage import DocumentStore, StoreKind, open_store
 
 __all__ = ("MICROSOFT_SERVICE_URL_HOSTS", "Settings", "open_configured_store")
@@ -145,9 +146,9 @@ class Settings(BaseSettings):
     # and the CA bundle (PEM) the signing certificate must chain to: its root(s) and Microsoft's
     # issuing intermediate(s) (empty: the system's trusted roots, which hold no intermediate).
     # Default: the documented URL's host and folder, https://3psostorageacct.blob.core.windows.net/cert/
-    # (PC-PR-2023 developer/partner-center-webhooks.md; fidelity-audit #10).
+    # (learn.microsoft.com/partner-center/developer/partner-center-webhooks; ../shared/reference/fidelity-audit.md #10).
     events_certificate_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["3psostorageacct.blob.core.windows.net/cert/"], validation_alias="OFFBOARD_EVENTS_CERTIFICATE_HOSTS"
+        default_factory=lambda: [DOCUMENTED_CERTIFICATE_PREFIX], validation_alias="OFFBOARD_EVENTS_CERTIFICATE_HOSTS"
     )
     events_ca_file: Path | None = Field(None, validation_alias="OFFBOARD_EVENTS_CA_FILE")
 

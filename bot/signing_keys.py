@@ -10,8 +10,8 @@ two faults that matter to a bot trusted with removals:
   first), so after Microsoft publishes and starts using a new key, every message is refused
   until the daily refresh: up to a day of a deaf bot.
 
-:func:`install` puts :class:`SigningKeys` in its place, through the one lookup the SDK makes
-(``JwtTokenExtractor.get_open_id_metadata``); the SDK's checks of the token itself (algorithm,
+:mod:`bot._patches` puts :class:`SigningKeys` (by :func:`keys_for`) in its place, through the one
+lookup the SDK makes (``JwtTokenExtractor.get_open_id_metadata``); the SDK's checks of the token itself (algorithm,
 signature, issuer, audience, endorsements) are unchanged. Here the keys are fetched with aiohttp
 under a timeout, kept a day, and fetched again at most every five minutes when a token names an
 unknown ``kid``. When a fetch fails, the keys already held keep working; with none held,
@@ -24,14 +24,14 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
-from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
-__all__ = ("PublishedKey", "SigningKeys", "SigningKeysUnavailable", "install")
+__all__ = ("PublishedKey", "SigningKeys", "SigningKeysUnavailable", "keys_for")
 
 _log = logging.getLogger(__name__)
 
@@ -96,11 +96,16 @@ class SigningKeys:
         task = self._inflight[1]
         try:
             keys = await asyncio.shield(task)  # one waiter cancelled must not cancel the others' fetch
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError, TypeError) as error:
+        except (TimeoutError, aiohttp.ClientError, ValueError, KeyError, TypeError) as error:
             self._failed = True
             if self._keys:
-                _log.warning("could not fetch the signing keys from %s (%s: %s): keeping the %d held",
-                             self.metadata_url, type(error).__name__, error, len(self._keys))
+                _log.warning(
+                    "could not fetch the signing keys from %s (%s: %s): keeping the %d held",
+                    self.metadata_url,
+                    type(error).__name__,
+                    error,
+                    len(self._keys),
+                )
                 return
             _log.error("could not fetch the signing keys from %s: %s: %s", self.metadata_url, type(error).__name__, error)
             raise SigningKeysUnavailable(f"the signing keys could not be fetched from {self.metadata_url}") from None
@@ -134,8 +139,3 @@ def keys_for(metadata_url: str) -> SigningKeys:
     if keys is None:
         keys = _BY_URL.setdefault(metadata_url, SigningKeys(metadata_url))
     return keys
-
-
-def install() -> None:
-    """Make the SDK's token validation read its keys from :func:`keys_for` (idempotent)."""
-    JwtTokenExtractor.get_open_id_metadata = staticmethod(keys_for)

@@ -1,67 +1,77 @@
-"""The Teams edge: turns activities into dialog turns, and card clicks into dialog input.
+"""The Teams edge: reads each activity once and routes it by table.
 
-- Messages: the @mention is stripped, then the main dialog reads the command.
+- Messages: the @mention is stripped, the text read as a command (:func:`dialogs.commands.parse_command`)
+  and routed by name through :data:`_COMMANDS`; only ``remove`` and ``plan`` start the one dialog
+  (:class:`dialogs.main_dialog.MainDialog`), the others are answered without dialog state.
 - Card clicks, as Action.Execute invokes (``adaptiveCard/action``) or Action.Submit messages,
-  are parsed once (:func:`card_action_of`). Clicks on a case's cards (decide, approve all,
-  confirm, cancel) change the stored case through :class:`CaseDecisions` and are answered with
-  the case's current card; page buttons are answered from the store; only the customer choice
-  goes to the waiting dialog.
+  are parsed once (:func:`bot.card_actions.card_action_of`) and routed by verb through
+  :data:`_CLICKS`. Clicks on a case's cards (decide, approve all, confirm, cancel) change the
+  stored case through :class:`CaseDecisions` and are answered with the case's current card;
+  page buttons are answered from the store; only the customer choice goes to the waiting dialog.
+  A click on a case never loads dialog state.
 - Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
   ``application/vnd.microsoft.error`` for a malformed payload (in the clicker's language); an
   invoke other than a card click gets 501.
 - Who may do what is decided before anything runs, for every command and every click, by
-  :class:`removal.access.AccessPolicy` (:meth:`OffboardBot._refused`): the activity's tenant
-  first (for every activity type), then the member's own tenant and role from Teams' roster,
-  then the permission the command or click needs. A refusal is said in the person's language,
-  audited, and changes nothing.
+  :class:`removal.access.AccessPolicy`: the activity's tenant first (for every activity type),
+  then the member's own tenant and role from Teams' roster, then the permission the route
+  declares next to its handler (:meth:`bot.routes.Routes.on`). A refusal is said in the
+  person's language, audited, and changes nothing.
+- The inbound activity is read, never changed: the dialogs get typed values (:class:`dialogs.turn.Turn`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.dialogs import DialogSet
 from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema.teams import TeamsChannelData
 from botframework.connector import Channels
 from msrest.exceptions import DeserializationError
 
 import cards
-from dialogs.card_prompt import refused_chooser, was_consumed
-from dialogs.commands import parse_command
-from dialogs.main_dialog import MainDialog
-from dialogs.remove_dialog import RemovalServices, person_of
-from dialogs.turn import CARD_ACTION, INVOKE_CARD, locale_of, post, show, tenant_ids
-
-from removal import Decision, RemovalCase
+from cards import CardDecision, Verb
+from dialogs.answers import answer_help, answer_history, answer_notify_here, answer_status, answer_too_long
+from dialogs.commands import COMMAND_NAMES, Command, parse_command
+from dialogs.main_dialog import MainDialog, removal_options
+from dialogs.remove_dialog import RemovalServices
+from dialogs.turn import CustomerChoice, Reply, Turn, post
+from removal import CaseState, Decision, Person, RemovalCase
 from removal.access import AccessPolicy, Member, Permission, Refusal
-from removal.decisions import Effect
+from removal.decisions import Applied, Effect
 
+from .activity import conversation_reference, locale_of, person_of, tenant_ids, typed_text
+from .card_actions import (
+    ADAPTIVE_CARD_ACTION,
+    ApproveAll,
+    CancelCase,
+    ChooseCustomer,
+    Click,
+    ConfirmRemoval,
+    Decide,
+    InvalidCardAction,
+    PlanPage,
+    StatusPage,
+    card_action_of,
+    card_reply,
+    error_reply,
+)
 from .installations import place_of
-from .card_actions import ADAPTIVE_CARD_ACTION, CardAction, InvalidCardAction, card_action_of, card_reply, error_reply
+from .routes import Routes
 
 __all__ = ("OffboardBot",)
 
 _log = logging.getLogger(__name__)
-_DECISIONS = frozenset({"decide", "approve_all", "confirm_removal"})
-_CASE_CLICKS = _DECISIONS | {"cancel_case"}
-# What each typed command and each button needs (commands not listed: VIEW).
-_COMMAND_PERMISSIONS = {
-    "remove": Permission.REQUEST, "plan": Permission.REQUEST, "history": Permission.REQUEST,
-    "notify": Permission.REQUEST, "cancel": Permission.CANCEL,
-}
-_VERB_PERMISSIONS = {
-    "plan_page": Permission.VIEW, "status_page": Permission.VIEW, "choose_customer": Permission.REQUEST,
-    "decide": Permission.DECIDE, "approve_all": Permission.DECIDE, "confirm_removal": Permission.CONFIRM,
-    "cancel_case": Permission.CANCEL,
-}
+# A new removal may start over a case in these states; in the others, it is still in progress.
+_REPLACEABLE = (CaseState.WAITING, CaseState.FAILED, CaseState.CANCELLED, CaseState.REMOVED)
 # The message key that tells a person why they were refused.
 _REFUSAL_TEXTS = {
     Refusal.TENANT: "access.tenant",
@@ -78,8 +88,27 @@ _REFUSAL_TEXTS = {
 # person per few minutes, not per click; a guest removed from the team is refused soon after.
 _ROSTER_SECONDS = 300.0
 _ROSTER_ENTRIES = 2048
-_LEADING_MENTION = re.compile(r"^\s*(<at>[^<]*</at>\s*)+", re.IGNORECASE)
-_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+
+CommandHandler = Callable[["OffboardBot", TurnContext, Turn, Command, RemovalCase | None], Awaitable[None]]
+ClickHandler = Callable[["OffboardBot", TurnContext, Any, RemovalCase | None, Reply], Awaitable[None]]
+# Typed commands by name (dialogs.commands), and card clicks by verb (cards.Verb); each handler
+# is registered below, next to its definition, with what it needs.
+_COMMANDS: Routes[str, CommandHandler] = Routes()
+_CLICKS: Routes[Verb, ClickHandler] = Routes()
+
+
+def _may_decide(access: AccessPolicy, member: Member, case: RemovalCase | None, click: Decide) -> Refusal | None:
+    """Deciding an item: approver, and a second approver for an item that cannot be undone."""
+    if case is not None and (item := case.item(click.item_key)) is not None:
+        return access.decision_refusal(member, case, item, approve=click.decision is CardDecision.APPROVE)
+    return access.refusal(member, Permission.DECIDE, case)
+
+
+def _may_approve_all(access: AccessPolicy, member: Member, case: RemovalCase | None, click: ApproveAll) -> Refusal | None:
+    refusal = access.refusal(member, Permission.DECIDE, case)
+    if refusal is None and case is not None and access.approves_nothing(member.person, case):
+        return Refusal.FOUR_EYES  # every item left cannot be undone: a second approver's
+    return refusal
 
 
 class OffboardBot(TeamsActivityHandler):
@@ -88,14 +117,13 @@ class OffboardBot(TeamsActivityHandler):
     ) -> None:
         self._access = access or AccessPolicy()
         self._conversation_state = conversation_state
-        self._dialog_state = conversation_state.create_property("DialogState")
         self._services = services
         self._main = MainDialog(services)
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(self._main)
         self._roster: OrderedDict[tuple[str, str], tuple[float, str, str]] = OrderedDict()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        if turn_context.activity.channel_data is None:  # other channels and tests send none; Teams' handlers need {}
-            turn_context.activity.channel_data = {}
         if not _readable(turn_context.activity):
             _log.warning("ignored a %.40s activity that is not of Teams' shape", turn_context.activity.type)
             return
@@ -105,6 +133,7 @@ class OffboardBot(TeamsActivityHandler):
         if installations is not None and turn_context.activity.type != ActivityTypes.installation_update:
             await installations.remember(turn_context)  # the latest serviceUrl of this place
         await super().on_turn(turn_context)
+        # Writes only when a dialog ran this turn (botbuilder saves what it loaded and changed).
         await self._conversation_state.save_changes(turn_context)
 
     async def _from_the_partner_tenant(self, turn_context: TurnContext) -> bool:
@@ -115,13 +144,15 @@ class OffboardBot(TeamsActivityHandler):
         refused = [tenant for tenant in tenant_ids(activity) or [""] if not self._access.tenant_allowed(tenant)]
         if not refused:
             return True
+        # What the activity named, escaped where it is not text (a lone surrogate cannot be stored).
+        detail = f"{str(activity.type)[:32]} from tenant {refused[0][:64] or 'unknown'}"
         await self._services.record(
-            turn_context, "refused.tenant", result="refused",
-            detail=f"{str(activity.type)[:32]} from tenant {refused[0][:64] or 'unknown'}",
+            person_of(activity), "refused.tenant", result="refused",
+            detail=detail.encode("utf-8", "backslashreplace").decode("utf-8"),
         )
         if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
             return False
-        message = cards.t(locale_of(turn_context), "access.tenant")
+        message = cards.t(locale_of(activity), "access.tenant")
         if activity.type == ActivityTypes.invoke:
             await turn_context.send_activity(
                 Activity(type=ActivityTypes.invoke_response, value=error_reply(403, "Forbidden", message))
@@ -134,23 +165,15 @@ class OffboardBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         try:
-            action = card_action_of(turn_context)
+            click = card_action_of(turn_context.activity)
         except InvalidCardAction as error:
             _log.info("refused a card action: %s", error)
-            await turn_context.send_activity(cards.t(locale_of(turn_context), "action.invalid"))
+            await turn_context.send_activity(cards.t(locale_of(turn_context.activity), "action.invalid"))
             return
-        if action is None:
-            turn_context.activity.text = _without_mentions_of_the_bot(turn_context.activity)
-            command = parse_command(turn_context.activity.text)
-            permission = _COMMAND_PERMISSIONS.get(command.name, Permission.VIEW)
-            case = None
-            if permission is Permission.CANCEL:
-                case = await self._services.store.current_for(turn_context.activity.conversation.id)
-            if await self._refused(turn_context, permission, case, what=f"command {command.name}"):
-                return
-            await self._run_dialog(turn_context, start_if_idle=True)
+        if click is None:
+            await self._on_command(turn_context, parse_command(typed_text(turn_context.activity)))
             return
-        await self._on_card_action(turn_context, action)
+        await self._on_click(turn_context, click, Reply(turn_context, in_place=False))
 
     # ---- Invokes ----
 
@@ -160,130 +183,212 @@ class OffboardBot(TeamsActivityHandler):
             # Teams sends none of those invokes: 501, before botbuilder's handlers for them parse
             # (and fail on) a payload only a forger would send.
             return InvokeResponse(status=HTTPStatus.NOT_IMPLEMENTED)
+        locale = locale_of(turn_context.activity)
         try:
-            action = card_action_of(turn_context)
+            click = card_action_of(turn_context.activity)
         except InvalidCardAction as error:
             _log.info("refused a card action: %s", error)
-            return error_reply(400, "BadRequest", cards.t(locale_of(turn_context), "action.invalid"))
-        assert action is not None
-        await self._on_card_action(turn_context, action)
-        card = turn_context.turn_state.get(INVOKE_CARD)
-        if card is None:
-            card = cards.error_card(
-                cards.t(locale_of(turn_context), "action.stale.title"),
-                cards.t(locale_of(turn_context), "action.stale.text"),
-                locale=locale_of(turn_context),
-            )
-        return card_reply(card)
+            return error_reply(400, "BadRequest", cards.t(locale, "action.invalid"))
+        assert click is not None
+        reply = Reply(turn_context, in_place=True)
+        await self._on_click(turn_context, click, reply)
+        if reply.card is None:
+            return card_reply(_stale_card(locale))
+        return card_reply(reply.card)
 
-    # ---- Card actions ----
+    # ---- Routing ----
 
-    async def _on_card_action(self, turn_context: TurnContext, action: CardAction) -> None:
-        turn_context.turn_state[CARD_ACTION] = action
-        case = await self._services.store.get(action.case_id) if action.case_id and action.verb in _CASE_CLICKS else None
-        if await self._refused_click(turn_context, action, case):
+    async def _on_command(self, turn_context: TurnContext, command: Command) -> None:
+        route = _COMMANDS.route(command.name) or _COMMANDS.route("unknown")
+        assert route is not None
+        case = await self._services.store.current_for(turn_context.activity.conversation.id) if route.reads_case else None
+        refusal = route.refusal(self._access, await self._member(turn_context), case, command)
+        if await self._refuse(turn_context, refusal, case, what=f"command {command.name}", reply=None):
             return
-        if action.verb in ("plan_page", "status_page"):
-            await self._show_page(turn_context, action)
-            return
-        if action.verb in _CASE_CLICKS:
-            await self._on_case_click(turn_context, action, case)
-            return
-        await self._run_dialog(turn_context, start_if_idle=False)
-        if (requester := refused_chooser(turn_context.turn_state)) is not None:
-            await self._refuse(turn_context, Refusal.NOT_THE_REQUESTER, None, what=action.verb, requester=requester.name)
-        elif not was_consumed(turn_context.turn_state):
-            await self._answer_unexpected(turn_context, action)
+        await route.handler(self, turn_context, self._turn(turn_context, Reply(turn_context, in_place=False)), command, case)
 
-    async def _on_case_click(self, turn_context: TurnContext, action: CardAction, case: RemovalCase | None) -> None:
-        """Apply the click to the stored case (``case``: as read for the access check); answer
-        with where the case now is (for a duplicate or late click too); start the work the click
-        started, if it did."""
-        decisions, person = self._services.decisions, person_of(turn_context)
-        if action.verb == "decide":
-            decision = Decision.APPROVED if action.decision == "approve" else Decision.SKIPPED
-            member = await self._member(turn_context)
-            applied = await decisions.decide(
-                action.case_id, action.item_key, decision, by=person, proposal=action.proposal,
-                may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
-            )
-        elif action.verb == "approve_all":
-            # Who clicked decides the filter, not the case's state: reading it again is not needed.
-            only = self._access.approve_all_filter(person, case) if case is not None else None
-            applied = await decisions.approve_all(action.case_id, by=person, only=only, pending=action.pending)
-        elif action.verb == "confirm_removal":
-            applied = await decisions.confirm_removal(action.case_id, by=person)
-        else:
-            applied = await decisions.cancel(action.case_id, by=person)
-        if applied.case is None:
-            await self._answer_unexpected(turn_context, action)
+    async def _on_click(self, turn_context: TurnContext, click: Click, reply: Reply) -> None:
+        route = _CLICKS.route(click.verb)
+        assert route is not None  # every verb is routed (checked at import)
+        case = await self._services.store.get(click.case_id) if route.reads_case else None
+        refusal = route.refusal(self._access, await self._member(turn_context), case, click)
+        if await self._refuse(turn_context, refusal, case, what=click.verb.value, reply=reply):
             return
-        if action.verb == "cancel_case":
-            if applied.effect is Effect.NOT_NOW:
+        await route.handler(self, turn_context, click, case, reply)
+
+    def _turn(self, turn_context: TurnContext, reply: Reply, choice: CustomerChoice | None = None) -> Turn:
+        """The typed values the dialogs get, read from the activity once."""
+        activity = turn_context.activity
+        turn = Turn(
+            person=person_of(activity), locale=locale_of(activity), conversation_id=activity.conversation.id,
+            reference=conversation_reference(activity), reply=reply, choice=choice,
+        )
+        turn.hand_to(turn_context)
+        return turn
+
+    # ---- Commands ----
+
+    @_COMMANDS.on("remove", needs=Permission.REQUEST)
+    @_COMMANDS.on("plan", needs=Permission.REQUEST)
+    async def _start_removal(self, turn_context: TurnContext, turn: Turn, command: Command, case: RemovalCase | None) -> None:
+        """A new removal (or dry run) replaces a customer choice still waiting."""
+        if command.name == "remove":
+            current = await self._services.store.current_for(turn.conversation_id)
+            if current is not None and current.state not in _REPLACEABLE:
                 await turn_context.send_activity(
-                    cards.t(locale_of(turn_context), "cancel.too_late", customer=cards.literal(applied.case.customer.name))
+                    cards.t(turn.locale, "remove.in_progress", customer=cards.literal(current.customer.name))
                 )
-            else:
-                await self._detach(turn_context, applied.case.id)
-        now, case = self._services.clock(), applied.case
-        card = cards.case_card(case, now=now, locale=locale_of(turn_context))
-        if case.plan_message_id and turn_context.activity.reply_to_id == case.plan_message_id:
-            # A click on the plan itself ("Cancel this removal"). The workflow redraws the plan
-            # message on every state change; another card answered there would race with that
-            # redraw, and the loser would vanish. So the plan stays the plan, and the case's card
-            # comes as a new message.
-            await show(turn_context, cards.plan_card(case, now=now, locale=case.locale))
-            message_id = await post(turn_context, card)
-        else:
-            message_id = await show(turn_context, card)
-        if applied.starts_work:
-            await decisions.begin(applied, message_id=message_id)
+                return
+        dialog_context = await self._dialogs.create_context(turn_context)
+        await dialog_context.cancel_all_dialogs()
+        await dialog_context.begin_dialog(self._main.id, removal_options(command.argument, dry_run=command.name == "plan"))
 
-    async def _detach(self, turn_context: TurnContext, case_id: str) -> None:
-        """A cancelled case is no longer the conversation's current one (typed status/cancel)."""
+    @_COMMANDS.on("cancel", needs=Permission.CANCEL, reads_case=True)
+    async def _cancel_command(self, turn_context: TurnContext, turn: Turn, command: Command, case: RemovalCase | None) -> None:
+        """``cancel``: the conversation's current case, and a customer choice still waiting."""
+        if case is None or not case.is_open:  # the conversation's last case is over: nothing to cancel
+            if case is not None:
+                await self._services.store.attach(turn.conversation_id, None)
+            await turn_context.send_activity(cards.t(turn.locale, "cancel.nothing"))
+        else:
+            applied = await self._cancel(turn_context, case.id, by=turn.person, locale=turn.locale)
+            if applied.effect is not Effect.NOT_NOW:
+                await turn.reply.show(cards.case_card(applied.case or case, now=self._services.clock(), locale=turn.locale))
+        dialog_context = await self._dialogs.create_context(turn_context)
+        if dialog_context.active_dialog is not None:
+            await dialog_context.cancel_all_dialogs()
+
+    # ---- Card clicks ----
+
+    @_CLICKS.on(Verb.PLAN_PAGE, needs=Permission.VIEW)
+    @_CLICKS.on(Verb.STATUS_PAGE, needs=Permission.VIEW)
+    async def _show_page(self, turn_context: TurnContext, click: PlanPage | StatusPage, case: RemovalCase | None, reply: Reply) -> None:
+        case = await self._services.store.get(click.case_id)
+        locale, now = locale_of(turn_context.activity), self._services.clock()
+        if case is None:
+            await self._answer_unexpected(turn_context, click.case_id, reply)
+            return
+        if click.verb is Verb.PLAN_PAGE:
+            card = cards.plan_card(case, page=click.page, now=now, locale=locale)
+        else:
+            card = cards.status_card(case, page=click.page, now=now, locale=locale)
+        await reply.show(card)
+
+    @_CLICKS.on(Verb.CHOOSE_CUSTOMER, needs=Permission.REQUEST)
+    async def _choose_customer(self, turn_context: TurnContext, click: ChooseCustomer, case: RemovalCase | None, reply: Reply) -> None:
+        """The one click a dialog waits for: the removal goes on with the chosen customer."""
+        choice = CustomerChoice(click.customer_id)
+        self._turn(turn_context, reply, choice)
+        dialog_context = await self._dialogs.create_context(turn_context)
+        await dialog_context.continue_dialog()
+        if choice.refused_for is not None:
+            await self._refuse(
+                turn_context, Refusal.NOT_THE_REQUESTER, None, what=click.verb.value, reply=reply, requester=choice.refused_for.name
+            )
+        elif not choice.taken:
+            await self._answer_unexpected(turn_context, "", reply)
+
+    @_CLICKS.on(Verb.DECIDE, needs=_may_decide, reads_case=True)
+    async def _decide(self, turn_context: TurnContext, click: Decide, case: RemovalCase | None, reply: Reply) -> None:
+        member = await self._member(turn_context)
+        decision = Decision.APPROVED if click.decision is CardDecision.APPROVE else Decision.SKIPPED
+        applied = await self._services.decisions.decide(
+            click.case_id, click.item_key, decision, by=member.person, proposal=click.proposal,
+            may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
+        )
+        await self._answer_case(turn_context, click.case_id, applied, reply)
+
+    @_CLICKS.on(Verb.APPROVE_ALL, needs=_may_approve_all, reads_case=True)
+    async def _approve_all(self, turn_context: TurnContext, click: ApproveAll, case: RemovalCase | None, reply: Reply) -> None:
+        person = person_of(turn_context.activity)
+        # Who clicked decides the filter, not the case's state: reading it again is not needed.
+        only = self._access.approve_all_filter(person, case) if case is not None else None
+        applied = await self._services.decisions.approve_all(click.case_id, by=person, only=only, pending=click.pending)
+        await self._answer_case(turn_context, click.case_id, applied, reply)
+
+    @_CLICKS.on(Verb.CONFIRM_REMOVAL, needs=Permission.CONFIRM, reads_case=True)
+    async def _confirm_removal(self, turn_context: TurnContext, click: ConfirmRemoval, case: RemovalCase | None, reply: Reply) -> None:
+        applied = await self._services.decisions.confirm_removal(click.case_id, by=person_of(turn_context.activity))
+        await self._answer_case(turn_context, click.case_id, applied, reply)
+
+    @_CLICKS.on(Verb.CANCEL_CASE, needs=Permission.CANCEL, reads_case=True)
+    async def _cancel_case(self, turn_context: TurnContext, click: CancelCase, case: RemovalCase | None, reply: Reply) -> None:
+        activity = turn_context.activity
+        applied = await self._cancel(turn_context, click.case_id, by=person_of(activity), locale=locale_of(activity))
+        await self._answer_case(turn_context, click.case_id, applied, reply)
+
+    async def _cancel(self, turn_context: TurnContext, case_id: str, *, by: Person, locale: str) -> Applied:
+        """The one cancel, typed or clicked: end the case cleanly, or say it is too late (Partner
+        Center changes already made stay). A cancelled case is no longer the conversation's current one."""
+        applied = await self._services.decisions.cancel(case_id, by=by)
+        if applied.case is None:
+            return applied
+        if applied.effect is Effect.NOT_NOW:
+            await turn_context.send_activity(
+                cards.t(locale, "cancel.too_late", customer=cards.literal(applied.case.customer.name))
+            )
+            return applied
         conversation_id = turn_context.activity.conversation.id
         current = await self._services.store.current_for(conversation_id)
         if current is not None and current.id == case_id:
             await self._services.store.attach(conversation_id, None)
+        return applied
+
+    async def _answer_case(self, turn_context: TurnContext, case_id: str, applied: Applied, reply: Reply) -> None:
+        """Answer a click on a case with where the case now is (for a duplicate or late click
+        too); start the work the click started, if it did."""
+        if applied.case is None:
+            await self._answer_unexpected(turn_context, case_id, reply)
+            return
+        now, case = self._services.clock(), applied.case
+        card = cards.case_card(case, now=now, locale=locale_of(turn_context.activity))
+        messages, clicked = self._services.messages, turn_context.activity.reply_to_id
+        plan_message_id = (await messages.get(case.id)).plan if messages is not None and clicked else ""
+        if plan_message_id and clicked == plan_message_id:
+            # A click on the plan itself ("Cancel this removal"). The workflow redraws the plan
+            # message on every state change; another card answered there would race with that
+            # redraw, and the loser would vanish. So the plan stays the plan, and the case's card
+            # comes as a new message.
+            await reply.show(cards.plan_card(case, now=now, locale=case.locale))
+            message_id = await reply.post(card)
+        else:
+            message_id = await reply.show(card)
+        if applied.starts_work:
+            if messages is not None:  # the message that will show the work, before it starts
+                await messages.work_started(applied, message_id)
+            await self._services.decisions.begin(applied)
+
+    async def _answer_unexpected(self, turn_context: TurnContext, case_id: str, reply: Reply) -> None:
+        """A click no step waits for: show where the case really is, change nothing."""
+        locale = locale_of(turn_context.activity)
+        case = await self._services.store.get(case_id) if case_id else None
+        if case is None:
+            await reply.show(_stale_card(locale))
+            return
+        await reply.show(cards.status_card(case, now=self._services.clock(), locale=locale))
 
     # ---- Who may do what ----
 
-    async def _refused_click(self, turn_context: TurnContext, action: CardAction, case: RemovalCase | None) -> bool:
-        """A click the clicker may not make: said, audited, nothing changed (True)."""
-        permission = _VERB_PERMISSIONS[action.verb]
-        if action.verb == "decide" and case is not None and (item := case.item(action.item_key)) is not None:
-            member = await self._member(turn_context)
-            refusal = self._access.decision_refusal(member, case, item, approve=action.decision == "approve")
-            return await self._refuse(turn_context, refusal, case, what=action.verb)
-        if action.verb == "approve_all" and case is not None:
-            member = await self._member(turn_context)
-            refusal = self._access.refusal(member, permission, case)
-            if refusal is None and self._access.approves_nothing(member.person, case):
-                refusal = Refusal.FOUR_EYES  # every item left cannot be undone: a second approver's
-            return await self._refuse(turn_context, refusal, case, what=action.verb)
-        return await self._refused(turn_context, permission, case, what=action.verb)
-
-    async def _refused(self, turn_context: TurnContext, permission: Permission, case: RemovalCase | None, *, what: str) -> bool:
-        refusal = self._access.refusal(await self._member(turn_context), permission, case)
-        return await self._refuse(turn_context, refusal, case, what=what)
-
     async def _refuse(
-        self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str, requester: str = ""
+        self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str,
+        reply: Reply | None, requester: str = "",
     ) -> bool:
+        """A refusal (None: none): said (as a card to a click, else as text), audited; True."""
         if refusal is None:
             return False
-        person, locale = person_of(turn_context), locale_of(turn_context)
-        await self._services.record(turn_context, refusal.value, case, result="refused", detail=what)
+        activity = turn_context.activity
+        person, locale = person_of(activity), locale_of(activity)
+        await self._services.record(person, refusal.value, case, result="refused", detail=what)
         customer = cards.literal(case.customer.name) if case is not None else ""
         key = _REFUSAL_TEXTS[refusal]
-        if refusal is Refusal.FOUR_EYES and what != "confirm_removal":
+        if refusal is Refusal.FOUR_EYES and what != Verb.CONFIRM_REMOVAL:
             key = "access.four_eyes_item.text"  # an irreversible item, not the final removal
         text = cards.t(
             locale, key, person=cards.literal(person.name or person.id), customer=customer, requester=cards.literal(requester)
         )
-        if turn_context.turn_state.get(CARD_ACTION) is not None:
+        if reply is not None:
             title = "access.not_approver.title" if refusal in (Refusal.NOT_APPROVER, Refusal.FOUR_EYES) else "access.refused.title"
-            await show(turn_context, cards.error_card(cards.t(locale, title), text, locale=locale))
+            await reply.show(cards.error_card(cards.t(locale, title), text, locale=locale))
         else:
             await turn_context.send_activity(text)
         return True
@@ -291,7 +396,7 @@ class OffboardBot(TeamsActivityHandler):
     async def _member(self, turn_context: TurnContext) -> Member:
         """Who is acting: the person the authenticated activity names, with their role and own
         tenant from Teams' roster (kept a few minutes; "" when the roster cannot be read)."""
-        person = person_of(turn_context)
+        person = person_of(turn_context.activity)
         role, tenant = await self._roster_entry(turn_context, person.id)
         return Member(person=person, tenant_id=tenant, role=role)
 
@@ -302,7 +407,7 @@ class OffboardBot(TeamsActivityHandler):
             return held[1], held[2]
         try:
             member = await TeamsInfo.get_member(turn_context, user_id)
-        except Exception as error:  # no roster (not Teams, Teams unreachable): nothing to vouch with
+        except Exception as error:  # noqa: BLE001 (no roster: not Teams, Teams unreachable; nothing to vouch with)
             _log.info("could not read the roster entry of %.64s: %s", user_id, type(error).__name__)
             return "", ""
         role = str(getattr(member, "user_role", "") or "")
@@ -313,43 +418,24 @@ class OffboardBot(TeamsActivityHandler):
             self._roster.popitem(last=False)
         return role, tenant
 
-    async def _show_page(self, turn_context: TurnContext, action: CardAction) -> None:
-        case = await self._services.store.get(action.case_id)
-        locale, now = locale_of(turn_context), self._services.clock()
-        if case is None:
-            await self._answer_unexpected(turn_context, action)
-            return
-        if action.verb == "plan_page":
-            card = cards.plan_card(case, page=action.page, now=now, locale=locale)
-        else:
-            card = cards.status_card(case, page=action.page, now=now, locale=locale)
-        await show(turn_context, card)
-
-    async def _answer_unexpected(self, turn_context: TurnContext, action: CardAction) -> None:
-        """A click no step waits for: show where the case really is, change nothing."""
-        locale = locale_of(turn_context)
-        case = await self._services.store.get(action.case_id) if action.case_id else None
-        if case is None:
-            await show(turn_context, cards.error_card(
-                cards.t(locale, "action.stale.title"), cards.t(locale, "action.stale.text"), locale=locale
-            ))
-            return
-        await show(turn_context, cards.status_card(case, now=self._services.clock(), locale=locale))
-
-    async def _run_dialog(self, turn_context: TurnContext, *, start_if_idle: bool) -> None:
-        dialogs = DialogSet(self._dialog_state)
-        dialogs.add(self._main)
-        dialog_context = await dialogs.create_context(turn_context)
-        result = await dialog_context.continue_dialog()
-        if result.status == DialogTurnStatus.Empty and start_if_idle:
-            await dialog_context.begin_dialog(self._main.id)
-
     # ---- Members ----
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.channel_id == Channels.ms_teams and activity.channel_data is None:
+            # Teams always sends channelData; botbuilder's Teams dispatch fails without it. Read
+            # such an update (tests, a forger) as Teams' would be with no team named.
+            if activity.members_added:
+                await self.on_teams_members_added(activity.members_added, None, turn_context)
+            elif activity.members_removed:
+                await self.on_teams_members_removed(activity.members_removed, None, turn_context)
+            return
+        await super().on_conversation_update_activity(turn_context)
 
     async def on_teams_members_added(self, teams_members_added: Any, team_info: Any, turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in teams_members_added):
-            await show(turn_context, cards.help_card(locale=locale_of(turn_context)))
+            await post(turn_context, cards.help_card(locale=locale_of(turn_context.activity)))
 
     async def on_members_added_activity(self, members_added: Any, turn_context: TurnContext) -> None:
         if turn_context.activity.channel_id != "msteams":
@@ -383,37 +469,37 @@ class OffboardBot(TeamsActivityHandler):
             _log.debug("ignored activity of type %s", turn_context.activity.type)
 
 
-def _without_mentions_of_the_bot(activity: Activity) -> str:
-    """The typed text without the ``<at>…</at>`` mentions that address the bot.
+def _answering(answer: Callable[[TurnContext, Turn, RemovalServices, str], Awaitable[None]]) -> CommandHandler:
+    """A command answered at once (dialogs.answers), as a route's handler."""
 
-    botbuilder's ``TurnContext.remove_recipient_mention`` fails on a mention entity without
-    ``mentioned`` or ``text``, on text None, and reads the mentioned name as a regular expression;
-    this one takes entities as they come. A mention without its entity (some clients, pasted
-    text) at the start still reads as addressing the bot.
-    """
-    text = activity.text if isinstance(activity.text, str) else ""
-    bot_id = activity.recipient.id if activity.recipient is not None else None
-    for entity in activity.entities or []:
-        properties = entity.additional_properties or {}
-        mentioned, mention_text = properties.get("mentioned"), properties.get("text")
-        if (
-            str(entity.type or "").lower() == "mention"
-            and isinstance(mentioned, dict)
-            and mentioned.get("id") == bot_id
-            and isinstance(mention_text, str)
-            and _MENTION.fullmatch(mention_text)
-        ):
-            text = text.replace(mention_text, " ")
-    return _LEADING_MENTION.sub("", text).strip()
+    async def handler(bot: OffboardBot, turn_context: TurnContext, turn: Turn, command: Command, case: RemovalCase | None) -> None:
+        await answer(turn_context, turn, bot._services, command.argument)
+
+    return handler
+
+
+_COMMANDS.add("status", _answering(answer_status), needs=Permission.VIEW)
+_COMMANDS.add("help", _answering(answer_help), needs=Permission.VIEW)
+_COMMANDS.add("unknown", _answering(answer_help), needs=Permission.VIEW)
+_COMMANDS.add("too_long", _answering(answer_too_long), needs=Permission.VIEW)
+_COMMANDS.add("history", _answering(answer_history), needs=Permission.REQUEST)
+_COMMANDS.add("notify", _answering(answer_notify_here), needs=Permission.REQUEST)
+_COMMANDS.covering(COMMAND_NAMES)
+_CLICKS.covering(Verb)
+
+
+def _stale_card(locale: str) -> dict[str, Any]:
+    return cards.error_card(cards.t(locale, "action.stale.title"), cards.t(locale, "action.stale.text"), locale=locale)
 
 
 def _readable(activity: Activity) -> bool:
     """Whether botbuilder's Teams handlers can read the activity (they fail on anything else):
-    ``channelData`` of Teams' shape, and members added or removed that have ids."""
+    ``channelData`` of Teams' shape (or none: see ``on_conversation_update_activity``), and
+    members added or removed that have ids."""
     members = (activity.members_added or []) + (activity.members_removed or [])
     if not all(member is not None and isinstance(member.id, str) for member in members):
         return False
-    if activity.channel_id != Channels.ms_teams:
+    if activity.channel_id != Channels.ms_teams or activity.channel_data is None:
         return True
     try:
         return isinstance(activity.channel_data, dict) and TeamsChannelData().deserialize(activity.channel_data) is not None

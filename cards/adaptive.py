@@ -31,7 +31,7 @@ __all__ = (
 
 SCHEMA_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-# Teams' advice for one bot message (teams-and-peers.md §3.2), in UTF-16 bytes.
+# Teams' advice for one bot message (../shared/reference/teams-and-peers.md §3.2), in UTF-16 bytes.
 MAX_CARD_BYTES = 80_000
 _SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 _MARKUP = re.compile(r"([\\`*_~\[\]<>])")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from partner_center.blockers import Action
-from removal.case import CaseItem, Decision, RemovalCase
+from removal.case import CaseItem, Decision, RemovalCase, SincePlan
 
 from .adaptive import action, adaptive_card, text
 from .format import format_date_relative, format_time
@@ -23,7 +23,7 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
     """"Suspend Office 365 E3 (25 licences)?": what the action does, whether it can be undone, and buttons.
 
     An item asked about again because what the bot would do changed after someone approved or
-    skipped it (``since_plan == "changed"``) says so first.
+    skipped it (:attr:`SincePlan.CHANGED`) says so first.
 
     Buttons: the action (``decide``, ``approve``), "Skip" (``decide``, ``skip``), "Approve all
     remaining (N)" (``approve_all``) when more than one item waits for a decision, "Stop"
@@ -42,13 +42,13 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
         text(t(locale, "confirm.progress", position=keys.index(item.key) + 1, total=len(keys)), subtle=True, spacing="None"),
         text(t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale)), subtle=True, spacing="None"),
     ]
-    if item.decision is Decision.PENDING and item.since_plan == "changed":
+    if item.decision is Decision.PENDING and item.since_plan == SincePlan.CHANGED:
         # Approved (or skipped) once, but Partner Center now shows something else to do: say why
         # it is asked again.
         body.append(text(t(locale, "item.since.changed"), weight="Bolder", spacing="Medium"))
     body.append(text(_effect(item, locale), spacing="Medium"))
     if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
-        # The documented choices (fidelity audit #3): the customer moves its Azure subscriptions
+        # The documented choices (../shared/reference/fidelity-audit.md #3): the customer moves its Azure subscriptions
         # away (billing transfer: Skip, and the re-check sees them gone), or the partner cancels
         # them, which is destructive ("compromise", app+user: developer/cancel-an-azure-subscription).
         body.append(text(t(locale, "confirm.azure.choices")))

@@ -8,7 +8,7 @@ datetime is taken as UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from babel import dates, numbers
 
@@ -27,7 +27,7 @@ __all__ = (
 
 def format_date(dt: datetime, locale: str = "en-US") -> str:
     """The day of ``dt`` in UTC, in the locale's medium form: ``"Nov 24, 2026"``, ``"24 nov. 2026"``."""
-    return dates.format_date(as_utc(dt).date(), format="medium", locale=babel_locale(locale))
+    return str(dates.format_date(as_utc(dt).date(), format="medium", locale=babel_locale(locale)))
 
 
 def format_time(dt: datetime, locale: str = "en-US") -> str:
@@ -63,13 +63,13 @@ def format_date_relative(dt: datetime, now: datetime | None, locale: str = "en-U
 
 def format_number(value: int, locale: str = "en-US") -> str:
     """``1000`` → ``"1,000"`` (en), ``"1\u202f000"`` (fr), ``"1\xa0000"`` (ru)."""
-    return numbers.format_decimal(value, locale=babel_locale(locale))
+    return str(numbers.format_decimal(value, locale=babel_locale(locale)))
 
 
 def _short_time(dt: datetime, locale: str) -> str:
-    return dates.format_time(as_utc(dt).time(), format="short", locale=babel_locale(locale))
+    return str(dates.format_time(as_utc(dt).time(), format="short", locale=babel_locale(locale)))
 
 
 def as_utc(dt: datetime) -> datetime:
     """``dt`` in UTC; a naive datetime is taken to be UTC already."""
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

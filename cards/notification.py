@@ -43,8 +43,9 @@ def notification_card(
     case: RemovalCase,
     *,
     now: datetime,
-    items: list[CaseItem] | None = None,
+    items: Sequence[CaseItem] | None = None,
     approvers: Sequence[str] = (),
+    plan_message_id: str = "",
     locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """What happened to ``case``, with who asked and a way back to it.
@@ -54,7 +55,8 @@ def notification_card(
     ``items``: for a term-end ``reminder``, the subscriptions whose term ends soon; for
     ``cancelled``, what was already carried out (it stays); for ``items_failed``, the items
     Partner Center refused or failed, each with its error. ``approvers``: for an ``escalation``,
-    who is asked to decide (names or Entra object ids). A case that changed Partner Center and is
+    who is asked to decide (names or Entra object ids). ``plan_message_id``: the Teams message
+    showing the case's plan, which the link opens (else the message the removal was asked in). A case that changed Partner Center and is
     not finished says since when the customer is half-offboarded.
     """
     customer = customer_name(case.customer)
@@ -65,7 +67,7 @@ def notification_card(
         body.append(text(t(locale, f"notify.{kind}.{_wait_of(case)}.text", customer=customer, since=since), spacing="Small"))
     else:
         body.append(text(t(locale, f"notify.{kind}.text", customer=customer), spacing="Small"))
-    body.extend(_items(kind, items or [], now, locale))
+    body.extend(_items(kind, list(items or ()), now, locale))
     half = half_offboarded_since(case)
     if half is not None:
         body.append(text(t(locale, "case.half_offboarded", since=format_datetime(half, locale)), weight="Bolder", spacing="Medium"))
@@ -83,7 +85,7 @@ def notification_card(
             pairs.append((t(locale, "result.correlation_id"), case.error.correlation_id))
     body.append(facts(pairs))
     buttons = [action(t(locale, "notify.show_status"), Verb.STATUS_PAGE, {"caseId": case.id, "page": 0})]
-    link = case_link(case)
+    link = case_link(case, message_id=plan_message_id)
     if link:
         buttons.insert(0, open_url(t(locale, "notify.open"), link))
     return adaptive_card(body, buttons, fallback_text=title, lang=locale)
@@ -161,13 +163,14 @@ def external_notification_card(
     return adaptive_card(body, [open_url(t(locale, "notify.external.open"), url)] if url else [], fallback_text=shown, lang=locale)
 
 
-def case_link(case: RemovalCase) -> str:
-    """A Teams link to the channel message the removal was asked in ('' outside channels)."""
+def case_link(case: RemovalCase, *, message_id: str = "") -> str:
+    """A Teams link to message ``message_id`` of the channel thread the removal was asked in (by
+    default the message it was asked in); '' outside channels."""
     conversation = case.conversation.get("conversation") or {}
     conversation_id = str(conversation.get("id", ""))
     tenant = str(conversation.get("tenantId", "") or conversation.get("tenant_id", ""))
     if ";messageid=" not in conversation_id:
         return ""
     channel, root = conversation_id.split(";messageid=", 1)
-    message = case.plan_message_id or root
+    message = message_id or root
     return f"https://teams.microsoft.com/l/message/{channel}/{message}?tenantId={tenant}&parentMessageId={root}"

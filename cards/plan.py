@@ -90,7 +90,7 @@ def _item(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     lines.extend(text(line, subtle=True, spacing="None") for line in item_dates(item, now, locale))
     lines.append(text(proposal(item, now, locale), spacing="None"))
     if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
-        # The non-destructive route (fidelity audit #3): a billing transfer, seen on re-check.
+        # The non-destructive route (../shared/reference/fidelity-audit.md #3): a billing transfer, seen on re-check.
         lines.append(text(t(locale, "plan.azure.transfer"), subtle=True, spacing="None"))
     if item.error is not None and item.error.reason == AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED:
         lines.append(text(t(locale, "error.reason.azure_cancelling"), spacing="None"))

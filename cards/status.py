@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from partner_center.actions import AZURE_CANCELLING
-from removal.case import CaseItem, CaseState, Decision, Outcome, RemovalCase
+from removal.case import CaseItem, CaseState, Decision, Outcome, RemovalCase, SincePlan
 
 from .adaptive import adaptive_card, container, facts, text
 from .format import format_datetime, format_time
@@ -103,7 +103,7 @@ def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     else:
         head = t(locale, f"status.item.{progress}", action=action_phrase(item, locale))
     lines = [text(head)]
-    if progress == "pending" and item.since_plan == "changed":
+    if progress == "pending" and item.since_plan == SincePlan.CHANGED:
         lines.append(text(t(locale, "item.since.changed"), subtle=True, spacing="None"))
     if progress == "failed" and item.error is not None:
         lines.extend(text(line, subtle=True, spacing="None") for line in error_lines(item.error, locale))

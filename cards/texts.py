@@ -63,6 +63,7 @@ def t(locale: str, key: str, **values: Any) -> str:
     if key not in _source():
         raise KeyError(f"no card message {key!r} in the text catalog (cards/locales/en/LC_MESSAGES/offboard.po)")
     translations = _translations(language_of(locale))
+    message: str  # Babel is untyped: its gettext family returns str
     if key in plural_ids():
         if "count" not in values:
             raise KeyError(f"card message {key!r} has plural forms and needs a 'count' value")

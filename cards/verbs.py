@@ -1,7 +1,10 @@
 """The verbs of the cards' buttons and the keys of their data: the contract with the bot's router.
 
-The bot routes an ``adaptiveCard/action`` invoke (or an ``Action.Submit`` fallback, whose data
-carries ``verb``) by these verbs; data keys are camelCase.
+:class:`Verb` is the one list of verb names. The bot reads each verb's data as its own payload
+model (``bot.card_actions``: one discriminated union, the verb its discriminator) and routes an
+``adaptiveCard/action`` invoke (or an ``Action.Submit`` fallback, whose data carries ``verb``) to
+the one handler registered for the verb (``bot.teams_bot``); data keys are camelCase. A new verb:
+add it here, give it a payload model in the union and a handler with what it needs.
 
 =================== ==========================================================
 verb                data

@@ -7,7 +7,7 @@ from typing import Any
 
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action
-from removal.case import CaseItem, Decision, Outcome, RemovalCase
+from removal.case import CaseItem, Decision, Outcome, RemovalCase, SincePlan
 
 from .adaptive import adaptive_card, container, open_url, text
 from .format import as_utc, format_date, format_date_relative
@@ -43,8 +43,8 @@ def blocking_reason(item: CaseItem) -> str | None:
         return "azure_cancelling"  # the Azure subscriptions' cancels were sent; Azure applies them
     if not item.action.is_automatic:
         return "other"
-    if item.decision is Decision.PENDING and item.since_plan in ("back", "new"):
-        return item.since_plan  # Partner Center changed since the plan
+    if item.decision is Decision.PENDING and item.since_plan in (SincePlan.BACK, SincePlan.NEW):
+        return str(item.since_plan)  # Partner Center changed since the plan
     return {Decision.SKIPPED: "skipped", Decision.APPROVED: "queued"}.get(item.decision, "pending")
 
 

@@ -36,7 +36,7 @@ __all__ = (
     "status_word",
 )
 
-# Where a person cancels an Azure reservation (Offboard cannot: partner-center-api.md).
+# Where a person cancels an Azure reservation (Offboard cannot: ../shared/reference/partner-center-api.md).
 AZURE_RESERVATIONS_URL = "https://portal.azure.com/#view/Microsoft_Azure_Reservations/ReservationsBrowseBlade"
 
 _LICENCES = frozenset({BlockerKind.LEGACY_SUBSCRIPTION, BlockerKind.NCE_INSIDE_WINDOW, BlockerKind.NCE_PAST_WINDOW})
@@ -137,7 +137,7 @@ def customer_facts(customer: CustomerRef, locale: str) -> dict[str, Any]:
 
 
 def consequences(locale: str) -> list[dict[str, Any]]:
-    """The "What removing the relationship does" section: the four consequences (DESIGN.md)."""
+    """The "What removing the relationship does" section: the four consequences (../shared/DESIGN.md)."""
     return [
         text(t(locale, "consequences.heading"), weight="Bolder", spacing="Medium"),
         bullets([t(locale, key) for key in _CONSEQUENCES], spacing="Small"),
@@ -148,7 +148,7 @@ def error_lines(error: ItemError, locale: str) -> list[str]:
     """What Partner Center said: code and description, correlation id, request id (for a ticket);
     first, when the bot gave up for a reason of its own, that reason."""
     description = _shorten(error.description, MAX_DESCRIPTION_LENGTH)
-    reason = error.reason
+    reason: str = error.reason
     if not reason and error.status == 401 and error.code == "900421":
         reason = "mfa_required"  # MFA enforcement on app+user calls: its own words
     lines = [t(locale, f"error.reason.{reason}")] if reason else []

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ("MAX_COMMAND_LENGTH", "Command", "parse_command")
+__all__ = ("COMMAND_NAMES", "MAX_COMMAND_LENGTH", "Command", "parse_command")
 
 # A command word and a customer: company names and domains in Partner Center are at most a few
 # hundred characters (a DNS name at most 253), tenant ids 36.
@@ -63,6 +63,8 @@ _ALIASES = {
     "помощь": "help",
 }
 _NEEDS_ARGUMENT = {"remove", "plan", "history"}
+# Every name a Command can have: the words' meanings, and what text that is no command reads as.
+COMMAND_NAMES = frozenset(_ALIASES.values()) | {"unknown", "too_long"}
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})  # controls, format characters, lone surrogates
 _JOINERS = frozenset("\u200c\u200d")  # format characters that belong to some words (Persian, emoji)
@@ -70,7 +72,7 @@ _JOINERS = frozenset("\u200c\u200d")  # format characters that belong to some wo
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    name: str  # remove, plan, history, status, cancel, notify, help, "unknown" or "too_long"
+    name: str  # one of COMMAND_NAMES: remove, plan, history, status, cancel, notify, help, "unknown" or "too_long"
     argument: str = ""
     text: str = ""
 

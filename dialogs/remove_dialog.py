@@ -10,9 +10,10 @@ from any conversation and any bot instance, and a duplicate click changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
@@ -29,16 +30,16 @@ from partner_center import (
 from removal import CaseState, CustomerRef, Person, RemovalCase
 from removal.access import AccessPolicy, Refusal
 from removal.audit import AuditEvent, AuditTrail, actor_of
-from removal.decisions import CaseDecisions, Effect
+from removal.decisions import CaseDecisions
 from removal.store import CaseAlreadyOpen, CaseStore
 from removal.workflow import RemovalWorkflow
 
-from .card_prompt import CardActionPrompt, expect
-from .turn import conversation_reference, locale_of, post, show
+from .card_prompt import CustomerChoicePrompt, expect
+from .turn import Turn
 
-__all__ = ("RemoveRelationshipDialog", "RemovalServices", "cancel_case", "person_of")
+__all__ = ("RemovalServices", "RemoveRelationshipDialog")
 
-_CARD = "card_action"
+_CHOICE = "card_action"  # the prompt's id, as dialog states stored before it was renamed hold it
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,40 +54,18 @@ class RemovalServices:
     clock: Callable[[], datetime]
     # Where the bot is installed (bot.installations.InstallationStore); None: notifications off.
     installations: Any = None
+    # Which Teams messages show a case (bot.case_messages.CaseMessageBook); None: not noted.
+    messages: Any = None
     # Who may do what (the edge checks people; the dialog asks it about customers).
     access: AccessPolicy = AccessPolicy()
 
-    async def record(self, turn_context: TurnContext, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
-        """Audit what a person did in this turn."""
-        actor, at = actor_of(person_of(turn_context)), self.clock()
+    async def record(self, person: Person, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
+        """Audit what a person did."""
+        actor, at = actor_of(person), self.clock()
         if case is not None:
             await self.audit.record(AuditEvent.about(case, at=at, action=action, actor=actor, **fields))
         else:
             await self.audit.record(AuditEvent(at=at, action=action, actor=actor, **fields))
-
-
-def person_of(turn_context: TurnContext) -> Person:
-    sender = turn_context.activity.from_property
-    return Person(
-        id=sender.id if sender else "unknown",
-        name=(sender.name or "") if sender else "",
-        aad_object_id=(sender.aad_object_id or "") if sender else "",
-    )
-
-
-async def cancel_case(turn_context: TurnContext, services: RemovalServices, case: RemovalCase) -> None:
-    """End a case cleanly and say what was already done (Partner Center changes stay)."""
-    locale = locale_of(turn_context)
-    if not case.is_open:  # the conversation's last case is over: nothing to cancel
-        await services.store.attach(turn_context.activity.conversation.id, None)
-        await turn_context.send_activity(cards.t(locale, "cancel.nothing"))
-        return
-    applied = await services.decisions.cancel(case.id, by=person_of(turn_context))
-    if applied.effect is Effect.NOT_NOW:
-        await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=cards.literal(case.customer.name)))
-        return
-    await services.store.attach(turn_context.activity.conversation.id, None)
-    await show(turn_context, cards.case_card(applied.case or case, now=services.clock(), locale=locale))
 
 
 class RemoveRelationshipDialog(ComponentDialog):
@@ -96,55 +75,54 @@ class RemoveRelationshipDialog(ComponentDialog):
         super().__init__(RemoveRelationshipDialog.__name__)
         self._services = services
         self.add_dialog(WaterfallDialog("remove", [self._resolve, self._plan]))
-        self.add_dialog(CardActionPrompt(_CARD))
+        self.add_dialog(CustomerChoicePrompt(_CHOICE))
         self.initial_dialog_id = "remove"
 
     # ---- resolve ─▶ plan ----
 
     async def _resolve(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options = step.options or {}
+        options, turn = step.options or {}, Turn.of(step.context)
         step.values["dry_run"] = bool(options.get("dry_run"))
         # The requester is who typed the command, not whoever later clicks the customer choice.
-        step.values["requested_by"] = person_of(step.context).model_dump()
+        step.values["requested_by"] = turn.person.model_dump()
         query = str(options.get("query", ""))
-        locale = locale_of(step.context)
+        locale = turn.locale
         try:
             matches = await resolve_customers(self._services.client, query)
         except PartnerCenterError as error:
-            await post(step.context, cards.partner_center_error_card(error, locale=locale))
+            await turn.reply.post(cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
         if not matches:
-            await post(step.context, cards.error_card(
+            await turn.reply.post(cards.error_card(
                 cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(query)), locale=locale
             ))
             return await step.end_dialog()
         if len(matches) == 1:
             return await step.next({"customer_id": matches[0].id})
         refs = [CustomerRef(id=c.id or "", name=c.name, domain=c.domain) for c in matches]
-        await post(step.context, cards.customer_choice_card(query, refs, locale=locale))
+        await turn.reply.post(cards.customer_choice_card(query, refs, locale=locale))
         # Only the person who typed the command chooses (under four-eyes the requester is who
         # asked, so nobody else may pick the customer in their name), among the customers offered.
-        return await step.begin_dialog(
-            _CARD, expect("choose_customer", by=person_of(step.context), among=[ref.id for ref in refs])
-        )
+        return await step.begin_dialog(_CHOICE, expect(by=turn.person, among=[ref.id for ref in refs]))
 
     async def _plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         customer_id = step.result["customer_id"]
-        context, services, locale = step.context, self._services, locale_of(step.context)
+        turn, services = Turn.of(step.context), self._services
+        locale, show = turn.locale, turn.reply.show
         if services.access.is_protected(customer_id):
-            await self._refuse_protected(context, customer_id)
+            await self._refuse_protected(turn, customer_id)
             return await step.end_dialog()
         try:
             customer = await services.client.get_customer(customer_id)
             if customer.relationship_to_partner is Relationship.NONE:
-                await show(context, cards.error_card(
+                await show(cards.error_card(
                     cards.t(locale, "customer.already_removed.title"),
                     cards.t(locale, "customer.already_removed.text", customer=cards.literal(customer.name or customer_id)),
                     locale=locale,
                 ))
                 return await step.end_dialog()
             if customer.relationship_to_partner is not Relationship.RESELLER:
-                await show(context, cards.error_card(
+                await show(cards.error_card(
                     cards.t(locale, "customer.not_reseller.title"),
                     cards.t(locale, "customer.not_reseller.text", customer=cards.literal(customer.name), relationship=customer.relationship_to_partner.value),
                     locale=locale,
@@ -152,76 +130,69 @@ class RemoveRelationshipDialog(ComponentDialog):
                 return await step.end_dialog()
             open_case = None if step.values["dry_run"] else await services.store.open_for_customer(customer_id)
             if open_case is not None:
-                await self._point_to(context, open_case)
+                await self._point_to(step.context, turn, open_case)
                 return await step.end_dialog()
             plan = await plan_removal(services.client, customer, now=services.clock())
         except NotFoundError:
-            await show(context, cards.error_card(
+            await show(cards.error_card(
                 cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(customer_id)), locale=locale
             ))
             return await step.end_dialog()
         except PartnerCenterError as error:
-            await show(context, cards.partner_center_error_card(error, locale=locale))
+            await show(cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
 
-        requested_by = Person.model_validate(step.values.get("requested_by") or person_of(context).model_dump())
+        requested_by = Person.model_validate(step.values.get("requested_by") or turn.person.model_dump())
         case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock())
         if step.values["dry_run"]:
-            await services.record(context, "plan.viewed", case, detail=_blocker_counts(case))
-            await show(context, cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
+            await services.record(turn.person, "plan.viewed", case, detail=_blocker_counts(case))
+            await show(cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
             return await step.end_dialog()
-        await self._open(context, case, can_remove_now=plan.can_remove_now)
+        await self._open(step.context, turn, case, can_remove_now=plan.can_remove_now)
         return await step.end_dialog()
 
-    async def _open(self, context: TurnContext, case: RemovalCase, *, can_remove_now: bool) -> None:
+    async def _open(self, context: TurnContext, turn: Turn, case: RemovalCase, *, can_remove_now: bool) -> None:
         """Store the case (the customer's only open one), then post its plan and first card."""
-        services, locale, now = self._services, locale_of(context), self._services.clock()
-        case.conversation = conversation_reference(context)
+        services, locale, now = self._services, turn.locale, self._services.clock()
+        case.conversation = turn.reference
         case.locale = locale
         if case.next_pending is None:
             case.move_to(CaseState.READY if can_remove_now else CaseState.WAITING, at=case.requested_at)
         try:
             await services.store.create(case)
         except CaseAlreadyOpen as open_case:  # asked twice at once, in two conversations
-            await self._point_to(context, open_case.case)
+            await self._point_to(context, turn, open_case.case)
             return
-        await services.record(context, "removal.requested", case, detail=_blocker_counts(case))
-        await services.store.attach(context.activity.conversation.id, case.id)
-        plan_message_id = await show(context, cards.plan_card(case, now=now, locale=locale))
-        step_message_id = await post(context, cards.case_card(case, now=now, locale=locale))
+        await services.record(turn.person, "removal.requested", case, detail=_blocker_counts(case))
+        await services.store.attach(turn.conversation_id, case.id)
+        plan_message_id = await turn.reply.show(cards.plan_card(case, now=now, locale=locale))
+        step_message_id = await turn.reply.post(cards.case_card(case, now=now, locale=locale))
+        if services.messages is not None:
+            await services.messages.opened(case, plan=plan_message_id, step=step_message_id)
 
-        def remember_messages(current: RemovalCase) -> None:
-            current.plan_message_id = plan_message_id
-            if current.state is CaseState.READY:
-                current.final_message_id = step_message_id
-            else:
-                current.status_message_id = step_message_id
-
-        await services.store.update(case.id, remember_messages)
-
-    async def _refuse_protected(self, context: TurnContext, customer_id: str) -> None:
+    async def _refuse_protected(self, turn: Turn, customer_id: str) -> None:
         """A protected customer (or the partner's own tenant) is never planned nor removed."""
-        services, locale = self._services, locale_of(context)
-        await services.record(context, Refusal.PROTECTED.value, result="refused", customer_id=customer_id)
-        await show(context, cards.error_card(
+        services, locale = self._services, turn.locale
+        await services.record(turn.person, Refusal.PROTECTED.value, result="refused", customer_id=customer_id)
+        await turn.reply.show(cards.error_card(
             cards.t(locale, "access.refused.title"), cards.t(locale, "access.protected.text", customer=cards.literal(customer_id)),
             locale=locale,
         ))
 
-    async def _point_to(self, context: TurnContext, case: RemovalCase) -> None:
+    async def _point_to(self, context: TurnContext, turn: Turn, case: RemovalCase) -> None:
         """The customer already has an open case: show it rather than start a second one. A
         waiting case is re-checked now (its answer goes to the conversation it was asked in)."""
-        services, locale = self._services, locale_of(context)
+        services, locale = self._services, turn.locale
         if case.state is CaseState.WAITING:
             await services.workflow.recheck(case.id)
-            if case.conversation.get("conversation", {}).get("id") == context.activity.conversation.id:
+            if case.conversation.get("conversation", {}).get("id") == turn.conversation_id:
                 return
             case = await services.store.get(case.id) or case
         await context.send_activity(cards.t(
             locale, "remove.open_elsewhere",
             customer=cards.literal(case.customer.name), person=cards.literal(case.requested_by.name), date=cards.format_date(case.requested_at, locale),
         ))
-        await post(context, cards.case_card(case, now=services.clock(), locale=locale))
+        await turn.reply.post(cards.case_card(case, now=services.clock(), locale=locale))
 
 
 def _blocker_counts(case: RemovalCase) -> str:

@@ -1,67 +1,92 @@
-"""Per-turn helpers shared by the dialogs: the card click of this turn, and showing a card.
+"""One turn as the dialogs see it: typed values the Teams edge read from the activity.
 
-A click that arrives as an Action.Execute invoke is answered with a card that replaces the clicked
-one; :func:`show` does that when the turn is such a click not yet answered, and posts a new
-message otherwise (typed commands, Action.Submit). The Teams edge reads the answer back from
-``turn_state`` and writes the invoke response.
+The edge reads the activity once (:mod:`bot.activity`) and hands the dialogs a frozen
+:class:`Turn`: who acts, in which language, in which conversation, and, for a click on the
+customer choice, the :class:`CustomerChoice`. botbuilder's dialogs reach it through the turn
+context (:meth:`Turn.of`), the one place a dialog step can be handed anything.
+
+A click that arrives as an Action.Execute invoke is answered once, with a card that replaces
+the clicked one: :meth:`Reply.show` keeps the first card shown for that answer and posts any
+later one as a new message (typed commands and Action.Submit clicks always get new messages).
+The edge writes the invoke response from :attr:`Reply.card`.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity
 
-__all__ = ("CARD_ACTION", "INVOKE_CARD", "conversation_reference", "locale_of", "post", "show", "tenant_ids", "tenant_of")
+from removal import Person
 
-CARD_ACTION = "offboard.card_action"
-INVOKE_CARD = "offboard.invoke_card"
-
-
-def locale_of(turn_context: TurnContext) -> str:
-    return turn_context.activity.locale or "en-US"
-
-
-def tenant_of(turn_context: TurnContext) -> str:
-    """The Entra tenant the activity comes from (conversation, else Teams' channelData)."""
-    return next(iter(tenant_ids(turn_context.activity)), "")
-
-
-def tenant_ids(activity: Activity) -> list[str]:
-    """Every tenant id the activity names: ``conversation.tenantId``, then ``channelData.tenant.id``.
-
-    botbuilder's ConversationAccount reads only ``tenantID``; Teams writes ``tenantId``, which
-    botbuilder keeps aside in ``additional_properties``: both are read. A value that is not a
-    string is kept (as text), so that it is refused rather than taken for no tenant at all.
-    """
-    named: list[Any] = []
-    if activity.conversation is not None:
-        named += [activity.conversation.tenant_id, (activity.conversation.additional_properties or {}).get("tenantId")]
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    named.append(tenant.get("id") if isinstance(tenant, dict) else tenant)
-    return list(dict.fromkeys(value if isinstance(value, str) else json.dumps(value) for value in named if value))
-
-
-def conversation_reference(turn_context: TurnContext) -> dict[str, Any]:
-    """Where this turn happens, serialized for later proactive posts. botbuilder's serializer
-    drops the conversation's tenant id, which a 1:1 chat with the requester needs: kept here."""
-    reference = TurnContext.get_conversation_reference(turn_context.activity).serialize()
-    reference.setdefault("conversation", {})["tenantId"] = tenant_of(turn_context)
-    return reference
+__all__ = ("CustomerChoice", "Reply", "Turn", "post")
 
 
 async def post(turn_context: TurnContext, card: dict[str, Any]) -> str:
+    """Post ``card`` as a new message; its id ("" when the channel gives none)."""
     response = await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
     return response.id if response and response.id else ""
 
 
-async def show(turn_context: TurnContext, card: dict[str, Any]) -> str:
-    """Show ``card`` in place of the clicked card if possible, else as a new message; its id."""
-    action = turn_context.turn_state.get(CARD_ACTION)
-    if action is not None and action.via_invoke and INVOKE_CARD not in turn_context.turn_state:
-        turn_context.turn_state[INVOKE_CARD] = card
-        return turn_context.activity.reply_to_id or ""
-    return await post(turn_context, card)
+class Reply:
+    """Where this turn's cards go: in place of the clicked card (once), else new messages."""
+
+    __slots__ = ("_context", "_in_place", "card")
+
+    def __init__(self, turn_context: TurnContext, *, in_place: bool) -> None:
+        self._context = turn_context
+        self._in_place = in_place
+        # The card that answers the Action.Execute invoke; None until a step shows one.
+        self.card: dict[str, Any] | None = None
+
+    async def post(self, card: dict[str, Any]) -> str:
+        return await post(self._context, card)
+
+    async def show(self, card: dict[str, Any]) -> str:
+        """Show ``card`` in place of the clicked card if possible, else as a new message; its id."""
+        if self._in_place and self.card is None:
+            self.card = card
+            return self._context.activity.reply_to_id or ""
+        return await post(self._context, card)
+
+
+@dataclass(slots=True)
+class CustomerChoice:
+    """A click on the customer choice, and what the waiting prompt made of it."""
+
+    customer_id: str
+    taken: bool = False  # the prompt took it: the removal goes on with this customer
+    refused_for: Person | None = None  # the prompt waits for this person, not the clicker
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What the Teams edge read from this turn's activity.
+
+    Attributes:
+        person: who acts (from the authenticated activity, never from a card's data).
+        locale: the language the person reads.
+        conversation_id: the conversation the turn happens in.
+        reference: where to post later (a serialized ``ConversationReference``).
+        reply: where this turn's cards go.
+        choice: the customer choice this turn's click carries, if it does.
+    """
+
+    person: Person
+    locale: str
+    conversation_id: str
+    reference: dict[str, Any]
+    reply: Reply
+    choice: CustomerChoice | None = None
+
+    @staticmethod
+    def of(turn_context: TurnContext) -> Turn:
+        """The turn the edge handed to the dialogs with :meth:`hand_to`."""
+        turn = turn_context.turn_state.get(Turn)
+        if not isinstance(turn, Turn):
+            raise LookupError("the Teams edge did not hand this turn to the dialogs")
+        return turn
+
+    def hand_to(self, turn_context: TurnContext) -> None:
+        turn_context.turn_state[Turn] = self

@@ -77,9 +77,7 @@ async def carry_out(client: PartnerCenterClient, customer_id: str, blocker: Bloc
             raise ValueError(f"'{blocker.action}' is not something the bot can carry out")
 
 
-async def _cancel_azure_subscriptions_then_suspend_plan(
-    client: PartnerCenterClient, customer_id: str, blocker: Blocker
-) -> None:
+async def _cancel_azure_subscriptions_then_suspend_plan(client: PartnerCenterClient, customer_id: str, blocker: Blocker) -> None:
     plan_id = blocker.item_id
     approved = {entitlement_id.lower() for entitlement_id in blocker.azure_subscription_ids}
     current = await client.list_azure_entitlements(customer_id, plan_id)
@@ -87,9 +85,7 @@ async def _cancel_azure_subscriptions_then_suspend_plan(
     # proposes it, and someone decides). Cancelling one again while it propagates is not sent
     # when this runs again: the workflow runs it again only once none reads active.
     to_cancel = [e.id for e in current if e.is_active and e.id.lower() in approved]
-    await asyncio.gather(
-        *(client.cancel_azure_entitlement(customer_id, plan_id, entitlement_id) for entitlement_id in to_cancel)
-    )
+    await asyncio.gather(*(client.cancel_azure_entitlement(customer_id, plan_id, entitlement_id) for entitlement_id in to_cancel))
     if to_cancel:  # read again: a change Partner Center applied at once needs no wait
         current = await client.list_azure_entitlements(customer_id, plan_id)
     still_active = tuple(e.id for e in current if e.is_active)

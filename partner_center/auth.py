@@ -22,10 +22,11 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import msal
 import requests
@@ -35,10 +36,10 @@ from storage.private_files import PRIVATE_FILE_MODE, tighten, tighten_folder, wr
 from .errors import AuthError, UnavailableError
 
 __all__ = (
+    "PARTNER_CENTER_RESOURCE",
     "CertificateCredential",
     "LoopbackRouter",
     "MsalTokenProvider",
-    "PARTNER_CENTER_RESOURCE",
     "TokenProvider",
 )
 
@@ -84,24 +85,29 @@ class CertificateCredential:
 class LoopbackRouter(requests.Session):
     """MSAL's ``http_client`` for the sandbox: rewrites URL prefixes (https → local http).
 
-    :param routes: ``{"https://login.sandbox.offboard.test": "http://127.0.0.1:8787"}``.
+    :param routes: ``{"https://login.sandbox.offboard.invalid": "http://127.0.0.1:8787"}``.
     """
 
     def __init__(self, routes: Mapping[str, str]) -> None:
         super().__init__()
         self.trust_env = False  # loopback only: no proxy, no CA bundle from the environment
+        # request() rewrites a body through the private attribute ``.content`` caches it in: fail
+        # here, at start-up, rather than serve MSAL unrewritten URLs if a requests release drops it.
+        if "_content" not in vars(requests.Response()):
+            raise RuntimeError(f"requests {requests.__version__} keeps no Response._content: LoopbackRouter needs review")
         self._routes = dict(routes)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         text = url.decode() if isinstance(url, bytes) else url
+        verb = method.decode() if isinstance(method, bytes) else method
         for prefix, target in self._routes.items():
             if text.startswith(prefix):
-                response = super().request(method, target + text[len(prefix) :], *args, **kwargs)
+                response = super().request(verb, target + text[len(prefix) :], *args, **kwargs)
                 # Like a reverse proxy's ProxyPassReverse: URLs the server gives back (the OpenID
                 # configuration's endpoints) point at the https name MSAL insists on.
                 response._content = response.content.replace(target.encode(), prefix.encode())
                 return response
-        return super().request(method, text, *args, **kwargs)
+        return super().request(verb, text, *args, **kwargs)
 
 
 class MsalTokenProvider:
@@ -187,9 +193,7 @@ class MsalTokenProvider:
             await asyncio.to_thread(self._forget, token)
 
     def _forget(self, token: str) -> None:
-        refused = list(
-            self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"secret": token})
-        )
+        refused = list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"secret": token}))
         for entry in refused:
             self._cache.remove_at(entry)
         self._persist_cache()
@@ -217,7 +221,7 @@ class MsalTokenProvider:
         app = self._application()
         accounts = app.get_accounts()
         if accounts:
-            result = app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
+            result: dict[str, Any] | None = app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
             if result and "access_token" in result:
                 return result
         if not self._refresh_token:
@@ -225,7 +229,8 @@ class MsalTokenProvider:
                 "error": "app_user_not_configured",
                 "error_description": "this operation needs an App+User credential (refresh token)",
             }
-        return app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
+        refreshed: dict[str, Any] | None = app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
+        return refreshed
 
     def _persist_cache(self) -> None:
         if not self._cache_path or not self._cache.has_state_changed:
@@ -268,8 +273,7 @@ def _checked_cache_state(state: str) -> str:
     """
     sections = json.loads(state)
     if not isinstance(sections, dict) or not all(
-        isinstance(section, dict) and all(isinstance(entry, dict) for entry in section.values())
-        for section in sections.values()
+        isinstance(section, dict) and all(isinstance(entry, dict) for entry in section.values()) for section in sections.values()
     ):
         raise ValueError("not the shape of an MSAL token cache")
     return state
@@ -277,7 +281,7 @@ def _checked_cache_state(state: str) -> str:
 
 def _move_aside(path: Path, error: Exception) -> None:
     """Rename the unreadable cache to ``<name>.corrupt-<UTC time>`` (still 0600: it may hold tokens)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     try:
         os.replace(path, aside)
@@ -286,10 +290,14 @@ def _move_aside(path: Path, error: Exception) -> None:
         # The next write replaces it anyway; starting matters more than keeping the copy.
         _log.warning(
             "MSAL token cache %s is not a token cache (%s) and could not be moved aside (%s); starting with an empty cache",
-            path, type(error).__name__, type(failure).__name__,
+            path,
+            type(error).__name__,
+            type(failure).__name__,
         )
         return
     _log.warning(
         "MSAL token cache %s is not a token cache (%s); moved aside to %s, starting with an empty cache",
-        path, type(error).__name__, aside,
+        path,
+        type(error).__name__,
+        aside,
     )

@@ -1,7 +1,7 @@
 """What blocks removing a reseller relationship, and what to do about each thing.
 
 Pure rules over a :class:`CustomerSnapshot` (what Partner Center said, read in one go) and the
-current time; no I/O. The table they implement (DESIGN.md "Blockers and the action for each"):
+current time; no I/O. The table they implement (../shared/DESIGN.md "Blockers and the action for each"):
 
 ======================================  ========================================  ===========
 blocker                                 proposed action                           blocks
@@ -35,7 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final, Literal, TypedDict
 
 from .models import (
     AzureEntitlement,
@@ -48,19 +49,19 @@ from .models import (
 )
 
 __all__ = (
+    "SOFTWARE_CANCELLATION_WINDOW",
     "Action",
     "Blocker",
     "BlockerKind",
     "CustomerSnapshot",
     "RemovalPlan",
-    "SOFTWARE_CANCELLATION_WINDOW",
     "classify",
     "is_azure_plan",
     "is_marketplace_saas",
     "is_new_commerce",
 )
 
-# Legacy software purchases may be cancelled within 30 days of purchase (partner-center-api.md
+# Legacy software purchases may be cancelled within 30 days of purchase (../shared/reference/partner-center-api.md
 # §6, [I]); Partner Center gives no per-order date, so the window is counted from creationDate.
 SOFTWARE_CANCELLATION_WINDOW = timedelta(days=30)
 
@@ -70,9 +71,7 @@ _AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
 # state, the subscription moves to a 90-day disabled state"; "30-day disabled state follows the
 # end of a Suspended subscription's term"; disabled "Can't be reactivated"
 # (learn.microsoft.com/partner-center/subscription-lifecycle).
-_FINISHED_NCE = frozenset(
-    {SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED}
-)
+_FINISHED_NCE = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED})
 
 
 class BlockerKind(StrEnum):
@@ -83,7 +82,7 @@ class BlockerKind(StrEnum):
     SOFTWARE_INSIDE_WINDOW = "software_inside_window"
     SOFTWARE_PAST_WINDOW = "software_past_window"
     RESERVATION = "reservation"
-    # Engineer D (fidelity-audit #15, #21): recognised, but not something Offboard may act on.
+    # Engineer D (../shared/reference/fidelity-audit.md #15, #21): recognised, but not something Offboard may act on.
     MARKETPLACE_SAAS = "marketplace_saas"
     STATUS_TO_CHECK = "status_to_check"
 
@@ -127,9 +126,28 @@ _AUTOMATIC_ACTIONS = frozenset(
 
 # Cancellations cannot be undone by the partner; a suspension can be reactivated, and auto-renew
 # turned back on.
-_IRREVERSIBLE_ACTIONS = frozenset(
-    {Action.CANCEL_SUBSCRIPTION, Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, Action.CANCEL_ORDER}
-)
+_IRREVERSIBLE_ACTIONS = frozenset({Action.CANCEL_SUBSCRIPTION, Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, Action.CANCEL_ORDER})
+
+
+class _Identity(TypedDict):
+    """The fields every blocker of one subscription or order shares (passed as ``**identity``)."""
+
+    item_id: str
+    name: str
+    status: str
+    quantity: int | None
+
+
+class _PurchaseIdentity(_Identity):
+    window_ends: datetime | None
+
+
+class _Dates(TypedDict):
+    """A subscription's new-commerce dates (passed as ``**dates``)."""
+
+    window_ends: datetime | None
+    term_ends: datetime | None
+    auto_renew: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +231,7 @@ def is_new_commerce(subscription: Subscription) -> bool:
     if is_azure_plan(subscription):
         return False
     return (
-        product in _NCE_PRODUCT_TYPES
-        or subscription.cancellation_allowed_until_date is not None
-        or subscription.offer_id.count(":") == 2
+        product in _NCE_PRODUCT_TYPES or subscription.cancellation_allowed_until_date is not None or subscription.offer_id.count(":") == 2
     )
 
 
@@ -257,12 +273,12 @@ def classify_subscription(
     *,
     azure_entitlements: tuple[AzureEntitlement, ...] = (),
 ) -> Blocker | None:
-    common = {
-        "item_id": subscription.id,
-        "name": subscription.name,
-        "status": subscription.raw_status,
-        "quantity": subscription.quantity,
-    }
+    common = _Identity(
+        item_id=subscription.id,
+        name=subscription.name,
+        status=subscription.raw_status,
+        quantity=subscription.quantity,
+    )
     unclear = _classify_unclear_subscription(subscription, common)
     if unclear is not _NOT_UNCLEAR:
         return unclear
@@ -288,38 +304,32 @@ def classify_subscription(
     return None
 
 
-def _classify_new_commerce(
-    subscription: Subscription, now: datetime, common: dict[str, object]
-) -> Blocker | None:
+def _new_commerce_dates(subscription: Subscription) -> _Dates:
+    return _Dates(
+        window_ends=subscription.cancellation_allowed_until_date,
+        term_ends=subscription.commitment_end_date,
+        auto_renew=subscription.auto_renew_enabled,
+    )
+
+
+def _classify_new_commerce(subscription: Subscription, now: datetime, common: _Identity) -> Blocker | None:
     if subscription.status in _FINISHED_NCE:
         return None
-    dates = {
-        "window_ends": subscription.cancellation_allowed_until_date,
-        "term_ends": subscription.commitment_end_date,
-        "auto_renew": subscription.auto_renew_enabled,
-    }
+    dates = _new_commerce_dates(subscription)
     window = subscription.cancellation_allowed_until_date
     if window is not None and window >= now:
-        return Blocker(
-            BlockerKind.NCE_INSIDE_WINDOW, Action.CANCEL_SUBSCRIPTION, **common, **dates
-        )
+        return Blocker(BlockerKind.NCE_INSIDE_WINDOW, Action.CANCEL_SUBSCRIPTION, **common, **dates)
     # Past the window: it runs to its term end; make sure it does not renew.
-    action = (
-        Action.WAIT_FOR_TERM_END
-        if subscription.auto_renew_enabled is False
-        else Action.TURN_OFF_AUTO_RENEW
-    )
+    action = Action.WAIT_FOR_TERM_END if subscription.auto_renew_enabled is False else Action.TURN_OFF_AUTO_RENEW
     return Blocker(BlockerKind.NCE_PAST_WINDOW, action, **common, **dates)
 
 
-def classify_software_purchase(
-    entitlement: Entitlement, order: Order | None, now: datetime
-) -> Blocker | None:
+def classify_software_purchase(entitlement: Entitlement, order: Order | None, now: datetime) -> Blocker | None:
     """A perpetual-software purchase: cancellable by order PATCH within 30 calendar days of
     purchase ("Perpetual software: Full refund within 30 calendar days of purchase", LEARN
     partner-center/customers/new-commerce-cancellation-policy; cancel-software-purchases.md).
 
-    Only a ``completed`` order is offered for cancellation (fidelity-audit #21: the other
+    Only a ``completed`` order is offered for cancellation (../shared/reference/fidelity-audit.md #21: the other
     documented statuses, order-resources.md, are under review, waiting for a PO, partly or not
     fulfilled, or suspended, and whether Partner Center accepts a cancel for them is not
     documented). Inside the window, any other status (or one Offboard does not know, or no order
@@ -331,20 +341,18 @@ def classify_software_purchase(
         return None
     created = order.creation_date if order else None
     window_ends = created + SOFTWARE_CANCELLATION_WINDOW if created else None
-    common = {
-        "item_id": order_id,
-        "name": order.name if order and order.name != order_id else entitlement.product_id,
-        "status": _order_status_text(order),
-        "quantity": entitlement.quantity,
-        "window_ends": window_ends,
-    }
+    common = _PurchaseIdentity(
+        item_id=order_id,
+        name=order.name if order and order.name != order_id else entitlement.product_id,
+        status=_order_status_text(order),
+        quantity=entitlement.quantity,
+        window_ends=window_ends,
+    )
     if window_ends is not None and window_ends >= now:
         if order is not None and order.status is OrderStatus.COMPLETED:
             return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, **common)
         return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CHECK_IN_PARTNER_CENTER, **common)
-    return Blocker(
-        BlockerKind.SOFTWARE_PAST_WINDOW, Action.REPORT_ONLY, blocks_removal=False, **common
-    )
+    return Blocker(BlockerKind.SOFTWARE_PAST_WINDOW, Action.REPORT_ONLY, blocks_removal=False, **common)
 
 
 def _order_status_text(order: Order | None) -> str:
@@ -353,7 +361,7 @@ def _order_status_text(order: Order | None) -> str:
     return order.status.value if order.status is not OrderStatus.UNKNOWN else (order.raw_status or "unknown")
 
 
-# ---- Marketplace SaaS and statuses Offboard cannot act on (engineer D; fidelity-audit #15, #21) ----
+# ---- Marketplace SaaS and statuses Offboard cannot act on (engineer D; ../shared/reference/fidelity-audit.md #15, #21) ----
 
 # Subscription statuses no automatic action may be proposed for: one Offboard does not know (or
 # "none"), and "pending", which Partner Center refuses to update ("400 800081 Cannot update a
@@ -364,12 +372,20 @@ def _order_status_text(order: Order | None) -> str:
 _STATUSES_TO_CHECK = frozenset({SubscriptionStatus.UNKNOWN, SubscriptionStatus.NONE, SubscriptionStatus.PENDING})
 # Finished: nothing to act on (subscription-lifecycle.md; DOTNET SubscriptionStatus.cs).
 _FINISHED_SAAS = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED})
-_NOT_UNCLEAR = object()  # sentinel: the other rules decide
+
+
+class _Undecided(Enum):
+    """The sentinel's type: "not unclear, the other rules decide" (None already means finished)."""
+
+    OTHER_RULES_DECIDE = "other rules decide"
+
+
+_NOT_UNCLEAR: Final = _Undecided.OTHER_RULES_DECIDE
 
 
 def is_marketplace_saas(subscription: Subscription) -> bool:
     """A commercial-marketplace (third-party SaaS) subscription: ``isMicrosoftProduct`` false, or
-    a product type or sub-type naming SaaS (fidelity-audit #15: "classify by productType.id and
+    a product type or sub-type naming SaaS (../shared/reference/fidelity-audit.md #15: "classify by productType.id and
     isMicrosoftProduct"; fields from DOTNET Subscription.cs). The exact productType values of
     marketplace SaaS are not quoted in the pages read: "saas" in the type or sub-type is an
     assumption, ``isMicrosoftProduct: false`` the documented signal. The Azure plan is never SaaS."""
@@ -384,31 +400,33 @@ def is_marketplace_saas(subscription: Subscription) -> bool:
     return any("saas" in name.lower() for name in names)
 
 
-def _classify_unclear_subscription(subscription: Subscription, common: dict[str, object]) -> object:
+def _classify_unclear_subscription(
+    subscription: Subscription, common: _Identity
+) -> Blocker | Literal[_Undecided.OTHER_RULES_DECIDE] | None:
     """A blocker for what Offboard must not act on, None when finished, else ``_NOT_UNCLEAR``.
 
     Marketplace SaaS: its refund rules are the publisher's and the policy page's ("Full refund…
     within 72 hours of purchase", LEARN new-commerce-cancellation-policy; later refunds need
     the publisher), not new commerce's 7-day window, and the pages read do not say whether the
     reseller relationship can be removed with one active. Offboard proposes nothing and a person
-    decides in Partner Center (fidelity-audit #15). It holds the removal while not finished: an
+    decides in Partner Center (../shared/reference/fidelity-audit.md #15). It holds the removal while not finished: an
     active subscription makes the portal's remove link inactive (remove-a-relationship.md).
     """
-    dates = {
-        "window_ends": subscription.cancellation_allowed_until_date,
-        "term_ends": subscription.commitment_end_date,
-        "auto_renew": subscription.auto_renew_enabled,
-    }
+    dates = _new_commerce_dates(subscription)
     if subscription.status in _STATUSES_TO_CHECK:
         if subscription.status is SubscriptionStatus.PENDING:
-            return Blocker(BlockerKind.STATUS_TO_CHECK, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)  # type: ignore[arg-type]
+            return Blocker(BlockerKind.STATUS_TO_CHECK, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)
         return Blocker(
-            BlockerKind.STATUS_TO_CHECK, Action.NOTE_UNKNOWN_STATUS, blocks_removal=False, **common, **dates,  # type: ignore[arg-type]
+            BlockerKind.STATUS_TO_CHECK,
+            Action.NOTE_UNKNOWN_STATUS,
+            blocks_removal=False,
+            **common,
+            **dates,
         )
     if is_marketplace_saas(subscription):
         if subscription.status in _FINISHED_SAAS:
             return None
-        return Blocker(BlockerKind.MARKETPLACE_SAAS, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)  # type: ignore[arg-type]
+        return Blocker(BlockerKind.MARKETPLACE_SAAS, Action.CHECK_IN_PARTNER_CENTER, **common, **dates)
     return _NOT_UNCLEAR
 
 

@@ -1,8 +1,8 @@
 """The Partner Center REST client: the operations a reseller-relationship removal needs.
 
-Every call goes through one path (:meth:`PartnerCenterClient._send`): pace (per-tenant rate
-limiter), authenticate (MSAL), send with ``MS-RequestId`` / ``MS-CorrelationId``, map errors to
-the tree in :mod:`partner_center.errors`, and retry per :class:`~partner_center.retry.RetryPolicy`
+Every call goes through one seam, :class:`~partner_center._transport.Transport`: pace (per-tenant
+rate limiter), authenticate (MSAL), send with ``MS-RequestId`` / ``MS-CorrelationId``, map errors
+to the tree in :mod:`partner_center.errors`, and retry per :class:`~partner_center.retry.RetryPolicy`
 keeping the same ``MS-RequestId`` so a retried write is applied once.
 
 Writes are idempotent at this level too: each one reads the resource fresh first and does
@@ -16,15 +16,14 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any, AsyncIterator, Callable, Literal, Mapping
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-from yarl import URL
 
+from ._transport import Transport
 from .auth import TokenProvider
 from .errors import (
     AuthError,
@@ -33,12 +32,9 @@ from .errors import (
     NotFoundError,
     PartnerCenterError,
     RemovalUnclearError,
-    UnavailableError,
-    error_from_response,
-    is_mfa_refusal,
     is_unavailable,
 )
-from .limits import PartnerLimits, resource_family
+from .limits import PartnerLimits
 from .models import (
     AzureEntitlement,
     Collection,
@@ -46,6 +42,7 @@ from .models import (
     Entitlement,
     Order,
     OrderStatus,
+    PartnerCenterModel,
     Relationship,
     RelationshipRequest,
     Subscription,
@@ -63,22 +60,13 @@ LIVE_BASE_URL = "https://api.partnercenter.microsoft.com"
 # The only documented reason for cancelling an Azure subscription of an Azure plan; others get
 # 400/900307 (learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
 AZURE_CANCELLATION_REASON = "compromise"
-_API_PREFIX = "/v1"
 _DEFAULT_PAGE_SIZE = 100
+# What a collection's items are read as.
+Resource = TypeVar("Resource", bound=PartnerCenterModel)
 # A subscription in one of these can change no more: there is nothing left to suspend or cancel.
 # New commerce: expired (30 d) -> disabled (90 d) -> deleted; a suspended term ends disabled;
 # disabled "can't be reactivated" (learn.microsoft.com/partner-center/subscription-lifecycle).
-_FINAL_STATUSES = frozenset(
-    {SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    status: int
-    body: Any
-    request_id: str
-    correlation_id: str
+_FINAL_STATUSES = frozenset({SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +115,16 @@ class PartnerCenterClient:
         request_timeout: float = 30.0,
         application: str = "Offboard",
     ) -> None:
-        self._session = session
-        self._base = base_url.rstrip("/")
-        self._tokens = tokens
-        self._limits = limits
         self._retry = retry or RetryPolicy()
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
-        self._application = application
+        self._transport = Transport(
+            session=session,
+            base_url=base_url,
+            tokens=tokens,
+            limits=limits,
+            retry=self._retry,
+            request_timeout=request_timeout,
+            application=application,
+        )
 
     # ---- Is it there? ----
 
@@ -143,29 +134,21 @@ class PartnerCenterClient:
         False when the connection fails, times out, or the answer is a 5xx or a 429: what
         :func:`~partner_center.errors.is_unavailable` calls unavailable.
         """
-        path = "/v1/customers?size=1"
         try:
-            await self._attempt(
-                "GET", path, family=resource_family(path), body=None, headers={}, needs_user=False,
-                request_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()),
-            )
+            await self._transport.send("GET", "/v1/customers?size=1", retried=False)
         except PartnerCenterError as error:
             return not is_unavailable(error)
         return True
 
     # ---- Customers ----
 
-    async def get_customer(self, customer_id: str) -> Customer:
-        reply = await self._send("GET", f"/v1/customers/{_segment(customer_id)}")
-        return Customer.model_validate(reply.body)
+    async def get_customer(self, customer_id: str, *, correlation_id: str | None = None) -> Customer:
+        reply = await self._transport.send("GET", f"/v1/customers/{_segment(customer_id)}", correlation_id=correlation_id)
+        return Customer.from_wire(reply.body)
 
-    async def iter_customers(
-        self, field: SearchField, prefix: str, *, page_size: int = _DEFAULT_PAGE_SIZE
-    ) -> AsyncIterator[Customer]:
+    async def iter_customers(self, field: SearchField, prefix: str, *, page_size: int = _DEFAULT_PAGE_SIZE) -> AsyncIterator[Customer]:
         """Customers whose company name or domain starts with ``prefix`` (case-insensitive)."""
-        condition = json.dumps(
-            {"Field": field, "Value": prefix, "Operator": "starts_with"}, separators=(",", ":")
-        )
+        condition = json.dumps({"Field": field, "Value": prefix, "Operator": "starts_with"}, separators=(",", ":"))
         path = f"/v1/customers?size={page_size}&filter={quote(condition, safe='')}"
         async for item in self._pages(path, Customer):
             yield item
@@ -180,15 +163,18 @@ class PartnerCenterClient:
                 break
         return found
 
-    async def read_relationship(self, customer_id: str) -> Relationship:
+    async def read_relationship(self, customer_id: str, *, correlation_id: str | None = None) -> Relationship:
         """The relationship as Partner Center has it now; ``UNKNOWN`` when it answers 403/20002.
 
         20002 "can be caused by a customer leaving a partner or the customer revoking the
         delegated admin privileges" (a Microsoft maintainer, microsoft/Partner-Smart-Office#12):
         it is no proof of ``none``. Only a 200 showing ``none`` reads as ``NONE``.
+
+        :raises NotFoundError: no such customer (see :meth:`remove_relationship` for why a
+            removal reads a 404 as ``UNKNOWN`` instead).
         """
         try:
-            return (await self.get_customer(customer_id)).relationship_to_partner
+            return (await self.get_customer(customer_id, correlation_id=correlation_id)).relationship_to_partner
         except NoRelationshipError:
             return Relationship.UNKNOWN
 
@@ -204,7 +190,7 @@ class PartnerCenterClient:
 
         The PATCH's own 200 body (``"RelationshipToPartner": "none"``) is documented too, but it
         is checked by the read-back, never taken alone. What happens to ``GET /v1/customers/{id}``
-        after a removal is undocumented (fidelity audit §5): a 403/20002 or a 404 there proves
+        after a removal is undocumented (../shared/reference/fidelity-audit.md §5): a 403/20002 or a 404 there proves
         nothing (20002 also comes from DAP/GDAP revocation), so then the list decides.
 
         Read first, like every write here: a relationship already ``none`` (a resumed removal
@@ -218,13 +204,13 @@ class PartnerCenterClient:
         :raises AuthError: the PATCH was refused for the credential (incl. MFA): nothing read back.
         """
         correlation_id = str(uuid.uuid4())
-        if await self._read_relationship(customer_id, correlation_id) is Relationship.NONE:
+        if await self._relationship_around_removal(customer_id, correlation_id) is Relationship.NONE:
             return RemovalResult(customer_id, True, "", correlation_id)
         body = {"relationshipToPartner": "none", "attributes": {"objectType": "Customer"}}
         request_id = ""
         refused: PartnerCenterError | None = None
         try:
-            reply = await self._send(
+            reply = await self._transport.send(
                 "PATCH",
                 f"/v1/customers/{_segment(customer_id)}",
                 body=body,
@@ -236,7 +222,7 @@ class PartnerCenterClient:
             if is_unavailable(error) or isinstance(error, (AuthError, NotFoundError)):
                 raise  # unavailable: the resumed removal reads first; auth, 404: nothing happened
             refused = error  # e.g. 400/3000 "Invalid property", 403/20002: read what is true
-        relationship = await self._read_relationship(customer_id, correlation_id)
+        relationship = await self._relationship_around_removal(customer_id, correlation_id)
         if relationship is Relationship.NONE:
             return RemovalResult(customer_id, refused is not None, request_id, correlation_id)
         if relationship is not Relationship.UNKNOWN:
@@ -267,8 +253,8 @@ class PartnerCenterClient:
 
     async def get_relationship_request_url(self) -> str:
         """The link a customer's admin opens to re-establish a reseller relationship."""
-        reply = await self._send("GET", "/v1/customers/relationshiprequests", needs_user=True)
-        return RelationshipRequest.model_validate(reply.body).url
+        reply = await self._transport.send("GET", "/v1/customers/relationshiprequests", needs_user=True)
+        return RelationshipRequest.from_wire(reply.body).url
 
     # ---- Subscriptions ----
 
@@ -276,12 +262,8 @@ class PartnerCenterClient:
         path = f"/v1/customers/{_segment(customer_id)}/subscriptions"
         return [item async for item in self._pages(path, Subscription)]
 
-    async def get_subscription(
-        self, customer_id: str, subscription_id: str, *, correlation_id: str | None = None
-    ) -> Subscription:
-        reply = await self._send(
-            "GET", _subscription_path(customer_id, subscription_id), correlation_id=correlation_id
-        )
+    async def get_subscription(self, customer_id: str, subscription_id: str, *, correlation_id: str | None = None) -> Subscription:
+        reply = await self._transport.send("GET", _subscription_path(customer_id, subscription_id), correlation_id=correlation_id)
         return Subscription.from_wire(reply.body)
 
     async def suspend_subscription(self, customer_id: str, subscription_id: str) -> Subscription:
@@ -309,9 +291,7 @@ class PartnerCenterClient:
             already_done=lambda s: s.auto_renew_enabled is False or s.status in _FINAL_STATUSES,
         )
 
-    async def list_azure_entitlements(
-        self, customer_id: str, plan_subscription_id: str
-    ) -> list[AzureEntitlement]:
+    async def list_azure_entitlements(self, customer_id: str, plan_subscription_id: str) -> list[AzureEntitlement]:
         path = f"{_subscription_path(customer_id, plan_subscription_id)}/azureEntitlements"
         return [item async for item in self._pages(path, AzureEntitlement)]
 
@@ -334,11 +314,8 @@ class PartnerCenterClient:
           (that is, active to inactive)" (same page); until then the entitlement still reads
           ``active`` and suspending the plan answers 403/900115.
         """
-        path = (
-            f"{_subscription_path(customer_id, plan_subscription_id)}"
-            f"/azureEntitlements/{_segment(entitlement_id)}/cancel"
-        )
-        await self._send("POST", path, body={"cancellationReason": reason}, needs_user=True)
+        path = f"{_subscription_path(customer_id, plan_subscription_id)}/azureEntitlements/{_segment(entitlement_id)}/cancel"
+        await self._transport.send("POST", path, body={"cancellationReason": reason}, needs_user=True)
 
     # ---- Entitlements and orders ----
 
@@ -357,18 +334,16 @@ class PartnerCenterClient:
         return [item async for item in self._pages(path, Order)]
 
     async def get_order(self, customer_id: str, order_id: str) -> Order:
-        reply = await self._send("GET", _order_path(customer_id, order_id))
-        return Order.model_validate(reply.body)
+        reply = await self._transport.send("GET", _order_path(customer_id, order_id))
+        return Order.from_wire(reply.body)
 
     async def cancel_order(self, customer_id: str, order_id: str) -> Order:
         """Cancel a software purchase (the whole order) inside its cancellation window."""
         current = await self.get_order(customer_id, order_id)
         if current.status is OrderStatus.CANCELLED:
             return current
-        reply = await self._send(
-            "PATCH", _order_path(customer_id, order_id), body={"id": order_id, "status": "cancelled"}
-        )
-        return Order.model_validate(reply.body)
+        reply = await self._transport.send("PATCH", _order_path(customer_id, order_id), body={"id": order_id, "status": "cancelled"})
+        return Order.from_wire(reply.body)
 
     # ---- Plumbing ----
 
@@ -396,9 +371,7 @@ class PartnerCenterClient:
         stale_retries = 1
         renewal_waits = 0
         while True:
-            current = await self.get_subscription(
-                customer_id, subscription_id, correlation_id=correlation_id
-            )
+            current = await self.get_subscription(customer_id, subscription_id, correlation_id=correlation_id)
             if already_done(current):
                 return current
             changed = {key.lower() for key in changes}
@@ -406,9 +379,7 @@ class PartnerCenterClient:
             body.update(changes)
             headers = {"If-Match": _quoted(current.etag)} if current.etag else {}
             try:
-                reply = await self._send(
-                    "PATCH", path, body=body, headers=headers, correlation_id=correlation_id
-                )
+                reply = await self._transport.send("PATCH", path, body=body, headers=headers, correlation_id=correlation_id)
             except ConflictError as error:
                 if error.status == 409:
                     if renewal_waits >= self._retry.renewal_resubmits:
@@ -419,8 +390,12 @@ class PartnerCenterClient:
                         "Partner Center answered 409 for subscription %s of customer %s (a renewal "
                         "is being processed): waiting %.0f s before resubmitting (%d of %d); "
                         "correlation id %s",
-                        subscription_id, customer_id, wait, renewal_waits,
-                        self._retry.renewal_resubmits, correlation_id,
+                        subscription_id,
+                        customer_id,
+                        wait,
+                        renewal_waits,
+                        self._retry.renewal_resubmits,
+                        correlation_id,
                     )
                     await asyncio.sleep(wait)
                     continue
@@ -430,15 +405,13 @@ class PartnerCenterClient:
                 continue
             return Subscription.from_wire(reply.body)
 
-    async def _read_relationship(self, customer_id: str, correlation_id: str) -> Relationship:
-        """``UNKNOWN`` for 403/20002 and 404: neither is a documented sign of removal (audit #9)."""
+    async def _relationship_around_removal(self, customer_id: str, correlation_id: str) -> Relationship:
+        """:meth:`read_relationship`, with a 404 read as ``UNKNOWN`` too: what a read answers
+        after a removal is undocumented, and neither 403/20002 nor 404 proves one (audit #9)."""
         try:
-            reply = await self._send(
-                "GET", f"/v1/customers/{_segment(customer_id)}", correlation_id=correlation_id
-            )
-        except (NoRelationshipError, NotFoundError):
+            return await self.read_relationship(customer_id, correlation_id=correlation_id)
+        except NotFoundError:
             return Relationship.UNKNOWN
-        return Customer.model_validate(reply.body).relationship_to_partner
 
     async def _is_listed(self, customer_id: str, domain: str) -> bool:
         """Is the customer still in the partner's customer list ("Removes the customer from your
@@ -453,123 +426,18 @@ class PartnerCenterClient:
                 return True
         return False
 
-    async def _pages(
-        self, path: str, model: type[Any], *, needs_user: bool = False
-    ) -> AsyncIterator[Any]:
+    async def _pages(self, path: str, model: type[Resource], *, needs_user: bool = False) -> AsyncIterator[Resource]:
         """Every item of a collection, following ``links.next`` with its headers."""
         headers: dict[str, str] = {}
         next_path: str | None = path
         while next_path:
-            reply = await self._send("GET", next_path, headers=headers, needs_user=needs_user)
+            reply = await self._transport.send("GET", next_path, headers=headers, needs_user=needs_user)
             page = Collection[dict[str, Any]].model_validate(reply.body)
             for item in page.items:
-                yield model.from_wire(item) if model is Subscription else model.model_validate(item)
+                yield model.from_wire(item)
             link = page.links.next
             next_path = link.uri if link and link.uri else None
             headers = {h.key: h.value for h in link.headers} if link else {}
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        needs_user: bool = False,
-        correlation_id: str | None = None,
-    ) -> _Reply:
-        # One MS-RequestId per logical call, kept across retries: Partner Center's idempotency key.
-        request_id = str(uuid.uuid4())
-        correlation_id = correlation_id or str(uuid.uuid4())
-        family = resource_family(path)
-        async for attempt in self._retry.attempts_for_call():
-            with attempt:
-                return await self._attempt(
-                    method,
-                    path,
-                    family=family,
-                    body=body,
-                    headers=headers or {},
-                    needs_user=needs_user,
-                    request_id=request_id,
-                    correlation_id=correlation_id,
-                )
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        *,
-        family: str,
-        body: Any,
-        headers: Mapping[str, str],
-        needs_user: bool,
-        request_id: str,
-        correlation_id: str,
-    ) -> _Reply:
-        # A 401 means the access token is no good any more (revoked, or expired earlier than
-        # its expires_in said: clocks apart, the sandbox clock moved). MSAL would hand the
-        # same token back from its cache for the rest of the hour, so drop it and send once
-        # more with a fresh one; a second 401 is a real refusal.
-        for fresh_token in (False, True):
-            token = await self._tokens.access_token(needs_user=needs_user)
-            request_headers = {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "MS-RequestId": request_id,
-                "MS-CorrelationId": correlation_id,
-                "MS-Contract-Version": "v1",
-                "MS-PartnerCenter-Application": self._application,
-                **headers,
-            }
-            try:
-                async with self._limits.slot(family):
-                    async with self._session.request(
-                        method,
-                        self._url(path),
-                        json=body,
-                        headers=request_headers,
-                        timeout=self._timeout,
-                    ) as response:
-                        text = await response.text()
-                        status = response.status
-                        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                raise UnavailableError(
-                    f"Partner Center did not answer: {type(error).__name__} {error}".strip(),
-                    correlation_id=correlation_id,
-                    request_id=request_id,
-                ) from error
-            if status != 401 or fresh_token:
-                break
-            if is_mfa_refusal(status, _json_or_text(text)):
-                break  # 401/900421: a new token from the same non-MFA refresh token cannot help
-            await self._tokens.forget(token)
-        payload = _json_or_text(text)
-        if status >= 400:
-            raise error_from_response(
-                status,
-                payload,
-                correlation_id=correlation_id,
-                request_id=request_id,
-                retry_after=retry_after,
-            )
-        return _Reply(status, payload, request_id, correlation_id)
-
-    def _url(self, path: str) -> URL:
-        """Absolute URL of a path or of a ``links.next`` uri (relative to /v1 in the docs)."""
-        if path.startswith(("http://", "https://")):
-            absolute = URL(path, encoded=True)
-            # A next link is followed with our bearer token: only ever to Partner Center itself.
-            if absolute.origin() != URL(self._base).origin():
-                raise PartnerCenterError(f"Refusing to follow a link to another host: {absolute.host}")
-            return absolute
-        if not path.startswith("/"):
-            path = "/" + path
-        if not path.startswith(_API_PREFIX + "/"):
-            path = _API_PREFIX + path
-        return URL(self._base + path, encoded=True)
 
 
 def _segment(value: str) -> str:
@@ -585,33 +453,7 @@ def _order_path(customer_id: str, order_id: str) -> str:
 
 
 def _quoted(etag: str) -> str:
-    """An ETag as ``If-Match`` carries it: in double quotes (partner-center-api.md §4.1, §9)."""
+    """An ETag as ``If-Match`` carries it: in double quotes (../shared/reference/partner-center-api.md §4.1, §9)."""
     if etag.startswith(('"', 'W/"')):
         return etag
     return f'"{etag}"'
-
-
-def _json_or_text(text: str) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: an integer, or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC with no stated zone
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -12,7 +12,7 @@ from .client import LIVE_BASE_URL, PartnerCenterClient
 from .limits import PartnerLimits
 from .retry import RetryPolicy
 
-__all__ = ("LIVE_AUTHORITY_HOST", "PartnerCenterConfig", "SANDBOX_AUTHORITY_HOST", "connect")
+__all__ = ("LIVE_AUTHORITY_HOST", "SANDBOX_AUTHORITY_HOST", "PartnerCenterConfig", "connect", "token_provider")
 
 LIVE_AUTHORITY_HOST = "https://login.microsoftonline.com"
 # MSAL wants an https authority; this host exists only inside LoopbackRouter (never resolved).
@@ -83,11 +83,7 @@ def token_provider(config: PartnerCenterConfig) -> MsalTokenProvider:
         certificate=config.certificate,
         refresh_token=config.refresh_token,
         cache_path=config.token_cache_path,
-        http_client=(
-            LoopbackRouter({config.authority_host: config.token_endpoint_base or ""})
-            if routed
-            else None
-        ),
+        http_client=(LoopbackRouter({config.authority_host: config.token_endpoint_base or ""}) if routed else None),
         known_authority=not routed,
     )
 

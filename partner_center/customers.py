@@ -12,9 +12,7 @@ from .models import Customer
 __all__ = ("resolve_customers",)
 
 
-async def resolve_customers(
-    client: PartnerCenterClient, query: str, *, limit: int = 25
-) -> list[Customer]:
+async def resolve_customers(client: PartnerCenterClient, query: str, *, limit: int = 25) -> list[Customer]:
     """Customers matching ``query``, best first; empty when none.
 
     A tenant id is read directly (it also finds customers no longer in the customer list);
@@ -37,9 +35,7 @@ async def resolve_customers(
     for customer in [*by_name, *by_domain]:
         found.setdefault(customer.id or customer.domain, customer)
     matches = list(found.values())
-    exact = [
-        c for c in matches if text.lower() in (c.name.lower(), c.domain.lower())
-    ]
+    exact = [c for c in matches if text.lower() in (c.name.lower(), c.domain.lower())]
     return exact if len(exact) == 1 else matches[:limit]
 
 

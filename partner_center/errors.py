@@ -42,7 +42,7 @@ __all__ = (
     "is_unavailable",
 )
 
-# Partner Center error codes this client gives a meaning to (partner-center-api.md §4.3, §12).
+# Partner Center error codes this client gives a meaning to (../shared/reference/partner-center-api.md §4.3, §12).
 _CODE_STALE_ETAG = "2055"
 _CODE_WINDOW_PASSED = "900117"
 # 403 / 20002 "The partner ID {0} has no commerce relationship with the customer ID {1}" and

@@ -25,26 +25,18 @@ async def gather_snapshot(client: PartnerCenterClient, customer: Customer) -> Cu
         client.list_entitlements(customer_id, "software"),
         client.list_orders(customer_id),
     )
-    plans = [
-        s
-        for s in subscriptions
-        if is_azure_plan(s) and s.status not in (SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED)
-    ]
-    entitlement_lists = await asyncio.gather(
-        *(client.list_azure_entitlements(customer_id, plan.id) for plan in plans)
-    )
+    plans = [s for s in subscriptions if is_azure_plan(s) and s.status not in (SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED)]
+    entitlement_lists = await asyncio.gather(*(client.list_azure_entitlements(customer_id, plan.id) for plan in plans))
     return CustomerSnapshot(
         customer=customer,
         subscriptions=tuple(subscriptions),
-        azure_entitlements={plan.id: tuple(found) for plan, found in zip(plans, entitlement_lists)},
+        azure_entitlements={plan.id: tuple(found) for plan, found in zip(plans, entitlement_lists, strict=True)},
         reservations=tuple(e for e in reservations if e.is_reservation),
         software=tuple(e for e in software if e.is_software),
         orders=tuple(orders),
     )
 
 
-async def plan_removal(
-    client: PartnerCenterClient, customer: Customer, *, now: datetime
-) -> RemovalPlan:
+async def plan_removal(client: PartnerCenterClient, customer: Customer, *, now: datetime) -> RemovalPlan:
     """Read fresh from Partner Center and classify: never trust an older plan."""
     return classify(await gather_snapshot(client, customer), now)

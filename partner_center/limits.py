@@ -1,7 +1,7 @@
 """Pacing of Partner Center calls: a request-rate limiter per partner tenant and resource family.
 
 Partner Center throttles per tenant and per resource ("500 requests per minute per tenant
-identifier" for customers, subscriptions and orders; partner-center-api.md §9). A removal fans out
+identifier" for customers, subscriptions and orders; ../shared/reference/partner-center-api.md §9). A removal fans out
 over hundreds of subscriptions, so the client paces itself below that rate instead of learning
 it from 429s, and bounds how many requests are in flight at once.
 
@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 __all__ = ("LimitsRegistry", "PartnerLimits", "RateSettings", "SlidingWindow", "resource_family")
 
@@ -50,26 +50,39 @@ def resource_family(path: str) -> str:
 
 
 class SlidingWindow:
-    """Lets at most ``limit`` acquisitions happen in any ``period`` seconds (FIFO waiters)."""
+    """Lets at most ``limit`` acquisitions happen in any ``period`` seconds (FIFO waiters).
 
-    def __init__(self, limit: int, period: float) -> None:
+    :param clock: seconds on a monotonic clock; ``sleep`` waits on the same clock. Tests pass a
+        virtual clock to check the pacing exactly, without waiting.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if limit < 1 or period <= 0:
             raise ValueError("a rate needs a positive limit and period")
         self._limit = limit
         self._period = period
+        self._clock = clock
+        self._sleep = sleep
         self._starts: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         async with self._lock:
             while True:
-                now = time.monotonic()
+                now = self._clock()
                 while self._starts and now - self._starts[0] >= self._period:
                     self._starts.popleft()
                 if len(self._starts) < self._limit:
                     self._starts.append(now)
                     return
-                await asyncio.sleep(self._starts[0] + self._period - now)
+                await self._sleep(self._starts[0] + self._period - now)
 
 
 class PartnerLimits:

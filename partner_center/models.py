@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.alias_generators import to_camel
@@ -33,6 +34,7 @@ __all__ = (
     "Order",
     "OrderLineItem",
     "OrderStatus",
+    "PartnerCenterModel",
     "ProductType",
     "Relationship",
     "RelationshipRequest",
@@ -83,7 +85,7 @@ class SubscriptionStatus(_TolerantEnum):
 
 
 class OrderStatus(_TolerantEnum):
-    """PC-PR-2023 ``developer/order-resources.md`` (OrderStatus; fidelity-audit #21). Only a
+    """PC-PR-2023 ``developer/order-resources.md`` (OrderStatus; ../shared/reference/fidelity-audit.md #21). Only a
     ``completed`` order is offered for cancellation (blockers.py); the multi-word values are
     written with spaces in the docs, and read here with spaces or underscores."""
 
@@ -114,7 +116,7 @@ def _lenient_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 LenientDatetime = Annotated[datetime | None, BeforeValidator(_lenient_datetime)]
@@ -145,9 +147,7 @@ def _known_key(model: type[BaseModel], key: str) -> str | None:
 class PartnerCenterModel(BaseModel):
     """Base of every resource: any key casing, unknown fields ignored, immutable."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -162,6 +162,11 @@ class PartnerCenterModel(BaseModel):
             if value is not None and isinstance(key, str) and (alias := _known_key(cls, key)) is not None:
                 known[alias] = value
         return known
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """The resource from a body as Partner Center sent it (what every read goes through)."""
+        return cls.model_validate(wire)
 
 
 class LinkHeader(PartnerCenterModel):
@@ -205,9 +210,7 @@ class CompanyProfile(PartnerCenterModel):
 class Customer(PartnerCenterModel):
     id: str | None = None
     company_profile: CompanyProfile | None = None
-    relationship_to_partner: Annotated[Relationship, _enum_or_unknown(Relationship)] = (
-        Relationship.UNKNOWN
-    )
+    relationship_to_partner: Annotated[Relationship, _enum_or_unknown(Relationship)] = Relationship.UNKNOWN
     allow_delegated_access: bool | None = None
     attributes: Attributes = Field(default_factory=Attributes)
 
@@ -221,7 +224,7 @@ class Customer(PartnerCenterModel):
 
 
 class ProductType(PartnerCenterModel):
-    """``productType {id, displayName, subType?}`` (partner-center-api.md §3.2). ``subType`` is read
+    """``productType {id, displayName, subType?}`` (../shared/reference/partner-center-api.md §3.2). ``subType`` is read
     as sent (an object or a string: the pages read do not show it)."""
 
     id: str = ""
@@ -245,9 +248,7 @@ class Subscription(PartnerCenterModel):
     friendly_name: str = ""
     product_type: ProductType | None = None
     quantity: int | None = None
-    status: Annotated[SubscriptionStatus, _enum_or_unknown(SubscriptionStatus)] = (
-        SubscriptionStatus.UNKNOWN
-    )
+    status: Annotated[SubscriptionStatus, _enum_or_unknown(SubscriptionStatus)] = SubscriptionStatus.UNKNOWN
     raw_status: str = ""
     auto_renew_enabled: bool | None = None
     creation_date: LenientDatetime = None
@@ -256,7 +257,7 @@ class Subscription(PartnerCenterModel):
     term_duration: str | None = None
     order_id: str | None = None
     # Marketplace (third-party) products: isMicrosoftProduct false, publisherName set
-    # (DOTNET Subscription.cs; partner-center-api.md §3.2).
+    # (DOTNET Subscription.cs; ../shared/reference/partner-center-api.md §3.2).
     is_microsoft_product: bool | None = None
     publisher_name: str = ""
     attributes: Attributes = Field(default_factory=Attributes)
@@ -269,7 +270,8 @@ class Subscription(PartnerCenterModel):
         return _with_raw_status(data)
 
     @classmethod
-    def from_wire(cls, wire: dict[str, Any]) -> Subscription:
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """As for every resource, keeping the body as read: a write sends it back whole."""
         subscription = cls.model_validate(wire)
         subscription._wire = dict(wire)
         return subscription

@@ -1,6 +1,6 @@
 """When and how long to wait before retrying a Partner Center call.
 
-The policy (partner-center-api.md §9):
+The policy (../shared/reference/partner-center-api.md §9):
 
 - 429: wait ``Retry-After``; if throttled again, back off exponentially with jitter on top of it;
 - 5xx, timeouts, broken connections: exponential backoff with jitter, retried with the *same*
@@ -11,15 +11,18 @@ The policy (partner-center-api.md §9):
   resubmit the request after waiting for two minutes", learn.microsoft.com/partner-center/
   create-a-new-subscription § Applying changes during renewal processing).
 
-Retries run through stamina (``retry_context`` with a backoff hook), so tests can switch waits
-off with ``stamina.set_testing``.
+Retries run through stamina (``retry_context`` with a backoff hook). Tests keep the retries and
+shorten the waits instead: they pass a policy with millisecond backoffs (``FAST_RETRY`` in
+``tests/_helpers.py``), or hand the app's ``connect`` one (``tests/bot/test_hardening.py``), so a
+429's ``Retry-After`` is still honoured.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import stamina
 
@@ -68,9 +71,7 @@ class RetryPolicy:
             nonlocal throttled
             if isinstance(error, ThrottledError):
                 throttled += 1
-                extra = 0.0 if throttled == 1 else min(
-                    self.wait_max, self.wait_initial * 2 ** (throttled - 2)
-                )
+                extra = 0.0 if throttled == 1 else min(self.wait_max, self.wait_initial * 2 ** (throttled - 2))
                 # A 429 without a usable Retry-After still must not be retried at once.
                 wait = max(error.retry_after, 0.0) + extra or self.wait_initial
                 return wait + random.uniform(0, self.wait_jitter)

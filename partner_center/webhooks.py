@@ -1,7 +1,7 @@
 """Partner Center webhook callbacks: verify that Microsoft sent them, and read them.
 
 Verification follows Microsoft's webhook page (PC-PR-2023 ``developer/partner-center-webhooks.md``,
-ms.date 2023-10-17; partner-center-api.md §10 as corrected; fidelity-audit.md #10-#12):
+ms.date 2023-10-17; ../shared/reference/partner-center-api.md §10 as corrected; ../shared/reference/fidelity-audit.md #10-#12):
 
 - Required headers: the signature (``Authorization: Signature <base64>``, or ``x-ms-signature``
   when ``SignatureTokenToMsSignatureHeader`` is set), ``x-ms-certificate-url`` and
@@ -38,28 +38,34 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import re
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
-
-import logging
 
 import aiohttp
 from cryptography import x509
-from cryptography.x509 import verification
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ("DOCUMENTED_CERTIFICATE_PREFIX", "CertificateCache", "InvalidCallback", "PartnerCenterEvent", "SignatureVerifier", "load_ca_bundle")
+__all__ = (
+    "DOCUMENTED_CERTIFICATE_PREFIX",
+    "CertificateCache",
+    "InvalidCallback",
+    "PartnerCenterEvent",
+    "SignatureVerifier",
+    "load_ca_bundle",
+)
 
 _log = logging.getLogger(__name__)
 # The documented certificate URL's host and folder (PC-PR-2023 developer/partner-center-webhooks.md).
@@ -111,7 +117,7 @@ class PartnerCenterEvent(BaseModel):
             changed = datetime.fromisoformat(self.resource_change_utc_date)
         except ValueError:
             return None
-        return changed if changed.tzinfo is not None else changed.replace(tzinfo=timezone.utc)
+        return changed if changed.tzinfo is not None else changed.replace(tzinfo=UTC)
 
 
 def load_ca_bundle(pem: bytes) -> list[x509.Certificate]:
@@ -205,7 +211,7 @@ class SignatureVerifier:
         *,
         allowed_hosts: list[str],
         trusted: list[x509.Certificate],
-        now: Any = lambda: datetime.now(timezone.utc),
+        now: Any = lambda: datetime.now(UTC),
     ) -> None:
         self._session = session
         self._allowed = [_allowed_entry(entry) for entry in allowed_hosts if entry.strip()]
@@ -262,7 +268,7 @@ class SignatureVerifier:
                 if response.status != 200:
                     raise InvalidCallback(f"fetching the certificate answered {response.status}")
                 data = await response.content.read(64 * 1024)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # the 10 s limit raises TimeoutError
+        except (TimeoutError, aiohttp.ClientError) as error:  # the 10 s limit raises TimeoutError
             raise InvalidCallback(f"could not fetch the certificate: {error!r}") from None
         return _parse(data)
 

@@ -1,7 +1,7 @@
 """An embedded Partner Center: the REST subset the bot uses, served over real HTTP.
 
 By default the bot talks to this sandbox instead of Microsoft. It follows the
-facts in ``reference/partner-center-api.md``: URL templates, camelCase and
+facts in ``../shared/reference/partner-center-api.md``: URL templates, camelCase and
 PascalCase quirks, etags, error bodies, paging, throttling with
 ``Retry-After``, App+User-only operations, the rules that block removing a
 reseller relationship, seeded demo customers, and a clock that can be moved.

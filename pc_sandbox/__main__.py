@@ -18,9 +18,7 @@ logger = logging.getLogger("pc_sandbox")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pc_sandbox", description="Serve the embedded Partner Center sandbox."
-    )
+    parser = argparse.ArgumentParser(prog="python -m pc_sandbox", description="Serve the embedded Partner Center sandbox.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every /v1 request")
@@ -35,25 +33,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", default=None, help="seed JSON file (default: the packaged demo world)")
     parser.add_argument("--random-seed", type=int, default=0, help="makes random faults and spikes reproducible")
     parser.add_argument(
-        "--documented-removal-rules", action="store_true",
+        "--documented-removal-rules",
+        action="store_true",
         help="refuse a removal only for what Microsoft documents (active subscriptions, reserved instances)",
     )
     parser.add_argument(
-        "--removal-patch-answer", default="200", choices=("200", "400-3000", "403-20002"),
+        "--removal-patch-answer",
+        default="200",
+        choices=("200", "400-3000", "403-20002"),
         help="what the removal PATCH answers (refusals change nothing)",
     )
     parser.add_argument(
-        "--removed-customer-read", default="200", choices=("200", "403", "404"),
+        "--removed-customer-read",
+        default="200",
+        choices=("200", "403", "404"),
         help="what GET /v1/customers/{id} answers after a removal (undocumented)",
     )
     parser.add_argument(
-        "--delegated-access-revoked", action="store_true",
+        "--delegated-access-revoked",
+        action="store_true",
         help="GET /v1/customers/{id} answers 403/20002 while still a reseller (DAP/GDAP revoked)",
     )
     parser.add_argument("--mfa-enforced", action="store_true", help="refuse app+user tokens without MFA (401/900421)")
     parser.add_argument("--no-user-mfa", action="store_true", help="the user's sign-in had no MFA (no amr 'mfa')")
     parser.add_argument(
-        "--azure-cancel-delay-minutes", type=float, default=10,
+        "--azure-cancel-delay-minutes",
+        type=float,
+        default=10,
         help="sandbox-clock minutes a cancelled Azure subscription still reads active (Microsoft: about 10)",
     )
     parser.add_argument("--certfile", default=None, help="serve HTTPS with this PEM certificate (MSAL needs https)")

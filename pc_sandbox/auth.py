@@ -145,9 +145,7 @@ async def token(request: web.Request) -> web.Response:
                 70000,
                 "AADSTS70000: Provided grant is invalid or malformed. The refresh token is not valid.",
             )
-        issued = state.tokens.issue(
-            client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False, mfa=state.options.user_mfa
-        )
+        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False, mfa=state.options.user_mfa)
         body = _token_body(issued, _granted_scope(form, _DELEGATED_SCOPE))
         body.update(_user_tokens(state, request, client_id))
         return web.json_response(body)
@@ -203,9 +201,7 @@ def _user_tokens(state: SandboxState, request: web.Request, client_id: str) -> d
         "amr": ["pwd", "mfa"] if state.options.user_mfa else ["pwd"],
     }
     header = {"typ": "JWT", "alg": "none"}
-    id_token = ".".join(
-        (_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()), "")
-    )
+    id_token = ".".join((_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()), ""))
     client_info = _b64url(json.dumps({"uid": DEMO.user_object_id, "utid": DEMO.partner_tenant_id}).encode())
     return {"refresh_token": DEMO.refresh_token, "id_token": id_token, "client_info": client_info}
 
@@ -240,6 +236,5 @@ def require_app_user(request: web.Request) -> None:
         raise ApiFault(
             403,
             errors.APP_USER_REQUIRED,
-            "Access denied. This operation requires App+User authentication; "
-            "app-only (client credentials) tokens are not supported.",
+            "Access denied. This operation requires App+User authentication; app-only (client credentials) tokens are not supported.",
         )

@@ -1,6 +1,6 @@
 """What keeps a reseller relationship from being removed.
 
-Partner Center documents no error for a refused removal (fidelity audit §5), so
+Partner Center documents no error for a refused removal (../shared/reference/fidelity-audit.md §5), so
 the sandbox enforces the preconditions itself.
 
 Documented (always on): Microsoft's own pre-check, the C# walkthrough in

@@ -50,9 +50,7 @@ def authenticate_client(
     basic_id, basic_secret = _basic_credentials(authorization)
     client_id = form.get("client_id") or basic_id
     if not client_id:
-        raise ClientAuthError(
-            400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'."
-        )
+        raise ClientAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
     if client_id not in secrets and client_id not in certificates:
         raise ClientAuthError(
             401,
@@ -75,9 +73,7 @@ def authenticate_client(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         )
     if secrets.get(client_id) != secret or (basic_secret is not None and basic_secret != secret):
-        raise ClientAuthError(
-            401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent is correct."
-        )
+        raise ClientAuthError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent is correct.")
     return client_id
 
 
@@ -95,9 +91,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str | None, str | Non
 
 def _verify_assertion(assertion: str, client_id: str, certificate_pem: str | None) -> None:
     if certificate_pem is None:
-        raise ClientAuthError(
-            401, "invalid_client", 700027, f"Client assertion failed: no certificate is registered for '{client_id}'."
-        )
+        raise ClientAuthError(401, "invalid_client", 700027, f"Client assertion failed: no certificate is registered for '{client_id}'.")
     public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
     try:
         # The audience is the token endpoint URL, which depends on how the
@@ -110,14 +104,8 @@ def _verify_assertion(assertion: str, client_id: str, certificate_pem: str | Non
             leeway=_CLOCK_SKEW_SECONDS,
         )
     except jwt.ExpiredSignatureError:
-        raise ClientAuthError(
-            401, "invalid_client", 700024, "Client assertion is not within its valid time range."
-        ) from None
+        raise ClientAuthError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.") from None
     except jwt.InvalidTokenError as exc:
-        raise ClientAuthError(
-            401, "invalid_client", 700027, f"Client assertion contains an invalid signature. ({exc})"
-        ) from None
+        raise ClientAuthError(401, "invalid_client", 700027, f"Client assertion contains an invalid signature. ({exc})") from None
     if claims.get("iss") != client_id or claims.get("sub") != client_id:
-        raise ClientAuthError(
-            401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id'."
-        )
+        raise ClientAuthError(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id'.")

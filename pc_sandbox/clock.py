@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ("SandboxClock", "add_duration", "format_iso", "parse_iso")
 
@@ -33,7 +33,7 @@ class SandboxClock:
 
     def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
         if start is None:
-            start = datetime.now(timezone.utc)
+            start = datetime.now(UTC)
         self._anchor = _require_aware(start)
         self._anchor_monotonic = time.monotonic()
         self._frozen = frozen
@@ -63,12 +63,12 @@ class SandboxClock:
 def _require_aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("sandbox times must be timezone-aware")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def format_iso(moment: datetime) -> str:
     """Format as Partner Center does in resources: ``2026-11-24T10:00:00Z``."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
@@ -79,8 +79,8 @@ def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 date-time; a missing offset means UTC (as in PC examples)."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.IGNORECASE)

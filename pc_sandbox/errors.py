@@ -9,7 +9,7 @@ to choose, because the real value is NOT CONFIRMED, are marked ``# chosen``:
 
 - **3012** (HTTP 400) refuses ``PATCH /v1/customers/{id}`` (remove the reseller
   relationship) while items block it. ASSUMPTION: Partner Center documents the
-  preconditions but not the error it returns (fidelity audit §5, NOT CONFIRMED);
+  preconditions but not the error it returns (../shared/reference/fidelity-audit.md §5, NOT CONFIRMED);
   3012 is the sandbox's choice. ``description`` names the blocking items
   ("kind id, ..."), truncated to 1024 characters; ``data`` lists their ids.
 - **800002** (HTTP 400, "Invalid request input") is used for every malformed
@@ -54,7 +54,7 @@ INVALID_INPUT = 800002  # 400 "Invalid request input" (chosen for all malformed 
 UNEXPECTED = 800003  # 500 "Unexpected service error" (chosen for injected faults)
 NOT_SUPPORTED = 800042  # 400 "Not supported"
 
-REMOVAL_BLOCKED = 3012  # chosen (ASSUMPTION): the real code is NOT CONFIRMED (fidelity audit §5)
+REMOVAL_BLOCKED = 3012  # chosen (ASSUMPTION): the real code is NOT CONFIRMED (../shared/reference/fidelity-audit.md §5)
 INVALID_PROPERTY = 3000  # 400 "Invalid property" (PC-PR-2023 developer/error-codes.md)
 # 401 + 900421: app+user call without MFA (Microsoft's 2026 MFA enforcement, per
 # cloudcockpit.com/blog/mfa-enforcement-partner-center-apis; to be confirmed on learn.microsoft.com)

@@ -87,7 +87,8 @@ async def correlate_and_log(request: web.Request, handler: Handler) -> web.Strea
     response.headers["MS-RequestId"] = request_id
     response.headers["MS-CorrelationId"] = correlation_id
     response.headers["MS-CV"] = base64.b64encode(secrets.token_bytes(12)).decode() + ".0"
-    injected = tuple(request[INJECTED])
+    noted: list[str] = request[INJECTED]
+    injected = tuple(noted)
     state.log.append(
         LoggedRequest(
             method=request.method,

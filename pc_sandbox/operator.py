@@ -123,9 +123,7 @@ async def move_clock(request: web.Request) -> web.Response:
         if "set" in body:
             clock.set(parse_iso(str(body["set"])))
         elif "advanceDays" in body or "advanceHours" in body:
-            clock.advance(
-                timedelta(days=float(body.get("advanceDays", 0)), hours=float(body.get("advanceHours", 0)))
-            )
+            clock.advance(timedelta(days=float(body.get("advanceDays", 0)), hours=float(body.get("advanceHours", 0))))
         else:
             raise _bad_request('expected {"advanceDays": n}, {"advanceHours": n} or {"set": iso}')
     except (TypeError, ValueError) as exc:

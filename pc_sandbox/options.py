@@ -49,7 +49,7 @@ class SandboxOptions:
         removal_patch_answer: what ``PATCH /v1/customers/{id}`` answers: ``"200"`` (the
             documented removal), ``"400-3000"`` or ``"403-20002"`` (refused, nothing changes).
         removed_customer_read: what ``GET /v1/customers/{id}`` answers for a customer whose
-            relationship is none (undocumented, fidelity audit §5): ``"200"`` (body showing
+            relationship is none (undocumented, ../shared/reference/fidelity-audit.md §5): ``"200"`` (body showing
             ``none``), ``"403"`` (403/20002) or ``"404"``.
         delegated_access_revoked: ``GET /v1/customers/{id}`` answers 403/20002 even while the
             reseller relationship exists, as for a customer that revoked DAP/GDAP (20002 "can be

@@ -32,9 +32,7 @@ def resource_family(path: str) -> str:
 class SlidingWindowLimiter:
     """Allows ``limit`` requests per ``window_seconds`` per key; 0 = unlimited."""
 
-    def __init__(
-        self, *, limit: int, window_seconds: float, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, limit: int, window_seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit
         self._window = window_seconds
         self._monotonic = monotonic

@@ -113,9 +113,7 @@ def _customer(spec: Mapping[str, Any], offers: Mapping[str, Any], now: datetime)
     return customer
 
 
-def build_subscription(
-    customer_id: str, spec: Mapping[str, Any], offers: Mapping[str, Any], *, now: datetime, index: int
-) -> Subscription:
+def build_subscription(customer_id: str, spec: Mapping[str, Any], offers: Mapping[str, Any], *, now: datetime, index: int) -> Subscription:
     """A subscription from a (partial) spec; an ``offer`` key pulls defaults from ``offers``.
 
     Also used by the operator endpoint that adds a subscription, so its
@@ -124,7 +122,7 @@ def build_subscription(
     offer_key = spec.get("offer")
     if offer_key is not None and offer_key not in offers:
         raise ValueError(f"unknown offer {offer_key!r}")
-    merged: dict[str, Any] = {**offers.get(offer_key, {}), **spec}
+    merged: dict[str, Any] = {**(offers[offer_key] if offer_key is not None else {}), **spec}
     subscription_id = str(merged.get("id") or derived_id(customer_id, "subscription", str(index))).lower()
     product_type = merged.get("productType", "OnlineServices")
     if isinstance(product_type, Mapping):
@@ -133,14 +131,18 @@ def build_subscription(
     is_azure = kind is SubscriptionKind.AZURE_PLAN
     term = merged.get("termDuration", None if is_azure else "P1Y")
 
-    def date(key: str, default: datetime | None) -> datetime | None:
+    def date(key: str, default: datetime) -> datetime:
+        value = merged.get(key)
+        return resolve_date(value, now) if isinstance(value, str) else default
+
+    def optional_date(key: str, default: datetime | None) -> datetime | None:
         value = merged.get(key)
         return resolve_date(value, now) if isinstance(value, str) else default
 
     created = date("creationDate", resolve_date("now", now))
     started = date("effectiveStartDate", created)
-    commitment_end = date("commitmentEndDate", _default_term_end(kind, started, term, now))
-    window_end = date(
+    commitment_end = optional_date("commitmentEndDate", _default_term_end(kind, started, term, now))
+    window_end = optional_date(
         "cancellationAllowedUntilDate",
         started + NEW_COMMERCE_CANCELLATION_WINDOW if kind.has_cancellation_window else None,
     )

@@ -31,7 +31,7 @@ with the timings in :class:`SubscriptionLifecycle` (``SandboxOptions.lifecycle``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from . import errors
@@ -42,11 +42,11 @@ from .models import Subscription, SubscriptionKind
 __all__ = (
     "AZURE_CANCEL_DELAY",
     "NEW_COMMERCE_CANCELLATION_WINDOW",
-    "check_azure_cancellation_reason",
-    "settle_azure_cancellations",
     "SubscriptionLifecycle",
     "apply_status",
+    "check_azure_cancellation_reason",
     "renewal_in_progress",
+    "settle_azure_cancellations",
     "settle_subscription",
     "term_over",
     "update_subscription",
@@ -102,13 +102,11 @@ _DEFAULT_LIFECYCLE = SubscriptionLifecycle()
 
 def term_over(commitment_end: datetime) -> datetime:
     """The moment a term is over: the end date is "inclusive of the whole day" (UTC)."""
-    day = commitment_end.astimezone(timezone.utc).date() + timedelta(days=1)
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    day = commitment_end.astimezone(UTC).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def renewal_in_progress(
-    subscription: Subscription, now: datetime, lifecycle: SubscriptionLifecycle = _DEFAULT_LIFECYCLE
-) -> bool:
+def renewal_in_progress(subscription: Subscription, now: datetime, lifecycle: SubscriptionLifecycle = _DEFAULT_LIFECYCLE) -> bool:
     """A new-commerce renewal has started and not completed: updates answer 409."""
     if not subscription.kind.has_cancellation_window or subscription.commitment_end_date is None:
         return False
@@ -118,9 +116,7 @@ def renewal_in_progress(
     return start <= now < start + lifecycle.renewal_processing
 
 
-def settle_subscription(
-    subscription: Subscription, now: datetime, lifecycle: SubscriptionLifecycle = _DEFAULT_LIFECYCLE
-) -> None:
+def settle_subscription(subscription: Subscription, now: datetime, lifecycle: SubscriptionLifecycle = _DEFAULT_LIFECYCLE) -> None:
     """Apply what the passing of time did to a subscription (see the module docstring).
 
     Azure plans are left alone; an active legacy subscription renews silently.
@@ -147,9 +143,7 @@ def _settle_new_commerce_step(subscription: Subscription, now: datetime, lifecyc
             if now < completed:
                 return False  # still being processed: reads show the old term, writes get 409
             subscription.effective_start_date = over
-            subscription.commitment_end_date = add_duration(
-                subscription.commitment_end_date, subscription.term_duration
-            )
+            subscription.commitment_end_date = add_duration(subscription.commitment_end_date, subscription.term_duration)
             subscription.cancellation_allowed_until = completed + NEW_COMMERCE_CANCELLATION_WINDOW
             return True
         subscription.status = "expired"
@@ -270,9 +264,7 @@ def update_subscription(
     subscription.touch()
 
 
-def _check_status_change(
-    subscription: Subscription, new_status: str, has_active_azure_subscriptions: bool, now: datetime
-) -> None:
+def _check_status_change(subscription: Subscription, new_status: str, has_active_azure_subscriptions: bool, now: datetime) -> None:
     kind = subscription.kind
     if new_status == "deleted" and kind is SubscriptionKind.AZURE_PLAN and not has_active_azure_subscriptions:
         # "Partners can cancel the Azure plan when there are no active Azure subscriptions under
@@ -285,8 +277,7 @@ def _check_status_change(
         raise ApiFault(
             403,
             errors.AZURE_PLAN_HAS_ACTIVE,
-            "Azure plan cannot be moved to suspended state since you have one or more "
-            "Azure Subscriptions in the active state",
+            "Azure plan cannot be moved to suspended state since you have one or more Azure Subscriptions in the active state",
         )
     if new_status == "deleted":
         if not kind.has_cancellation_window:
@@ -350,9 +341,7 @@ def check_azure_cancellation_reason(body: dict[str, Any]) -> None:
         raise ApiFault(400, AZURE_CANCELLATION_REASON_INVALID, f"Cancellation reason '{reason} is invalid.")
 
 
-def settle_azure_cancellations(
-    customer: Any, cancels: dict[tuple[str, str, str], datetime], now: datetime, delay: timedelta
-) -> None:
+def settle_azure_cancellations(customer: Any, cancels: dict[tuple[str, str, str], datetime], now: datetime, delay: timedelta) -> None:
     """Cancelled Azure subscriptions read ``inactive`` once ``delay`` has passed since the cancel
     was accepted; until then they still read ``active`` (and the plan cannot be suspended:
     403/900115, developer/error-codes)."""

@@ -87,9 +87,7 @@ async def list_customers(request: web.Request) -> web.Response:
         uri = f"/customers?size={size}"
         if raw_filter:
             uri += f"&filter={quote(raw_filter, safe='')}"
-        next_link = wire.link(
-            uri + "&seekOperation=Next", headers=[{"key": "MS-ContinuationToken", "value": token}]
-        )
+        next_link = wire.link(uri + "&seekOperation=Next", headers=[{"key": "MS-ContinuationToken", "value": token}])
     self_uri = "/customers" + (f"?{request.query_string}" if request.query_string else "")
     return json_response(
         wire.collection(
@@ -114,7 +112,7 @@ async def get_customer(request: web.Request) -> web.Response:
     if customer.has_relationship and request.app[STATE].options.delegated_access_revoked:
         raise errors.no_relationship()  # DAP/GDAP revoked: 20002 while still a reseller
     if not customer.has_relationship:
-        # What Partner Center answers here after a removal is undocumented (fidelity audit §5):
+        # What Partner Center answers here after a removal is undocumented (../shared/reference/fidelity-audit.md §5):
         # 200 showing "none", 403/20002 or 404, as SandboxOptions.removed_customer_read says.
         answer = request.app[STATE].options.removed_customer_read
         if answer == "403":
@@ -174,9 +172,7 @@ async def update_subscription(request: web.Request) -> web.Response:
     world = _world(request)
     world.subscription(customer_id, subscription_id)  # 403/404 before judging the body
     body = await _body(request, required=True)
-    subscription = world.update_subscription(
-        customer_id, subscription_id, body, if_match=request.headers.get("If-Match")
-    )
+    subscription = world.update_subscription(customer_id, subscription_id, body, if_match=request.headers.get("If-Match"))
     return json_response(wire.subscription_json(customer_id.lower(), subscription))
 
 
@@ -187,9 +183,7 @@ async def list_azure_entitlements(request: web.Request) -> web.Response:
     items = []
     if plan.kind is SubscriptionKind.AZURE_PLAN:
         items = [wire.azure_entitlement_json(plan, entitlement) for entitlement in plan.azure_entitlements.values()]
-    return json_response(
-        wire.collection(items, self_uri=f"/customers/{customer_id.lower()}/subscriptions/{plan.id}/azureEntitlements")
-    )
+    return json_response(wire.collection(items, self_uri=f"/customers/{customer_id.lower()}/subscriptions/{plan.id}/azureEntitlements"))
 
 
 @routes.post(_SUBSCRIPTION + "/azureEntitlements/{entitlement_id}/cancel")
@@ -224,12 +218,9 @@ async def list_entitlements(request: web.Request) -> web.Response:
         ]
     if wanted in ("", "software"):
         items += [
-            wire.software_entitlement_json(order, line, show_expiry=show_expiry)
-            for order, line in world.software_entitlements(customer)
+            wire.software_entitlement_json(order, line, show_expiry=show_expiry) for order, line in world.software_entitlements(customer)
         ]
-    self_uri = f"/customers/{customer.id}/entitlements" + (
-        f"?{request.query_string}" if request.query_string else ""
-    )
+    self_uri = f"/customers/{customer.id}/entitlements" + (f"?{request.query_string}" if request.query_string else "")
     return json_response(wire.collection(items, self_uri=self_uri))
 
 

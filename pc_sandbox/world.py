@@ -96,9 +96,7 @@ class World:
     def _subscription_of(customer: Customer, subscription_id: str) -> Subscription:
         subscription = customer.subscriptions.get(subscription_id.lower())
         if subscription is None:
-            raise ApiFault(
-                404, errors.SUBSCRIPTION_NOT_FOUND, f"Subscription with ID {subscription_id} not found."
-            )
+            raise ApiFault(404, errors.SUBSCRIPTION_NOT_FOUND, f"Subscription with ID {subscription_id} not found.")
         return subscription
 
     # ---- Queries ----
@@ -106,9 +104,7 @@ class World:
     def listed_customers(self, search: CustomerFilter | None = None) -> list[Customer]:
         """The partner's customer list: removed customers have left it."""
         return [
-            customer
-            for customer in self.customers.values()
-            if customer.has_relationship and (search is None or search.matches(customer))
+            customer for customer in self.customers.values() if customer.has_relationship and (search is None or search.matches(customer))
         ]
 
     def visible_reservations(self, customer: Customer) -> list[Reservation]:
@@ -139,17 +135,14 @@ class World:
             raise ApiFault(
                 400,
                 errors.REMOVAL_BLOCKED,
-                "Customer relationship cannot be removed while these items are active: "
-                + ", ".join(str(blocker) for blocker in blocking),
+                "Customer relationship cannot be removed while these items are active: " + ", ".join(str(blocker) for blocker in blocking),
                 data=[blocker.id for blocker in blocking],
             )
         customer.relationship = "none"
         customer.allow_delegated_access = False  # removal also removes DAP (reference §7)
         return customer
 
-    def update_subscription(
-        self, customer_id: str, subscription_id: str, body: dict[str, Any], *, if_match: str | None
-    ) -> Subscription:
+    def update_subscription(self, customer_id: str, subscription_id: str, body: dict[str, Any], *, if_match: str | None) -> Subscription:
         subscription = self.subscription(customer_id, subscription_id)
         update_subscription(
             subscription,
@@ -163,9 +156,7 @@ class World:
         )
         return subscription
 
-    def cancel_azure_entitlement(
-        self, customer_id: str, plan_id: str, entitlement_id: str, body: dict[str, Any] | None = None
-    ) -> None:
+    def cancel_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str, body: dict[str, Any] | None = None) -> None:
         """Accept the cancel of one Azure subscription; it shows ``azure_cancel_delay`` later.
 
         ``body`` has lower-cased keys; its ``cancellationReason`` must be ``compromise``.

@@ -1,7 +1,9 @@
 """A removal case: one customer's way from "we are its reseller" to "relationship removed".
 
-Pure data and rules (no botbuilder, no I/O): the dialogs keep a case in conversation state, the
-cards render it, the executor records Partner Center outcomes on it. Every decision says who
+Pure data and rules (no botbuilder, no I/O): the case store keeps a case (``removal.store``), the
+workflow and the clicks change it, the executor records Partner Center outcomes on it, and the
+Teams edge renders it. How it is shown (which Teams message shows what) is the edge's own record,
+not the case's. Every decision says who
 took it and when; every Partner Center failure keeps its code and correlation id.
 """
 
@@ -11,31 +13,35 @@ import dataclasses
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import PartnerCenterError
 
 __all__ = (
     "CLOSED_STATES",
+    "MAX_INTERRUPTIONS",
+    "NEEDS_PERSON",
     "CaseItem",
     "CaseState",
     "CustomerRef",
     "Decision",
+    "ErrorReason",
     "FailedAttempts",
     "InvalidTransition",
     "ItemError",
-    "MAX_INTERRUPTIONS",
-    "NEEDS_PERSON",
     "Outcome",
     "Pause",
     "Person",
     "Proposal",
     "RemovalCase",
+    "SincePlan",
 )
 
 
@@ -62,8 +68,10 @@ CLOSED_STATES = frozenset({CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAI
 #   executing ─▶ paused ─▶ executing,  removing ─▶ paused ─▶ removing (Partner Center not answering)
 # ``paused`` is where Partner Center's silence (no connection, 5xx or 429 after every retry) leaves
 # an executing or removing case; it goes back to that state once Partner Center answers again.
-# Any open state may be cancelled except ``removing`` (the PATCH may already be on its way), and
-# so a paused removal cannot be cancelled either (see :meth:`RemovalCase.may_move_to`);
+# Any open state may be cancelled except ``removing`` (the PATCH may already be on its way).
+# ``paused`` is the one row that depends on the case: it goes back to the state it was paused in
+# (:attr:`Pause.resume_to`), or to what its row lists *and* that state's own row allows, so a
+# paused removal cannot be cancelled either, for the same reason (see :meth:`RemovalCase.may_move_to`).
 # ``failed`` is where a Partner Center error leaves a case the bot cannot carry on by itself.
 _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.PLANNING: frozenset({
@@ -76,7 +84,7 @@ _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
         CaseState.READY, CaseState.WAITING, CaseState.PAUSED, CaseState.CANCELLED, CaseState.FAILED,
         CaseState.AWAITING_APPROVAL,
     }),
-    CaseState.PAUSED: frozenset({CaseState.EXECUTING, CaseState.REMOVING, CaseState.CANCELLED, CaseState.FAILED}),
+    CaseState.PAUSED: frozenset({CaseState.CANCELLED, CaseState.FAILED}),  # and back: see above
     CaseState.WAITING: frozenset({
         CaseState.AWAITING_APPROVAL, CaseState.EXECUTING, CaseState.READY, CaseState.CANCELLED, CaseState.FAILED,
     }),
@@ -93,9 +101,34 @@ _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 # answered again in between) is failed rather than retried for ever.
 MAX_INTERRUPTIONS = 3
 
-# The reason (:attr:`ItemError.reason`) of a case the bot gave up on after its background work
-# failed the same way too many times in a row: a person must look (see FailedAttempts).
-NEEDS_PERSON = "needs_person"
+
+
+class ErrorReason(StrEnum):
+    """Why the bot gave up, when it is the bot's reason rather than Partner Center's words (the
+    cards say it in the case's language: ``error.reason.<value>``)."""
+
+    NONE = ""
+    # Azure is applying the cancellation of the plan's Azure subscriptions: the item waits.
+    AZURE_CANCELLING = AZURE_CANCELLING
+    # The case's background work failed the same way too many times in a row (FailedAttempts).
+    NEEDS_PERSON = "needs_person"
+    # Partner Center did not confirm the removal either way: someone must check in the portal.
+    REMOVAL_UNCLEAR = "removal_unclear"
+    # Partner Center failed on every run of this item (MAX_INTERRUPTIONS).
+    UNAVAILABLE_REPEATEDLY = "unavailable_repeatedly"
+
+
+class SincePlan(StrEnum):
+    """What changed in Partner Center about an item since the plan."""
+
+    AS_PLANNED = ""
+    NEW = "new"  # bought since
+    BACK = "back"  # blocks again after the bot had carried it out
+    CHANGED = "changed"  # what the bot would do, or to what, changed after someone had decided
+
+
+# A case the bot gave up on: a person must look (the :class:`ErrorReason`, by its old name).
+NEEDS_PERSON = ErrorReason.NEEDS_PERSON
 
 
 class InvalidTransition(ValueError):
@@ -146,10 +179,16 @@ class ItemError(_Model):
     status: int = 0
     correlation_id: str = ""
     request_id: str = ""
-    # Why the bot gave up, when it is the bot's reason rather than Partner Center's words
-    # ("unavailable_repeatedly": Partner Center failed on every run of this item); the cards
-    # say it in the case's language.
-    reason: str = ""
+    # Why the bot gave up, when it is the bot's own reason (none: Partner Center's words say it).
+    reason: ErrorReason = ErrorReason.NONE
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _known_reason(cls, value: object) -> object:
+        """A reason this version does not know (written by a newer one) reads as none, as an
+        unknown field does (``extra="ignore"``): the description still says what happened."""
+        known = {reason.value for reason in ErrorReason}
+        return value if isinstance(value, ErrorReason) or value in known else ErrorReason.NONE
 
     @classmethod
     def from_error(cls, error: PartnerCenterError) -> ItemError:
@@ -225,10 +264,8 @@ class CaseItem(_Model):
     cleared: bool = False
     # Runs of this item that Partner Center's silence cut short (see MAX_INTERRUPTIONS).
     interruptions: int = 0
-    # What changed in Partner Center since the plan: "new" (bought since), "back" (blocks again
-    # after the bot had carried it out), "changed" (what the bot would do, or to what, changed
-    # after someone had decided: it is asked about again), or "" (as planned).
-    since_plan: str = ""
+    # What changed in Partner Center since the plan (a changed item is asked about again).
+    since_plan: SincePlan = SincePlan.AS_PLANNED
 
     @classmethod
     def from_blocker(cls, blocker: Blocker) -> CaseItem:
@@ -330,9 +367,9 @@ class RemovalCase(_Model):
     error: ItemError | None = None
     # Set while the case is paused (Partner Center not answering).
     pause: Pause | None = None
-    plan_message_id: str = ""
-    status_message_id: str = ""
-    final_message_id: str = ""
+    # (Cases stored before the Teams edge kept its own record of the messages showing a case
+    # carry ``plan_message_id``, ``status_message_id`` and ``final_message_id``: ignored here,
+    # see ``bot.case_messages``.)
     # The requester's locale: background work and resumed cases speak it.
     locale: str = "en-US"
     # Items whose term-end reminder was sent (the scheduler reminds once per item).
@@ -416,11 +453,11 @@ class RemovalCase(_Model):
         return self.state not in CLOSED_STATES
 
     def may_move_to(self, state: CaseState) -> bool:
-        if self.state is CaseState.PAUSED and state is not CaseState.FAILED:
-            # Back where it was paused, or cancelled if that was not a removal (whose PATCH may
-            # have reached Partner Center before it stopped answering).
+        if self.state is CaseState.PAUSED:
+            # Back where it was paused, or where both rows allow (a paused removal, whose PATCH
+            # may have reached Partner Center before it stopped answering, is not cancelled).
             resume_to = self.pause.resume_to if self.pause else CaseState.EXECUTING
-            return state is resume_to or (state is CaseState.CANCELLED and resume_to is not CaseState.REMOVING)
+            return state is resume_to or state in _TRANSITIONS[CaseState.PAUSED] & _TRANSITIONS[resume_to]
         return state in _TRANSITIONS[self.state]
 
     # ---- Changes ----
@@ -537,7 +574,7 @@ class RemovalCase(_Model):
             item.cleared = blocker is None
             if blocker is not None and item.outcome is Outcome.DONE and blocker.action.is_automatic:
                 _forget_decision(item)
-                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, "back"
+                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.BACK
             elif (
                 blocker is not None
                 and item.outcome is not Outcome.DONE
@@ -545,7 +582,7 @@ class RemovalCase(_Model):
                 and not item._decided_about(_proposal_of(blocker))
             ):
                 _forget_decision(item)
-                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, "changed"
+                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.CHANGED
             if blocker is not None:
                 item.action = blocker.action
                 item.status = blocker.status
@@ -556,7 +593,7 @@ class RemovalCase(_Model):
                 item.blocks_removal = blocker.blocks_removal
         added = [CaseItem.from_blocker(blocker) for blocker in fresh.values()]
         for item in added:
-            item.since_plan = "new"
+            item.since_plan = SincePlan.NEW
         self.items.extend(added)
 
     @property

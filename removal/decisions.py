@@ -7,15 +7,17 @@ changed and get the case's current card. Only the click whose change was written
 background work (execution or removal), so a duplicate can never write to Partner Center twice.
 
 No botbuilder here: the Teams edge parses the click, checks who may make it, shows the card of
-the returned case, then calls :meth:`CaseDecisions.begin` for work the click started.
+the returned case (and notes which message shows it), then calls :meth:`CaseDecisions.begin` for
+work the click started.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .case import CaseItem, CaseState, Decision, Person, RemovalCase
@@ -164,15 +166,14 @@ class CaseDecisions:
                 await self._notifications.cancelled(applied.case)
         return applied
 
-    async def begin(self, applied: Applied, *, message_id: str) -> None:
-        """Start the work a click started; ``message_id`` is the card that will show its progress."""
+    async def begin(self, applied: Applied) -> None:
+        """Start the work a click started (in the background). The edge notes first which of its
+        messages is to show that work."""
         case = applied.case
         assert case is not None and applied.starts_work
         if applied.effect is Effect.STARTS_EXECUTION:
-            await self._store.update(case.id, lambda c: setattr(c, "status_message_id", message_id or c.status_message_id))
             self._workflow.start_execution(case.id)
         else:
-            await self._store.update(case.id, lambda c: setattr(c, "final_message_id", message_id or c.final_message_id))
             self._workflow.start_removal(case.id)
 
     async def _apply(self, case_id: str, change: Callable[[RemovalCase], Effect]) -> Applied:

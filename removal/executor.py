@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Coroutine, Iterable
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
-from partner_center.actions import AZURE_CANCELLING, AzureCancellationPending
+from partner_center.actions import AzureCancellationPending
 
-from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ItemError, Outcome, Proposal, RemovalCase
+from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ErrorReason, ItemError, Outcome, Proposal, RemovalCase
 from .lease import Lease
 from .store import CaseStore
 
@@ -129,7 +129,7 @@ async def execute_approved(
                 # minutes to show; the item stays approved and not started, the case waits, and
                 # the workflow's re-check runs it again once none reads active (partner_center.actions).
                 item.outcome = Outcome.NOT_STARTED
-                item.error = ItemError(description=waiting.description, reason=AZURE_CANCELLING, correlation_id=waiting.correlation_id)
+                item.error = ItemError(description=waiting.description, reason=ErrorReason.AZURE_CANCELLING, correlation_id=waiting.correlation_id)
             except PartnerCenterError as error:
                 if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
                     unavailable.append(error)
@@ -209,7 +209,7 @@ def _described(proposal: Proposal | None) -> str:
 def _item_error(error: PartnerCenterError) -> ItemError:
     failed = ItemError.from_error(error)
     if is_unavailable(error):  # the last of MAX_INTERRUPTIONS runs: say why the bot gave up
-        failed.reason = "unavailable_repeatedly"
+        failed.reason = ErrorReason.UNAVAILABLE_REPEATEDLY
     return failed
 
 

@@ -1,29 +1,16 @@
-"""How the workflow talks to a case's conversation, without botbuilder.
+"""What the domain hears back when a case's conversation is gone.
 
-The Teams edge (:class:`bot.messenger.AdapterMessenger`) implements :class:`Messenger`. When
-Teams says the bot is no longer in the conversation (removed from the team, app uninstalled),
-it raises :class:`ConversationGone`: the workflow records that on the case and from then on
-tells the notification channels and the requester instead (see README, "Notifications").
+The Teams edge shows a case (:class:`removal.display.CaseDisplay`). When Teams says the bot is no
+longer in the case's conversation (removed from the team, app uninstalled), the edge raises
+:class:`ConversationGone`: the workflow records that on the case and from then on the edge shows
+the case in the notification channels and to the requester instead (see README, "Notifications").
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-__all__ = ("ConversationGone", "Messenger")
+__all__ = ("ConversationGone",)
 
 
 class ConversationGone(Exception):
     """The bot can no longer post in that conversation (Teams: 403 ``BotNotInConversationRoster``
     or 404 ``ConversationNotFound``); nothing sent there will arrive again."""
-
-
-class Messenger(Protocol):
-    """Posts and updates cards in a conversation, outside of a turn.
-
-    :raises ConversationGone: the bot is no longer in the conversation.
-    """
-
-    async def post(self, conversation: dict[str, Any], card: dict[str, Any]) -> str: ...
-
-    async def update(self, conversation: dict[str, Any], activity_id: str, card: dict[str, Any]) -> None: ...

@@ -1,13 +1,12 @@
 """The long-running halves of a removal, run in the background, each under the case's lease.
 
-- :meth:`RemovalWorkflow.execute`: carry out the approved actions (status card updated in
-  place), then :meth:`recheck`.
+- :meth:`RemovalWorkflow.execute`: carry out the approved actions (the progress shown as it
+  goes), then :meth:`recheck`.
 - :meth:`RemovalWorkflow.recheck`: read Partner Center afresh: if nothing blocks, post the final
   confirmation; if new blockers need a decision, ask; otherwise say what still blocks and wait.
 - :meth:`RemovalWorkflow.remove`: check afresh, remove the relationship, verify it, fetch the
-  relationship request link, and turn the "removing…" card into the result card. If Partner
-  Center changed since the final confirmation, nothing is removed: the card says what blocks
-  now and new blockers are asked about.
+  relationship request link, and show the result. If Partner Center changed since the final
+  confirmation, nothing is removed: what blocks now is shown and new blockers are asked about.
 - :meth:`RemovalWorkflow.resume`: at start and then periodically, take over executing and
   removing cases whose lease has expired (their instance died) and finish them, and carry on
   paused cases once Partner Center answers again.
@@ -19,12 +18,12 @@ its language, that it will resume by itself), a waiting case just waits for the 
 **State first, then messages.** Every state change goes through :meth:`CaseStore.update`
 (ETag-checked, transitions checked), so a cancel from another instance is never overwritten, and
 it is written *before* anything is said about it: the stored state is the truth, and a message
-Teams refuses never blocks, repeats or undoes a transition (it is logged). When Teams says the
-bot is no longer in the case's conversation (:class:`ConversationGone`), that is recorded on the
-case; from then on what people must see or act on (the final confirmation, new questions, what
-blocks, the result) goes to the notification channels and the requester 1:1 instead, through
-the :class:`Announcer`. Progress, pause and plan-card updates are not sent there: they would
-flood the channels, and the end of the case is announced anyway.
+Teams refuses never blocks, repeats or undoes a transition. What happened is said through a
+:class:`~removal.display.CaseDisplay` (the Teams edge chooses the cards and the messages). When
+Teams says the bot is no longer in the case's conversation (:class:`ConversationGone`), that is
+recorded on the case; from then on the display shows what people must see or act on (the final
+confirmation, new questions, what blocks, the result) in the notification channels and to the
+requester 1:1 instead.
 
 **No endless loops.** An attempt of the background work that fails (Partner Center stops
 answering again right after the case resumed, or something unexpected raises) is counted on the
@@ -36,17 +35,16 @@ reason "needs a person" (:data:`NEEDS_PERSON`), and that is announced once.
 ``removal.started``) before each Partner Center write, and the outcome after it; the removal
 PATCH is not sent by an instance that lost the case's lease.
 
-No botbuilder here: messages go through a :class:`Messenger` (the Teams edge implements it).
+No botbuilder and no cards here: the display and the notifications are ports the edge implements.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
 
-import cards
 from partner_center import (
     Customer,
     PartnerCenterClient,
@@ -56,22 +54,20 @@ from partner_center import (
     is_unavailable,
     plan_removal,
 )
-
-from cards.result import removal_unclear_card
 from partner_center.errors import NoRelationshipError, RemovalUnclearError
-
-from partner_center.actions import AZURE_CANCELLING
+from partner_center.models import CompanyProfile
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
-from .case import CaseItem, CaseState, InvalidTransition, ItemError, Outcome, Person, Proposal, RemovalCase
+from .case import CaseItem, CaseState, ErrorReason, InvalidTransition, ItemError, Outcome, Person, Proposal, RemovalCase
+from .display import CaseDisplay
 from .executor import execute_approved
 from .lease import Lease, Leases, LeaseTaken
-from .messaging import ConversationGone, Messenger
-from .notifications import Announcer, CaseNotifications
+from .messaging import ConversationGone
+from .notifications import CaseNotifications
 from .store import CaseStore, Unchanged
 
-__all__ = ("ConversationGone", "Messenger", "RemovalWorkflow")
+__all__ = ("ConversationGone", "RemovalWorkflow")
 
 _log = logging.getLogger(__name__)
 
@@ -81,8 +77,6 @@ _UNAVAILABLE = "unavailable"
 # developer/cancel-an-azure-subscription) is re-checked every few minutes before only the
 # hourly re-check is left (assumption: a margin of six times Microsoft's figure).
 _AZURE_SOON_FOR = 3600.0
-# ItemError.reason of a removal whose outcome Partner Center did not confirm (cards say it).
-_REMOVAL_UNCLEAR = "removal_unclear"
 
 
 class RemovalWorkflow:
@@ -91,13 +85,12 @@ class RemovalWorkflow:
         *,
         client: PartnerCenterClient,
         store: CaseStore,
-        messenger: Messenger,
+        display: CaseDisplay,
         audit: AuditTrail,
         leases: Leases,
         background: BackgroundTasks,
         clock: Callable[[], datetime],
         notifications: CaseNotifications | None = None,
-        announcer: Announcer | None = None,
         progress_interval: float = 1.5,
         max_attempts: int = 5,
         backoff_initial: float = 0.0,
@@ -106,8 +99,8 @@ class RemovalWorkflow:
         azure_recheck_seconds: float = 180.0,
     ) -> None:
         """
-        :param announcer: where a case's messages go once its conversation is gone (the
-            notification channels and the requester 1:1); None: they are only logged.
+        :param display: where what happens to a case is shown (its conversation; the notification
+            channels and the requester once it is gone).
         :param max_attempts: failed attempts of the same kind in a row before a case is failed
             as needing a person.
         :param backoff_initial: seconds the resume sweep waits after a first failed attempt;
@@ -117,11 +110,10 @@ class RemovalWorkflow:
             instance, so it is the wall clock (``time.time``), never the sandbox's movable one.
         """
         self._notifications = notifications
-        self._announcer = announcer
         self._audit = audit
         self._client = client
         self._store = store
-        self._messenger = messenger
+        self._display = display
         self._leases = leases
         self._background = background
         self._clock = clock
@@ -192,7 +184,7 @@ class RemovalWorkflow:
         case = await self._store.get(case_id)
         if case is None or case.state is not CaseState.EXECUTING:
             return case
-        done_before, status_message_id = len(case.done), case.status_message_id
+        done_before = len(case.done)
         failed_here: list[str] = []
 
         async def on_item(current: RemovalCase, item: CaseItem) -> None:
@@ -219,9 +211,9 @@ class RemovalWorkflow:
             case = await self._pause(case_id, run.unavailable, progressed=progressed)
         else:
             case = await self.recheck(case_id, progressed=progressed)
-            # The execution's status card ends on the new state (a question posted by the
-            # re-check has its own message).
-            await self._update(case, status_message_id, cards.status_card(case, now=self._clock(), locale=case.locale))
+            # The execution's progress ends on the new state (what the re-check asks is shown
+            # on its own).
+            await self._show_progress(case)
         if failed and self._notifications is not None:
             await self._notifications.items_failed(case, failed)  # once: this run's failures
         return case
@@ -299,8 +291,7 @@ class RemovalWorkflow:
         moved = case.state is not before
         if quiet and not moved:
             return case  # a soon re-check that found nothing new: the card already posted says why
-        message_id = await self._post(case, cards.case_card(case, now=now, locale=case.locale), reroute=moved)
-        case = await self._remember_step_message(case, message_id)
+        await self._show(case, lambda shown: self._display.next_step(shown, moved=moved))
         await self._refresh_plan(case_id)
         if moved and case.state is CaseState.READY and self._notifications is not None and case.conversation_gone_at is None:
             # (Gone: the final confirmation itself went to the channels and the requester.)
@@ -322,7 +313,7 @@ class RemovalWorkflow:
         case = await self._store.get(case_id)
         if case is None or case.state is not CaseState.REMOVING:
             return case
-        locale, now = case.locale, self._clock()
+        now = self._clock()
         approver = case.approved_by or case.requested_by
         try:
             # Already gone (a resumed case whose PATCH landed before the crash or the silence,
@@ -362,15 +353,13 @@ class RemovalWorkflow:
                 # Never "removed" without a positive signal: the case fails with a reason that
                 # says to check in Partner Center, and the audit says "unclear".
                 await self._record_removal(case, approver, "unclear", error.description, error.correlation_id)
-                case, moved = await self._fail(case_id, error, reason=_REMOVAL_UNCLEAR)
-                final = removal_unclear_card(case, locale=locale)
+                case, moved = await self._fail(case_id, error, reason=ErrorReason.REMOVAL_UNCLEAR)
             else:
                 await self._record_removal(case, approver, "failed", error.description, error.correlation_id)
                 case, moved = await self._fail(case_id, error)
-                final = cards.partner_center_error_card(error, locale=locale)
             await self._refresh_plan(case_id)
-            # Not re-routed if the conversation is gone: the "failed" notification says it.
-            await self._update_final(case, final, reroute=False)
+            refused = error  # (the lambda reads it; the name ``error`` ends with this block)
+            await self._show(case, lambda shown: self._display.removal_failed(shown, refused))
             if moved and self._notifications is not None:
                 await self._notifications.failed(case)
             return case
@@ -396,8 +385,7 @@ class RemovalWorkflow:
 
         case, _ = await self._store.update(case_id, removed)
         await self._refresh_plan(case_id)
-        # Re-routed if the conversation is gone: the result card has the link to re-establish.
-        await self._update_final(case, cards.result_card(case, locale=locale))
+        await self._show(case, self._display.removed)
         if self._notifications is not None and case.conversation_gone_at is None:
             # (Gone: the result card itself went to the channels and the requester.)
             await self._notifications.removed(case)
@@ -408,7 +396,7 @@ class RemovalWorkflow:
     async def _refuse_removal(self, case: RemovalCase, plan: RemovalPlan) -> RemovalCase:
         """The final confirmation was given, but Partner Center changed since: remove nothing,
         say what blocks now, and ask about what needs a decision (or wait for what does not)."""
-        now, locale = self._clock(), case.locale
+        now = self._clock()
 
         def back(current: RemovalCase) -> None:
             current.refresh(plan)
@@ -422,10 +410,7 @@ class RemovalWorkflow:
             detail="Partner Center changed since the final confirmation: " + ", ".join(item_of(i) for i in blocking[:10]),
         ))
         await self._refresh_plan(case.id)
-        await self._update_final(case, cards.still_blocked_card(case, now=now, locale=locale, changed=True))
-        if case.state is CaseState.AWAITING_APPROVAL:
-            message_id = await self._post(case, cards.case_card(case, now=now, locale=locale), reroute=True)
-            case = await self._remember_step_message(case, message_id)
+        await self._show(case, self._display.refused)
         return case
 
     async def _pause(self, case_id: str, error: PartnerCenterError, *, progressed: bool = False) -> RemovalCase:
@@ -453,13 +438,7 @@ class RemovalWorkflow:
             case, at=now, action="case.paused", actor="offboard", result="paused",
             detail=error.description, correlation_id=error.correlation_id,
         ))
-        card = cards.paused_card(case, now=now, locale=case.locale)
-        assert case.pause is not None
-        if case.pause.resume_to is CaseState.REMOVING:
-            await self._update_final(case, card, reroute=False)  # the "removing…" card
-        else:
-            await self._post(case, card, reroute=False)
-            await self._show_progress(case)
+        await self._show(case, self._display.paused)
         await self._refresh_plan(case_id)
         return case
 
@@ -479,13 +458,8 @@ class RemovalWorkflow:
             return False
         _log.info("case %s resumed (%s): Partner Center answers again", case_id, resumed_to.value)
         await self._audit.record(AuditEvent.about(case, at=self._clock(), action="case.resumed", actor="offboard", result="ok"))
-        await self._post(case, cards.resumed_card(case, locale=case.locale), reroute=False)
-        if resumed_to is CaseState.REMOVING:
-            await self._update_final(case, cards.removing_card(case, locale=case.locale), reroute=False)
-            self.start_removal(case_id)
-        else:
-            await self._show_progress(case)
-            self.start_execution(case_id)
+        await self._show(case, self._display.resumed)
+        (self.start_removal if resumed_to is CaseState.REMOVING else self.start_execution)(case_id)
         await self._refresh_plan(case_id)
         return True
 
@@ -493,8 +467,7 @@ class RemovalWorkflow:
         """Partner Center refused the re-check (a 4xx): the case fails, then people are told."""
         case, moved = await self._fail(case_id, error)
         if moved:
-            # Not re-routed if the conversation is gone: the "failed" notification says it.
-            await self._post(case, cards.partner_center_error_card(error, locale=case.locale), reroute=False)
+            await self._show(case, lambda shown: self._display.failed(shown, error))
             await self._refresh_plan(case_id)
             if self._notifications is not None:
                 await self._notifications.failed(case)
@@ -553,10 +526,8 @@ class RemovalWorkflow:
             ))
         except Exception:  # the storage may be why it failed: people must still be told
             _log.exception("could not audit that case %s needs a person", case.id)
-        await self._show_progress(case)
         removing = was is CaseState.REMOVING or (was is CaseState.PAUSED and case.pause is not None and case.pause.resume_to is CaseState.REMOVING)
-        if removing:  # the "removing…" card says it too
-            await self._update_final(case, cards.status_card(case, now=self._clock(), locale=case.locale), reroute=False)
+        await self._show(case, lambda shown: self._display.needs_person(shown, was_removing=removing))
         await self._refresh_plan(case.id)
         if self._notifications is not None:
             await self._notifications.needs_person(case)
@@ -564,67 +535,23 @@ class RemovalWorkflow:
 
     # ---- Messages: never block a transition ----
 
-    async def _post(self, case: RemovalCase, card: dict[str, Any], *, reroute: bool) -> str:
-        """Post ``card`` in the case's conversation; the new message's id, or "" if it was not
-        posted there. If the conversation is gone and ``reroute``, the notification channels
-        and the requester get it instead. Never raises: the state is saved already."""
-        if case.conversation_gone_at is None:
-            try:
-                return await self._messenger.post(case.conversation, card)
-            except ConversationGone:
-                await self._conversation_gone(case)
-            except Exception:  # Teams unreachable, throttled for too long…: the state stands
-                _log.exception("could not post in the conversation of case %s", case.id)
-                return ""
-        if reroute:
-            await self._announce(case, card)
-        return ""
-
-    async def _update(self, case: RemovalCase, activity_id: str, card: dict[str, Any]) -> None:
-        """Update a message of the case's conversation (nothing if gone). Never raises."""
-        if not activity_id or case.conversation_gone_at is not None:
-            return
+    async def _show(self, case: RemovalCase, show: Callable[[RemovalCase], Awaitable[None]]) -> None:
+        """Say what happened to ``case`` through the display. Never raises: the state is saved
+        already. A conversation found gone is recorded on the case (and on the caller's copy)."""
         try:
-            await self._messenger.update(case.conversation, activity_id, card)
+            await show(case)
         except ConversationGone:
             await self._conversation_gone(case)
-        except Exception:
-            _log.exception("could not update message %s of case %s", activity_id, case.id)
-
-    async def _update_final(self, case: RemovalCase, card: dict[str, Any], *, reroute: bool = True) -> None:
-        """The final card (confirmation, "removing…", result) becomes ``card``."""
-        if not case.final_message_id:
-            await self._post(case, card, reroute=reroute)
-            return
-        await self._update(case, case.final_message_id, card)
-        if case.conversation_gone_at is not None and reroute:
-            await self._announce(case, card)
+        except Exception:  # a display is not to raise; if it does, the state still stands
+            _log.exception("could not show what happened to case %s", case.id)
 
     async def _show_progress(self, case: RemovalCase) -> None:
-        if case.status_message_id:
-            await self._update(case, case.status_message_id, cards.status_card(case, now=self._clock(), locale=case.locale))
+        await self._show(case, self._display.progress)
 
     async def _refresh_plan(self, case_id: str) -> None:
         case = await self._store.get(case_id)
-        if case is not None and case.plan_message_id:
-            await self._update(case, case.plan_message_id, cards.plan_card(case, now=self._clock(), locale=case.locale))
-
-    async def _remember_step_message(self, case: RemovalCase, message_id: str) -> RemovalCase:
-        """Note the card just posted as the case's current step (a click on it, a later update)."""
-        if not message_id or case.state not in (CaseState.READY, CaseState.AWAITING_APPROVAL):
-            return case
-        state = case.state
-
-        def remember(current: RemovalCase) -> None:
-            if current.state is not state:
-                raise Unchanged(None)  # moved on meanwhile: the card is not its step any more
-            if state is CaseState.READY:
-                current.final_message_id = message_id
-            else:
-                current.status_message_id = message_id
-
-        case, _ = await self._store.update(case.id, remember)
-        return case
+        if case is not None:
+            await self._show(case, self._display.plan_changed)
 
     async def _conversation_gone(self, case: RemovalCase) -> None:
         """Teams says the bot is no longer in the case's conversation: note it on the case (and
@@ -652,23 +579,6 @@ class RemovalWorkflow:
         except Exception:  # noting it is worth a try, not worth stopping the work for
             _log.exception("could not note that case %s lost its conversation", case.id)
 
-    async def _announce(self, case: RemovalCase, card: dict[str, Any]) -> None:
-        """To the notification channels and the requester 1:1, in place of the gone conversation."""
-        if self._announcer is None:
-            _log.warning("case %s: its conversation is gone and no announcer is configured: a card is lost", case.id)
-            return
-        reference = case.conversation
-        try:
-            await self._announcer.announce(
-                card,
-                text=cards.t(case.locale, "notify.conversation_gone"),
-                requester=case.requested_by,
-                tenant_id=str((reference.get("conversation") or {}).get("tenantId", "")),
-                service_url=str(reference.get("serviceUrl", "")),
-            )
-        except Exception:  # the state is saved; the sweep's announcements come from it
-            _log.exception("could not announce a card of case %s", case.id)
-
     # ---- Inside ----
 
     async def _get(self, case_id: str) -> RemovalCase:
@@ -677,7 +587,9 @@ class RemovalWorkflow:
             raise KeyError(case_id)
         return case
 
-    async def _fail(self, case_id: str, error: PartnerCenterError, *, reason: str = "") -> tuple[RemovalCase, bool]:
+    async def _fail(
+        self, case_id: str, error: PartnerCenterError, *, reason: ErrorReason = ErrorReason.NONE
+    ) -> tuple[RemovalCase, bool]:
         """Fail the case with Partner Center's words (and the bot's ``reason``, if any); whether
         this call failed it."""
 
@@ -755,7 +667,7 @@ def _waits_for_azure(case: RemovalCase) -> bool:
     """An approved Azure-plan item waits for Azure to apply the cancellation of its Azure
     subscriptions ("about 10 mins", learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription)."""
     return any(
-        item.error is not None and item.error.reason == AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED and not item.cleared
+        item.error is not None and item.error.reason == ErrorReason.AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED and not item.cleared
         for item in case.items
     )
 
@@ -765,7 +677,7 @@ def _azure_plan_can_go_on(item: CaseItem) -> bool:
     and whose approval covers suspending the plan (see CaseItem._decided_about)."""
     return (
         item.error is not None
-        and item.error.reason == AZURE_CANCELLING
+        and item.error.reason == ErrorReason.AZURE_CANCELLING
         and item.outcome is Outcome.NOT_STARTED
         and not item.cleared
         and not item.azure_subscription_ids
@@ -787,11 +699,11 @@ def _gave_up_because(kind: str, count: int, detail: str) -> str:
 
 
 def _customer_of(case: RemovalCase) -> Customer:
-    return Customer.model_validate(
-        {
-            "id": case.customer.id,
-            "companyProfile": {"tenantId": case.customer.id, "companyName": case.customer.name, "domain": case.customer.domain},
-            "relationshipToPartner": "reseller",
-        }
+    """The case's customer, as the planner reads it (a reseller relationship: the case is open)."""
+    ref = case.customer
+    return Customer(
+        id=ref.id,
+        company_profile=CompanyProfile(tenant_id=ref.id, company_name=ref.name, domain=ref.domain),
+        relationship_to_partner=Relationship.RESELLER,
     )
 

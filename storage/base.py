@@ -112,9 +112,7 @@ class DocumentStore(Protocol):
         """Append-only log (the audit trail): returns the record's sequence number (1, 2, ...); records never change."""
         ...
 
-    async def append_linked(
-        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
-    ) -> int:
+    async def append_linked(self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]) -> int:
         """Append the record ``link(last)``, numbered right after ``last``; return its number.
 
         ``last`` is the stream's last record as ``(number, record)``, or None for an empty stream.

@@ -132,7 +132,7 @@ class BlobStore:
                 **conditions,
             )
         except HttpResponseError as error:
-            if _condition_failed(error) or error.error_code == "BlobNotFound":  # If-Match on a missing blob
+            if _condition_failed(error) or _error_code(error) == "BlobNotFound":  # If-Match on a missing blob
                 raise PreconditionFailed(f"{key!r}: {_describe(error)}") from None
             raise
         return str(result["etag"])
@@ -160,9 +160,7 @@ class BlobStore:
         prefix = check_prefix(prefix)
         await self._ready()
         keys: list[str] = []
-        listing = self._container.list_blobs(
-            name_starts_with=_DOCUMENTS + names.listing_prefix(prefix), include=["metadata"]
-        )
+        listing = self._container.list_blobs(name_starts_with=_DOCUMENTS + names.listing_prefix(prefix), include=["metadata"])
         async for blob in listing:
             part = blob.name[len(_DOCUMENTS) :]
             key = names.key_from_metadata(blob.metadata or {}) if names.is_hashed(part) else names.decode(part)
@@ -182,9 +180,7 @@ class BlobStore:
         number = last + 1
         while True:
             try:
-                await self._container.upload_blob(
-                    _record_name(folder, number), data, overwrite=False, content_settings=_JSON
-                )
+                await self._container.upload_blob(_record_name(folder, number), data, overwrite=False, content_settings=_JSON)
                 break
             except HttpResponseError as error:
                 if not _condition_failed(error):
@@ -193,9 +189,7 @@ class BlobStore:
         await self._advance_counter(counter, number, last, counter_etag)
         return number
 
-    async def append_linked(
-        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
-    ) -> int:
+    async def append_linked(self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]) -> int:
         check_key(stream, what="stream name")
         folder = _stream_folder(stream)
         counter = _COUNTERS + names.name_part(stream) + ".json"
@@ -206,9 +200,7 @@ class BlobStore:
             number = 1 if last is None else last[0] + 1
             data = dumps(link(last), what="record").encode("utf-8")
             try:
-                await self._container.upload_blob(
-                    _record_name(folder, number), data, overwrite=False, content_settings=_JSON
-                )
+                await self._container.upload_blob(_record_name(folder, number), data, overwrite=False, content_settings=_JSON)
                 break
             except HttpResponseError as error:
                 if not _condition_failed(error):
@@ -262,9 +254,7 @@ class BlobStore:
             if stem.isdigit() and int(stem) > after:
                 numbers.append(int(stem))
         numbers.sort()
-        records = await self._gather(
-            functools.partial(self._download, _record_name(folder, number)) for number in numbers
-        )
+        records = await self._gather(functools.partial(self._download, _record_name(folder, number)) for number in numbers)
         return [(number, loads(data)) for number, (data, _) in zip(numbers, records, strict=True)]
 
     # ---- Lifecycle ----
@@ -352,12 +342,19 @@ def _record_name(folder: str, number: int) -> str:
     return f"{folder}{number:012d}{_RECORD_SUFFIX}"
 
 
+def _error_code(error: HttpResponseError) -> str | None:
+    """Azure Storage's error code (``x-ms-error-code``): azure-storage-blob sets ``error_code`` on
+    the errors it raises (a StorageErrorCode, which is a str enum, or a str); azure-core's class
+    does not declare it."""
+    code: object = getattr(error, "error_code", None)
+    return None if code is None else str(getattr(code, "value", code))
+
+
 def _describe(error: HttpResponseError) -> str:
-    code = getattr(error.error_code, "value", error.error_code)  # a StorageErrorCode enum, or a str
-    return f"HTTP {error.status_code} {code}"
+    return f"HTTP {error.status_code} {_error_code(error)}"
 
 
 def _condition_failed(error: HttpResponseError) -> bool:
     """412 ConditionNotMet (If-Match / If-None-Match), or 409 BlobAlreadyExists (If-None-Match: *)."""
     status: int | None = error.status_code
-    return status == _CONDITION_FAILED or (status == _CONFLICT and error.error_code == "BlobAlreadyExists")
+    return status == _CONDITION_FAILED or (status == _CONFLICT and _error_code(error) == "BlobAlreadyExists")

@@ -74,9 +74,7 @@ class MemoryStore:
         records.append(text)
         return len(records)
 
-    async def append_linked(
-        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
-    ) -> int:
+    async def append_linked(self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]) -> int:
         records = self._streams.setdefault(check_key(stream, what="stream name"), [])
         last = (len(records), loads(records[-1])) if records else None
         text = dumps(link(last), what="record")  # no await since reading `last`: nobody can slip in

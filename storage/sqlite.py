@@ -15,6 +15,7 @@ savepoint): every commit waits for the disk, so a busy bot would otherwise queue
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -87,9 +88,7 @@ class SqliteStore:
 
     async def read(self, key: str) -> Stored | None:
         check_key(key)
-        row = await self._run(
-            lambda db: db.execute("SELECT document, etag FROM documents WHERE key = ?", (key,)).fetchone()
-        )
+        row = await self._run(lambda db: db.execute("SELECT document, etag FROM documents WHERE key = ?", (key,)).fetchone())
         return None if row is None else Stored(loads(row[0]), row[1])
 
     async def read_many(self, keys: Sequence[str]) -> dict[str, Stored]:
@@ -100,9 +99,7 @@ class SqliteStore:
             for start in range(0, len(wanted), _KEYS_PER_QUERY):
                 chunk = wanted[start : start + _KEYS_PER_QUERY]
                 marks = ",".join("?" * len(chunk))
-                rows += db.execute(
-                    f"SELECT key, document, etag FROM documents WHERE key IN ({marks})", chunk
-                ).fetchall()
+                rows += db.execute(f"SELECT key, document, etag FROM documents WHERE key IN ({marks})", chunk).fetchall()
             return rows
 
         rows = await self._run(select) if wanted else []
@@ -160,9 +157,7 @@ class SqliteStore:
         prefix = check_prefix(prefix)
         # substr counts characters, as len() does; LIKE would need escaping and ignores case.
         rows = await self._run(
-            lambda db: db.execute(
-                "SELECT key FROM documents WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
-            ).fetchall()
+            lambda db: db.execute("SELECT key FROM documents WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)).fetchall()
         )
         return sorted(row[0] for row in rows)
 
@@ -174,25 +169,19 @@ class SqliteStore:
 
         def append(db: sqlite3.Connection) -> int:
             # The write lock is held from BEGIN IMMEDIATE: no other writer can take the same number.
-            (number,) = db.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM records WHERE stream = ?", (stream,)
-            ).fetchone()
+            (number,) = db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM records WHERE stream = ?", (stream,)).fetchone()
             db.execute("INSERT INTO records (stream, number, record) VALUES (?, ?, ?)", (stream, number, text))
             return int(number)
 
         return await self._write(append)
 
-    async def append_linked(
-        self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]
-    ) -> int:
+    async def append_linked(self, stream: str, link: Callable[[tuple[int, dict[str, Any]] | None], dict[str, Any]]) -> int:
         check_key(stream, what="stream name")
 
         def append(db: sqlite3.Connection) -> int:
             # Under the write lock (BEGIN IMMEDIATE): the last record read is still the last one
             # when the new one is inserted, in this process or any other.
-            row = db.execute(
-                "SELECT number, record FROM records WHERE stream = ? ORDER BY number DESC LIMIT 1", (stream,)
-            ).fetchone()
+            row = db.execute("SELECT number, record FROM records WHERE stream = ? ORDER BY number DESC LIMIT 1", (stream,)).fetchone()
             last = None if row is None else (int(row[0]), loads(row[1]))
             number = 1 if last is None else last[0] + 1
             text = dumps(link(last), what="record")
@@ -249,10 +238,10 @@ class SqliteStore:
                 group, self._waiting_writes = self._waiting_writes, []
                 works = [work for work, _ in group]
                 try:
-                    outcomes = await self._writer.run(lambda db: _commit_group(db, works))
-                except BaseException as error:  # BEGIN or COMMIT failed: none of the group is written
+                    outcomes = await self._writer.run(functools.partial(_commit_group, works=works))
+                except BaseException as error:  # noqa: BLE001 (BEGIN or COMMIT failed: none of the group is written, and every caller hears why)
                     outcomes = [(False, error)] * len(group)
-                for (_, done), (succeeded, value) in zip(group, outcomes):
+                for (_, done), (succeeded, value) in zip(group, outcomes, strict=True):
                     if done.done():
                         continue  # its caller gave up waiting; the write stands (or not) all the same
                     if succeeded:
@@ -261,7 +250,6 @@ class SqliteStore:
                         done.set_exception(value)
         finally:
             self._committer = None
-
 
 
 class _Worker:
@@ -342,7 +330,7 @@ def _commit_group(db: sqlite3.Connection, works: list[Callable[[sqlite3.Connecti
             db.execute("SAVEPOINT one_write")
             try:
                 outcomes.append((True, work(db)))
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 (a refused write is its caller's error, not the group's)
                 db.execute("ROLLBACK TO one_write")
                 outcomes.append((False, error))
             db.execute("RELEASE one_write")

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests._ports import free_port
+
+from bench.ports import free_port
 
 __all__ = ("ACCOUNT_KEY", "ACCOUNT_NAME", "Azurite", "AzuriteUnavailable", "azurite", "running_azurite")
 

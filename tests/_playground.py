@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from tests._ports import free_port
+from bench.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYGROUND = REPO / "node_modules" / ".bin" / "agentsplayground"

@@ -2,36 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
-
 import os
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import aiohttp
 import pytest
 
 from partner_center import (
-    Customer,
     PartnerCenterClient,
     PartnerCenterConfig,
     PartnerLimits,
     RateSettings,
-    RetryPolicy,
     connect,
 )
 from pc_sandbox import SandboxOptions, running_sandbox
+from tests._helpers import FAST_RETRY
+
+# Re-exported while test modules still import them from here; new code imports tests._helpers.
+from tests._helpers import customer_named as customer_named
+from tests._helpers import operator as operator
+from tests._helpers import sandbox_customer_id as sandbox_customer_id
+from tests._helpers import sandbox_requests as sandbox_requests
+
+# Offboard's settings are OFFBOARD_* and the Bot Framework's Microsoft* names (MicrosoftAppId,
+# MicrosoftAppPassword, MicrosoftAppType, MicrosoftAppTenantId, MICROSOFT_APP_ID...); pydantic-settings
+# reads them in any case, so they are matched in any case too.
+_SETTING_PREFIXES = ("OFFBOARD_", "MICROSOFT")
+# Switches of the test run itself, not settings of the bot: they stay.
+_TEST_SWITCHES = frozenset({"OFFBOARD_BAD_INPUT_SCALE", "OFFBOARD_E2E_SCREENSHOTS"})
+# The per-test limit is pytest-timeout's `timeout` (pyproject.toml); these tests run whole stacks.
+_LONG_TEST_TIMEOUT = 900
+
+
+def settings_in(environment: Mapping[str, str]) -> list[str]:
+    """The names in ``environment`` the bot would read as its settings."""
+    return [name for name in environment if name.upper().startswith(_SETTING_PREFIXES) and name not in _TEST_SWITCHES]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop the shell's settings once for the whole run, before any fixture or subprocess: a
+    developer with live Partner Center credentials exported must not point a test run at a real
+    tenant. Session fixtures and the processes the stacks start (tests/e2e/stack.py and
+    bench/stack.py pass ``os.environ`` on) would otherwise see them before the fixture below."""
+    for name in settings_in(os.environ):
+        del os.environ[name]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests and the benchmark command run whole stacks: a longer limit for them."""
+    for item in items:
+        whole_stack = item.get_closest_marker("e2e") is not None or item.path.parent.name == "bench"
+        if whole_stack and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(_LONG_TEST_TIMEOUT))
+
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts with none of Offboard's settings from the shell: a developer with live
-    Partner Center credentials exported must not point a test run at a real tenant (subprocesses
-    inherit the cleaned environment too)."""
-    for name in list(os.environ):
-        if name.startswith(("OFFBOARD_", "Microsoft", "MICROSOFT_")):
-            monkeypatch.delenv(name, raising=False)
-
-
-# Short waits: the sandbox answers in microseconds; 429 waits still honour Retry-After.
-FAST_RETRY = RetryPolicy(attempts=6, timeout_seconds=60, wait_initial=0.02, wait_max=0.2, wait_jitter=0.02)
+    """Every test starts with none of Offboard's settings in the environment, whatever an earlier
+    test or fixture set there (subprocesses inherit the cleaned environment too)."""
+    for name in settings_in(os.environ):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -59,29 +90,3 @@ def client(sandbox: Any, http: aiohttp.ClientSession) -> PartnerCenterClient:
         limits=PartnerLimits(RateSettings(requests_per_period=100_000, period_seconds=60, max_concurrency=32)),
         retry=FAST_RETRY,
     )
-
-
-async def sandbox_requests(http: aiohttp.ClientSession, sandbox: Any) -> list[dict[str, Any]]:
-    """The sandbox's log of /v1 requests: the witness of what the client really sent."""
-    async with http.get(f"{sandbox.base_url}/_sandbox/requests") as response:
-        return (await response.json())["items"]
-
-
-async def operator(http: aiohttp.ClientSession, sandbox: Any, path: str, body: Any = None) -> Any:
-    async with http.post(f"{sandbox.base_url}/_sandbox/{path}", json=body or {}) as response:
-        assert response.status < 300, await response.text()
-        return await response.json(content_type=None)
-
-
-async def customer_named(client: PartnerCenterClient, name: str) -> Customer:
-    [customer] = [c for c in await client.find_customers("CompanyName", name) if c.name == name]
-    return customer
-
-
-async def sandbox_customer_id(http: aiohttp.ClientSession, sandbox: Any, name: str) -> str:
-    """A customer's tenant id from the sandbox's operator summary (finds removed ones too)."""
-    async with http.get(f"{sandbox.base_url}/_sandbox/customers") as response:
-        summary = await response.json()
-    items = summary["items"] if isinstance(summary, dict) else summary
-    [found] = [c["id"] for c in items if c.get("companyName", c.get("name")) == name]
-    return found

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from app import create_app
+from bench.connector import RecordingConnector
 from bot.settings import Settings
 from pc_sandbox import SandboxOptions
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import Teams
 from tests.cards.schema import assert_valid_card
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.bot.connector import RecordingConnector
-from tests.dialogs.harness import buttons
+from bench.buttons import buttons
+from bench.connector import RecordingConnector
 
 TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 CHANNEL_THREAD = "19:offboarding@thread.tacv2;messageid=1700000000000"

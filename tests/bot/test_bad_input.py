@@ -37,6 +37,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import cards
+from bench.connector import RecordingConnector
 from bot.sandbox_banner import BANNER_ID
 from app import BACKGROUND, MAX_BODY_BYTES, SANDBOX, STORE, create_app
 from bot.settings import Settings
@@ -44,7 +45,6 @@ from cards.texts import catalog_messages, language_of
 from dialogs.commands import MAX_COMMAND_LENGTH
 from removal import RemovalCase
 from removal.store import CaseStore
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import TENANT, Teams
 from tests.cards.schema import assert_valid_card
 

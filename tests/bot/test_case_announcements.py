@@ -14,11 +14,12 @@ import aiohttp
 import pytest
 
 from app import BACKGROUND, SANDBOX, STORE, create_app
+from bench.buttons import button_data
+from bench.connector import RecordingConnector
 from bot.settings import Settings
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
-from tests.dialogs.harness import button_data, card_text
+from tests.dialogs.harness import card_text
 
 CHANNEL = CHANNEL_THREAD.split(";", 1)[0]
 BOB = "00000000-0000-0000-0000-0000000000b2"  # an approver who has a personal chat with the bot

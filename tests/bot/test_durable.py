@@ -21,18 +21,19 @@ import aiohttp
 import pytest
 
 from app import BACKGROUND, SANDBOX, create_app
+from bench.buttons import button_data, buttons
+from bench.connector import RecordingConnector
+from bench.ports import free_port
 from bot.settings import Settings
 from pc_sandbox import SandboxOptions, running_sandbox
 from removal import CaseState, Outcome
 from removal.store import CaseStore
 from storage import SqliteStore
 from tests._azurite import Azurite, azurite  # noqa: F401  (the session fixture, for pytest to find)
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
 from tests.conftest import sandbox_requests
-from tests.dialogs.harness import button_data, buttons, card_text
-from tests._ports import free_port
+from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]
 _WRITES = ("PATCH", "POST")

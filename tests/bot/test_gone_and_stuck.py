@@ -30,6 +30,8 @@ from aiohttp import web
 
 import app as app_module
 from app import BACKGROUND, STORE, create_app
+from bench.buttons import button_data, buttons
+from bench.connector import Recorded, RecordingConnector
 from bot.settings import Settings
 from partner_center import RetryPolicy, connect
 from pc_sandbox import RunningSandbox, SandboxOptions, running_sandbox
@@ -37,11 +39,10 @@ from removal import CaseState
 from removal.audit import AuditTrail
 from removal.case import NEEDS_PERSON
 from removal.store import CaseStore
-from tests.bot.connector import Recorded, RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, eventually
 from tests.cards.schema import assert_valid_card
 from tests.conftest import operator, sandbox_requests
-from tests.dialogs.harness import button_data, buttons, card_text
+from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]
 CASE_CHANNEL = CHANNEL_THREAD.split(";", 1)[0]  # the channel the removal is asked in (its team loses the bot)

@@ -32,16 +32,18 @@ import pytest
 
 import app as app_module
 from app import BACKGROUND, SANDBOX, STORE, create_app
+from bench.buttons import button_data
+from bench.connector import RecordingConnector
+from bot.case_messages import CaseMessageBook
 from bot.settings import Settings
 from partner_center import RetryPolicy, connect
 from pc_sandbox import RunningSandbox, SandboxOptions, running_sandbox
 from removal import CaseState, Outcome
 from removal.store import CaseStore
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
 from tests.conftest import operator, sandbox_requests
-from tests.dialogs.harness import button_data, card_text
+from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]
 _REFUSED_BEFORE_PROCESSING = frozenset({"5xx-before", "429-burst", "outage-503", "outage-reset"})
@@ -351,7 +353,7 @@ async def _refused_then_asked(teams: Teams, app: Any, change: Callable[[aiohttp.
         assert "Nothing was removed" in refused and name in refused and expected_line in refused
         assert "Offboard asks about each new blocker below" in refused
         # The plan card is redrawn: waiting for approvals, the item listed.
-        plan = _last_update_of(teams.connector, case.plan_message_id)
+        plan = _last_update_of(teams.connector, (await CaseMessageBook(app[STORE]).get(case.id)).plan)
         assert "Waiting for approvals" in plan and name in plan
         # The question about it is posted.
         question_id, question = card_with(teams.connector, "decide")

@@ -8,10 +8,11 @@ from typing import Any
 import aiohttp
 
 from app import BACKGROUND, CLIENT, SANDBOX
+from bench.buttons import button_data, buttons
 from partner_center import Relationship
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
 from tests.cards.schema import assert_valid_card
-from tests.dialogs.harness import buttons, card_text, button_data
+from tests.dialogs.harness import card_text
 
 
 async def test_a_channel_message_with_a_mention_gets_the_plan_in_the_thread(teams: tuple[Teams, Any]) -> None:

@@ -37,6 +37,8 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 import cards
 from app import ADAPTER, BACKGROUND, CLIENT, STORE, create_app
+from bench.buttons import button_data
+from bench.connector import RecordingConnector
 from bot.service_urls import ServiceUrlRefused
 from bot.settings import Settings
 from partner_center import PartnerCenterConfig, Relationship
@@ -44,10 +46,9 @@ from pc_sandbox import SandboxOptions
 from removal import CaseState, Decision
 from removal.store import CaseStore
 from tests._openid import OpenIdProvider
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import TENANT, Teams, card_with
 from tests.conftest import operator, sandbox_customer_id, sandbox_requests
-from tests.dialogs.harness import button_data, card_text
+from tests.dialogs.harness import card_text
 
 APP_ID = "5c0a1f4e-9b7d-4e2a-8c3f-1d6e7f8a9b0c"
 APP_PASSWORD = "bot-password-for-live-tests"

@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 
 from app import BACKGROUND, STORE, create_app
+from bench.ports import free_port
 from bot.notify_api import signed_headers
 from bot.settings import Settings
 from tests._playground import running_playground
-from tests._ports import free_port
 
 TENANT = "7d3a6c1e-0f0b-4c7e-9a51-0ff60a2d0001"  # .m365agentsplayground.yml
 TEAM, CHANNEL, PERSONAL = "team-customer-offboarding", "channel-offboarding-requests", "personal-chat-offboard"

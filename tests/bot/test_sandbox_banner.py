@@ -29,6 +29,7 @@ from botbuilder.schema import (
 )
 
 import cards
+from bench.connector import RecordingConnector
 from bot.adapter import create_adapter
 from bot.card_actions import card_reply, error_reply
 from bot.http import messages_handler
@@ -36,7 +37,6 @@ from bot.messenger import card_activity
 from bot.sandbox_banner import BANNER_ID, SandboxBanner, banner, has_banner, stamp_activity, stamp_card
 from bot.settings import Settings
 from removal.background import BackgroundTasks
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams
 from tests.cards.schema import assert_valid_card
 

@@ -23,6 +23,9 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
+from bench.buttons import button_data, buttons
+from bench.connector import RecordingConnector
+from bench.ports import free_port
 from bot.notify_api import signed_headers
 from bot.settings import Settings
 from pc_sandbox import SandboxOptions, running_sandbox
@@ -31,11 +34,9 @@ from pc_sandbox.tokens import IssuedToken, TokenStore
 from tests import _azurite
 from tests._azurite import ACCOUNT_KEY, Azurite
 from tests._openid import OpenIdProvider, SigningKey
-from tests._ports import free_port
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
 from tests.conftest import operator, sandbox_customer_id, sandbox_requests
-from tests.dialogs.harness import button_data, buttons, card_text
+from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]
 APP_ID = "6a1e0f3c-2b4d-4e5f-9a8b-7c6d5e4f3a2b"

@@ -3,6 +3,8 @@ hidden, and live mode failing closed (README: "Running it for real safely")."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,6 +26,8 @@ LIVE = {
     "OFFBOARD_APPROVERS": f"{APPROVER},{SECOND_APPROVER}",
     "OFFBOARD_STORAGE": "sqlite",
 }
+# What the demo's defaults below would be overridden by.
+DEMO_DEFAULTS = ("OFFBOARD_SANDBOX", "OFFBOARD_HOST", "OFFBOARD_PORT", "OFFBOARD_SANDBOX_PORT", "OFFBOARD_REQUESTERS", "OFFBOARD_FOUR_EYES")
 
 
 def _live(monkeypatch: pytest.MonkeyPatch, **changed: str | None) -> None:
@@ -35,6 +39,8 @@ def _live(monkeypatch: pytest.MonkeyPatch, **changed: str | None) -> None:
 
 
 def test_no_partner_center_credential_means_the_embedded_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    # None of what this test reads, whatever the shell exported.
+    _live(monkeypatch, **dict.fromkeys((*LIVE, *DEMO_DEFAULTS)))
     settings = Settings(_env_file=None)
     assert settings.uses_sandbox and (settings.host, settings.port, settings.sandbox_port) == ("127.0.0.1", 3978, 8787)
     # The demo stays easy: everyone may act, no four-eyes, replies go wherever the Playground is.
@@ -75,7 +81,7 @@ def test_a_wrong_app_type_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings(_env_file=None)
 
 
-def test_a_dot_env_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dot_env_file_is_read(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("MicrosoftAppId=from-dot-env\nOFFBOARD_SANDBOX=1\nOFFBOARD_SANDBOX_PORT=9999\n", encoding="utf-8")
     settings = Settings(_env_file=env)

@@ -18,13 +18,13 @@ from aiohttp import web
 from cryptography import x509
 
 from app import BACKGROUND, STORE, create_app
+from bench.connector import RecordingConnector
 from bot.events_api import SeenEvents
 from bot.notify_api import _RefusalBudget, notifications_handler, signed_headers
 from bot.settings import Settings
 from partner_center.webhooks import CertificateCache, InvalidCallback, PartnerCenterEvent
 from removal.audit import AuditTrail
 from storage import SqliteStore
-from tests.bot.connector import RecordingConnector
 from tests.bot.teams import CHANNEL_THREAD, Teams
 from tests.bot.webhook_pki import Credentials
 from tests.dialogs.harness import card_text

@@ -11,22 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from botbuilder.core import ConversationState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.messenger import AdapterMessenger
-from bot.state_storage import DocumentStateStorage
-from bot.teams_bot import OffboardBot
-from dialogs.remove_dialog import RemovalServices
+from bot.wiring import CaseTimings, build_services
 from partner_center import PartnerCenterClient
 from removal.access import AccessPolicy
-from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
-from removal.decisions import CaseDecisions
-from removal.lease import Leases
-from removal.store import CaseStore
-from removal.workflow import RemovalWorkflow
 from storage import MemoryStore
 from tests.cards.schema import assert_valid_card
 
@@ -56,33 +48,36 @@ class Turn:
 
 
 class Conversation:
-    def __init__(self, client: PartnerCenterClient, *, clock: Any = None, locale: str = "en-US", access: AccessPolicy | None = None, progress_interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        client: PartnerCenterClient,
+        *,
+        clock: Any = None,
+        locale: str = "en-US",
+        access: AccessPolicy | None = None,
+        progress_interval: float = 0.0,
+    ) -> None:
         self.adapter = TestAdapter()
         self.adapter.template.channel_id = "msteams"
         self.background = BackgroundTasks()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.locale = locale
         self.documents = MemoryStore()
-        self.store = CaseStore(self.documents)
-        self.audit = AuditTrail(self.documents)
-        self.workflow = RemovalWorkflow(
+        # No announcer and no installations: the dialog tests see the conversation only.
+        services = build_services(
             client=client,
-            store=self.store,
+            documents=self.documents,
             messenger=AdapterMessenger(self.adapter, ""),
-            audit=self.audit,
-            leases=Leases(self.documents, owner="harness"),
             background=self.background,
             clock=self.clock,
-            progress_interval=progress_interval,
+            lease_owner="harness",
+            access=access,
+            timings=CaseTimings(progress_interval=progress_interval),
         )
-        decisions = CaseDecisions(store=self.store, workflow=self.workflow, audit=self.audit, clock=self.clock)
-        services = RemovalServices(
-            client=client, store=self.store, workflow=self.workflow, decisions=decisions, audit=self.audit, clock=self.clock
-        )
-        # Dialog state goes through the JSON document store every turn, as it would in production.
-        self.bot = OffboardBot(
-            conversation_state=ConversationState(DocumentStateStorage(self.documents)), services=services, access=access
-        )
+        self.store = services.cases
+        self.audit = services.audit
+        self.workflow = services.workflow
+        self.bot = services.bot
         self._seen = 0
 
     async def _turn(self, activity: Activity, user: ChannelAccount) -> Turn:
@@ -144,29 +139,3 @@ def card_text(card: dict[str, Any]) -> str:
     walk(card.get("body", []))
     walk(card.get("actions", []))
     return "\n".join(parts)
-
-
-def buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The card's Action.Execute buttons by title: {title: {"verb", "data"}}."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found[node["title"]] = {"verb": node["verb"], "data": node.get("data", {})}
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
-
-
-def button_data(card: dict[str, Any], verb: str, **match: Any) -> dict[str, Any]:
-    """The data of the card's ``verb`` button whose data matches ``match``."""
-    for button in buttons(card).values():
-        if button["verb"] == verb and all(button["data"].get(k) == v for k, v in match.items()):
-            return button["data"]
-    raise AssertionError(f"no {verb} button {match} in {list(buttons(card))}")

@@ -11,12 +11,13 @@ import aiohttp
 import pytest
 from botbuilder.schema import Activity, ActivityTypes, ConversationAccount
 
+from bench.buttons import button_data, buttons
 from bot.audit import write_events
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision
 from removal.access import AccessPolicy
 from tests.conftest import operator
-from tests.dialogs.harness import ANN, BOB, Conversation, buttons, card_text, button_data
+from tests.dialogs.harness import ANN, BOB, Conversation, card_text
 
 APPROVERS = frozenset({BOB.aad_object_id})
 

@@ -19,12 +19,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bench.buttons import button_data, buttons
 from partner_center import PartnerCenterClient, SubscriptionStatus
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, is_azure_plan
 from removal import CaseState, Outcome
 from tests.conftest import customer_named, operator, sandbox_requests
-from tests.dialogs.harness import BOB, Conversation, button_data, buttons, card_text
+from tests.dialogs.harness import BOB, Conversation, card_text
 
 _WHY = "Azure is applying the cancellation"
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from bench.buttons import button_data, buttons
 from cards import t
 from partner_center import PartnerCenterClient
 from removal import CaseState
-from tests.dialogs.harness import Conversation, button_data, buttons, card_text
+from tests.dialogs.harness import Conversation, card_text
 
 
 @pytest.fixture

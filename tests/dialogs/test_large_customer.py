@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from bench.buttons import buttons
 from cards import card_size_bytes
 from partner_center import PartnerCenterClient
 from pc_sandbox import SandboxOptions
 from removal import CaseState, Outcome
-from tests.dialogs.harness import Conversation, buttons
+from tests.dialogs.harness import Conversation
 
 _TEAMS_LIMIT = 80_000
 

@@ -14,11 +14,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bench.buttons import button_data
 from partner_center import PartnerCenterClient, Relationship
 from pc_sandbox.state import STATE
 from removal import CaseState
 from tests.conftest import sandbox_requests
-from tests.dialogs.harness import BOB, Conversation, button_data, card_text
+from tests.dialogs.harness import BOB, Conversation, card_text
 
 
 def knobs(sandbox: Any, **changes: Any) -> None:

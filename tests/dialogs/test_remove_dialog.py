@@ -7,10 +7,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bench.buttons import button_data, buttons
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision, Outcome
-from tests.conftest import operator, sandbox_customer_id, sandbox_requests
-from tests.dialogs.harness import BOB, Conversation, buttons, card_text, button_data
+from tests._helpers import operator, sandbox_customer_id, sandbox_requests
+from tests.dialogs.harness import BOB, Conversation, card_text
 
 
 @pytest.fixture
@@ -52,9 +53,10 @@ async def test_happy_path_removes_the_relationship_and_shows_the_link(chat: Conv
     assert removing.invoke_card
     await chat.settle()
     result = chat.updates[-1]
-    assert "https://admin.microsoft.com/" in card_text(result) or any(
-        a.get("type") == "Action.OpenUrl" for a in result.get("actions", [])
-    )
+    # The customer's invitation link to re-establish the relationship: shown, and behind the one button.
+    link = await client.get_relationship_request_url()
+    assert link.startswith("https://admin.microsoft.com/") and link in card_text(result)
+    assert [a["url"] for a in result.get("actions", []) if a.get("type") == "Action.OpenUrl"] == [link]
     case = await chat.store.get(case.id)
     assert case.state is CaseState.REMOVED and case.approved_by.name == "Bob Approver"
     assert await client.read_relationship(case.customer.id) is Relationship.NONE

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.buttons import button_data
 from partner_center import Action, PartnerCenterClient
 from removal import Decision, RemovalCase
-from tests.dialogs.harness import BOB, Conversation, button_data, card_text
+from tests.dialogs.harness import BOB, Conversation, card_text
 
 
 def _azure_plan_now_cancels_a_new_subscription(case: RemovalCase) -> None:

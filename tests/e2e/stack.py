@@ -23,8 +23,8 @@ from typing import Any, Iterator
 
 from aiohttp import ClientSession, web
 
+from bench.ports import free_port
 from tests._playground import running_playground
-from tests._ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

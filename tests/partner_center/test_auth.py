@@ -27,7 +27,7 @@ from partner_center import (
 )
 from partner_center.client import PartnerCenterClient
 from pc_sandbox import SandboxOptions
-from tests.conftest import FAST_RETRY, customer_named
+from tests._helpers import FAST_RETRY, customer_named
 
 
 def _client(sandbox: Any, http: aiohttp.ClientSession, **config: Any) -> PartnerCenterClient:
@@ -112,7 +112,8 @@ async def test_partner_center_refuses_app_only_tokens_where_app_user_is_required
 
 async def test_a_bad_bearer_token_is_refused(sandbox: Any, http: aiohttp.ClientSession) -> None:
     class Garbage:
-        forgotten: list[str] = []
+        def __init__(self) -> None:
+            self.forgotten: list[str] = []
 
         async def access_token(self, *, needs_user: bool) -> str:
             return "garbage"
@@ -120,15 +121,19 @@ async def test_a_bad_bearer_token_is_refused(sandbox: Any, http: aiohttp.ClientS
         async def forget(self, token: str) -> None:
             self.forgotten.append(token)
 
-    client = PartnerCenterClient(session=http, base_url=sandbox.base_url, tokens=Garbage(), limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+    client = PartnerCenterClient(
+        session=http, base_url=sandbox.base_url, tokens=(garbage := Garbage()), limits=PartnerLimits(RateSettings()), retry=FAST_RETRY
+    )
     with pytest.raises(AuthError) as caught:
         await client.find_customers("CompanyName", "Contoso")
     assert caught.value.status == 401
     # Dropped once and asked for again; the second 401 is the answer.
-    assert Garbage.forgotten == ["garbage"]
+    assert garbage.forgotten == ["garbage"]
 
 
-async def test_the_refresh_token_is_exchanged_once_and_the_cache_persists(sandbox: Any, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_the_refresh_token_is_exchanged_once_and_the_cache_persists(
+    sandbox: Any, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     cache = tmp_path / "msal-cache.json"
     first = token_provider(PartnerCenterConfig.sandbox(sandbox.base_url, token_cache_path=cache))
     token = await first.access_token(needs_user=True)
@@ -139,14 +144,19 @@ async def test_the_refresh_token_is_exchanged_once_and_the_cache_persists(sandbo
     later = token_provider(PartnerCenterConfig.sandbox(sandbox.base_url, refresh_token=None, token_cache_path=cache))
     assert later.has_user_credential
     assert await later.access_token(needs_user=True)
-    client = connect(PartnerCenterConfig.sandbox(sandbox.base_url, refresh_token=None, token_cache_path=cache), session=http, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+    client = connect(
+        PartnerCenterConfig.sandbox(sandbox.base_url, refresh_token=None, token_cache_path=cache),
+        session=http,
+        limits=PartnerLimits(RateSettings()),
+        retry=FAST_RETRY,
+    )
     assert (await client.get_relationship_request_url()).startswith("https://")
 
 
 def _certificate() -> tuple[str, str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "offboard-test")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)

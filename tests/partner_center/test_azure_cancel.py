@@ -23,17 +23,18 @@ from partner_center import Action, PartnerCenterClient, SubscriptionStatus, carr
 from partner_center.actions import AzureCancellationPending
 from partner_center.blockers import is_azure_plan
 from partner_center.client import AZURE_CANCELLATION_REASON
-from tests.conftest import customer_named, operator, sandbox_requests
+from tests._helpers import customer_named, operator, sandbox_requests
 
 
 class _Recording:
-    """Wraps the client's token provider and session: which calls asked for app+user, and bodies."""
+    """Wraps the transport's token provider and session: which calls asked for app+user, and bodies."""
 
     def __init__(self, client: PartnerCenterClient) -> None:
-        self.tokens, self.session = client._tokens, client._session
+        transport = client._transport
+        self.tokens, self.session = transport._tokens, transport._session
         self.sent: list[tuple[str, str, Any, bool]] = []
         self._needs_user = False
-        client._tokens, client._session = self, self
+        transport._tokens, transport._session = self, self
 
     async def access_token(self, *, needs_user: bool) -> str:
         self._needs_user = needs_user

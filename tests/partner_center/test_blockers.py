@@ -1,8 +1,8 @@
-"""The blocker rules, row by row (DESIGN.md "Blockers and the action for each")."""
+"""The blocker rules, row by row (../shared/DESIGN.md "Blockers and the action for each")."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,10 +14,8 @@ from partner_center.blockers import (
 )
 from partner_center.models import AzureEntitlement, Customer, Entitlement, Order, Subscription
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
-CUSTOMER = Customer.model_validate(
-    {"id": "c1", "companyProfile": {"companyName": "Contoso Ltd"}, "relationshipToPartner": "reseller"}
-)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+CUSTOMER = Customer.model_validate({"id": "c1", "companyProfile": {"companyName": "Contoso Ltd"}, "relationshipToPartner": "reseller"})
 
 
 def _iso(delta: timedelta) -> str:

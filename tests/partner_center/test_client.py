@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,7 +26,7 @@ from partner_center import (
 from partner_center.actions import AzureCancellationPending
 from partner_center.blockers import is_azure_plan, is_new_commerce
 from partner_center.models import OrderStatus
-from tests.conftest import customer_named, operator, sandbox_customer_id, sandbox_requests
+from tests._helpers import customer_named, operator, sandbox_customer_id, sandbox_requests
 
 
 async def _subscriptions(client: PartnerCenterClient, customer_id: str) -> dict[str, Any]:
@@ -96,9 +97,7 @@ async def test_list_subscriptions_of_the_customer_with_a_thousand(client: Partne
     assert all(s.status is SubscriptionStatus.ACTIVE for s in subscriptions)
 
 
-async def test_suspend_sends_if_match_and_is_idempotent(
-    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession
-) -> None:
+async def test_suspend_sends_if_match_and_is_idempotent(client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession) -> None:
     contoso = await customer_named(client, "Contoso Ltd")
     legacy = (await _subscriptions(client, contoso.id))["legacy"]
     fresh = await client.get_subscription(contoso.id, legacy.id)
@@ -113,7 +112,7 @@ async def test_suspend_sends_if_match_and_is_idempotent(
 
 async def test_stale_etag_is_read_again_and_retried_once(sandbox: Any, http: aiohttp.ClientSession) -> None:
     from partner_center import PartnerCenterConfig, PartnerLimits, RateSettings, connect
-    from tests.conftest import FAST_RETRY
+    from tests._helpers import FAST_RETRY
 
     touched: list[str] = []
 
@@ -127,7 +126,9 @@ async def test_stale_etag_is_read_again_and_retried_once(sandbox: Any, http: aio
     tracing = aiohttp.TraceConfig()
     tracing.on_request_end.append(make_etag_stale)
     async with aiohttp.ClientSession(trace_configs=[tracing]) as traced:
-        client = connect(PartnerCenterConfig.sandbox(sandbox.base_url), session=traced, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+        client = connect(
+            PartnerCenterConfig.sandbox(sandbox.base_url), session=traced, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY
+        )
         contoso = await customer_named(client, "Contoso Ltd")
         legacy = (await _subscriptions(client, contoso.id))["legacy"]
         touched.clear()
@@ -219,15 +220,17 @@ async def test_software_order_cancelled_inside_its_window_and_refused_past_it(cl
 # ---- Removal ----
 
 
-async def test_removal_is_refused_while_blocked_then_done_and_verified(client: PartnerCenterClient, http: aiohttp.ClientSession, sandbox: Any) -> None:
+async def test_removal_is_refused_while_blocked_then_done_and_verified(
+    client: PartnerCenterClient, http: aiohttp.ClientSession, sandbox: Any
+) -> None:
     contoso = await customer_named(client, "Contoso Ltd")
     with pytest.raises(PartnerCenterError) as refused:
         await client.remove_relationship(contoso.id)
     assert refused.value.status == 400 and refused.value.description
 
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    plan = await plan_removal(client, contoso, now=datetime.now(timezone.utc))
+    plan = await plan_removal(client, contoso, now=datetime.now(UTC))
     assert {b.action for b in plan.blockers} == {
         Action.SUSPEND,
         Action.CANCEL_SUBSCRIPTION,
@@ -242,7 +245,7 @@ async def test_removal_is_refused_while_blocked_then_done_and_verified(client: P
             # show (developer/cancel-an-azure-subscription): move the clock, then carry on.
             await operator(http, sandbox, "clock", {"advanceHours": 10 / 60})
             await carry_out(client, contoso.id, blocker)
-    assert (await plan_removal(client, contoso, now=datetime.now(timezone.utc))).can_remove_now
+    assert (await plan_removal(client, contoso, now=datetime.now(UTC))).can_remove_now
 
     result = await client.remove_relationship(contoso.id)
     assert not result.already_removed and result.request_id
@@ -259,9 +262,7 @@ async def test_relationship_request_url_to_re_establish(client: PartnerCenterCli
     assert url.startswith("https://admin.microsoft.com/") and "invType=ResellerRelationship" in url
 
 
-async def test_already_removed_customer_reads_as_none(
-    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession
-) -> None:
+async def test_already_removed_customer_reads_as_none(client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession) -> None:
     # Removed customers leave the customer list, so the bot finds them by tenant id.
     assert await resolve_customers(client, "Northwind Traders") == []
     northwind_id = await sandbox_customer_id(http, sandbox, "Northwind Traders")

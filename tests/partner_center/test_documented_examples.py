@@ -16,9 +16,10 @@ to carry the same fields.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -32,7 +33,7 @@ from partner_center.models import OrderStatus, Relationship, SubscriptionStatus
 DOCUMENTED = Path(__file__).parent / "documented"
 CUSTOMER = "11111111-1111-1111-1111-111111111111"
 PLAN = "aaaaaaaa-0000-0000-0000-000000000002"
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # inside the NCE window and the first order's 30 days
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # inside the NCE window and the first order's 30 days
 
 
 def documented(name: str) -> Any:
@@ -51,7 +52,9 @@ def _partner_center() -> web.Application:
     """Answers with the documented bodies, as the documented URLs."""
 
     def answer(name: str, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-        return web.Response(status=status, text=(DOCUMENTED / name).read_text(encoding="utf-8"), content_type="application/json", headers=headers)
+        return web.Response(
+            status=status, text=(DOCUMENTED / name).read_text(encoding="utf-8"), content_type="application/json", headers=headers
+        )
 
     async def customers(request: web.Request) -> web.Response:
         if request.query.get("seekOperation") == "Next":
@@ -75,6 +78,7 @@ def _partner_center() -> web.Application:
     def serve(name: str) -> Any:
         async def handler(_: web.Request) -> web.Response:
             return answer(name)
+
         return handler
 
     app = web.Application()
@@ -94,7 +98,9 @@ async def documented_client(aiohttp_server: Any) -> AsyncIterator[PartnerCenterC
     server = await aiohttp_server(_partner_center())
     async with aiohttp.ClientSession() as session:
         yield PartnerCenterClient(
-            session=session, base_url=str(server.make_url("")).rstrip("/"), tokens=_Tokens(),
+            session=session,
+            base_url=str(server.make_url("")).rstrip("/"),
+            tokens=_Tokens(),
             limits=PartnerLimits(RateSettings(requests_per_period=100_000, period_seconds=60, max_concurrency=8)),
             retry=RetryPolicy(attempts=1, wait_initial=0.01, wait_max=0.01, wait_jitter=0.0),
         )
@@ -111,13 +117,15 @@ async def test_customers_are_read_and_paged_as_documented(documented_client: Par
     assert (one.relationship_to_partner, one.allow_delegated_access) == (Relationship.RESELLER, False)
 
 
-async def test_subscriptions_azure_entitlements_orders_and_entitlements_are_read_and_classified(documented_client: PartnerCenterClient) -> None:
+async def test_subscriptions_azure_entitlements_orders_and_entitlements_are_read_and_classified(
+    documented_client: PartnerCenterClient,
+) -> None:
     """Reconstructed (reference §3.2, §4.4, §5, §6): what the bot makes of a documented customer."""
     client = documented_client
     subscriptions = await client.list_subscriptions(CUSTOMER)
     nce, plan, legacy = subscriptions
     assert nce.offer_id == "CFQ7TTC0LH18:0001:CFQ7TTC0K971" and nce.status is SubscriptionStatus.ACTIVE
-    assert nce.cancellation_allowed_until_date == datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    assert nce.cancellation_allowed_until_date == datetime(2026, 11, 26, 10, tzinfo=UTC)
     assert nce.etag == "etag-1" and nce.wire["termDuration"] == "P1Y"  # the full resource is kept for the PATCH
     azure = await client.list_azure_entitlements(CUSTOMER, PLAN)
     assert [(e.status, e.is_active) for e in azure] == [("active", True), ("disabled", False)]
@@ -128,8 +136,12 @@ async def test_subscriptions_azure_entitlements_orders_and_entitlements_are_read
     assert reservations[0].is_reservation and all(s.is_software for s in software)
 
     snapshot = CustomerSnapshot(
-        await client.get_customer(CUSTOMER), subscriptions=tuple(subscriptions), azure_entitlements={plan.id: tuple(azure)},
-        reservations=tuple(reservations), software=tuple(software), orders=tuple(orders),
+        await client.get_customer(CUSTOMER),
+        subscriptions=tuple(subscriptions),
+        azure_entitlements={plan.id: tuple(azure)},
+        reservations=tuple(reservations),
+        software=tuple(software),
+        orders=tuple(orders),
     )
     plan_items = {b.item_id: b for b in classify(snapshot, NOW).blockers}
     assert (plan_items[nce.id].kind, plan_items[nce.id].action) == (BlockerKind.NCE_INSIDE_WINDOW, Action.CANCEL_SUBSCRIPTION)
@@ -161,7 +173,7 @@ async def test_the_documented_error_body_keeps_code_and_description(documented_c
         await documented_client.get_customer("forbidden")
     assert (caught.value.status, caught.value.code) == (403, "20002")
     assert caught.value.description == "No relationship between caller and account."
-    # 20002 is no proof that the relationship is gone (fidelity-audit #9).
+    # 20002 is no proof that the relationship is gone (../shared/reference/fidelity-audit.md #9).
     assert await documented_client.read_relationship("forbidden") is Relationship.UNKNOWN
 
 
@@ -182,30 +194,36 @@ def _keys(body: dict[str, Any]) -> set[str]:
 async def _sandbox_bodies(client: PartnerCenterClient) -> dict[str, dict[str, Any]]:
     """One sandbox answer of each documented kind, raw (as sent on the wire)."""
     found: dict[str, dict[str, Any]] = {}
-    customers = (await client._send("GET", "/v1/customers?size=500")).body
+    customers = (await client._transport.send("GET", "/v1/customers?size=500")).body
     found["customers"] = customers
     found["customer item"] = customers["items"][0]
     for item in customers["items"]:
         cid = item["id"]
-        found.setdefault("customer", (await client._send("GET", f"/v1/customers/{cid}")).body)
-        subscriptions = (await client._send("GET", f"/v1/customers/{cid}/subscriptions")).body
+        found.setdefault("customer", (await client._transport.send("GET", f"/v1/customers/{cid}")).body)
+        subscriptions = (await client._transport.send("GET", f"/v1/customers/{cid}/subscriptions")).body
         for sub in subscriptions["items"]:
             product = sub.get("productType", {}).get("id", "")
-            kind = {"OnlineServicesNCE": "nce", "OnlineServices": "legacy"}.get(product, "plan" if sub["offerId"].startswith("DZH318Z0BPS6") else "")
+            kind = {"OnlineServicesNCE": "nce", "OnlineServices": "legacy"}.get(
+                product, "plan" if sub["offerId"].startswith("DZH318Z0BPS6") else ""
+            )
             if kind:
                 found.setdefault(f"subscription {kind}", sub)
             if kind == "plan" and "azure entitlement" not in found:
-                azure = (await client._send("GET", f"/v1/customers/{cid}/subscriptions/{sub['id']}/azureEntitlements")).body
+                azure = (await client._transport.send("GET", f"/v1/customers/{cid}/subscriptions/{sub['id']}/azureEntitlements")).body
                 if azure["items"]:
                     found["azure entitlement"] = azure["items"][0]
-        orders = (await client._send("GET", f"/v1/customers/{cid}/orders")).body
+        orders = (await client._transport.send("GET", f"/v1/customers/{cid}/orders")).body
         for order in orders["items"]:
             found.setdefault("order", order)
         for kind in ("reservedinstance", "software"):
-            entitlements = (await client._send("GET", f"/v1/customers/{cid}/entitlements?entitlementType={kind}&showExpiry=true", needs_user=True)).body
+            entitlements = (
+                await client._transport.send(
+                    "GET", f"/v1/customers/{cid}/entitlements?entitlementType={kind}&showExpiry=true", needs_user=True
+                )
+            ).body
             if entitlements["items"]:
                 found.setdefault(f"entitlement {kind}", entitlements["items"][0])
-    found["relationship request"] = (await client._send("GET", "/v1/customers/relationshiprequests", needs_user=True)).body
+    found["relationship request"] = (await client._transport.send("GET", "/v1/customers/relationshiprequests", needs_user=True)).body
     return found
 
 

@@ -1,10 +1,10 @@
-"""New-commerce lifecycle in the client (issue 17; fidelity audit #4): ``disabled`` is finished
+"""New-commerce lifecycle in the client (issue 17; ../shared/reference/fidelity-audit.md #4): ``disabled`` is finished
 ("After 30 days in the expired state, the subscription moves to a 90-day disabled state",
 learn.microsoft.com/partner-center/subscription-lifecycle): not blocking, nothing to send."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -15,7 +15,7 @@ from partner_center import (
     plan_removal,
 )
 from partner_center.blockers import CustomerSnapshot, classify, is_new_commerce
-from tests.conftest import customer_named, operator, sandbox_requests
+from tests._helpers import customer_named, operator, sandbox_requests
 
 from .test_blockers import CUSTOMER, NOW, _nce
 
@@ -42,7 +42,7 @@ async def test_the_client_treats_disabled_as_already_done_and_the_plan_leaves_it
     client: Any, sandbox: Any, http: aiohttp.ClientSession
 ) -> None:
     customer_id, nce = await _tailwind_nce(client)
-    before = await plan_removal(client, await client.get_customer(customer_id), now=datetime.now(timezone.utc))
+    before = await plan_removal(client, await client.get_customer(customer_id), now=datetime.now(UTC))
     assert nce.id in {b.item_id for b in before.blockers}
     # Auto-renew off: expired at term end (30 d away), disabled 30 days later.
     moved = await operator(http, sandbox, "clock", {"advanceDays": 62})

@@ -19,7 +19,7 @@ from pc_sandbox import SandboxOptions
 from pc_sandbox.demo import DEMO
 from pc_sandbox.state import STATE
 from removal.case import ItemError
-from tests.conftest import customer_named, sandbox_requests
+from tests._helpers import customer_named, sandbox_requests
 from tests.dialogs.harness import card_text
 
 
@@ -31,7 +31,9 @@ def sandbox_options() -> SandboxOptions:
 def test_401_900421_is_its_own_error() -> None:
     error = error_from_response(401, {"code": 900421, "description": "MFA required"}, correlation_id="", request_id="")
     assert isinstance(error, MfaRequiredError) and isinstance(error, AuthError)
-    assert not isinstance(error_from_response(401, {"code": 400, "description": "Access denied"}, correlation_id="", request_id=""), MfaRequiredError)
+    assert not isinstance(
+        error_from_response(401, {"code": 400, "description": "Access denied"}, correlation_id="", request_id=""), MfaRequiredError
+    )
 
 
 async def test_app_user_call_without_mfa_fails_with_mfa_error_and_no_refresh(
@@ -70,7 +72,12 @@ async def test_with_an_mfa_sign_in_the_token_carries_amr_mfa_and_is_accepted(
     state.options = SandboxOptions(mfa_enforced=True, user_mfa=True, clock=state.clock)
     url = await client.get_relationship_request_url()  # app+user
     assert url.startswith("https://admin.microsoft.com/")
-    form = {"grant_type": "refresh_token", "refresh_token": DEMO.refresh_token, "client_id": DEMO.client_id, "client_secret": DEMO.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": DEMO.refresh_token,
+        "client_id": DEMO.client_id,
+        "client_secret": DEMO.client_secret,
+    }
     async with http.post(f"{sandbox.base_url}/{DEMO.partner_tenant_id}/oauth2/v2.0/token", data=form) as response:
         body = await response.json()
     payload = body["id_token"].split(".")[1]
@@ -79,11 +86,18 @@ async def test_with_an_mfa_sign_in_the_token_carries_amr_mfa_and_is_accepted(
 
 
 async def test_without_mfa_the_id_token_has_no_mfa_claim(sandbox: Any, http: aiohttp.ClientSession) -> None:
-    form = {"grant_type": "refresh_token", "refresh_token": DEMO.refresh_token, "client_id": DEMO.client_id, "client_secret": DEMO.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": DEMO.refresh_token,
+        "client_id": DEMO.client_id,
+        "client_secret": DEMO.client_secret,
+    }
     async with http.post(f"{sandbox.base_url}/{DEMO.partner_tenant_id}/oauth2/v2.0/token", data=form) as response:
         body = await response.json()
     payload = body["id_token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert "mfa" not in claims["amr"]
-    async with http.get(f"{sandbox.base_url}/v1/customers/relationshiprequests", headers={"Authorization": f"Bearer {body['access_token']}"}) as refused:
+    async with http.get(
+        f"{sandbox.base_url}/v1/customers/relationshiprequests", headers={"Authorization": f"Bearer {body['access_token']}"}
+    ) as refused:
         assert refused.status == 401 and (await refused.json())["code"] == 900421

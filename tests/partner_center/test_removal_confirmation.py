@@ -1,4 +1,4 @@
-""""Removed" is confirmed positively, over HTTP against the sandbox (issue 17, audit #8, #9, §3.13).
+""" "Removed" is confirmed positively, over HTTP against the sandbox (issue 17, audit #8, #9, §3.13).
 
 The documented signals of a removal (developer/remove-a-reseller-relationship-with-a-customer.md,
 remove-a-relationship.md): a read showing ``relationshipToPartner: none``, or the customer gone
@@ -19,7 +19,7 @@ import pytest
 from partner_center import PartnerCenterClient, PartnerCenterError, Relationship
 from partner_center.errors import NoRelationshipError, RemovalUnclearError, error_from_response
 from pc_sandbox.state import STATE
-from tests.conftest import customer_named, sandbox_requests
+from tests._helpers import customer_named, sandbox_requests
 
 
 def knobs(sandbox: Any, **changes: Any) -> None:
@@ -81,9 +81,7 @@ async def test_a_refused_patch_with_the_relationship_still_there_is_a_refusal(
 
 
 @pytest.mark.parametrize("answer", ["400-3000", "403-20002"])
-async def test_a_refused_patch_that_cannot_be_read_back_is_unclear(
-    client: PartnerCenterClient, sandbox: Any, answer: str
-) -> None:
+async def test_a_refused_patch_that_cannot_be_read_back_is_unclear(client: PartnerCenterClient, sandbox: Any, answer: str) -> None:
     fabrikam = await customer_named(client, "Fabrikam Inc")
     # The customer revoked DAP/GDAP: every read of it answers 403/20002 while it is still ours.
     knobs(sandbox, removal_patch_answer=answer, delegated_access_revoked=True)

@@ -1,5 +1,5 @@
 """A 409 while Partner Center processes a renewal is waited out and resubmitted, not an item
-failure (issue 17; fidelity audit #6): "Subscriptions may take up to 24 hours to complete their
+failure (issue 17; ../shared/reference/fidelity-audit.md #6): "Subscriptions may take up to 24 hours to complete their
 renewal… the partner will get an error response (409: Conflict for API requests). Partners can
 resubmit the request after waiting for two minutes" (learn.microsoft.com/partner-center/
 create-a-new-subscription). The wait is ``RetryPolicy.renewal_wait_seconds``: short here."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -25,15 +25,14 @@ from partner_center import (
 from partner_center.blockers import is_new_commerce
 from pc_sandbox import SandboxOptions
 from pc_sandbox.subscription_rules import SubscriptionLifecycle
-from tests.conftest import FAST_RETRY, customer_named, operator, sandbox_requests
-
+from tests._helpers import FAST_RETRY, customer_named, operator, sandbox_requests
 
 # ---- 409 while a renewal is processed (create-a-new-subscription.md) ----
 
 
 def _term_over(commitment_end: datetime) -> datetime:
-    day = commitment_end.astimezone(timezone.utc).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    day = commitment_end.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 async def _pharma_nce_at_renewal(client: Any, http: aiohttp.ClientSession, sandbox: Any) -> tuple[str, str]:
@@ -54,9 +53,7 @@ def _client(sandbox: Any, http: aiohttp.ClientSession, **retry: Any) -> Any:
     )
 
 
-@pytest.mark.parametrize(
-    "sandbox_options", [SandboxOptions(lifecycle=SubscriptionLifecycle(renewal_processing=timedelta(seconds=3)))]
-)
+@pytest.mark.parametrize("sandbox_options", [SandboxOptions(lifecycle=SubscriptionLifecycle(renewal_processing=timedelta(seconds=3)))])
 async def test_a_409_during_renewal_is_waited_out_and_resubmitted_not_failed(
     sandbox: Any, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -71,9 +68,7 @@ async def test_a_409_during_renewal_is_waited_out_and_resubmitted_not_failed(
     assert len(waits) == len(statuses) - 1 and "waiting 1 s before resubmitting" in waits[0]
 
 
-@pytest.mark.parametrize(
-    "sandbox_options", [SandboxOptions(lifecycle=SubscriptionLifecycle(renewal_processing=timedelta(hours=20)))]
-)
+@pytest.mark.parametrize("sandbox_options", [SandboxOptions(lifecycle=SubscriptionLifecycle(renewal_processing=timedelta(hours=20)))])
 async def test_the_renewal_wait_is_bounded_then_the_409_is_raised(sandbox: Any, http: aiohttp.ClientSession) -> None:
     client = _client(sandbox, http, renewal_wait_seconds=0.05, renewal_resubmits=2)
     customer_id, subscription_id = await _pharma_nce_at_renewal(client, http, sandbox)

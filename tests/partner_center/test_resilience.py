@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from partner_center import (
+    CancellationWindowPassedError,
     ConflictError,
     LimitsRegistry,
     PartnerCenterConfig,
@@ -23,7 +24,7 @@ from partner_center import (
     connect,
 )
 from pc_sandbox import SandboxOptions
-from tests.conftest import FAST_RETRY, customer_named, operator, sandbox_requests
+from tests._helpers import FAST_RETRY, customer_named, operator, sandbox_requests
 
 
 async def _legacy_subscription(client: Any, name: str = "Contoso Ltd") -> tuple[str, str]:
@@ -36,7 +37,9 @@ async def _legacy_subscription(client: Any, name: str = "Contoso Ltd") -> tuple[
 
 async def test_a_5xx_is_retried_with_the_same_ms_request_id(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
     customer_id, subscription_id = await _legacy_subscription(client)
-    await operator(http, sandbox, "faults", {"count": 2, "status": 503, "pathContains": subscription_id, "method": "PATCH", "when": "before"})
+    await operator(
+        http, sandbox, "faults", {"count": 2, "status": 503, "pathContains": subscription_id, "method": "PATCH", "when": "before"}
+    )
     result = await client.suspend_subscription(customer_id, subscription_id)
     assert result.status is SubscriptionStatus.SUSPENDED
     patches = [r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH"]
@@ -44,9 +47,13 @@ async def test_a_5xx_is_retried_with_the_same_ms_request_id(client: Any, sandbox
     assert len({p["requestId"] for p in patches}) == 1
 
 
-async def test_a_lost_response_is_retried_and_partner_center_applies_the_write_once(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_lost_response_is_retried_and_partner_center_applies_the_write_once(
+    client: Any, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     customer_id, subscription_id = await _legacy_subscription(client)
-    await operator(http, sandbox, "faults", {"count": 1, "status": 500, "pathContains": subscription_id, "method": "PATCH", "when": "after"})
+    await operator(
+        http, sandbox, "faults", {"count": 1, "status": 500, "pathContains": subscription_id, "method": "PATCH", "when": "after"}
+    )
     result = await client.suspend_subscription(customer_id, subscription_id)
     assert result.status is SubscriptionStatus.SUSPENDED
     patches = [r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH"]
@@ -79,8 +86,8 @@ async def test_timeouts_are_retried_with_the_same_request_id_then_reported(sandb
 
 async def test_other_4xx_are_never_retried(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
     pharma = await customer_named(client, "Contoso Pharma")
-    nce = [s for s in await client.list_subscriptions(pharma.id) if s.cancellation_allowed_until_date][0]
-    with pytest.raises(Exception):
+    nce = next(s for s in await client.list_subscriptions(pharma.id) if s.cancellation_allowed_until_date)
+    with pytest.raises(CancellationWindowPassedError):  # 400 / 900117
         await client.cancel_subscription(pharma.id, nce.id)
     patches = [r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH"]
     assert [p["status"] for p in patches] == [400]
@@ -100,7 +107,9 @@ async def test_an_access_token_partner_center_refuses_is_replaced_once(client: A
 
 
 @pytest.mark.parametrize("sandbox_options", [SandboxOptions(rate_limit=2, rate_window_seconds=2)])
-async def test_a_429_waits_retry_after_then_succeeds_with_the_same_request_id(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_429_waits_retry_after_then_succeeds_with_the_same_request_id(
+    client: Any, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     contoso = await customer_named(client, "Contoso Ltd")  # one of the two requests of the window
     await client.get_customer(contoso.id)
     started = time.perf_counter()
@@ -113,8 +122,12 @@ async def test_a_429_waits_retry_after_then_succeeds_with_the_same_request_id(cl
 
 
 @pytest.mark.parametrize("sandbox_options", [SandboxOptions(rate_limit=1, rate_window_seconds=60)])
-async def test_throttling_that_outlasts_the_retries_is_a_throttled_error_with_retry_after(sandbox: Any, http: aiohttp.ClientSession) -> None:
-    client = connect(PartnerCenterConfig.sandbox(sandbox.base_url), session=http, limits=PartnerLimits(RateSettings()), retry=RetryPolicy(attempts=1))
+async def test_throttling_that_outlasts_the_retries_is_a_throttled_error_with_retry_after(
+    sandbox: Any, http: aiohttp.ClientSession
+) -> None:
+    client = connect(
+        PartnerCenterConfig.sandbox(sandbox.base_url), session=http, limits=PartnerLimits(RateSettings()), retry=RetryPolicy(attempts=1)
+    )
     await client.find_customers("CompanyName", "Contoso")
     with pytest.raises(ThrottledError) as caught:
         await client.find_customers("CompanyName", "Contoso")
@@ -139,7 +152,9 @@ async def test_an_etag_stale_on_every_try_is_a_conflict_error_after_one_re_read(
     tracing.on_request_end.append(make_etag_stale)
     tracing.on_request_start.append(record_if_match)
     async with aiohttp.ClientSession(trace_configs=[tracing]) as traced:
-        client = connect(PartnerCenterConfig.sandbox(sandbox.base_url), session=traced, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY)
+        client = connect(
+            PartnerCenterConfig.sandbox(sandbox.base_url), session=traced, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY
+        )
         customer_id, subscription_id = await _legacy_subscription(client)
         with pytest.raises(ConflictError) as caught:
             await client.suspend_subscription(customer_id, subscription_id)

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from partner_center import AuthError, PartnerCenterConfig, token_provider
-from partner_center import auth
+from partner_center import AuthError, PartnerCenterConfig, auth, token_provider
 from partner_center.auth import MsalTokenProvider
 
 
@@ -87,7 +86,7 @@ async def test_a_write_that_fails_before_the_rename_leaves_the_old_cache_whole(
     "content",
     [
         b"",  # emptied by an older version's crash between truncate and write
-        b'{"RefreshToken": {"rt-1": {"secret": "rt-SECRET-0123', # cut short
+        b'{"RefreshToken": {"rt-1": {"secret": "rt-SECRET-0123',  # cut short
         b'["rt-SECRET-0123"]',  # JSON, but not a cache MSAL can read
         b'{"RefreshToken": "rt-SECRET-0123"}',
         b"\xff\xfert-SECRET-0123",  # not even text
@@ -115,9 +114,7 @@ async def test_a_corrupt_cache_is_moved_aside_and_the_configured_refresh_token_i
     assert "rt-SECRET" not in caplog.text  # the path, never the content
 
 
-async def test_a_corrupt_cache_without_a_configured_refresh_token_still_lets_the_bot_start(
-    sandbox: Any, tmp_path: Path
-) -> None:
+async def test_a_corrupt_cache_without_a_configured_refresh_token_still_lets_the_bot_start(sandbox: Any, tmp_path: Path) -> None:
     """Nothing to fall back on: app-only calls still work, app+user ones say what is missing."""
     cache = tmp_path / "msal-cache.json"
     cache.write_text("{not json", encoding="utf-8")

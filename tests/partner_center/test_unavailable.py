@@ -17,7 +17,7 @@ from partner_center import (
     UnavailableError,
     is_unavailable,
 )
-from tests.conftest import customer_named, operator, sandbox_requests
+from tests._helpers import customer_named, operator, sandbox_requests
 
 
 def test_unavailable_means_no_answer_5xx_or_throttled_never_a_refusal() -> None:
@@ -30,7 +30,9 @@ def test_unavailable_means_no_answer_5xx_or_throttled_never_a_refusal() -> None:
 
 
 @pytest.mark.parametrize("mode", ["reset", "503"])
-async def test_is_answering_asks_once_and_sees_an_outage(client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession, mode: str) -> None:
+async def test_is_answering_asks_once_and_sees_an_outage(
+    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession, mode: str
+) -> None:
     assert await client.is_answering()
     await operator(http, sandbox, "outage", {"on": True, "mode": mode})
     before = len(await sandbox_requests(http, sandbox))
@@ -45,12 +47,16 @@ async def test_is_answering_asks_once_and_sees_an_outage(client: PartnerCenterCl
     assert await client.is_answering()
 
 
-async def test_is_answering_is_false_while_everyone_is_throttled(client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_is_answering_is_false_while_everyone_is_throttled(
+    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     await operator(http, sandbox, "throttle", {"seconds": 5})
     assert not await client.is_answering()
 
 
-async def test_a_subscription_suspended_or_cancelled_in_the_portal_is_not_written_again(client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_subscription_suspended_or_cancelled_in_the_portal_is_not_written_again(
+    client: PartnerCenterClient, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     contoso = await customer_named(client, "Contoso Ltd")
     subscriptions = await client.list_subscriptions(contoso.id)
     legacy = next(s for s in subscriptions if s.product_type and s.product_type.id == "OnlineServices")

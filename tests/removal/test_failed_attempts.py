@@ -17,6 +17,9 @@ import aiohttp
 import pytest
 from botbuilder.core.adapters import TestAdapter
 
+from bot.case_display import TeamsCaseDisplay
+from bot.case_messages import CaseMessageBook
+from bot.case_notices import TeamsCaseNotices
 from bot.messenger import AdapterMessenger
 from partner_center import PartnerCenterClient, Relationship, plan_removal
 from pc_sandbox import SandboxOptions
@@ -59,18 +62,23 @@ class Announced:
 
 def _workflow(client: PartnerCenterClient, documents: Any, *, audit: AuditTrail, leases: Leases, announced: Announced, max_attempts: int = 5) -> RemovalWorkflow:
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    store = CaseStore(documents)
     return RemovalWorkflow(
         client=client,
-        store=CaseStore(documents),
-        messenger=AdapterMessenger(TestAdapter(), ""),
+        store=store,
+        display=_display(documents, store, clock, announced),
         audit=audit,
         leases=leases,
         background=BackgroundTasks(),
         clock=clock,
-        notifications=CaseNotifications(announced, clock=clock),
-        announcer=announced,
+        notifications=CaseNotifications(TeamsCaseNotices(announced, clock=clock)),
         max_attempts=max_attempts,
     )
+
+
+def _display(documents: Any, store: CaseStore, clock: Any, announced: Announced | None = None) -> TeamsCaseDisplay:
+    """The Teams edge over botbuilder's TestAdapter (it takes any conversation reference)."""
+    return TeamsCaseDisplay(AdapterMessenger(TestAdapter(), ""), CaseMessageBook(documents), cases=store, clock=clock, announcer=announced)
 
 
 async def _case(client: PartnerCenterClient, store: CaseStore, name: str, state: CaseState) -> RemovalCase:
@@ -202,10 +210,11 @@ async def test_the_sweep_backs_off_after_a_failed_attempt(client: PartnerCenterC
     wall = [time.time()]
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
     announced = Announced()
+    store = CaseStore(documents)
     workflow = RemovalWorkflow(
-        client=client, store=CaseStore(documents), messenger=AdapterMessenger(TestAdapter(), ""), audit=AuditTrail(broken),
+        client=client, store=store, display=_display(documents, store, clock), audit=AuditTrail(broken),
         leases=Leases(documents, owner="me"), background=BackgroundTasks(), clock=clock,
-        notifications=CaseNotifications(announced, clock=clock), max_attempts=5, backoff_initial=30, backoff_max=100,
+        notifications=CaseNotifications(TeamsCaseNotices(announced, clock=clock)), max_attempts=5, backoff_initial=30, backoff_max=100,
         wall_clock=lambda: wall[0],
     )
     case = await _case(client, CaseStore(documents), "Tailwind Traders", CaseState.EXECUTING)

@@ -16,6 +16,9 @@ import aiohttp
 from botbuilder.core.adapters import TestAdapter
 
 import cards
+from bot.case_display import TeamsCaseDisplay
+from bot.case_messages import CaseMessageBook
+from bot.case_notices import TeamsCaseNotices
 from bot.messenger import AdapterMessenger
 from partner_center import PartnerCenterClient, plan_removal
 from removal import CaseState, Person, RemovalCase
@@ -93,12 +96,15 @@ class Instance:
         self.announced = Announced()
         self.chats = PersonalChats()
         self.store = CaseStore(documents)
-        self.notifications = CaseNotifications(
-            self.announced, clock=clock, personal_chats=self.chats, approvers=[BOB, "00000000-0000-0000-0000-0000000000c3"]
-        )
+        messages = CaseMessageBook(documents)
+        self.notifications = CaseNotifications(TeamsCaseNotices(
+            self.announced, clock=clock, messages=messages, personal_chats=self.chats,
+            approvers=[BOB, "00000000-0000-0000-0000-0000000000c3"],
+        ))
         leases = Leases(documents, owner=name)
+        display = TeamsCaseDisplay(AdapterMessenger(TestAdapter(), ""), messages, cases=self.store, clock=clock)
         self.workflow = RemovalWorkflow(
-            client=client, store=self.store, messenger=AdapterMessenger(TestAdapter(), ""), audit=AuditTrail(documents),
+            client=client, store=self.store, display=display, audit=AuditTrail(documents),
             leases=leases, background=BackgroundTasks(), clock=clock, notifications=self.notifications,
         )
         self.decisions = CaseDecisions(

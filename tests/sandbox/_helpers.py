@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from pc_sandbox import DEMO
 
 # Where the tests' frozen clock starts; seed dates ("now+3d") resolve against it.
-START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 CONTOSO = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 CONTOSO_PHARMA = "5c1f6a2e-8b3d-4e7a-9f21-6d4c3b2a1e02"
@@ -47,16 +47,12 @@ async def subscriptions(client: TestClient, headers: dict[str, str], customer_id
     return (await response.json())["items"]
 
 
-async def subscription_where(
-    client: TestClient, headers: dict[str, str], customer_id: str, **expected: Any
-) -> dict[str, Any]:
+async def subscription_where(client: TestClient, headers: dict[str, str], customer_id: str, **expected: Any) -> dict[str, Any]:
     """The only subscription whose fields (``productType`` compares its id) match."""
     found = [
         item
         for item in await subscriptions(client, headers, customer_id)
-        if all(
-            (item[key]["id"] if key == "productType" else item.get(key)) == value for key, value in expected.items()
-        )
+        if all((item[key]["id"] if key == "productType" else item.get(key)) == value for key, value in expected.items())
     ]
     assert len(found) == 1, found
     return found[0]
@@ -70,18 +66,12 @@ async def orders(client: TestClient, headers: dict[str, str], customer_id: str) 
 
 async def software_order(client: TestClient, headers: dict[str, str], customer_id: str) -> dict[str, Any]:
     # Software products in the seed are the DG7G... catalog items.
-    found = [
-        order
-        for order in await orders(client, headers, customer_id)
-        if order["lineItems"][0]["offerId"].startswith("DG7G")
-    ]
+    found = [order for order in await orders(client, headers, customer_id) if order["lineItems"][0]["offerId"].startswith("DG7G")]
     assert len(found) == 1, found
     return found[0]
 
 
-async def patch_subscription(
-    client: TestClient, headers: dict[str, str], customer_id: str, subscription: dict[str, Any], **changes: Any
-):
+async def patch_subscription(client: TestClient, headers: dict[str, str], customer_id: str, subscription: dict[str, Any], **changes: Any):
     """PATCH the full resource with ``changes`` and the current etag, as the docs show."""
     return await client.patch(
         f"/v1/customers/{customer_id}/subscriptions/{subscription['id']}",

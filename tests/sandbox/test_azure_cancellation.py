@@ -1,4 +1,4 @@
-"""The sandbox's Azure-plan cancellation as Microsoft documents it (fidelity audit #1, #2, #3, #17).
+"""The sandbox's Azure-plan cancellation as Microsoft documents it (../shared/reference/fidelity-audit.md #1, #2, #3, #17).
 
 - body ``{"cancellationReason": "compromise"}``, the only documented value; others 400/900307
   (learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription);
@@ -50,9 +50,7 @@ async def test_an_app_only_token_is_refused(client, user_headers, app_headers):
     assert await _statuses(client, user_headers, url) == ["active", "active"]
 
 
-async def test_cancelled_subscriptions_stay_active_for_ten_minutes_and_the_plan_cannot_be_suspended_meanwhile(
-    client, user_headers, clock
-):
+async def test_cancelled_subscriptions_stay_active_for_ten_minutes_and_the_plan_cannot_be_suspended_meanwhile(client, user_headers, clock):
     plan, url = await _plan_and_url(client, user_headers)
     items = (await (await client.get(url, headers=user_headers)).json())["items"]
     for item in items:
@@ -80,13 +78,13 @@ async def test_the_delay_is_a_knob(make_client):
 
 def test_the_default_delay_is_ten_minutes():
     assert SandboxOptions().azure_cancel_delay == timedelta(minutes=10)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="azure_cancel_delay"):
         SandboxOptions(azure_cancel_delay=timedelta(seconds=-1))
 
 
 async def test_the_plan_can_be_cancelled_once_no_azure_subscription_is_active(client, user_headers, clock):
     # "Partners can cancel the Azure plan when there are no active Azure subscriptions under it"
-    # (azure-plan-manage; fidelity audit #16).
+    # (azure-plan-manage; ../shared/reference/fidelity-audit.md #16).
     _, url = await _plan_and_url(client, user_headers)
     for item in (await (await client.get(url, headers=user_headers)).json())["items"]:
         assert (await _cancel(client, user_headers, url, item["id"], {"cancellationReason": "compromise"})).status == 202

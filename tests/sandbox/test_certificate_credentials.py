@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -21,7 +21,7 @@ CERT_CLIENT = "cert-app"
 def _key_and_certificate() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox test app")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -42,8 +42,7 @@ def registered():
 
 def _assertion(key, *, issuer: str = CERT_CLIENT, algorithm: str = "PS256", lifetime: int = 600) -> str:
     now = int(time.time())
-    claims = {"aud": "https://whatever/token", "iss": issuer, "sub": issuer, "exp": now + lifetime, "iat": now,
-              "nbf": now, "jti": "x"}
+    claims = {"aud": "https://whatever/token", "iss": issuer, "sub": issuer, "exp": now + lifetime, "iat": now, "nbf": now, "jti": "x"}
     return jwt.encode(claims, key, algorithm=algorithm)
 
 

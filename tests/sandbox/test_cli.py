@@ -9,18 +9,16 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.ports import free_port
 from pc_sandbox import DEMO
-from tests._ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 
 async def test_cli_serves_the_operator_summary():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pc_sandbox", "--host", "127.0.0.1", "--port", str(port),
-         "--latency-ms", "1", "--rate-limit", "100"],
+        [sys.executable, "-m", "pc_sandbox", "--host", "127.0.0.1", "--port", str(port), "--latency-ms", "1", "--rate-limit", "100"],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -41,8 +39,12 @@ async def test_cli_serves_the_operator_summary():
         assert body is not None and len(body["items"]) == 11
         # ... and serves the demo world on /v1 to the demo identity.
         async with aiohttp.ClientSession() as session:
-            form = {"grant_type": "client_credentials", "client_id": DEMO.client_id, "client_secret": DEMO.client_secret,
-                    "scope": "https://api.partnercenter.microsoft.com/.default"}
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": DEMO.client_id,
+                "client_secret": DEMO.client_secret,
+                "scope": "https://api.partnercenter.microsoft.com/.default",
+            }
             async with session.post(f"http://127.0.0.1:{port}/{DEMO.tenant}/oauth2/v2.0/token", data=form) as response:
                 token = (await response.json())["access_token"]
             headers = {"Authorization": f"Bearer {token}"}

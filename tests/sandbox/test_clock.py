@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,20 +25,20 @@ def test_frozen_clock_moves_only_when_told():
     clock = SandboxClock(START, frozen=True)
     assert clock.now() == START
     assert clock.advance(timedelta(days=8)) == START + timedelta(days=8)
-    later = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2027, 1, 1, tzinfo=UTC)
     assert clock.set(later) == later == clock.now()
 
 
 def test_running_clock_ticks_from_its_start():
     clock = SandboxClock(START)
     assert START <= clock.now() < START + timedelta(seconds=5)
-    assert abs(SandboxClock().now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert abs(SandboxClock().now() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_clock_refuses_naive_times_and_going_backwards():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         SandboxClock(datetime(2026, 1, 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only advances forward"):
         SandboxClock(START).advance(timedelta(days=-1))
 
 
@@ -51,7 +51,7 @@ def test_relative_seed_dates_and_formats():
 
 
 def test_terms_use_calendar_arithmetic():
-    assert add_duration(datetime(2026, 1, 31, tzinfo=timezone.utc), "P1M") == datetime(2026, 2, 28, tzinfo=timezone.utc)
+    assert add_duration(datetime(2026, 1, 31, tzinfo=UTC), "P1M") == datetime(2026, 2, 28, tzinfo=UTC)
     assert add_duration(START, "P1Y") == START.replace(year=2027)
     assert add_duration(START, "P3Y") == START.replace(year=2029)
 

@@ -108,9 +108,7 @@ async def test_seek_next_without_continuation_header_is_400(client, user_headers
 
 
 async def test_seek_next_with_a_garbled_or_foreign_token_is_400(client, user_headers):
-    garbled = await client.get(
-        "/v1/customers?size=4&seekOperation=Next", headers={**user_headers, "MS-ContinuationToken": "%%%"}
-    )
+    garbled = await client.get("/v1/customers?size=4&seekOperation=Next", headers={**user_headers, "MS-ContinuationToken": "%%%"})
     assert garbled.status == 400
     body = await (await client.get("/v1/customers?size=4", headers=user_headers)).json()
     token = body["continuationToken"]

@@ -1,4 +1,4 @@
-"""The documented subscription lifecycles on the sandbox clock (issue 17, fidelity audit #4-#7,
+"""The documented subscription lifecycles on the sandbox clock (issue 17, ../shared/reference/fidelity-audit.md #4-#7,
 #18, #19): each moment is reached through ``POST /_sandbox/clock``, as a demo would."""
 
 from __future__ import annotations

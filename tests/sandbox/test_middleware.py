@@ -9,7 +9,7 @@ from ._helpers import CONTOSO, FABRIKAM, error_code, patch_subscription, subscri
 
 
 async def test_rate_limit_answers_429_with_retry_after(make_client):
-    
+
     client = await make_client(rate_limit=3, rate_window_seconds=60)
     headers = await user_headers_for(client)
     for _ in range(3):
@@ -29,7 +29,7 @@ async def test_rate_limit_answers_429_with_retry_after(make_client):
 
 
 async def test_rate_window_slides_in_real_time(make_client):
-    
+
     client = await make_client(rate_limit=1, rate_window_seconds=0.5)
     headers = await user_headers_for(client)
     assert (await client.get("/v1/customers", headers=headers)).status == 200
@@ -115,9 +115,7 @@ async def test_latency_is_added_to_v1_only(make_client):
 
 async def test_request_log_records_every_v1_request(client, user_headers):
     await client.get("/v1/customers?size=2")  # 401
-    await client.get(
-        f"/v1/customers/{CONTOSO}", headers={**user_headers, "MS-RequestId": "r-1", "MS-CorrelationId": "c-1"}
-    )
+    await client.get(f"/v1/customers/{CONTOSO}", headers={**user_headers, "MS-RequestId": "r-1", "MS-CorrelationId": "c-1"})
     await client.get("/_sandbox/customers")  # not logged
     items = (await (await client.get("/_sandbox/requests")).json())["items"]
     assert items[0]["method"] == "GET" and items[0]["path"] == "/v1/customers"

@@ -79,17 +79,13 @@ async def test_msal_client_credentials_and_refresh_token(server_ssl, http_sessio
 
 async def test_msal_certificate_credential(server_ssl, http_session):
     key, certificate = _key_and_certificate()
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     options = SandboxOptions(client_certificates={DEMO.client_id: certificate})
     async with running_sandbox(options=options, ssl_context=server_ssl) as sandbox:
 
         def acquire():
             credential = {"private_key": private_pem, "public_certificate": certificate}
-            return _app(sandbox.base_url, http_session, credential).acquire_token_for_client(
-                scopes=PARTNER_CENTER_APP_ONLY
-            )
+            return _app(sandbox.base_url, http_session, credential).acquire_token_for_client(scopes=PARTNER_CENTER_APP_ONLY)
 
         result = await asyncio.to_thread(acquire)
         http_session.close()

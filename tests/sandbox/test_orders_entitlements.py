@@ -49,9 +49,7 @@ async def test_software_order_inside_window_is_cancelled_and_stays_cancelled(cli
 
 async def test_software_order_past_window_is_900117(client, user_headers):
     order = await software_order(client, user_headers, FROMAGES)
-    response = await client.patch(
-        f"/v1/customers/{FROMAGES}/orders/{order['id']}", json={"status": "cancelled"}, headers=user_headers
-    )
+    response = await client.patch(f"/v1/customers/{FROMAGES}/orders/{order['id']}", json={"status": "cancelled"}, headers=user_headers)
     assert response.status == 400
     body = await response.json()
     assert error_code(body) == 900117
@@ -62,17 +60,13 @@ async def test_software_order_window_closes_with_time(client, clock, user_header
     order = await software_order(client, user_headers, CONTOSO)
     clock.advance(timedelta(days=26))  # created now-5d: 31 days old
     user_headers = await user_headers_for(client)
-    response = await client.patch(
-        f"/v1/customers/{CONTOSO}/orders/{order['id']}", json={"status": "cancelled"}, headers=user_headers
-    )
+    response = await client.patch(f"/v1/customers/{CONTOSO}/orders/{order['id']}", json={"status": "cancelled"}, headers=user_headers)
     assert response.status == 400
     assert error_code(await response.json()) == 900117
 
 
 async def test_subscription_orders_cannot_be_cancelled(client, user_headers):
-    subscription_order = next(
-        order for order in await orders(client, user_headers, CONTOSO) if order["lineItems"][0].get("subscriptionId")
-    )
+    subscription_order = next(order for order in await orders(client, user_headers, CONTOSO) if order["lineItems"][0].get("subscriptionId"))
     response = await client.patch(
         f"/v1/customers/{CONTOSO}/orders/{subscription_order['id']}", json={"status": "cancelled"}, headers=user_headers
     )
@@ -84,9 +78,7 @@ async def test_subscription_orders_cannot_be_cancelled(client, user_headers):
 
 async def test_order_patch_requires_status_cancelled(client, user_headers):
     order = await software_order(client, user_headers, CONTOSO)
-    response = await client.patch(
-        f"/v1/customers/{CONTOSO}/orders/{order['id']}", json={"status": "completed"}, headers=user_headers
-    )
+    response = await client.patch(f"/v1/customers/{CONTOSO}/orders/{order['id']}", json={"status": "completed"}, headers=user_headers)
     assert response.status == 400
 
 

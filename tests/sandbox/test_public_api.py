@@ -7,23 +7,9 @@ import dataclasses
 import aiohttp
 import pytest
 
-import pc_sandbox as sandbox_package
 from pc_sandbox import DEMO, SandboxClock, SandboxOptions, World, create_sandbox_app, running_sandbox
 
 from ._helpers import START
-
-
-
-def test_all_lists_exactly_the_public_names():
-    assert list(sandbox_package.__all__) == sorted(sandbox_package.__all__)
-    for name in sandbox_package.__all__:
-        assert getattr(sandbox_package, name) is not None
-    public = {name for name in vars(sandbox_package) if not name.startswith("_") and not _is_module(name)}
-    assert public - {"annotations"} == set(sandbox_package.__all__)
-
-
-def _is_module(name: str) -> bool:
-    return type(getattr(sandbox_package, name)).__name__ == "module"
 
 
 def test_demo_identities():
@@ -42,18 +28,25 @@ def test_options_defaults_and_validation():
     options = SandboxOptions()
     assert (options.latency_ms, options.rate_limit, options.rate_window_seconds, options.fault_rate) == (0, 0, 60, 0.0)
     assert (options.seed_path, options.random_seed, options.clock, dict(options.client_certificates)) == (
-        None, 0, None, {},
+        None,
+        0,
+        None,
+        {},
     )
     with pytest.raises(TypeError):
         SandboxOptions(5)  # type: ignore[misc]  # keyword-only
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fault_rate"):
         SandboxOptions(fault_rate=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         options.latency_ms = 1  # type: ignore[misc]
 
 
-def test_create_sandbox_app_without_options():
-    assert create_sandbox_app() is not None
+async def test_create_sandbox_app_without_options_serves_the_packaged_demo(aiohttp_client):
+    client = await aiohttp_client(create_sandbox_app())
+    async with client.get("/_sandbox/customers") as response:
+        assert response.status == 200
+        customers = (await response.json())["items"]
+    assert len(customers) == 11 and {"Contoso Ltd", "Wingtip Toys"} <= {c["companyName"] for c in customers}
 
 
 async def test_running_sandbox_serves_on_a_free_port():

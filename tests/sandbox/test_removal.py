@@ -74,7 +74,8 @@ async def test_contoso_removal_after_clearing_every_blocker(client, user_headers
     assert (await patch_subscription(client, user_headers, CONTOSO, plan, status="suspended")).status == 200
     # 4. cancel the software order
     cancel_order = await client.patch(
-        f"/v1/customers/{CONTOSO}/orders/{order['id']}", json={"id": order["id"], "status": "cancelled"},
+        f"/v1/customers/{CONTOSO}/orders/{order['id']}",
+        json={"id": order["id"], "status": "cancelled"},
         headers=user_headers,
     )
     assert cancel_order.status == 200

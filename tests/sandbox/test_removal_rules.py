@@ -99,9 +99,9 @@ async def test_revoked_delegated_access_reads_as_403_20002_while_still_a_reselle
 def test_unknown_knob_values_are_refused():
     from pc_sandbox import SandboxOptions
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="removal_patch_answer"):
         SandboxOptions(removal_patch_answer="500")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="removed_customer_read"):
         SandboxOptions(removed_customer_read="410")
 
 

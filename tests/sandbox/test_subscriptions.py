@@ -36,8 +36,9 @@ async def test_contoso_has_legacy_nce_and_azure_plan(client, user_headers):
         assert item["status"] == "active"
         assert item["attributes"]["objectType"] == "Subscription" and item["attributes"]["etag"]
         assert item["links"]["self"]["uri"] == f"/customers/{CONTOSO}/subscriptions/{item['id']}"
-        assert {"friendlyName", "unitType", "creationDate", "effectiveStartDate", "autoRenewEnabled",
-                "billingCycle", "orderId"} <= set(item)
+        assert {"friendlyName", "unitType", "creationDate", "effectiveStartDate", "autoRenewEnabled", "billingCycle", "orderId"} <= set(
+            item
+        )
 
 
 async def test_software_subscription_has_a_cancellation_window(client, user_headers):
@@ -57,9 +58,7 @@ async def test_get_one_and_unknown_subscription(client, user_headers):
     legacy = await subscription_where(client, user_headers, CONTOSO, productType="OnlineServices")
     response = await client.get(f"/v1/customers/{CONTOSO}/subscriptions/{legacy['id']}", headers=user_headers)
     assert await response.json() == legacy
-    missing = await client.get(
-        f"/v1/customers/{CONTOSO}/subscriptions/00000000-0000-0000-0000-000000000000", headers=user_headers
-    )
+    missing = await client.get(f"/v1/customers/{CONTOSO}/subscriptions/00000000-0000-0000-0000-000000000000", headers=user_headers)
     assert missing.status == 404
     assert error_code(await missing.json()) == 20003
 
@@ -116,8 +115,7 @@ async def test_azure_plan_with_active_azure_subscriptions_cannot_be_suspended(cl
     body = await response.json()
     assert error_code(body) == 900115
     assert body["description"] == (
-        "Azure plan cannot be moved to suspended state since you have one or more "
-        "Azure Subscriptions in the active state"
+        "Azure plan cannot be moved to suspended state since you have one or more Azure Subscriptions in the active state"
     )
 
 
@@ -133,9 +131,7 @@ async def test_nce_past_its_window_cannot_be_cancelled_but_auto_renew_can_be_tur
     assert response.status == 400
     body = await response.json()
     assert error_code(body) == 900117
-    assert body["description"] == (
-        "You have passed your 7-day cancellation window. We are unable to cancel your purchase"
-    )
+    assert body["description"] == ("You have passed your 7-day cancellation window. We are unable to cancel your purchase")
     response = await patch_subscription(client, user_headers, CONTOSO_PHARMA, nce, autoRenewEnabled=False)
     assert response.status == 200
     updated = await response.json()
@@ -158,7 +154,7 @@ async def test_nce_can_be_suspended(client, user_headers):
 async def test_legacy_cannot_be_deleted_nor_an_azure_plan_with_active_azure_subscriptions(client, user_headers):
     # Was: an Azure plan could never be cancelled (400/800096). Microsoft: "Partners can cancel
     # the Azure plan when there are no active Azure subscriptions under it" (azure-plan-manage;
-    # fidelity audit #16); see test_azure_cancellation.py for the plan once they are inactive.
+    # ../shared/reference/fidelity-audit.md #16); see test_azure_cancellation.py for the plan once they are inactive.
     legacy = await subscription_where(client, user_headers, CONTOSO, productType="OnlineServices")
     response = await patch_subscription(client, user_headers, CONTOSO, legacy, status="deleted")
     assert response.status == 400
@@ -193,9 +189,7 @@ async def test_azure_entitlements_list_and_cancel(client, user_headers, clock):
     assert entitlement["subscriptionId"] == plan["id"]
     assert entitlement["attributes"] == {"objectType": "AzureEntitlement"}
     for _ in range(2):  # cancelling again is accepted too
-        response = await client.post(
-            f"{url}/{entitlement['id']}/cancel", json={"cancellationReason": "compromise"}, headers=user_headers
-        )
+        response = await client.post(f"{url}/{entitlement['id']}/cancel", json={"cancellationReason": "compromise"}, headers=user_headers)
         assert response.status == 202
         assert await response.read() == b""
     after = await (await client.get(url, headers=user_headers)).json()

@@ -48,9 +48,7 @@ async def test_client_credentials_issues_an_app_only_token(client):
 
 async def test_client_secret_in_basic_auth_is_accepted(client):
     basic = base64.b64encode(f"{DEMO.client_id}:{DEMO.client_secret}".encode()).decode()
-    response = await client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
-    )
+    response = await client.post(TOKEN_URL, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
     assert response.status == 200
 
 
@@ -79,9 +77,7 @@ async def test_refresh_token_grant_returns_user_tokens_msal_can_cache(client):
 
 
 async def test_bad_client_secret_is_invalid_client(client):
-    response = await client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials", "client_id": DEMO.client_id, "client_secret": "nope"}
-    )
+    response = await client.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": DEMO.client_id, "client_secret": "nope"})
     assert response.status == 401
     body = await response.json()
     assert body["error"] == "invalid_client"
@@ -89,9 +85,7 @@ async def test_bad_client_secret_is_invalid_client(client):
 
 
 async def test_unknown_client_is_invalid_client(client):
-    response = await client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials", "client_id": "someone-else", "client_secret": "x"}
-    )
+    response = await client.post(TOKEN_URL, data={"grant_type": "client_credentials", "client_id": "someone-else", "client_secret": "x"})
     assert response.status == 401
     assert (await response.json())["error"] == "invalid_client"
 

@@ -197,25 +197,37 @@ async def test_portal_changes_suspend_cancel_and_cancel_an_order(client, user_he
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("options", "named"),
     [
-        {"throttle_burst_every": 5, "throttle_burst_seconds": 0},
-        {"throttle_burst_every": 5, "throttle_burst_seconds": 5},
-        {"throttle_burst_every": -1},
-        {"spike_rate": 1.5},
-        {"spike_ms": -2},
-        {"fault_after_rate": 1.5},
+        ({"throttle_burst_every": 5, "throttle_burst_seconds": 0}, "throttle_burst_seconds must be > 0"),
+        ({"throttle_burst_every": 5, "throttle_burst_seconds": 5}, "shorter than throttle_burst_every"),
+        ({"throttle_burst_every": -1}, "throttle_burst_every and throttle_burst_seconds must be >= 0"),
+        ({"spike_rate": 1.5}, "spike_rate"),
+        ({"spike_ms": -2}, "spike_ms"),
+        ({"fault_after_rate": 1.5}, "fault_after_rate"),
     ],
 )
-def test_bad_turbulence_options_are_refused(options) -> None:
-    with pytest.raises(ValueError):
+def test_bad_turbulence_options_are_refused(options, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
         SandboxOptions(**options)
 
 
 def test_the_command_line_takes_the_turbulence_flags() -> None:
     args = _parser().parse_args(
-        ["--throttle-burst-every", "8", "--throttle-burst-seconds", "1.5", "--spike-rate", "0.05", "--spike-ms", "2000",
-         "--fault-rate", "0.2", "--fault-after-rate", "0.05"]
+        [
+            "--throttle-burst-every",
+            "8",
+            "--throttle-burst-seconds",
+            "1.5",
+            "--spike-rate",
+            "0.05",
+            "--spike-ms",
+            "2000",
+            "--fault-rate",
+            "0.2",
+            "--fault-after-rate",
+            "0.05",
+        ]
     )
     assert (args.throttle_burst_every, args.throttle_burst_seconds, args.spike_rate, args.spike_ms) == (8, 1.5, 0.05, 2000)
     assert (args.fault_rate, args.fault_after_rate) == (0.2, 0.05)

@@ -34,9 +34,7 @@ async def test_app_only_token_cannot_remove_a_relationship(client, app_headers):
     body = await response.json()
     assert error_code(body) == 2032
     assert "App+User" in body["description"]
-    assert (await (await client.get(f"/v1/customers/{FABRIKAM}", headers=app_headers)).json())[
-        "relationshipToPartner"
-    ] == "reseller"
+    assert (await (await client.get(f"/v1/customers/{FABRIKAM}", headers=app_headers)).json())["relationshipToPartner"] == "reseller"
 
 
 async def test_app_only_token_cannot_get_the_relationship_request(client, app_headers):

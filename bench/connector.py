@@ -1,4 +1,5 @@
-"""A recording Bot Connector: stands for Teams' serviceUrl on loopback.
+"""A recording Bot Connector: stands for Teams' serviceUrl on loopback (for the benchmarks and
+the HTTP tests).
 
 It speaks the Bot Framework v3 REST shapes the bot uses: send and reply
 (``POST /v3/conversations/{id}/activities[/{replyToId}]``), update
@@ -19,7 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-# The partner's tenant in the HTTP tests (tests.bot.teams.TENANT).
+__all__ = ("ROSTER_TENANT", "Recorded", "RecordingConnector")
+
+# The partner's tenant in the HTTP tests (tests.bot.teams.TENANT) and the benchmarks.
 ROSTER_TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 
 
@@ -105,7 +108,13 @@ class RecordingConnector:
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]
         self.roster_reads.append(Recorded("member", request.match_info["conversation"], member, {}))
-        entry = {"id": member, "name": member, "aadObjectId": "00000000-0000-0000-0000-000000000001", "userRole": "user", "tenantId": ROSTER_TENANT}
+        entry = {
+            "id": member,
+            "name": member,
+            "aadObjectId": "00000000-0000-0000-0000-000000000001",
+            "userRole": "user",
+            "tenantId": ROSTER_TENANT,
+        }
         return web.json_response({**entry, **self.members.get(member, {})})
 
     @property

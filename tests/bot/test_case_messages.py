@@ -1,0 +1,48 @@
+"""The Teams edge's record of which messages show a case: kept beside the case, read from an
+older case document until first changed, and never overwritten by a step that was overtaken."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.case_messages import CaseMessageBook, CaseMessages
+from removal import CaseState, Person, RemovalCase
+from removal.decisions import Applied, Effect
+from removal.store import CaseStore
+from storage import MemoryStore
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+ANN = Person(id="29:ann", name="Ann Admin")
+
+
+def _case(state: CaseState) -> RemovalCase:
+    return RemovalCase(customer={"id": "c-1", "name": "Contoso"}, requested_by=ANN, requested_at=NOW, state=state)
+
+
+async def test_a_case_stored_with_its_message_ids_keeps_them_and_the_first_change_moves_them() -> None:
+    documents = MemoryStore()
+    case = await CaseStore(documents).create(_case(CaseState.EXECUTING))
+    old = (await documents.read(f"cases/{case.id}")).document  # type: ignore[union-attr]
+    await documents.write(f"cases/{case.id}", old | {"plan_message_id": "m-plan", "status_message_id": "m-status"})
+    book = CaseMessageBook(documents)
+    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-status")
+    await book.work_started(Applied(case, Effect.STARTS_EXECUTION), "m-clicked")
+    assert (await documents.read(f"casemessages/{case.id}")).document["plan"] == "m-plan"  # type: ignore[index]
+    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-clicked")
+
+
+async def test_a_step_is_noted_only_while_the_case_is_still_in_its_state() -> None:
+    documents = MemoryStore()
+    cases = CaseStore(documents)
+    case = await cases.create(_case(CaseState.AWAITING_APPROVAL))
+    book = CaseMessageBook(documents)
+    await book.opened(case, plan="m-plan", step="m-first")
+    await book.step_shown(case, "m-question", state_now=lambda: cases.state_of(case.id))
+    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-first", question="m-question")
+
+    def executing(current: RemovalCase) -> None:
+        current.move_to(CaseState.EXECUTING, at=NOW)
+
+    await cases.update(case.id, executing)  # a click moved it on meanwhile
+    await book.step_shown(case, "m-late", state_now=lambda: cases.state_of(case.id))
+    assert (await book.get(case.id)).question == "m-question"
