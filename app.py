@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,10 +136,10 @@ def create_app(
             clock: Callable[[], datetime]
             if partner_center_config is not None:
                 config = partner_center_config
-                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+                clock = lambda: datetime.now(UTC)  # noqa: E731
             elif settings.uses_sandbox and settings.sandbox_url:
                 config = PartnerCenterConfig.sandbox(settings.sandbox_url)
-                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+                clock = lambda: datetime.now(UTC)  # noqa: E731
             elif settings.uses_sandbox:
                 # Imported here only: a live deployment never loads the sandbox (its token
                 # endpoint and operator API) at all.
@@ -153,7 +153,7 @@ def create_app(
                 clock = sandbox.clock.now
             else:
                 config = _live_config(settings)
-                clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+                clock = lambda: datetime.now(UTC)  # noqa: E731
             _log.info("Cases and conversation state: %s storage", settings.effective_storage)
             store = open_configured_store(settings)
             stack.push_async_callback(store.close)
@@ -259,7 +259,7 @@ async def _every(interval: float, work: Callable[[], Awaitable[Any]]) -> None:
     while True:
         try:
             await work()
-        except Exception:  # storage or Partner Center briefly unreachable: try again at the next tick
+        except Exception:  # storage or Partner Center briefly unreachable: try again at the next tick  # noqa: BLE001
             _log.exception("periodic work failed; trying again in %s s", interval)
         await asyncio.sleep(interval)
 
@@ -315,7 +315,7 @@ async def _storage_check(app: web.Application) -> str:
         return "starting"
     try:
         await asyncio.wait_for(store.write("health/probe", {"at": time.time()}), timeout=10)
-    except Exception:  # any failure of the backend is the reason to report
+    except Exception:  # any failure of the backend is the reason to report  # noqa: BLE001
         _log.exception("health check: storage unavailable")
         return "degraded"
     return "ok"
@@ -327,7 +327,7 @@ async def _partner_center_check(app: web.Application) -> str:
         return "starting"
     try:
         await asyncio.wait_for(client.find_customers("CompanyName", "a", limit=1, page_size=1), timeout=10)
-    except (PartnerCenterError, asyncio.TimeoutError) as error:
+    except (TimeoutError, PartnerCenterError) as error:
         _log.warning("health check: Partner Center unreachable: %s", getattr(error, "description", None) or type(error).__name__)
         return "degraded"
     return "ok"
@@ -342,7 +342,7 @@ async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: 
     _log.exception("unhandled error in a turn", exc_info=error)
     try:
         await turn_context.send_activity(cards.t(locale_of(activity), "error.unexpected"))
-    except Exception:  # Teams unreachable too: the log above is all we can do
+    except Exception:  # Teams unreachable too: the log above is all we can do  # noqa: BLE001
         _log.exception("could not tell the user about the error")
 
 

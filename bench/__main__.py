@@ -62,7 +62,7 @@ async def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"bench.{name}")
         try:
             await module.run(report, quick=args.quick, profiler=profiler)
-        except Exception as error:  # one broken bench must not hide the others' figures
+        except Exception as error:  # one broken bench must not hide the others' figures  # noqa: BLE001
             report.error(name, f"{type(error).__name__}: {error}")
     summary = report.summary(elapsed_seconds=time.perf_counter() - started, mode="quick" if args.quick else "full", machine=machine())
     for line in profiler.summaries():

@@ -30,6 +30,8 @@ async def _run(calls: int, sandbox_rate: int, window: float, client_rate: int, l
             retry=RetryPolicy(attempts=30, timeout_seconds=600, wait_initial=0.1, wait_max=2.0, wait_jitter=0.5),
         )
         [tailspin] = await client.find_customers("CompanyName", "Tailspin Toys")
+        if tailspin.id is None:
+            raise RuntimeError("Tailspin Toys has no id in the sandbox")
         subscriptions = await client.list_subscriptions(tailspin.id)
         targets = [subscriptions[i % len(subscriptions)].id for i in range(calls)]
         await http.delete(f"{sandbox.base_url}/_sandbox/requests")

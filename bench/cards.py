@@ -37,12 +37,15 @@ async def run(report: Report, *, quick: bool, profiler: Profiler) -> None:
         _, body, _ = await chat.post(chat.click(card_id, "approve_all", button_data(card, "approve_all")))
         answers.append(body)
         for _ in range(600):  # until the final confirmation is posted (at most a minute)
-            final = next((c for c in stack.connector.sent if c.card and "confirm_removal" in {b["verb"] for b in buttons(c.card).values()}), None)
+            final = next(
+                (c for c in stack.connector.sent if c.card and "confirm_removal" in {b["verb"] for b in buttons(c.card).values()}), None
+            )
             if final is not None:
                 break
             await asyncio.sleep(0.1)
         else:
             raise RuntimeError("no final confirmation within a minute")
+        assert final.card is not None  # found by its button above
         _, body, _ = await chat.post(chat.click(final.activity_id, "confirm_removal", button_data(final.card, "confirm_removal")))
         answers.append(body)
         await asyncio.sleep(2)  # the result card and notifications

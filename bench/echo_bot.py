@@ -35,9 +35,7 @@ class EchoBot(ActivityHandler):
             "version": "1.5",
             "body": [{"type": "TextBlock", "text": f"echo: {verb}", "wrap": True}],
         }
-        return InvokeResponse(
-            status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
-        )
+        return InvokeResponse(status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card})
 
 
 def create_echo_app(*, stock_adapter: bool = False) -> web.Application:
@@ -60,7 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3979)
-    parser.add_argument("--stock-adapter", action="store_true", help="botbuilder's CloudAdapter as shipped, without bot/adapter.py's remedies")
+    parser.add_argument(
+        "--stock-adapter", action="store_true", help="botbuilder's CloudAdapter as shipped, without bot/adapter.py's remedies"
+    )
     args = parser.parse_args()
     # Logged and served exactly as app.py does, access log included: only the bot differs.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.buttons import button_data, buttons
 from partner_center import PartnerCenterConfig, PartnerLimits, RateSettings, carry_out, connect, plan_removal
-from removal import CaseState, Outcome
+from removal import CaseState, Outcome, RemovalCase
 from removal.executor import execute_approved
 from removal.store import CaseStore
 from storage import SqliteStore
@@ -60,16 +60,16 @@ async def open_removal(stack: Stack, customer: str) -> tuple[str, dict]:
     raise RuntimeError("no card with approve all")
 
 
-async def stored_case(path: Path):
+async def stored_case(path: Path) -> RemovalCase | None:
     store = SqliteStore(path)
     try:
-        [case] = await CaseStore(store).open_cases() or [None]
-        return case
+        cases = await CaseStore(store).open_cases()
+        return cases[0] if cases else None
     finally:
         await store.close()
 
 
-async def approve_all(stack: Stack, profiler: Profiler) -> tuple[float, list[dict], object, dict[str, float]]:
+async def approve_all(stack: Stack, profiler: Profiler) -> tuple[float, list[dict], RemovalCase, dict[str, float]]:
     card_id, card = await open_removal(stack, CUSTOMER)
     await stack.clear_sandbox_requests()
     chat = stack.chat("a:bench-fanout")
@@ -94,7 +94,9 @@ async def serial(stack: Stack, *, items: int | None) -> tuple[float, int, int]:
     config = PartnerCenterConfig.sandbox(stack.sandbox_url)
     client = connect(config, session=stack.http, limits=PartnerLimits(RateSettings(RATE_PER_MINUTE, 60, max_concurrency=1)))
     [customer] = await client.find_customers("CompanyName", SERIAL_COPY)
-    plan = await plan_removal(client, customer, now=datetime.now(timezone.utc))
+    if customer.id is None:
+        raise RuntimeError(f"{SERIAL_COPY} has no id in the sandbox")
+    plan = await plan_removal(client, customer, now=datetime.now(UTC))
     actionable = plan.actionable[:items] if items else plan.actionable
     await stack.clear_sandbox_requests()
     started = time.perf_counter()

@@ -48,7 +48,9 @@ async def _wait_mid_dialog(stack: Stack, count: int) -> None:
 async def run(report: Report, *, quick: bool, profiler: Profiler) -> None:
     cases = 300 if quick else 1000
     customers = [bench_customer(_PREFIX, n, subscriptions=_BLOCKERS) for n in range(cases)]
-    async with running_stack(name="memory", seed_customers=customers, bot_env={"OFFBOARD_STORAGE": "memory", "OFFBOARD_REQUESTS_PER_MINUTE": "100000"}) as stack:
+    async with running_stack(
+        name="memory", seed_customers=customers, bot_env={"OFFBOARD_STORAGE": "memory", "OFFBOARD_REQUESTS_PER_MINUTE": "100000"}
+    ) as stack:
         await stack.chat("a:bench-memory-warmup").say("help")
         await _open_cases(stack, 5)  # warm-up: first plan, first case, first cards
         idle, cpu_before, started = _rss(stack), stack.cpu_seconds(), time.perf_counter()

@@ -29,6 +29,7 @@ _TARGET_RATIO = 2.0
 
 def sequential_rounds(log: list[dict]) -> int:
     """Rounds of reads that must wait for one another, from the requests that were made."""
+
     def pages(family: str) -> int:
         return max(1, sum(1 for entry in log if entry["path"].endswith(family)))
 

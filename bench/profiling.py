@@ -94,10 +94,10 @@ class Profiler:
         finally:
             process.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
             _, errors = await asyncio.to_thread(process.communicate, timeout=30)
-            if not output.exists():
+            if output.exists():
+                self._summaries.append(self._summary(name, output))
+            else:
                 self._summaries.append(f"[profile {name}] py-spy wrote nothing: {errors.decode(errors='replace')[-500:]}")
-                return
-            self._summaries.append(self._summary(name, output))
 
     @staticmethod
     def _summary(name: str, output: Path) -> str:

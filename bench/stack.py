@@ -72,7 +72,12 @@ class Process:
     async def start(self, http: aiohttp.ClientSession, *, timeout: float = 60) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.argv, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                self.argv,
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -206,7 +211,11 @@ class Chat:
             "id": f"{self.conversation}-{self._ids}",
             "channelId": "msteams",
             "serviceUrl": self.stack.connector_url,
-            "from": {"id": f"29:{self.user}", "name": self.user.title(), "aadObjectId": f"00000000-0000-4000-8000-{zlib.crc32(self.user.encode()):012d}"},
+            "from": {
+                "id": f"29:{self.user}",
+                "name": self.user.title(),
+                "aadObjectId": f"00000000-0000-4000-8000-{zlib.crc32(self.user.encode()):012d}",
+            },
             "recipient": {"id": "28:offboard", "name": "Offboard"},
             "conversation": {"id": self.conversation, "conversationType": "personal", "tenantId": TENANT},
             "channelData": {"tenant": {"id": TENANT}},

@@ -90,17 +90,19 @@ async def _converse(chat: Chat, card_id: str, card: dict[str, Any], timings: Tim
 async def _load(stack: Stack, conversations: int, *, echo: bool, profiler: Profiler) -> Timings:
     chats = [stack.chat(f"a:bench-turns-{n:04d}", user=f"user{n:04d}") for n in range(conversations)]
     if echo:
-        opened = [("echo-card", {}) for _ in chats]
+        opened: list[tuple[str, dict[str, Any]]] = [("echo-card", {}) for _ in chats]
     else:
         # Opening removals is set-up, not load: ten at a time, so that it does not take long.
         opened = []
         for start in range(0, conversations, 10):
-            opened += await asyncio.gather(*(_open_removal(chat, n) for n, chat in enumerate(chats[start:start + 10], start)))
+            opened += await asyncio.gather(*(_open_removal(chat, n) for n, chat in enumerate(chats[start : start + 10], start)))
     timings = Timings()
     bot = psutil.Process(stack.bot.pid)
     async with profiler.recording("turns-echo" if echo else "turns", stack.bot.pid):
         cpu_before, started = bot.cpu_times(), time.perf_counter()
-        await asyncio.gather(*(_converse(chat, card_id, card, timings, echo=echo) for chat, (card_id, card) in zip(chats, opened)))
+        await asyncio.gather(
+            *(_converse(chat, card_id, card, timings, echo=echo) for chat, (card_id, card) in zip(chats, opened, strict=False))
+        )
         timings.elapsed, cpu_after = time.perf_counter() - started, bot.cpu_times()
     timings.cpu_seconds = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
     return timings

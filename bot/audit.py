@@ -21,13 +21,28 @@ import asyncio
 import csv
 import json
 import sys
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 from bot.settings import Settings, open_configured_store
 from removal.audit import PREVIOUS, AuditTrail, ChainReport, writes_without_outcome
 from storage import BlobStore, DocumentStore, StoreKind
 
-_COLUMNS = ("seq", "at", "action", "actor", "customer_id", "customer_name", "case_id", "item", "result", "detail", "correlation_id", "extra", PREVIOUS)
+_COLUMNS = (
+    "seq",
+    "at",
+    "action",
+    "actor",
+    "customer_id",
+    "customer_name",
+    "case_id",
+    "item",
+    "result",
+    "detail",
+    "correlation_id",
+    "extra",
+    PREVIOUS,
+)
 # What Excel, LibreOffice and Google Sheets take as the start of a formula (OWASP, "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BROKEN = 1
@@ -68,7 +83,9 @@ def describe(reports: Sequence[ChainReport], events: Sequence[tuple[int, dict[st
     lines = [f"AUDIT TRAIL BROKEN: {problem}" for problem in problems]
     lines += [f"NO OUTCOME: {unfinished}" for unfinished in writes_without_outcome(events)]
     if problems:
-        lines.append(f"{len(problems)} problems in {sum(1 for r in reports if not r.intact)} of {len(reports)} streams: the trail was changed outside Offboard")
+        lines.append(
+            f"{len(problems)} problems in {sum(1 for r in reports if not r.intact)} of {len(reports)} streams: the trail was changed outside Offboard"
+        )
     else:
         lines.append(
             f"audit trail verified: {len(reports)} streams, hash chains intact, no gaps; "

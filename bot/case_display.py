@@ -168,7 +168,7 @@ class _Conversation:
                 return await self._messenger.post(self.case.conversation, card)
             except ConversationGone:
                 self.found_gone = True
-            except Exception:  # Teams unreachable, throttled for too long…: the state stands
+            except Exception:  # Teams unreachable, throttled for too long…: the state stands  # noqa: BLE001
                 _log.exception("could not post in the conversation of case %s", self.case.id)
                 return ""
         if reroute:
@@ -183,7 +183,7 @@ class _Conversation:
             await self._messenger.update(self.case.conversation, message_id, card)
         except ConversationGone:
             self.found_gone = True
-        except Exception:
+        except Exception:  # noqa: BLE001
             _log.exception("could not update message %s of case %s", message_id, self.case.id)
 
     async def update_final(self, final_id: str, card: dict[str, Any], *, reroute: bool) -> None:
@@ -210,5 +210,5 @@ class _Conversation:
                 tenant_id=str((reference.get("conversation") or {}).get("tenantId", "")),
                 service_url=str(reference.get("serviceUrl", "")),
             )
-        except Exception:  # the state is saved; the sweep's announcements come from it
+        except Exception:  # the state is saved; the sweep's announcements come from it  # noqa: BLE001
             _log.exception("could not announce a card of case %s", case.id)

@@ -102,7 +102,7 @@ class TeamsCaseNotices:
             return 0
         try:
             return int(await self._personal_chats.send(tenant_id, object_id, card))
-        except Exception:  # one approver's chat must not keep the others from theirs
+        except Exception:  # one approver's chat must not keep the others from theirs  # noqa: BLE001
             _log.exception("could not send the escalation of case %s to approver %s", case.id, object_id)
             return 0
 

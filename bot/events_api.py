@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -133,7 +134,7 @@ def events_handler(
     background: BackgroundTasks,
     audit: AuditTrail,
     documents: DocumentStore,
-    clock: Clock = lambda: datetime.now(timezone.utc),
+    clock: Clock = lambda: datetime.now(UTC),
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     seen = SeenEvents(documents)
     last_cleanup = float("-inf")
@@ -228,5 +229,10 @@ def _audited(event: PartnerCenterEvent, now: datetime) -> AuditEvent:
         customer_id=event.customer_id,
         item=event.resource_uri,
         detail=f"{event.event_name}, changed {event.resource_change_utc_date or '(no date)'}",
-        extra={"event": event.event_name, "resource_name": event.resource_name, "changed": event.resource_change_utc_date, "fingerprint": event.fingerprint},
+        extra={
+            "event": event.event_name,
+            "resource_name": event.resource_name,
+            "changed": event.resource_change_utc_date,
+            "fingerprint": event.fingerprint,
+        },
     )

@@ -74,18 +74,28 @@ def place_of(activity: Activity) -> Installation | None:
     team_id, channel_id = _channel_data_id(activity, "team"), _channel_data_id(activity, "channel")
     if not all(len(value) <= _MAX_ID_LENGTH and value.isprintable() for value in (tenant, team_id, channel_id)):
         return None  # not ids Teams writes: no place to remember
-    base = {"tenant_id": tenant, "service_url": activity.service_url or "", "bot_id": activity.recipient.id,
-            "bot_name": activity.recipient.name or ""}
+    base = {
+        "tenant_id": tenant,
+        "service_url": activity.service_url or "",
+        "bot_id": activity.recipient.id,
+        "bot_name": activity.recipient.name or "",
+    }
     kind = conversation.conversation_type or ("channel" if team_id else "personal")
     if kind == "channel" or team_id:
         channel_id = channel_id or conversation.id.split(";", 1)[0]
         team_id = team_id or channel_id
         return Installation(
-            key=f"installations/{tenant}/team/{team_id}/channel/{channel_id}", scope="channel",
-            conversation_id=channel_id, team_id=team_id, channel_id=channel_id, **base,
+            key=f"installations/{tenant}/team/{team_id}/channel/{channel_id}",
+            scope="channel",
+            conversation_id=channel_id,
+            team_id=team_id,
+            channel_id=channel_id,
+            **base,
         )
     if kind == "groupChat":
-        return Installation(key=f"installations/{tenant}/chat/{conversation.id}", scope="groupChat", conversation_id=conversation.id, **base)
+        return Installation(
+            key=f"installations/{tenant}/chat/{conversation.id}", scope="groupChat", conversation_id=conversation.id, **base
+        )
     user_id = activity.from_property.id if activity.from_property else ""
     return Installation(
         key=f"installations/{tenant}/user/{user_id}", scope="personal", conversation_id=conversation.id, user_id=user_id, **base

@@ -79,12 +79,10 @@ class AdapterMessenger:
             await self._continue(conversation, replace, what=f"update {activity_id}")
         except ConversationGone:
             raise
-        except Exception:  # see the docstring
+        except Exception:  # see the docstring  # noqa: BLE001
             _log.exception("could not update message %s", activity_id)
 
-    async def _continue(
-        self, conversation: dict[str, Any], callback: Callable[[TurnContext], Awaitable[None]], *, what: str
-    ) -> None:
+    async def _continue(self, conversation: dict[str, Any], callback: Callable[[TurnContext], Awaitable[None]], *, what: str) -> None:
         try:
             await self._adapter.continue_conversation(self._reference(conversation), callback, self._app_id)
         except Exception as error:  # botbuilder raises msrest errors carrying Teams' answer

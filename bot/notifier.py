@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, Protocol
 
 import stamina
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
@@ -32,9 +33,7 @@ _GONE = {(403, "BotNotInConversationRoster"), (404, "ConversationNotFound")}
 
 
 class CardAnnouncer(Protocol):
-    async def announce(
-        self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str
-    ) -> int:
+    async def announce(self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str) -> int:
         """Deliver ``card`` to the notification channels and 1:1 to ``requester``; how many were sent."""
         ...
 
@@ -234,9 +233,7 @@ class TeamsAnnouncer:
                 found[installation.key] = installation
         return list(found.values())
 
-    async def announce(
-        self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str
-    ) -> int:
+    async def announce(self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str) -> int:
         activity_for = lambda: notification_activity(card, text=text, mention=requester)  # noqa: E731 (a fresh activity per send)
         results = await asyncio.gather(
             *(self._notifier.to_installation(channel, activity_for()) for channel in await self.channels()),

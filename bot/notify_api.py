@@ -30,8 +30,9 @@ import hmac
 import logging
 import re
 import time
-from datetime import datetime, timezone
-from typing import Annotated, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, ValidationError
@@ -187,7 +188,7 @@ def notifications_handler(
         """Audit an accepted notification before it is sent; False if that failed."""
         try:
             await audit.record(_event(request, clock(), "notify.api", "ok", notification.title, item=str(notification.url or "")))
-        except Exception:
+        except Exception:  # noqa: BLE001
             _log.exception("could not audit an accepted notification: not sent")
             return False
         return True
@@ -198,7 +199,7 @@ def notifications_handler(
             extra = {"status": status, **({"unrecorded_refusals_before": unrecorded} if unrecorded else {})}
             try:
                 await audit.record(_event(request, clock(), "refused.notify_api", "refused", detail, extra=extra))
-            except Exception:  # the caller is refused all the same; the log keeps it
+            except Exception:  # the caller is refused all the same; the log keeps it  # noqa: BLE001
                 _log.exception("could not audit a refused notification (%s %s)", status, detail)
         return _problem(status, detail)
 
@@ -208,8 +209,12 @@ def notifications_handler(
 def _event(request: web.Request, now: float, action: str, result: str, detail: str, **fields: Any) -> AuditEvent:
     # The address the call came from (a reverse proxy's own, behind one): who, as far as it is known.
     return AuditEvent(
-        at=datetime.fromtimestamp(now, timezone.utc), action=action, actor=f"notification API caller {request.remote or 'unknown'}",
-        result=result, detail=detail, **fields,
+        at=datetime.fromtimestamp(now, UTC),
+        action=action,
+        actor=f"notification API caller {request.remote or 'unknown'}",
+        result=result,
+        detail=detail,
+        **fields,
     )
 
 

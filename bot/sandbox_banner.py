@@ -34,7 +34,8 @@ Wiring (the composition root, when the bot runs on the sandbox)::
 from __future__ import annotations
 
 import copy
-from typing import Any, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from botbuilder.core import InvokeResponse, Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes

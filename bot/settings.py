@@ -59,12 +59,8 @@ class Settings(BaseSettings):
 
     # ---- Bot Framework ----
     app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
-    app_password: SecretStr = Field(
-        SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
-    )
-    app_tenant_id: str = Field(
-        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
-    )
+    app_password: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"))
+    app_tenant_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"))
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
         "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
     )
@@ -104,9 +100,7 @@ class Settings(BaseSettings):
     four_eyes: bool | None = Field(None, validation_alias="OFFBOARD_FOUR_EYES")
     teams_tenant_id: str = Field("", validation_alias="OFFBOARD_TEAMS_TENANT_ID")
     # Customer tenant ids Offboard refuses to plan or remove (the partner's own always).
-    protected_customers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="OFFBOARD_PROTECTED_CUSTOMERS"
-    )
+    protected_customers: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_PROTECTED_CUSTOMERS")
     # Where replies and proactive messages may go (live mode): host names, "*.domain" for its
     # subdomains (https only), or a full origin such as http://127.0.0.1:8080 (tests).
     service_url_hosts: Annotated[list[str], NoDecode] = Field(
@@ -180,7 +174,9 @@ class Settings(BaseSettings):
     @field_validator("approvers", "requesters")
     @classmethod
     def _entra_object_ids_only(cls, value: list[str]) -> list[str]:
-        return _guids_only(value, "OFFBOARD_APPROVERS and OFFBOARD_REQUESTERS take Entra object ids (GUIDs) only, never UPNs, e-mail addresses or names")
+        return _guids_only(
+            value, "OFFBOARD_APPROVERS and OFFBOARD_REQUESTERS take Entra object ids (GUIDs) only, never UPNs, e-mail addresses or names"
+        )
 
     @field_validator("protected_customers")
     @classmethod
@@ -202,8 +198,7 @@ class Settings(BaseSettings):
             has_certificate = bool(self.partner_certificate_path and self.partner_certificate_thumbprint)
             if not self.partner_client_secret.get_secret_value() and not has_certificate:
                 raise ValueError(
-                    "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH "
-                    "and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT"
+                    "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT"
                 )
         return self
 
@@ -232,7 +227,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 "live mode (OFFBOARD_PARTNER_CLIENT_ID is set) refuses to start without: "
                 + "; ".join(gaps)
-                + " (README: \"Running it for real safely\")"
+                + ' (README: "Running it for real safely")'
             )
         return self
 

@@ -112,9 +112,7 @@ def _may_approve_all(access: AccessPolicy, member: Member, case: RemovalCase | N
 
 
 class OffboardBot(TeamsActivityHandler):
-    def __init__(
-        self, *, conversation_state: ConversationState, services: RemovalServices, access: AccessPolicy | None = None
-    ) -> None:
+    def __init__(self, *, conversation_state: ConversationState, services: RemovalServices, access: AccessPolicy | None = None) -> None:
         self._access = access or AccessPolicy()
         self._conversation_state = conversation_state
         self._services = services
@@ -147,16 +145,16 @@ class OffboardBot(TeamsActivityHandler):
         # What the activity named, escaped where it is not text (a lone surrogate cannot be stored).
         detail = f"{str(activity.type)[:32]} from tenant {refused[0][:64] or 'unknown'}"
         await self._services.record(
-            person_of(activity), "refused.tenant", result="refused",
+            person_of(activity),
+            "refused.tenant",
+            result="refused",
             detail=detail.encode("utf-8", "backslashreplace").decode("utf-8"),
         )
         if activity.type not in (ActivityTypes.message, ActivityTypes.invoke):
             return False
         message = cards.t(locale_of(activity), "access.tenant")
         if activity.type == ActivityTypes.invoke:
-            await turn_context.send_activity(
-                Activity(type=ActivityTypes.invoke_response, value=error_reply(403, "Forbidden", message))
-            )
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=error_reply(403, "Forbidden", message)))
         else:
             await turn_context.send_activity(message)
         return False
@@ -220,8 +218,12 @@ class OffboardBot(TeamsActivityHandler):
         """The typed values the dialogs get, read from the activity once."""
         activity = turn_context.activity
         turn = Turn(
-            person=person_of(activity), locale=locale_of(activity), conversation_id=activity.conversation.id,
-            reference=conversation_reference(activity), reply=reply, choice=choice,
+            person=person_of(activity),
+            locale=locale_of(activity),
+            conversation_id=activity.conversation.id,
+            reference=conversation_reference(activity),
+            reply=reply,
+            choice=choice,
         )
         turn.hand_to(turn_context)
         return turn
@@ -235,9 +237,7 @@ class OffboardBot(TeamsActivityHandler):
         if command.name == "remove":
             current = await self._services.store.current_for(turn.conversation_id)
             if current is not None and current.state not in _REPLACEABLE:
-                await turn_context.send_activity(
-                    cards.t(turn.locale, "remove.in_progress", customer=cards.literal(current.customer.name))
-                )
+                await turn_context.send_activity(cards.t(turn.locale, "remove.in_progress", customer=cards.literal(current.customer.name)))
                 return
         dialog_context = await self._dialogs.create_context(turn_context)
         await dialog_context.cancel_all_dialogs()
@@ -293,7 +293,11 @@ class OffboardBot(TeamsActivityHandler):
         member = await self._member(turn_context)
         decision = Decision.APPROVED if click.decision is CardDecision.APPROVE else Decision.SKIPPED
         applied = await self._services.decisions.decide(
-            click.case_id, click.item_key, decision, by=member.person, proposal=click.proposal,
+            click.case_id,
+            click.item_key,
+            decision,
+            by=member.person,
+            proposal=click.proposal,
             may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
         )
         await self._answer_case(turn_context, click.case_id, applied, reply)
@@ -324,9 +328,7 @@ class OffboardBot(TeamsActivityHandler):
         if applied.case is None:
             return applied
         if applied.effect is Effect.NOT_NOW:
-            await turn_context.send_activity(
-                cards.t(locale, "cancel.too_late", customer=cards.literal(applied.case.customer.name))
-            )
+            await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=cards.literal(applied.case.customer.name)))
             return applied
         conversation_id = turn_context.activity.conversation.id
         current = await self._services.store.current_for(conversation_id)
@@ -370,8 +372,14 @@ class OffboardBot(TeamsActivityHandler):
     # ---- Who may do what ----
 
     async def _refuse(
-        self, turn_context: TurnContext, refusal: Refusal | None, case: RemovalCase | None, *, what: str,
-        reply: Reply | None, requester: str = "",
+        self,
+        turn_context: TurnContext,
+        refusal: Refusal | None,
+        case: RemovalCase | None,
+        *,
+        what: str,
+        reply: Reply | None,
+        requester: str = "",
     ) -> bool:
         """A refusal (None: none): said (as a card to a click, else as text), audited; True."""
         if refusal is None:
@@ -383,9 +391,7 @@ class OffboardBot(TeamsActivityHandler):
         key = _REFUSAL_TEXTS[refusal]
         if refusal is Refusal.FOUR_EYES and what != Verb.CONFIRM_REMOVAL:
             key = "access.four_eyes_item.text"  # an irreversible item, not the final removal
-        text = cards.t(
-            locale, key, person=cards.literal(person.name or person.id), customer=customer, requester=cards.literal(requester)
-        )
+        text = cards.t(locale, key, person=cards.literal(person.name or person.id), customer=customer, requester=cards.literal(requester))
         if reply is not None:
             title = "access.not_approver.title" if refusal in (Refusal.NOT_APPROVER, Refusal.FOUR_EYES) else "access.refused.title"
             await reply.show(cards.error_card(cards.t(locale, title), text, locale=locale))

@@ -21,14 +21,14 @@ from .adaptive import (
 )
 from .cancelled import cancelled_card
 from .choice import MAX_CHOICES, customer_choice_card
-from .current import case_card
 from .confirm import confirmation_card, decision_recorded_card
+from .current import case_card
 from .errors import error_card, partner_center_error_card
 from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
-from .notification import NotificationKind, case_link, external_notification_card, half_offboarded_since, notification_card
 from .history import history_card
+from .notification import NotificationKind, case_link, external_notification_card, half_offboarded_since, notification_card
 from .paging import MAX_PAGE_SIZE
 from .paused import paused_card, resumed_card
 from .plan import plan_card

@@ -110,9 +110,7 @@ def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in pairs]}
 
 
-def container(
-    items: list[dict[str, Any]], *, separator: bool = False, spacing: str | None = None
-) -> dict[str, Any]:
+def container(items: list[dict[str, Any]], *, separator: bool = False, spacing: str | None = None) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "Container", "items": items}
     if separator:
         block["separator"] = True

@@ -20,7 +20,7 @@ _WINDOW_ACTIONS = frozenset({Action.CANCEL_SUBSCRIPTION, Action.CANCEL_ORDER})
 
 
 def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """"Suspend Office 365 E3 (25 licences)?": what the action does, whether it can be undone, and buttons.
+    """ "Suspend Office 365 E3 (25 licences)?": what the action does, whether it can be undone, and buttons.
 
     An item asked about again because what the bot would do changed after someone approved or
     skipped it (:attr:`SincePlan.CHANGED`) says so first.
@@ -40,7 +40,11 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
     body = [
         text(question, size="Medium", weight="Bolder"),
         text(t(locale, "confirm.progress", position=keys.index(item.key) + 1, total=len(keys)), subtle=True, spacing="None"),
-        text(t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale)), subtle=True, spacing="None"),
+        text(
+            t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale)),
+            subtle=True,
+            spacing="None",
+        ),
     ]
     if item.decision is Decision.PENDING and item.since_plan == SincePlan.CHANGED:
         # Approved (or skipped) once, but Partner Center now shows something else to do: say why
@@ -100,6 +104,10 @@ def _buttons(case: RemovalCase, item: CaseItem, locale: str) -> list[dict[str, A
     ]
     remaining = sum(1 for candidate in case.to_decide if candidate.decision is Decision.PENDING)
     if remaining > 1:
-        buttons.append(action(t(locale, "button.approve_all", count=remaining), Verb.APPROVE_ALL, {"caseId": case.id, "pending": case.pending_fingerprint}))
+        buttons.append(
+            action(
+                t(locale, "button.approve_all", count=remaining), Verb.APPROVE_ALL, {"caseId": case.id, "pending": case.pending_fingerprint}
+            )
+        )
     buttons.append(action(t(locale, "button.stop"), Verb.CANCEL_CASE, {"caseId": case.id}))
     return buttons

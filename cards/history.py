@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from .adaptive import adaptive_card, literal, text
 from .format import format_datetime
@@ -27,7 +28,13 @@ def history_card(customer: str, events: Sequence[dict[str, Any]], *, locale: str
     newest = list(reversed(events))[:_SHOWN]
     for event in newest:
         when = format_datetime(datetime.fromisoformat(event["at"]), locale)
-        parts = [f"**{when}**", literal(event.get("actor", "")), f"`{event.get('action', '')}`", literal(event.get("item", "")), literal(event.get("detail", ""))]
+        parts = [
+            f"**{when}**",
+            literal(event.get("actor", "")),
+            f"`{event.get('action', '')}`",
+            literal(event.get("item", "")),
+            literal(event.get("detail", "")),
+        ]
         if event.get("correlation_id"):
             parts.append(f"correlation id {event['correlation_id']}")
         body.append(text(" — ".join(part for part in parts if part), spacing="Small"))

@@ -6,8 +6,9 @@ the page size is capped so that a page always fits in one Teams message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .adaptive import action, text
 from .texts import t
@@ -74,7 +75,7 @@ def page_summary(page: Page, locale: str) -> dict[str, Any]:
 
 
 def page_actions(page: Page, verb: Verb, case_id: str, locale: str) -> list[dict[str, Any]]:
-    """"Previous page" and "Next page", each only where that page exists."""
+    """ "Previous page" and "Next page", each only where that page exists."""
     buttons = []
     if page.has_previous:
         buttons.append(action(t(locale, "paging.previous"), verb, {"caseId": case_id, "page": page.index - 1}))

@@ -17,7 +17,7 @@ __all__ = ("paused_card", "resumed_card")
 
 
 def paused_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """"Partner Center is not answering; the removal is paused and will resume by itself."
+    """ "Partner Center is not answering; the removal is paused and will resume by itself."
 
     Says since when, how far the removal got (done, still to do), and the ids of the last
     failed call, for a support ticket if the outage lasts.
@@ -29,10 +29,12 @@ def paused_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCAL
         text(title, size="Medium", weight="Bolder"),
         text(t(locale, "paused.body"), weight="Bolder"),
         text(t(locale, "paused.since", time=format_time(since, locale)), spacing="Small"),
-        facts([
-            (t(locale, "status.count.done"), str(progress.count("done"))),
-            (t(locale, "status.count.queued"), str(progress.count("queued"))),
-        ]),
+        facts(
+            [
+                (t(locale, "status.count.done"), str(progress.count("done"))),
+                (t(locale, "status.count.queued"), str(progress.count("queued"))),
+            ]
+        ),
     ]
     if case.pause is not None:
         body.extend(text(line, subtle=True, spacing="None") for line in error_lines(case.pause.error, locale))

@@ -15,7 +15,7 @@ __all__ = ("removal_unclear_card", "removing_card", "result_card")
 
 
 def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """"Removing the reseller relationship with Contoso Ltd…" while Partner Center works."""
+    """ "Removing the reseller relationship with Contoso Ltd…" while Partner Center works."""
     title = t(locale, "removing.title", customer=customer_name(case.customer))
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
     if case.approved_by is not None:
@@ -29,7 +29,8 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     text) that the customer's global admin must accept to re-establish the relationship."""
     title = t(locale, "result.title", customer=customer_name(case.customer))
     not_recorded = t(locale, "value.not_recorded")
-    pairs = _who_and_whom(case, locale) + [
+    pairs = [
+        *_who_and_whom(case, locale),
         (t(locale, "result.removed_at"), format_datetime(case.removed_at, locale) if case.removed_at else not_recorded),
     ]
     if case.removal_correlation_id:

@@ -96,7 +96,10 @@ def status_card(
 def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     progress = item_progress(item)
     if progress in ("manual", "info"):
-        lines = [text(t(locale, f"status.item.{progress}", item=item_label(item, locale))), text(proposal(item, now, locale), subtle=True, spacing="None")]
+        lines = [
+            text(t(locale, f"status.item.{progress}", item=item_label(item, locale))),
+            text(proposal(item, now, locale), subtle=True, spacing="None"),
+        ]
         return container(lines, spacing="Small")
     if progress == "skipped":
         head = t(locale, "status.item.skipped", action=action_phrase(item, locale), person=person_name(item.decided_by, locale))

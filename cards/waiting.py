@@ -48,9 +48,7 @@ def blocking_reason(item: CaseItem) -> str | None:
     return {Decision.SKIPPED: "skipped", Decision.APPROVED: "queued"}.get(item.decision, "pending")
 
 
-def still_blocked_card(
-    case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE, changed: bool = False
-) -> dict[str, Any]:
+def still_blocked_card(case: RemovalCase, *, now: datetime, locale: str = DEFAULT_LOCALE, changed: bool = False) -> dict[str, Any]:
     """The removal cannot go ahead: what still blocks and why, then what to do next.
 
     ``changed``: the final confirmation was given, but Partner Center changed since (a

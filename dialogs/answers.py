@@ -62,7 +62,10 @@ async def answer_notify_here(context: TurnContext, turn: Turn, services: Removal
     added = await installations.subscribe(place.key)
     # Who made a channel receive every removal's notifications, and which channel.
     await services.record(
-        turn.person, "notify.subscribed", item=place.key, result="ok" if added else "unchanged",
+        turn.person,
+        "notify.subscribed",
+        item=place.key,
+        result="ok" if added else "unchanged",
         detail="" if added else "the channel was subscribed already",
     )
     await context.send_activity(cards.t(turn.locale, "notify.here.done" if added else "notify.here.already"))

@@ -11,7 +11,7 @@ from any conversation and any bot instance, and a duplicate click changes nothin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ class RemovalServices:
     # Which Teams messages show a case (bot.case_messages.CaseMessageBook); None: not noted.
     messages: Any = None
     # Who may do what (the edge checks people; the dialog asks it about customers).
-    access: AccessPolicy = AccessPolicy()
+    access: AccessPolicy = field(default_factory=AccessPolicy)
 
     async def record(self, person: Person, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
         """Audit what a person did."""
@@ -93,9 +93,11 @@ class RemoveRelationshipDialog(ComponentDialog):
             await turn.reply.post(cards.partner_center_error_card(error, locale=locale))
             return await step.end_dialog()
         if not matches:
-            await turn.reply.post(cards.error_card(
-                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(query)), locale=locale
-            ))
+            await turn.reply.post(
+                cards.error_card(
+                    cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(query)), locale=locale
+                )
+            )
             return await step.end_dialog()
         if len(matches) == 1:
             return await step.next({"customer_id": matches[0].id})
@@ -115,18 +117,27 @@ class RemoveRelationshipDialog(ComponentDialog):
         try:
             customer = await services.client.get_customer(customer_id)
             if customer.relationship_to_partner is Relationship.NONE:
-                await show(cards.error_card(
-                    cards.t(locale, "customer.already_removed.title"),
-                    cards.t(locale, "customer.already_removed.text", customer=cards.literal(customer.name or customer_id)),
-                    locale=locale,
-                ))
+                await show(
+                    cards.error_card(
+                        cards.t(locale, "customer.already_removed.title"),
+                        cards.t(locale, "customer.already_removed.text", customer=cards.literal(customer.name or customer_id)),
+                        locale=locale,
+                    )
+                )
                 return await step.end_dialog()
             if customer.relationship_to_partner is not Relationship.RESELLER:
-                await show(cards.error_card(
-                    cards.t(locale, "customer.not_reseller.title"),
-                    cards.t(locale, "customer.not_reseller.text", customer=cards.literal(customer.name), relationship=customer.relationship_to_partner.value),
-                    locale=locale,
-                ))
+                await show(
+                    cards.error_card(
+                        cards.t(locale, "customer.not_reseller.title"),
+                        cards.t(
+                            locale,
+                            "customer.not_reseller.text",
+                            customer=cards.literal(customer.name),
+                            relationship=customer.relationship_to_partner.value,
+                        ),
+                        locale=locale,
+                    )
+                )
                 return await step.end_dialog()
             open_case = None if step.values["dry_run"] else await services.store.open_for_customer(customer_id)
             if open_case is not None:
@@ -134,9 +145,13 @@ class RemoveRelationshipDialog(ComponentDialog):
                 return await step.end_dialog()
             plan = await plan_removal(services.client, customer, now=services.clock())
         except NotFoundError:
-            await show(cards.error_card(
-                cards.t(locale, "customer.none.title"), cards.t(locale, "customer.none.text", query=cards.literal(customer_id)), locale=locale
-            ))
+            await show(
+                cards.error_card(
+                    cards.t(locale, "customer.none.title"),
+                    cards.t(locale, "customer.none.text", query=cards.literal(customer_id)),
+                    locale=locale,
+                )
+            )
             return await step.end_dialog()
         except PartnerCenterError as error:
             await show(cards.partner_center_error_card(error, locale=locale))
@@ -174,10 +189,13 @@ class RemoveRelationshipDialog(ComponentDialog):
         """A protected customer (or the partner's own tenant) is never planned nor removed."""
         services, locale = self._services, turn.locale
         await services.record(turn.person, Refusal.PROTECTED.value, result="refused", customer_id=customer_id)
-        await turn.reply.show(cards.error_card(
-            cards.t(locale, "access.refused.title"), cards.t(locale, "access.protected.text", customer=cards.literal(customer_id)),
-            locale=locale,
-        ))
+        await turn.reply.show(
+            cards.error_card(
+                cards.t(locale, "access.refused.title"),
+                cards.t(locale, "access.protected.text", customer=cards.literal(customer_id)),
+                locale=locale,
+            )
+        )
 
     async def _point_to(self, context: TurnContext, turn: Turn, case: RemovalCase) -> None:
         """The customer already has an open case: show it rather than start a second one. A
@@ -188,10 +206,15 @@ class RemoveRelationshipDialog(ComponentDialog):
             if case.conversation.get("conversation", {}).get("id") == turn.conversation_id:
                 return
             case = await services.store.get(case.id) or case
-        await context.send_activity(cards.t(
-            locale, "remove.open_elsewhere",
-            customer=cards.literal(case.customer.name), person=cards.literal(case.requested_by.name), date=cards.format_date(case.requested_at, locale),
-        ))
+        await context.send_activity(
+            cards.t(
+                locale,
+                "remove.open_elsewhere",
+                customer=cards.literal(case.customer.name),
+                person=cards.literal(case.requested_by.name),
+                date=cards.format_date(case.requested_at, locale),
+            )
+        )
         await turn.reply.post(cards.case_card(case, now=services.clock(), locale=locale))
 
 

@@ -20,9 +20,9 @@ person in their language and audited, and nothing changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Callable
 
 from .case import CaseItem, CaseState, Decision, Outcome, Person, RemovalCase
 
@@ -148,7 +148,7 @@ class AccessPolicy:
         return None
 
     def approves_nothing(self, person: Person, case: RemovalCase) -> bool:
-        """"Approve all" by ``person`` would approve none of the pending items (four-eyes)."""
+        """ "Approve all" by ``person`` would approve none of the pending items (four-eyes)."""
         only = self.approve_all_filter(person, case)
         pending = [item for item in case.to_decide if item.decision is Decision.PENDING]
         return bool(pending) and only is not None and not any(only(item) for item in pending)

@@ -35,8 +35,8 @@ __all__ = (
     "ChainReport",
     "actor_of",
     "canonical",
-    "check_copies",
     "check_chain",
+    "check_copies",
     "item_of",
     "record_hash",
     "writes_without_outcome",
@@ -86,7 +86,9 @@ class AuditEvent:
     @classmethod
     def about(cls, case: RemovalCase, *, at: datetime, action: str, actor: str, **fields: Any) -> AuditEvent:
         """An event concerning ``case`` (its customer and id filled in)."""
-        return cls(at=at, action=action, actor=actor, customer_id=case.customer.id, customer_name=case.customer.name, case_id=case.id, **fields)
+        return cls(
+            at=at, action=action, actor=actor, customer_id=case.customer.id, customer_name=case.customer.name, case_id=case.id, **fields
+        )
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -170,7 +172,9 @@ def check_chain(stream: str, records: Sequence[Numbered]) -> ChainReport:
             if chained:
                 problems.append(f"record {number} carries no hash of the record before it, as the records before it do: it was replaced")
             else:
-                problems.append(f"record {number} carries no hash of the record before it: it was altered, or written by a version of Offboard before records were chained")
+                problems.append(
+                    f"record {number} carries no hash of the record before it: it was altered, or written by a version of Offboard before records were chained"
+                )
         else:
             chained = True
             # After a gap the record it links to is missing: the gap is the report.
@@ -214,7 +218,9 @@ def check_copies(customer_id: str, copies: Sequence[Numbered], originals: Mappin
         if original is None:
             problems.append(f"customer {customer_id}'s record {number} copies audit record {seq}, which is missing")
         elif _content(copy, PREVIOUS, _COPY_OF) != _content(original, PREVIOUS):
-            problems.append(f"customer {customer_id}'s record {number} differs from audit record {seq}, which it copies: one of them was changed")
+            problems.append(
+                f"customer {customer_id}'s record {number} differs from audit record {seq}, which it copies: one of them was changed"
+            )
     return problems
 
 

@@ -74,24 +74,54 @@ CLOSED_STATES = frozenset({CaseState.REMOVED, CaseState.CANCELLED, CaseState.FAI
 # paused removal cannot be cancelled either, for the same reason (see :meth:`RemovalCase.may_move_to`).
 # ``failed`` is where a Partner Center error leaves a case the bot cannot carry on by itself.
 _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
-    CaseState.PLANNING: frozenset({
-        CaseState.AWAITING_APPROVAL, CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED,
-    }),
-    CaseState.AWAITING_APPROVAL: frozenset({
-        CaseState.EXECUTING, CaseState.READY, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED,
-    }),
-    CaseState.EXECUTING: frozenset({
-        CaseState.READY, CaseState.WAITING, CaseState.PAUSED, CaseState.CANCELLED, CaseState.FAILED,
-        CaseState.AWAITING_APPROVAL,
-    }),
+    CaseState.PLANNING: frozenset(
+        {
+            CaseState.AWAITING_APPROVAL,
+            CaseState.READY,
+            CaseState.WAITING,
+            CaseState.CANCELLED,
+            CaseState.FAILED,
+        }
+    ),
+    CaseState.AWAITING_APPROVAL: frozenset(
+        {
+            CaseState.EXECUTING,
+            CaseState.READY,
+            CaseState.WAITING,
+            CaseState.CANCELLED,
+            CaseState.FAILED,
+        }
+    ),
+    CaseState.EXECUTING: frozenset(
+        {
+            CaseState.READY,
+            CaseState.WAITING,
+            CaseState.PAUSED,
+            CaseState.CANCELLED,
+            CaseState.FAILED,
+            CaseState.AWAITING_APPROVAL,
+        }
+    ),
     CaseState.PAUSED: frozenset({CaseState.CANCELLED, CaseState.FAILED}),  # and back: see above
-    CaseState.WAITING: frozenset({
-        CaseState.AWAITING_APPROVAL, CaseState.EXECUTING, CaseState.READY, CaseState.CANCELLED, CaseState.FAILED,
-    }),
+    CaseState.WAITING: frozenset(
+        {
+            CaseState.AWAITING_APPROVAL,
+            CaseState.EXECUTING,
+            CaseState.READY,
+            CaseState.CANCELLED,
+            CaseState.FAILED,
+        }
+    ),
     CaseState.READY: frozenset({CaseState.REMOVING, CaseState.WAITING, CaseState.CANCELLED, CaseState.FAILED}),
-    CaseState.REMOVING: frozenset({
-        CaseState.REMOVED, CaseState.AWAITING_APPROVAL, CaseState.WAITING, CaseState.PAUSED, CaseState.FAILED,
-    }),
+    CaseState.REMOVING: frozenset(
+        {
+            CaseState.REMOVED,
+            CaseState.AWAITING_APPROVAL,
+            CaseState.WAITING,
+            CaseState.PAUSED,
+            CaseState.FAILED,
+        }
+    ),
     CaseState.REMOVED: frozenset(),
     CaseState.CANCELLED: frozenset(),
     CaseState.FAILED: frozenset(),
@@ -100,7 +130,6 @@ _TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 # An item whose Partner Center calls ran out of retries this many times (each time Partner Center
 # answered again in between) is failed rather than retried for ever.
 MAX_INTERRUPTIONS = 3
-
 
 
 class ErrorReason(StrEnum):
@@ -519,9 +548,7 @@ class RemovalCase(_Model):
         in_a_row = 1 if progressed else self.failed_attempts.in_a_row + 1
         # Alternating kinds count at half rate: the bound is then twice as far, but it holds.
         count = max(count, in_a_row // 2)
-        self.failed_attempts = FailedAttempts(
-            kind=kind, count=count, in_a_row=in_a_row, detail=detail, retry_at=retry_at(count)
-        )
+        self.failed_attempts = FailedAttempts(kind=kind, count=count, in_a_row=in_a_row, detail=detail, retry_at=retry_at(count))
         return count
 
     def clear_failed_attempts(self) -> None:
@@ -602,9 +629,7 @@ class RemovalCase(_Model):
         pending = sorted((i.key, i.proposal.fingerprint) for i in self.to_decide if i.decision is Decision.PENDING)
         return _digest(pending)
 
-    def approve_all_remaining(
-        self, *, by: Person, at: datetime, only: Callable[[CaseItem], bool] | None = None
-    ) -> int:
+    def approve_all_remaining(self, *, by: Person, at: datetime, only: Callable[[CaseItem], bool] | None = None) -> int:
         """Approve every item still waiting for a decision or, with ``only``, those of them it
         selects (the others stay pending); returns how many were approved."""
         pending = [i for i in self.to_decide if i.decision is Decision.PENDING and (only is None or only(i))]

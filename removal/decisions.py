@@ -98,9 +98,7 @@ class CaseDecisions:
             await self._record(applied.case, by, f"item.{decision.value}", item=item_of(item))
         return applied
 
-    async def approve_all(
-        self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None, pending: str = ""
-    ) -> Applied:
+    async def approve_all(self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None, pending: str = "") -> Applied:
         """Approve every pending item (those ``only`` selects: four-eyes leaves the requester's
         irreversible ones to a second approver). ``pending``: the fingerprint of the pending items
         the clicked card showed; if they changed since, nothing is approved."""

@@ -41,8 +41,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Coroutine, Iterable
+from typing import Any
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 from partner_center.actions import AzureCancellationPending
@@ -129,7 +130,9 @@ async def execute_approved(
                 # minutes to show; the item stays approved and not started, the case waits, and
                 # the workflow's re-check runs it again once none reads active (partner_center.actions).
                 item.outcome = Outcome.NOT_STARTED
-                item.error = ItemError(description=waiting.description, reason=ErrorReason.AZURE_CANCELLING, correlation_id=waiting.correlation_id)
+                item.error = ItemError(
+                    description=waiting.description, reason=ErrorReason.AZURE_CANCELLING, correlation_id=waiting.correlation_id
+                )
             except PartnerCenterError as error:
                 if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
                     unavailable.append(error)
@@ -168,7 +171,10 @@ def _runnable(case: RemovalCase) -> list[tuple[CaseItem, Blocker]]:
         if work is None:
             _log.warning(
                 "case %s: %s not carried out: approved %s, but the bot now proposes %s (it will be asked about again)",
-                case.id, item.key, _described(item.decided_on), _described(item.proposal),
+                case.id,
+                item.key,
+                _described(item.decided_on),
+                _described(item.proposal),
             )
             continue
         to_run.append((item, work))
@@ -195,7 +201,7 @@ async def _show(on_progress: Progress, case: RemovalCase) -> None:
     """Show progress; a message that cannot be delivered never stops the work."""
     try:
         await on_progress(case)
-    except Exception:
+    except Exception:  # noqa: BLE001
         _log.warning("could not show the progress of case %s", case.id, exc_info=True)
 
 

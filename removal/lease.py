@@ -31,8 +31,8 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
 
 from storage import DocumentStore, PreconditionFailed, Stored
 
@@ -85,9 +85,7 @@ class Leases:
         by default; tests move a fake one). Never compared with another instance's.
     """
 
-    def __init__(
-        self, documents: DocumentStore, *, owner: str, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, documents: DocumentStore, *, owner: str, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._documents = documents
         self.owner = owner
         self.seconds = seconds
@@ -164,7 +162,7 @@ class Leases:
             sent_at = self._clock()
             try:
                 renewed = await self.acquire(lease.case_id)
-            except Exception:  # storage unreachable: the lease may expire; stop before it does
+            except Exception:  # storage unreachable: the lease may expire; stop before it does  # noqa: BLE001
                 _log.exception("could not renew the lease on case %s", lease.case_id)
                 renewed = False
             if not renewed:

@@ -86,6 +86,6 @@ class CaseNotifications:
     async def _about(self, notice: Notice, case: RemovalCase, items: Sequence[CaseItem] = ()) -> int:
         try:
             return await self._announcer.announce(notice, case, items)
-        except Exception:  # see the class docstring
+        except Exception:  # see the class docstring  # noqa: BLE001
             _log.exception("could not send the %s notification of case %s", notice.value, case.id)
             return 0

@@ -19,8 +19,8 @@ moves on and comes back to wait again is reminded about again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from .case import CaseItem, CaseState, RemovalCase
 from .lease import Leases, LeaseTaken
@@ -98,7 +98,7 @@ class WaitingCases:
                 else:
                     await self._notifications.escalation(case)
             return sent
-        except Exception:  # one case's trouble must not stop the others' reminders
+        except Exception:  # one case's trouble must not stop the others' reminders  # noqa: BLE001
             _log.exception("reminding about case %s failed", case_id)
             return ""
 
@@ -115,7 +115,7 @@ class WaitingCases:
                 return True
         except LeaseTaken:
             return False  # another instance is on it
-        except Exception:  # one case's trouble must not stop the others' checks
+        except Exception:  # one case's trouble must not stop the others' checks  # noqa: BLE001
             _log.exception("re-checking case %s failed", case_id)
             return False
 

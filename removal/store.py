@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from storage import DocumentStore, MemoryStore, PreconditionFailed
 

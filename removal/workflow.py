@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from partner_center import (
     Customer,
@@ -174,7 +174,7 @@ class RemovalWorkflow:
             async with self._leases.hold(case_id) as lease:
                 try:
                     return await self._execute(case_id, lease)
-                except Exception as error:  # counted, backed off, and in the end given up on
+                except Exception as error:  # counted, backed off, and in the end given up on  # noqa: BLE001
                     return await self._attempt_failed(case_id, error)
         except LeaseTaken:
             _log.info("case %s is being executed by another instance", case_id)
@@ -242,7 +242,7 @@ class RemovalWorkflow:
                 case = await self.recheck(case_id, quiet=True)
         except LeaseTaken:
             return 0
-        except Exception:  # one case's trouble must not stop the sweep
+        except Exception:  # one case's trouble must not stop the sweep  # noqa: BLE001
             _log.exception("re-checking case %s (waiting for Azure) failed", case_id)
             return 0
         if case.state is not CaseState.EXECUTING:
@@ -303,7 +303,7 @@ class RemovalWorkflow:
             async with self._leases.hold(case_id) as lease:
                 try:
                     return await self._remove(case_id, lease)
-                except Exception as error:  # counted, backed off, and in the end given up on
+                except Exception as error:  # counted, backed off, and in the end given up on  # noqa: BLE001
                     return await self._attempt_failed(case_id, error)
         except LeaseTaken:
             _log.info("case %s is being removed by another instance", case_id)
@@ -405,10 +405,16 @@ class RemovalWorkflow:
 
         case, _ = await self._store.update(case.id, back)
         blocking = [item for item in case.still_blocking if item.since_plan or not item.action.is_automatic]
-        await self._audit.record(AuditEvent.about(
-            case, at=now, action="removal.blocked", actor="offboard", result="refused",
-            detail="Partner Center changed since the final confirmation: " + ", ".join(item_of(i) for i in blocking[:10]),
-        ))
+        await self._audit.record(
+            AuditEvent.about(
+                case,
+                at=now,
+                action="removal.blocked",
+                actor="offboard",
+                result="refused",
+                detail="Partner Center changed since the final confirmation: " + ", ".join(item_of(i) for i in blocking[:10]),
+            )
+        )
         await self._refresh_plan(case.id)
         await self._show(case, self._display.refused)
         return case
@@ -434,10 +440,17 @@ class RemovalWorkflow:
         if given_up_from is not None:
             return await self._gave_up(case, given_up_from)
         _log.warning("case %s paused: Partner Center is not answering (%s)", case_id, error.description)
-        await self._audit.record(AuditEvent.about(
-            case, at=now, action="case.paused", actor="offboard", result="paused",
-            detail=error.description, correlation_id=error.correlation_id,
-        ))
+        await self._audit.record(
+            AuditEvent.about(
+                case,
+                at=now,
+                action="case.paused",
+                actor="offboard",
+                result="paused",
+                detail=error.description,
+                correlation_id=error.correlation_id,
+            )
+        )
         await self._show(case, self._display.paused)
         await self._refresh_plan(case_id)
         return case
@@ -485,7 +498,7 @@ class RemovalWorkflow:
         return self._wall_now() + timedelta(seconds=delay)
 
     def _wall_now(self) -> datetime:
-        return datetime.fromtimestamp(self._wall_clock(), timezone.utc)
+        return datetime.fromtimestamp(self._wall_clock(), UTC)
 
     def _count_failure(self, case: RemovalCase, kind: str, detail: str, *, progressed: bool = False) -> bool:
         """Count a failed attempt on ``case`` (inside an update); give up on it, and say True,
@@ -510,7 +523,7 @@ class RemovalWorkflow:
 
         try:
             case, given_up_from = await self._store.update(case_id, count)
-        except Exception:  # the store itself failing: the sweep tries again (without backoff)
+        except Exception:  # the store itself failing: the sweep tries again (without backoff)  # noqa: BLE001
             _log.exception("could not count the failed attempt on case %s", case_id)
             return None
         return await self._gave_up(case, given_up_from) if given_up_from is not None else case
@@ -521,12 +534,21 @@ class RemovalWorkflow:
         assert case.error is not None
         _log.error("case %s (%s) needs a person: %s", case.id, case.customer.name, case.error.description)
         try:
-            await self._audit.record(AuditEvent.about(
-                case, at=self._clock(), action="case.needs_person", actor="offboard", result="failed", detail=case.error.description,
-            ))
-        except Exception:  # the storage may be why it failed: people must still be told
+            await self._audit.record(
+                AuditEvent.about(
+                    case,
+                    at=self._clock(),
+                    action="case.needs_person",
+                    actor="offboard",
+                    result="failed",
+                    detail=case.error.description,
+                )
+            )
+        except Exception:  # the storage may be why it failed: people must still be told  # noqa: BLE001
             _log.exception("could not audit that case %s needs a person", case.id)
-        removing = was is CaseState.REMOVING or (was is CaseState.PAUSED and case.pause is not None and case.pause.resume_to is CaseState.REMOVING)
+        removing = was is CaseState.REMOVING or (
+            was is CaseState.PAUSED and case.pause is not None and case.pause.resume_to is CaseState.REMOVING
+        )
         await self._show(case, lambda shown: self._display.needs_person(shown, was_removing=removing))
         await self._refresh_plan(case.id)
         if self._notifications is not None:
@@ -542,7 +564,7 @@ class RemovalWorkflow:
             await show(case)
         except ConversationGone:
             await self._conversation_gone(case)
-        except Exception:  # a display is not to raise; if it does, the state still stands
+        except Exception:  # a display is not to raise; if it does, the state still stands  # noqa: BLE001
             _log.exception("could not show what happened to case %s", case.id)
 
     async def _show_progress(self, case: RemovalCase) -> None:
@@ -570,13 +592,20 @@ class RemovalWorkflow:
             if marked:
                 _log.warning(
                     "case %s: the bot is no longer in its conversation; its messages go to the notification channels "
-                    "and the requester instead", case.id,
+                    "and the requester instead",
+                    case.id,
                 )
-                await self._audit.record(AuditEvent.about(
-                    case, at=at, action="case.conversation_gone", actor="offboard", result="gone",
-                    detail="Teams: the bot is no longer in the conversation",
-                ))
-        except Exception:  # noting it is worth a try, not worth stopping the work for
+                await self._audit.record(
+                    AuditEvent.about(
+                        case,
+                        at=at,
+                        action="case.conversation_gone",
+                        actor="offboard",
+                        result="gone",
+                        detail="Teams: the bot is no longer in the conversation",
+                    )
+                )
+        except Exception:  # noting it is worth a try, not worth stopping the work for  # noqa: BLE001
             _log.exception("could not note that case %s lost its conversation", case.id)
 
     # ---- Inside ----
@@ -587,9 +616,7 @@ class RemovalWorkflow:
             raise KeyError(case_id)
         return case
 
-    async def _fail(
-        self, case_id: str, error: PartnerCenterError, *, reason: ErrorReason = ErrorReason.NONE
-    ) -> tuple[RemovalCase, bool]:
+    async def _fail(self, case_id: str, error: PartnerCenterError, *, reason: ErrorReason = ErrorReason.NONE) -> tuple[RemovalCase, bool]:
         """Fail the case with Partner Center's words (and the bot's ``reason``, if any); whether
         this call failed it."""
 
@@ -609,15 +636,17 @@ class RemovalWorkflow:
 
     async def _record_intent(self, case: RemovalCase, item: CaseItem) -> None:
         """Before an item's Partner Center write: what is about to be done, on what."""
-        await self._audit.record(AuditEvent.about(
-            case,
-            at=self._clock(),
-            action="item.started",
-            actor="offboard",
-            item=item_of(item),
-            result="intent",
-            detail=_work_of(item.decided_on or item.proposal),
-        ))
+        await self._audit.record(
+            AuditEvent.about(
+                case,
+                at=self._clock(),
+                action="item.started",
+                actor="offboard",
+                item=item_of(item),
+                result="intent",
+                detail=_work_of(item.decided_on or item.proposal),
+            )
+        )
 
     async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
         """After an item's Partner Center write (or after its intent, when the run stopped
@@ -626,30 +655,37 @@ class RemovalWorkflow:
         action, result = ("item.failed", "failed") if failed else ("item.done", "ok")
         if item.outcome is Outcome.NOT_STARTED:
             action, result = "item.not_started", "stopped"
-        await self._audit.record(AuditEvent.about(
-            case,
-            at=self._clock(),
-            action=action,
-            actor="offboard",
-            item=item_of(item),
-            result=result,
-            detail=item.error.description if item.error else "",
-            correlation_id=item.error.correlation_id if item.error else "",
-        ))
+        await self._audit.record(
+            AuditEvent.about(
+                case,
+                at=self._clock(),
+                action=action,
+                actor="offboard",
+                item=item_of(item),
+                result=result,
+                detail=item.error.description if item.error else "",
+                correlation_id=item.error.correlation_id if item.error else "",
+            )
+        )
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
         action = {
-            "intent": "removal.started", "ok": "removal.done", "stopped": "removal.not_started", "unclear": "removal.unclear",
+            "intent": "removal.started",
+            "ok": "removal.done",
+            "stopped": "removal.not_started",
+            "unclear": "removal.unclear",
         }.get(result, "removal.failed")
-        await self._audit.record(AuditEvent.about(
-            case,
-            at=self._clock(),
-            action=action,
-            actor=actor_of(approver),
-            result=result,
-            detail=detail,
-            correlation_id=correlation_id,
-        ))
+        await self._audit.record(
+            AuditEvent.about(
+                case,
+                at=self._clock(),
+                action=action,
+                actor=actor_of(approver),
+                result=result,
+                detail=detail,
+                correlation_id=correlation_id,
+            )
+        )
 
 
 def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
@@ -667,7 +703,10 @@ def _waits_for_azure(case: RemovalCase) -> bool:
     """An approved Azure-plan item waits for Azure to apply the cancellation of its Azure
     subscriptions ("about 10 mins", learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription)."""
     return any(
-        item.error is not None and item.error.reason == ErrorReason.AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED and not item.cleared
+        item.error is not None
+        and item.error.reason == ErrorReason.AZURE_CANCELLING
+        and item.outcome is Outcome.NOT_STARTED
+        and not item.cleared
         for item in case.items
     )
 
@@ -706,4 +745,3 @@ def _customer_of(case: RemovalCase) -> Customer:
         company_profile=CompanyProfile(tenant_id=ref.id, company_name=ref.name, domain=ref.domain),
         relationship_to_partner=Relationship.RESELLER,
     )
-

@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bot-id", default=_setting("MicrosoftAppId"), help="the Azure Bot's Microsoft App ID (default: MicrosoftAppId)")
     parser.add_argument("--app-id", default=_setting("OFFBOARD_TEAMS_APP_ID"), help="the Teams app id (default: derived from the bot id)")
     parser.add_argument("--publisher-name", default=_setting("OFFBOARD_PUBLISHER_NAME") or "Offboard")
-    parser.add_argument("--publisher-url", default=_setting("OFFBOARD_PUBLISHER_URL") or "https://offboard.example.com", help="https; /privacy and /terms are appended for those links")
+    parser.add_argument(
+        "--publisher-url",
+        default=_setting("OFFBOARD_PUBLISHER_URL") or "https://offboard.example.com",
+        help="https; /privacy and /terms are appended for those links",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
@@ -62,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         package.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         for name in files:
             package.write(SOURCE / name, arcname=name)
-    print(f"{args.out} (Teams app id {values['TEAMS_APP_ID']}, bot {values['BOT_ID']}): upload it in Teams, Apps, Manage your apps, Upload an app")
+    print(
+        f"{args.out} (Teams app id {values['TEAMS_APP_ID']}, bot {values['BOT_ID']}): upload it in Teams, Apps, Manage your apps, Upload an app"
+    )
     return 0
 
 

@@ -73,9 +73,7 @@ def running_azurite(*, root: Path = REPO_ROOT) -> Iterator[Azurite]:
     if node is None:
         raise AzuriteUnavailable("node is not on PATH: Azurite needs Node 20 (see package.json)")
     if not (root / AZURITE_BLOB_MAIN).is_file():
-        raise AzuriteUnavailable(
-            f"{root / AZURITE_BLOB_MAIN} is missing: run `npm ci` in {root} to install azurite (package.json)"
-        )
+        raise AzuriteUnavailable(f"{root / AZURITE_BLOB_MAIN} is missing: run `npm ci` in {root} to install azurite (package.json)")
     with tempfile.TemporaryDirectory(prefix="azurite-") as workspace:
         for attempt in range(1, _START_ATTEMPTS + 1):
             port = free_port()
@@ -111,8 +109,7 @@ def running_azurite(*, root: Path = REPO_ROOT) -> Iterator[Azurite]:
                         port=port,
                         blob_endpoint=endpoint,
                         connection_string=(
-                            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-                            f"BlobEndpoint={endpoint};"
+                            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};BlobEndpoint={endpoint};"
                         ),
                     )
                     return
@@ -133,7 +130,6 @@ def azurite() -> Iterator[Azurite]:
             yield running
     except AzuriteUnavailable as error:
         pytest.fail(str(error), pytrace=False)
-
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:

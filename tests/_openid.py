@@ -44,7 +44,12 @@ class SigningKey:
     private: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
     def jwk(self) -> dict[str, Any]:
-        return {**RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True), "kid": self.kid, "use": "sig", "endorsements": list(self.endorsements)}
+        return {
+            **RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True),
+            "kid": self.kid,
+            "use": "sig",
+            "endorsements": list(self.endorsements),
+        }
 
     def public_pem(self) -> bytes:
         return self.private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -152,13 +157,15 @@ class OpenIdProvider:
     async def _metadata(self, request: web.Request) -> web.Response:
         await self._misbehave(request)
         base = f"http://127.0.0.1:{self.port}"
-        return web.json_response({
-            "issuer": ISSUER,
-            "authorization_endpoint": f"{base}/v1/authorize",
-            "jwks_uri": f"{base}/v1/keys",
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-        })
+        return web.json_response(
+            {
+                "issuer": ISSUER,
+                "authorization_endpoint": f"{base}/v1/authorize",
+                "jwks_uri": f"{base}/v1/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            }
+        )
 
     async def _jwks(self, request: web.Request) -> web.Response:
         await self._misbehave(request)

@@ -11,9 +11,10 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from bench.ports import free_port
 
@@ -30,7 +31,12 @@ def running_playground(folder: Path, bot_endpoint: str, *, output: IO[bytes] | i
     env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "APPLICATION_INSIGHTS_NO_STATSBEAT": "true"}
     process = subprocess.Popen(
         [str(PLAYGROUND), "-e", bot_endpoint, "-p", str(port), "--disable-telemetry"],
-        cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -28,7 +28,11 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("package") / "offboard.zip"
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "package.py"), "--bot-id", BOT_ID, "--out", str(out)],
-        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return zipfile.ZipFile(out)
@@ -68,7 +72,12 @@ def test_the_manifest_is_valid_for_the_newest_released_schema(package: zipfile.Z
 
 def test_a_rebuilt_package_keeps_its_teams_app_id(package: zipfile.ZipFile, tmp_path: Path) -> None:
     out = tmp_path / "again.zip"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py"), "--bot-id", BOT_ID.upper(), "--out", str(out)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "package.py"), "--bot-id", BOT_ID.upper(), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert _json(zipfile.ZipFile(out), "manifest.json")["id"] == _json(package, "manifest.json")["id"]
 
 
@@ -76,7 +85,11 @@ def test_the_build_refuses_a_missing_or_malformed_bot_id(tmp_path: Path) -> None
     for argv in ([], ["--bot-id", "not-a-guid"]):
         done = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "package.py"), *argv, "--out", str(tmp_path / "x.zip")],
-            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path, check=False,
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+            cwd=tmp_path,
+            check=False,
         )
         assert done.returncode == 2 and "Microsoft App ID" in done.stderr
         assert not (tmp_path / "x.zip").exists()

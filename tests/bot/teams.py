@@ -32,7 +32,11 @@ class Teams:
             "from": {"id": "29:ann", "name": "Ann Admin", "aadObjectId": "00000000-0000-0000-0000-0000000000a1"},
             "recipient": {"id": "28:offboard", "name": "Offboard"},
             "conversation": {"id": CHANNEL_THREAD, "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
-            "channelData": {"tenant": {"id": TENANT}, "team": {"id": "19:team@thread.tacv2"}, "channel": {"id": "19:offboarding@thread.tacv2"}},
+            "channelData": {
+                "tenant": {"id": TENANT},
+                "team": {"id": "19:team@thread.tacv2"},
+                "channel": {"id": "19:offboarding@thread.tacv2"},
+            },
             "locale": "en-US",
             **fields,
         }
@@ -60,25 +64,28 @@ class Teams:
 
     async def say(self, text: str) -> int:
         mention = "<at>Offboard</at>"
-        status, _, _ = await self.post(self._activity(
-            type="message",
-            text=f"{mention} {text}",
-            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
-        ))
+        status, _, _ = await self.post(
+            self._activity(
+                type="message",
+                text=f"{mention} {text}",
+                entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
+            )
+        )
         return status
 
     async def click(self, card_activity_id: str, verb: str, data: dict[str, Any]) -> tuple[int, Any, float]:
-        return await self.post(self._activity(
-            type="invoke",
-            name="adaptiveCard/action",
-            replyToId=card_activity_id,
-            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
-        ))
+        return await self.post(
+            self._activity(
+                type="invoke",
+                name="adaptiveCard/action",
+                replyToId=card_activity_id,
+                value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+            )
+        )
 
     async def submit(self, verb: str, data: dict[str, Any]) -> int:
         status, _, _ = await self.post(self._activity(type="message", value={**data, "verb": verb}))
         return status
-
 
 
 def card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str, Any]]:
@@ -86,9 +93,6 @@ def card_with(connector: RecordingConnector, verb: str) -> tuple[str, dict[str, 
         if call.card and any(b["verb"] == verb for b in buttons(call.card).values()):
             return call.activity_id, call.card
     raise AssertionError(f"no card with a {verb} button was sent")
-
-
-
 
 
 async def eventually(check: Any, *, timeout: float, what: str, every: float = 0.2) -> Any:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,13 @@ from storage import BlobStore, MemoryStore, SqliteStore
 from tests._azurite import Azurite, azurite  # noqa: F401  (the session fixture, for pytest to find)
 
 ROOT = Path(__file__).resolve().parents[2]
-AT = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _event(action: str, *, customer: str = "c-1", **fields: str) -> AuditEvent:
-    return AuditEvent(at=AT, action=action, actor="Ann (aad-1)", customer_id=customer, customer_name=f"Customer {customer}" if customer else "", **fields)
+    return AuditEvent(
+        at=AT, action=action, actor="Ann (aad-1)", customer_id=customer, customer_name=f"Customer {customer}" if customer else "", **fields
+    )
 
 
 async def _trail_of_five(database: Path) -> None:
@@ -68,7 +71,7 @@ async def test_each_record_carries_the_hash_of_the_one_before_it(tmp_path: Path)
     finally:
         await store.close()
     assert everything[0][1][PREVIOUS] == GENESIS
-    for (_, before), (_, record) in zip(everything, everything[1:]):
+    for (_, before), (_, record) in itertools.pairwise(everything):
         assert record[PREVIOUS] == record_hash(before)
     # The customer's stream is a chain of its own; each copy names the audit record it copies.
     assert customer[0][1][PREVIOUS] == GENESIS and customer[1][1][PREVIOUS] == record_hash(customer[0][1])
@@ -151,9 +154,9 @@ async def test_instances_appending_together_keep_one_chain(tmp_path: Path, azuri
     for open_store in (lambda: SqliteStore(tmp_path / "shared.db"), lambda: BlobStore(azurite.connection_string, container)):
         one, two = open_store(), open_store()
         try:
-            await asyncio.gather(*(
-                AuditTrail(one if n % 2 else two).record(_event("item.done", customer=f"c-{n % 3}", item=f"item {n}")) for n in range(40)
-            ))
+            await asyncio.gather(
+                *(AuditTrail(one if n % 2 else two).record(_event("item.done", customer=f"c-{n % 3}", item=f"item {n}")) for n in range(40))
+            )
             reports = await AuditTrail(one).verify()
             assert [r.problems for r in reports] == [()] * 4 and reports[0].records == 40
         finally:
@@ -199,8 +202,14 @@ async def test_a_partner_center_event_does_not_rename_the_customer() -> None:
 
 
 def test_csv_cells_cannot_be_formulas() -> None:
-    evil = {"actor": '=HYPERLINK("https://evil.example")', "customer_name": "+cmd|' /C calc'!A0", "detail": "-2+3",
-            "item": "@SUM(A1)", "correlation_id": "\t=1", "case_id": "\r=1"}
+    evil = {
+        "actor": '=HYPERLINK("https://evil.example")',
+        "customer_name": "+cmd|' /C calc'!A0",
+        "detail": "-2+3",
+        "item": "@SUM(A1)",
+        "correlation_id": "\t=1",
+        "case_id": "\r=1",
+    }
     record = {"at": AT.isoformat(), "action": "item.failed", "result": "failed", **evil}
     table = io.StringIO()
     write_events([(1, record), (2, {**record, "actor": "Ann = approver", "detail": "a-b"})], table, format="csv")
@@ -216,8 +225,12 @@ def test_csv_cells_cannot_be_formulas() -> None:
 async def test_the_trail_may_have_a_container_of_its_own(azurite: Azurite, aiohttp_server: Any) -> None:
     """The bot writes it there (so that the container can be immutable), and `export` reads it there."""
     cases, trail = f"cases-{uuid.uuid4().hex[:20]}", f"audit-{uuid.uuid4().hex[:20]}"
-    env = {"OFFBOARD_STORAGE": "blob", "OFFBOARD_BLOB_CONNECTION_STRING": azurite.connection_string,
-           "OFFBOARD_BLOB_CONTAINER": cases, "OFFBOARD_BLOB_AUDIT_CONTAINER": trail}
+    env = {
+        "OFFBOARD_STORAGE": "blob",
+        "OFFBOARD_BLOB_CONNECTION_STRING": azurite.connection_string,
+        "OFFBOARD_BLOB_CONTAINER": cases,
+        "OFFBOARD_BLOB_AUDIT_CONTAINER": trail,
+    }
     settings = Settings(_env_file=None, sandbox_port=0, notify_secret="s3cret", **{name: value for name, value in env.items()})
     server = await aiohttp_server(create_app(settings))
     body = json.dumps({"title": "Ticket 4711"}).encode()
@@ -230,6 +243,8 @@ async def test_the_trail_may_have_a_container_of_its_own(azurite: Azurite, aioht
     async with ContainerClient.from_connection_string(azurite.connection_string, cases) as shared:
         assert not [name async for name in shared.list_blob_names(name_starts_with="streams/")]
 
-    result = subprocess.run([sys.executable, "-m", "bot.audit", "export"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.audit", "export"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["action"] for line in result.stdout.splitlines()] == ["notify.api"]

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from removal.audit import AuditEvent, AuditTrail
@@ -19,9 +19,11 @@ async def test_export_writes_json_lines_and_csv_from_the_sqlite_file(tmp_path: P
     database = tmp_path / "offboard.db"
     store = SqliteStore(database)
     trail = AuditTrail(store)
-    at = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     await trail.record(AuditEvent(at=at, action="removal.requested", actor="Ann", customer_id="c-1", customer_name="ООО «Ромашка»"))
-    await trail.record(AuditEvent(at=at, action="item.failed", actor="offboard", customer_id="c-1", detail="window passed", correlation_id="corr-9"))
+    await trail.record(
+        AuditEvent(at=at, action="item.failed", actor="offboard", customer_id="c-1", detail="window passed", correlation_id="corr-9")
+    )
     await store.close()
 
     env = {**os.environ, "OFFBOARD_STORAGE": "sqlite", "OFFBOARD_SQLITE_PATH": str(database)}
@@ -32,6 +34,12 @@ async def test_export_writes_json_lines_and_csv_from_the_sqlite_file(tmp_path: P
     assert "2 audit events exported" in jsonl.stderr
 
     output = tmp_path / "audit.csv"
-    subprocess.run([sys.executable, "-m", "bot.audit", "export", "--format", "csv", "--output", str(output)], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot.audit", "export", "--format", "csv", "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     lines = output.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("seq,at,action,actor") and len(lines) == 3

@@ -27,19 +27,21 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import cards
+from app import BACKGROUND, MAX_BODY_BYTES, SANDBOX, STORE, create_app
 from bench.connector import RecordingConnector
 from bot.sandbox_banner import BANNER_ID
-from app import BACKGROUND, MAX_BODY_BYTES, SANDBOX, STORE, create_app
 from bot.settings import Settings
 from cards.texts import catalog_messages, language_of
 from dialogs.commands import MAX_COMMAND_LENGTH
@@ -100,17 +102,27 @@ nasty_text = st.one_of(
     st.text(st.characters(codec=None, exclude_categories=()), max_size=20),  # surrogates and controls too
     st.integers(100_000, 140_000).map(lambda n: "x" * n),  # 100 KB+
 )
-json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), nasty_text
-)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), nasty_text)
 json_values = st.recursive(
     json_scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
 DATA_KEYS = (
-    "caseId", "case_id", "customerId", "itemKey", "decision", "page", "verb", "via_invoke",
-    "approver", "approvedBy", "by", "requestedBy", "tenantId", "state",
+    "caseId",
+    "case_id",
+    "customerId",
+    "itemKey",
+    "decision",
+    "page",
+    "verb",
+    "via_invoke",
+    "approver",
+    "approvedBy",
+    "by",
+    "requestedBy",
+    "tenantId",
+    "state",
 )
 
 
@@ -175,8 +187,12 @@ async def rig(aiohttp_server: Any, tmp_path: Path, caplog: pytest.LogCaptureFixt
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
     settings = Settings(
-        _env_file=None, sandbox_port=0, storage="sqlite", sqlite_path=tmp_path / "offboard.db",
-        teams_tenant_id=TENANT, approvers=ANN_AAD,
+        _env_file=None,
+        sandbox_port=0,
+        storage="sqlite",
+        sqlite_path=tmp_path / "offboard.db",
+        teams_tenant_id=TENANT,
+        approvers=ANN_AAD,
     )
     app = create_app(settings)
     bot_server = await aiohttp_server(app)
@@ -184,7 +200,7 @@ async def rig(aiohttp_server: Any, tmp_path: Path, caplog: pytest.LogCaptureFixt
         teams = Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector)
         rig = Rig(teams, app, (None, None), ("19:a@thread.tacv2", "19:b@thread.tacv2"), caplog)  # type: ignore[arg-type]
         opened = []
-        for conversation, customer in zip(rig.conversations, ("Wingtip Toys", "Contoso Pharma")):
+        for conversation, customer in zip(rig.conversations, ("Wingtip Toys", "Contoso Pharma"), strict=False):
             status, _, _ = await teams.post(rig.activity(conversation=conversation, type="message", text=f"remove {customer}"))
             assert status == 201
             opened.append(await rig.store.current_for(conversation))
@@ -424,8 +440,27 @@ async def test_generated_card_clicks_are_refused_clearly_and_change_nothing(rig:
 
 # ---- b) Typed commands ----
 
-COMMAND_WORDS = ("remove", "plan", "history", "status", "help", "notify", "cancel", "supprimer", "planifier", "historique",
-                 "annuler", "удалить", "план", "история", "статус", "справка", "отмена", "frobnicate", "")
+COMMAND_WORDS = (
+    "remove",
+    "plan",
+    "history",
+    "status",
+    "help",
+    "notify",
+    "cancel",
+    "supprimer",
+    "planifier",
+    "historique",
+    "annuler",
+    "удалить",
+    "план",
+    "история",
+    "статус",
+    "справка",
+    "отмена",
+    "frobnicate",
+    "",
+)
 MENTION = "<at>Offboard</at>"
 CUSTOMER_NAMES = ("Contoso", "Wingtip Toys", "Fabrikam", "contoso.onmicrosoft.com", "Contoso Ltd")
 
@@ -457,7 +492,8 @@ mention_entities = st.lists(
         optional={
             "mentioned": st.fixed_dictionaries(
                 {"id": st.sampled_from(["28:offboard", "29:ann"]) | json_scalars}, optional={"name": nasty_text}
-            ) | json_values,
+            )
+            | json_values,
             "text": st.sampled_from([MENTION, "<at>Off(board</at>", "<at>[a-</at>", "Offboard"]) | json_values,
         },
     ),
@@ -467,7 +503,9 @@ mention_entities = st.lists(
 
 @settings(max_examples=150 * _SCALE, **_SETTINGS)
 @given(
-    text=typed_text(), locale=st.sampled_from(LOCALES), fresh=st.integers(0, 10**9) | st.just(0),
+    text=typed_text(),
+    locale=st.sampled_from(LOCALES),
+    fresh=st.integers(0, 10**9) | st.just(0),
     entities=st.one_of(st.just(None), mention_entities),
 )
 async def test_generated_commands_get_a_clear_answer_in_the_users_language(
@@ -505,18 +543,70 @@ async def test_generated_commands_get_a_clear_answer_in_the_users_language(
 # ---- c) Malformed activities ----
 
 ACTIVITY_PATHS = (
-    ("type",), ("id",), ("name",), ("text",), ("value",), ("locale",), ("entities",), ("attachments",),
-    ("from",), ("from", "id"), ("from", "aadObjectId"), ("recipient",), ("recipient", "id"), ("conversation",), ("conversation", "id"), ("serviceUrl",),
-    ("conversation", "tenantId"), ("conversation", "conversationType"), ("channelData",), ("channelData", "tenant"),
-    ("channelData", "tenant", "id"), ("channelData", "team"), ("channelData", "channel"), ("channelData", "eventType"),
-    ("membersAdded",), ("membersRemoved",), ("replyToId",), ("timestamp",), ("action",), ("textFormat",),
-    ("channelId",), ("valueType",), ("reactionsAdded",), ("relatesTo",), ("unknownField",),
+    ("type",),
+    ("id",),
+    ("name",),
+    ("text",),
+    ("value",),
+    ("locale",),
+    ("entities",),
+    ("attachments",),
+    ("from",),
+    ("from", "id"),
+    ("from", "aadObjectId"),
+    ("recipient",),
+    ("recipient", "id"),
+    ("conversation",),
+    ("conversation", "id"),
+    ("serviceUrl",),
+    ("conversation", "tenantId"),
+    ("conversation", "conversationType"),
+    ("channelData",),
+    ("channelData", "tenant"),
+    ("channelData", "tenant", "id"),
+    ("channelData", "team"),
+    ("channelData", "channel"),
+    ("channelData", "eventType"),
+    ("membersAdded",),
+    ("membersRemoved",),
+    ("replyToId",),
+    ("timestamp",),
+    ("action",),
+    ("textFormat",),
+    ("channelId",),
+    ("valueType",),
+    ("reactionsAdded",),
+    ("relatesTo",),
+    ("unknownField",),
 )
-ACTIVITY_TYPES = ("message", "invoke", "conversationUpdate", "installationUpdate", "event", "messageReaction",
-                  "messageUpdate", "messageDelete", "typing", "endOfConversation", "invokeResponse", "trace")
-INVOKE_NAMES = ("adaptiveCard/action", "task/fetch", "task/submit", "composeExtension/query", "composeExtension/submitAction",
-                "signin/verifyState", "fileConsent/invoke", "actionableMessage/executeAction", "config/fetch", "tab/fetch",
-                "handoff/action", "healthCheck")
+ACTIVITY_TYPES = (
+    "message",
+    "invoke",
+    "conversationUpdate",
+    "installationUpdate",
+    "event",
+    "messageReaction",
+    "messageUpdate",
+    "messageDelete",
+    "typing",
+    "endOfConversation",
+    "invokeResponse",
+    "trace",
+)
+INVOKE_NAMES = (
+    "adaptiveCard/action",
+    "task/fetch",
+    "task/submit",
+    "composeExtension/query",
+    "composeExtension/submitAction",
+    "signin/verifyState",
+    "fileConsent/invoke",
+    "actionableMessage/executeAction",
+    "config/fetch",
+    "tab/fetch",
+    "handoff/action",
+    "healthCheck",
+)
 
 
 def _mutate(activity: dict[str, Any], path: tuple[str, ...], value: Any, delete: bool) -> None:
@@ -531,8 +621,20 @@ def _mutate(activity: dict[str, Any], path: tuple[str, ...], value: Any, delete:
         node[path[-1]] = value
 
 
-TEAMS_EVENTS = ("channelCreated", "channelDeleted", "channelRenamed", "channelRestored", "teamRenamed", "teamDeleted",
-                "teamHardDeleted", "teamArchived", "teamUnarchived", "teamRestored", "teamMemberAdded", "teamMemberRemoved")
+TEAMS_EVENTS = (
+    "channelCreated",
+    "channelDeleted",
+    "channelRenamed",
+    "channelRestored",
+    "teamRenamed",
+    "teamDeleted",
+    "teamHardDeleted",
+    "teamArchived",
+    "teamUnarchived",
+    "teamRestored",
+    "teamMemberAdded",
+    "teamMemberRemoved",
+)
 short_text = nasty_text.filter(lambda s: len(s) < 100)
 
 
@@ -547,7 +649,8 @@ def malformed_activity(draw: Any, rig: Rig) -> tuple[dict[str, Any], set[tuple[s
     and the paths retyped."""
     kind = draw(st.sampled_from(("message", "invoke", "conversationUpdate") * 3 + ACTIVITY_TYPES) | short_text, label="type")
     activity = rig.activity(
-        type=kind, conversation=f"19:malformed-{draw(st.integers(0, 10**6))}@thread.tacv2",
+        type=kind,
+        conversation=f"19:malformed-{draw(st.integers(0, 10**6))}@thread.tacv2",
         locale=draw(st.sampled_from(LOCALES) | short_text, label="locale"),
     )
     if kind == "invoke":
@@ -570,7 +673,9 @@ def malformed_activity(draw: Any, rig: Rig) -> tuple[dict[str, Any], set[tuple[s
 @given(data=st.data())
 async def test_generated_malformed_activities_never_get_a_server_error(rig: Rig, data: Any) -> None:
     activity, retyped = data.draw(malformed_activity(rig), label="activity")
-    token = data.draw(st.sampled_from([None] * 6 + ["Bearer not-a-token", "Bearer eyJnotjson.eyJx.c2ln", "eyJhbGciOi"]), label="authorization")
+    token = data.draw(
+        st.sampled_from([None] * 6 + ["Bearer not-a-token", "Bearer eyJnotjson.eyJx.c2ln", "eyJhbGciOi"]), label="authorization"
+    )
     _TRIED["malformed activities"] += 1
     before, logged = await rig.snapshot(), rig.log_mark()
     async with rig.teams.http.post(
@@ -595,11 +700,14 @@ async def test_generated_malformed_activities_never_get_a_server_error(rig: Rig,
 
 
 @settings(max_examples=100 * _SCALE, **_SETTINGS)
-@given(body=st.one_of(
-    st.binary(max_size=300),
-    json_values.map(lambda v: json.dumps(v).encode()),
-    st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
-), content_type=st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", "", "application/xml"]))
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    ),
+    content_type=st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", "", "application/xml"]),
+)
 async def test_generated_bodies_that_are_not_activities_get_400_or_415(rig: Rig, body: bytes, content_type: str) -> None:
     _TRIED["raw bodies"] += 1
     logged = rig.log_mark()
@@ -617,9 +725,14 @@ async def test_generated_bodies_that_are_not_activities_get_400_or_415(rig: Rig,
 async def test_a_malformed_click_is_refused_in_the_clickers_language_not_in_pydantics(rig: Rig) -> None:
     # Was: "Offboard n'a pas compris ce bouton : Input should be a valid string" (the reason in English).
     for locale in ("fr-FR", "ru-RU"):
-        activity = rig.activity(locale=locale, type="invoke", name="adaptiveCard/action", value={
-            "action": {"type": "Action.Execute", "verb": "decide", "data": {"caseId": 5, "itemKey": "x", "decision": "approve"}},
-        })
+        activity = rig.activity(
+            locale=locale,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={
+                "action": {"type": "Action.Execute", "verb": "decide", "data": {"caseId": 5, "itemKey": "x", "decision": "approve"}},
+            },
+        )
         status, body, _ = await rig.teams.post(activity)
         assert status == 400 and body["value"]["message"] == cards.t(locale, "action.invalid")
         assert "Input should" not in body["value"]["message"]
@@ -639,8 +752,12 @@ async def test_case_and_customer_ids_with_path_characters_are_refused(rig: Rig) 
 async def test_a_mention_entity_without_mentioned_or_text_still_reads_the_command(rig: Rig) -> None:
     # Was: KeyError 'mentioned' (or re.error for a name like "Off(board") in botbuilder's
     # remove_recipient_mention: "Sorry, something went wrong" instead of the answer.
-    for entities in ([{"type": "mention"}], [{"type": "mention", "mentioned": "x", "text": 5}],
-                     [{"type": "mention", "mentioned": {"id": "28:offboard"}, "text": "<at>Off(board</at>"}], [{"type": None}]):
+    for entities in (
+        [{"type": "mention"}],
+        [{"type": "mention", "mentioned": "x", "text": 5}],
+        [{"type": "mention", "mentioned": {"id": "28:offboard"}, "text": "<at>Off(board</at>"}],
+        [{"type": None}],
+    ):
         sent, logged = len(rig.teams.connector.calls), rig.log_mark()
         text = "<at>Off(board</at> help" if "Off(board" in json.dumps(entities) else f"{MENTION} help"
         status, _, _ = await rig.teams.post(rig.activity(type="message", text=text, entities=entities, conversation="19:m@thread.tacv2"))
@@ -673,7 +790,9 @@ async def test_invisible_characters_do_not_hide_a_customer(rig: Rig) -> None:
 async def test_markup_in_a_customer_name_is_shown_as_typed_not_as_a_link(rig: Rig) -> None:
     # Was: "No customer matches “[sign in again](https://evil.example)”" rendered as a link in the bot's card.
     sent = len(rig.teams.connector.calls)
-    await rig.teams.post(rig.activity(type="message", text="remove [sign in again](https://evil.example) **now**", conversation="19:md@thread.tacv2"))
+    await rig.teams.post(
+        rig.activity(type="message", text="remove [sign in again](https://evil.example) **now**", conversation="19:md@thread.tacv2")
+    )
     [card] = [c.card for c in rig.teams.connector.calls[sent:]]
     text = json.dumps(card, ensure_ascii=False)
     assert r"\\[sign in again\\](https://evil.example) \\*\\*now\\*\\*" in text
@@ -684,9 +803,15 @@ async def test_markup_in_a_customer_name_is_shown_as_typed_not_as_a_link(rig: Ri
 async def test_another_tenant_named_anywhere_in_the_activity_is_refused(rig: Rig, where: str) -> None:
     # Was: conversation.tenantId was never read (botbuilder maps "tenantID"), so an activity whose
     # conversation named another tenant passed the partner-tenant check on its channelData alone.
-    activity = rig.activity(locale="ru-RU", type="invoke", name="adaptiveCard/action", conversation=rig.conversations[0], value={
-        "action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": rig.cases[0].id}},
-    })
+    activity = rig.activity(
+        locale="ru-RU",
+        type="invoke",
+        name="adaptiveCard/action",
+        conversation=rig.conversations[0],
+        value={
+            "action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": rig.cases[0].id}},
+        },
+    )
     if where == "conversation":
         activity["conversation"]["tenantId"] = FOREIGN_TENANT
     else:
@@ -698,14 +823,21 @@ async def test_another_tenant_named_anywhere_in_the_activity_is_refused(rig: Rig
     assert await rig.snapshot() == before and await rig.writes() == []
 
 
-@pytest.mark.parametrize("change", [
-    {"channelData": {"tenant": "x"}},  # was: AttributeError in tenant_of and place_of
-    {"channelData": {"tenant": {"id": TENANT}, "team": 5}},  # was: AttributeError in place_of, then in TeamsChannelData
-    {"type": "conversationUpdate", "channelData": None, "membersAdded": [{"id": "28:offboard"}]},  # was: channel_data.team on None
-    {"type": "conversationUpdate", "membersAdded": [None]},  # was: None.id in botbuilder's dispatch
-    {"type": "invoke", "name": "composeExtension/query", "value": [1]},  # was: AttributeError in botbuilder's typed handler
-    {"type": "message", "text": "help", "channelData": {"tenant": {"id": TENANT}, "team": {"id": "t" * 100_000}}},  # was: storage key too long
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"channelData": {"tenant": "x"}},  # was: AttributeError in tenant_of and place_of
+        {"channelData": {"tenant": {"id": TENANT}, "team": 5}},  # was: AttributeError in place_of, then in TeamsChannelData
+        {"type": "conversationUpdate", "channelData": None, "membersAdded": [{"id": "28:offboard"}]},  # was: channel_data.team on None
+        {"type": "conversationUpdate", "membersAdded": [None]},  # was: None.id in botbuilder's dispatch
+        {"type": "invoke", "name": "composeExtension/query", "value": [1]},  # was: AttributeError in botbuilder's typed handler
+        {
+            "type": "message",
+            "text": "help",
+            "channelData": {"tenant": {"id": TENANT}, "team": {"id": "t" * 100_000}},
+        },  # was: storage key too long
+    ],
+)
 async def test_activities_of_the_wrong_shape_get_no_server_error_and_no_crash(rig: Rig, change: dict[str, Any]) -> None:
     logged = rig.log_mark()
     activity = {**rig.activity(type="message", text="help", conversation="19:shape@thread.tacv2"), **change}
@@ -725,8 +857,14 @@ async def test_bodies_that_are_too_large_not_utf8_or_not_json_get_4xx(rig: Rig) 
 
 
 async def test_activities_with_unusable_addresses_are_refused_with_400(rig: Rig) -> None:
-    for change in ({"serviceUrl": "not a url"}, {"serviceUrl": "file:///etc/passwd"}, {"id": "x" * 100_000},
-                   {"conversation": {"id": "c" * 100_000}}, {"conversation": {"id": "a\ud800b"}}, {"from": {"id": "\x00"}}):
+    for change in (
+        {"serviceUrl": "not a url"},
+        {"serviceUrl": "file:///etc/passwd"},
+        {"id": "x" * 100_000},
+        {"conversation": {"id": "c" * 100_000}},
+        {"conversation": {"id": "a\ud800b"}},
+        {"from": {"id": "\x00"}},
+    ):
         status, body, _ = await rig.teams.post({**rig.activity(type="message", text="help"), **change})
         assert status == 400, (change, body)
 
@@ -741,10 +879,13 @@ async def test_a_foreign_service_url_gets_no_server_error_and_no_partner_center_
     assert await rig.writes() == []
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",  # no "iss" claim (botbuilder: KeyError)
-    "Bearer not-a-token",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",  # no "iss" claim (botbuilder: KeyError)
+        "Bearer not-a-token",
+    ],
+)
 async def test_a_refused_token_is_401_and_never_logged(rig: Rig, authorization: str) -> None:
     logged = rig.log_mark()
     async with rig.teams.http.post(

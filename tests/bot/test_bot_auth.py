@@ -15,9 +15,10 @@ import base64
 import io
 import json
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -58,12 +59,14 @@ class SignedTeams(Teams):
 
     def mention(self, text: str, **fields: Any) -> dict[str, Any]:
         """``@Offboard text`` in the channel thread (any field replaced)."""
-        return self._activity(**{
-            "type": "message",
-            "text": f"<at>Offboard</at> {text}",
-            "entities": [{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
-            **fields,
-        })
+        return self._activity(
+            **{
+                "type": "message",
+                "text": f"<at>Offboard</at> {text}",
+                "entities": [{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
+                **fields,
+            }
+        )
 
 
 @dataclass
@@ -119,7 +122,8 @@ async def bot(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, mon
         sandbox_port=0,
         storage="sqlite",
         sqlite_path=tmp_path / "offboard.db",
-        app_id=APP_ID, sandbox=True,
+        app_id=APP_ID,
+        sandbox=True,
         app_password=APP_PASSWORD,
         bot_openid_metadata_url=provider.metadata_url,
     )
@@ -177,26 +181,38 @@ _REFUSED = {
     "Bearer garbage": Refusal(lambda b: "Bearer garbage", "DecodeError"),
     "Bearer without a token": Refusal(lambda b: "Bearer", "without a bearer token (body not read)"),
     "Bearer, token, and more": Refusal(lambda b: f"{_bearer(b.token())} more", "AttributeError"),
-    "not a bearer scheme": Refusal(lambda b: "Basic " + base64.b64encode(b"offboard:password").decode(), "without a bearer token (body not read)"),
+    "not a bearer scheme": Refusal(
+        lambda b: "Basic " + base64.b64encode(b"offboard:password").decode(), "without a bearer token (body not read)"
+    ),
     "expired": Refusal(lambda b: _bearer(b.token(lifetime=-600)), "Signature has expired"),
     "not yet valid": Refusal(lambda b: _bearer(b.token(not_before=time.time() + 600)), "not yet valid"),
-    "another bot's audience": Refusal(lambda b: _bearer(b.token(claims={"aud": "another-bot"})), "Invalid AppId passed on token: another-bot"),
+    "another bot's audience": Refusal(
+        lambda b: _bearer(b.token(claims={"aud": "another-bot"})), "Invalid AppId passed on token: another-bot"
+    ),
     "another issuer": Refusal(lambda b: _bearer(b.token(claims={"iss": "https://evil.example.com"})), "Identity missing"),
     "no issuer": Refusal(lambda b: _bearer(b.token(claims={"iss": None})), "KeyError: 'iss'"),
-    "another serviceurl": Refusal(lambda b: _bearer(b.token(claims={"serviceurl": "https://evil.example.com/"})), "Invalid 'serviceurl' claim"),
+    "another serviceurl": Refusal(
+        lambda b: _bearer(b.token(claims={"serviceurl": "https://evil.example.com/"})), "Invalid 'serviceurl' claim"
+    ),
     "no serviceurl": Refusal(lambda b: _bearer(b.token(claims={"serviceurl": None})), "'serviceurl' claim missing"),
     "signed by another key, same kid": Refusal(lambda b: _bearer(b.token(key=SigningKey("teams-key"))), "Signature verification failed"),
     "unknown kid": Refusal(lambda b: _bearer(b.token(key=SigningKey("unpublished-key"))), "unknown signing key 'unpublished-key'"),
     "no kid": Refusal(lambda b: _no_kid(b), "names no signing key"),
     "alg none": Refusal(lambda b: _bearer(b.token(algorithm="none")), "algorithm not in allowed list"),
     "HS256 keyed with the public key": Refusal(lambda b: _hs256_with_the_public_key(b), "algorithm not in allowed list"),
-    "key not endorsed for msteams": Refusal(lambda b: _bearer(b.token(key=b.provider.key("webchat-key"))), "Could not validate endorsement key"),
-    "channel the key is not endorsed for": Refusal(lambda b: _bearer(b.token()), "Could not validate endorsement key", {"channelId": "skype"}),
+    "key not endorsed for msteams": Refusal(
+        lambda b: _bearer(b.token(key=b.provider.key("webchat-key"))), "Could not validate endorsement key"
+    ),
+    "channel the key is not endorsed for": Refusal(
+        lambda b: _bearer(b.token()), "Could not validate endorsement key", {"channelId": "skype"}
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(_REFUSED))
-async def test_a_request_without_a_valid_token_is_refused_and_leaves_no_trace(bot: Bot, case: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_request_without_a_valid_token_is_refused_and_leaves_no_trace(
+    bot: Bot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
     refusal = _REFUSED[case]
     before = await bot.footprint()
     bot.teams.authorization = refusal.authorization(bot)
@@ -204,14 +220,24 @@ async def test_a_request_without_a_valid_token_is_refused_and_leaves_no_trace(bo
     await bot.app[BACKGROUND].drain()
     assert status == 401, body
     assert "Traceback" not in body
-    assert [r.getMessage() for r in caplog.records if "refused an activity" in r.getMessage() and refusal.reason in r.getMessage()], caplog.text
+    assert [r.getMessage() for r in caplog.records if "refused an activity" in r.getMessage() and refusal.reason in r.getMessage()], (
+        caplog.text
+    )
     assert bot.connector_requests == [], "nothing is sent for a refused request"
     assert await bot.footprint() == before
 
 
 async def test_signing_keys_that_cannot_be_fetched_are_a_503_not_a_401(aiohttp_server: Any, provider: OpenIdProvider) -> None:
     unreachable = f"http://127.0.0.1:{free_port()}/v1/.well-known/openidconfiguration"
-    settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD, bot_openid_metadata_url=unreachable)
+    settings = Settings(
+        _env_file=None,
+        sandbox_port=0,
+        storage="memory",
+        app_id=APP_ID,
+        sandbox=True,
+        app_password=APP_PASSWORD,
+        bot_openid_metadata_url=unreachable,
+    )
     bot = await _start(aiohttp_server, settings, provider)
     async with bot.teams.http:
         before = await bot.footprint()
@@ -228,8 +254,15 @@ async def test_a_key_microsoft_starts_signing_with_after_the_bots_last_fetch_is_
     monkeypatch.setattr(signing_keys, "UNKNOWN_KEY_INTERVAL_SECONDS", 1.0)
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: REPLY_TOKEN)
     with OpenIdProvider([SigningKey("teams-key")]) as own_provider:
-        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD,
-                            bot_openid_metadata_url=own_provider.metadata_url)
+        settings = Settings(
+            _env_file=None,
+            sandbox_port=0,
+            storage="memory",
+            app_id=APP_ID,
+            sandbox=True,
+            app_password=APP_PASSWORD,
+            bot_openid_metadata_url=own_provider.metadata_url,
+        )
         bot = await _start(aiohttp_server, settings, own_provider)
         async with bot.teams.http:
             bot.teams.authorization = _bearer(bot.token())
@@ -252,8 +285,15 @@ async def test_a_hanging_key_host_is_a_503_after_the_timeout_and_stalls_nothing_
     monkeypatch.setattr(signing_keys, "FETCH_TIMEOUT_SECONDS", 1.5)
     with OpenIdProvider() as hanging:
         hanging.stall_seconds = 4
-        settings = Settings(_env_file=None, sandbox_port=0, storage="memory", app_id=APP_ID, sandbox=True, app_password=APP_PASSWORD,
-                            bot_openid_metadata_url=hanging.metadata_url)
+        settings = Settings(
+            _env_file=None,
+            sandbox_port=0,
+            storage="memory",
+            app_id=APP_ID,
+            sandbox=True,
+            app_password=APP_PASSWORD,
+            bot_openid_metadata_url=hanging.metadata_url,
+        )
         bot = await _start(aiohttp_server, settings, hanging)
         async with bot.teams.http:
             bot.teams.authorization = _bearer(bot.token())
@@ -346,7 +386,8 @@ _REFUSED_NOTIFICATIONS: dict[str, Callable[[], tuple[dict[str, str], bytes]]] = 
     "timestamp of 5000 digits": lambda: (signed_headers(SECRET, _TICKET, timestamp="9" * 5000), _TICKET),
     "timestamp in superscript digits": lambda: ({**signed_headers(SECRET, _TICKET), TIMESTAMP_HEADER: "¹⁷⁰⁰⁰⁰⁰⁰⁰⁰"}, _TICKET),
     "timestamp in Arabic-Indic digits": lambda: (
-        {**signed_headers(SECRET, _TICKET), TIMESTAMP_HEADER: _arabic_indic(str(int(time.time())))}, _TICKET
+        {**signed_headers(SECRET, _TICKET), TIMESTAMP_HEADER: _arabic_indic(str(int(time.time())))},
+        _TICKET,
     ),
     "signature not hex, not ASCII": lambda: ({**signed_headers(SECRET, _TICKET), SIGNATURE_HEADER: "sha256=é"}, _TICKET),
     "signature scheme only": lambda: ({**signed_headers(SECRET, _TICKET), SIGNATURE_HEADER: "sha256="}, _TICKET),
@@ -369,7 +410,9 @@ async def test_a_huge_notification_is_refused_unread(endpoints: Endpoints) -> No
         async with endpoints.teams.http.post(f"{endpoints.teams.bot_url}/api/notifications", data=huge, headers=headers) as response:
             assert response.status == 413
         # Chunked, so no Content-Length to refuse it by: the read stops at the limit.
-        async with endpoints.teams.http.post(f"{endpoints.teams.bot_url}/api/notifications", data=_in_pieces(huge), headers=headers) as response:
+        async with endpoints.teams.http.post(
+            f"{endpoints.teams.bot_url}/api/notifications", data=_in_pieces(huge), headers=headers
+        ) as response:
             assert response.status == 413
 
 
@@ -382,11 +425,13 @@ async def test_a_signed_notification_that_arrives_in_pieces_is_read_whole(endpoi
     assert len(endpoints.teams.connector.sent) == before + 1
 
 
-_EVENT = json.dumps({
-    "EventName": "reseller-relationship-accepted-by-customer",
-    "ResourceUri": "https://api.partnercenter.microsoft.com/v1/customers/3d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f06",
-    "ResourceName": "customer",
-}).encode()
+_EVENT = json.dumps(
+    {
+        "EventName": "reseller-relationship-accepted-by-customer",
+        "ResourceUri": "https://api.partnercenter.microsoft.com/v1/customers/3d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f06",
+        "ResourceName": "customer",
+    }
+).encode()
 
 
 def _callback_headers(endpoints: Endpoints, pki: dict[str, Credentials], **replaced: str | None) -> dict[str, str]:
@@ -419,7 +464,9 @@ _REFUSED_CALLBACKS: dict[str, Callable[[str], dict[str, str | None]]] = {
 
 
 @pytest.mark.parametrize("case", list(_REFUSED_CALLBACKS))
-async def test_a_partner_center_callback_without_a_valid_signature_is_refused(endpoints: Endpoints, pki: dict[str, Credentials], case: str) -> None:
+async def test_a_partner_center_callback_without_a_valid_signature_is_refused(
+    endpoints: Endpoints, pki: dict[str, Credentials], case: str
+) -> None:
     headers = _callback_headers(endpoints, pki, **_REFUSED_CALLBACKS[case](endpoints.certificates))
     async with endpoints.teams.http.post(f"{endpoints.teams.bot_url}/api/partnercenter/events", data=_EVENT, headers=headers) as response:
         assert response.status == 401, await response.text()
@@ -437,7 +484,9 @@ async def test_a_huge_callback_is_refused_unread(endpoints: Endpoints, pki: dict
 
 async def test_a_genuine_callback_that_arrives_in_pieces_is_read_whole(endpoints: Endpoints, pki: dict[str, Credentials]) -> None:
     headers = _callback_headers(endpoints, pki)
-    async with endpoints.teams.http.post(f"{endpoints.teams.bot_url}/api/partnercenter/events", data=_in_pieces(_EVENT), headers=headers) as response:
+    async with endpoints.teams.http.post(
+        f"{endpoints.teams.bot_url}/api/partnercenter/events", data=_in_pieces(_EVENT), headers=headers
+    ) as response:
         assert response.status == 200, await response.text()
     await endpoints.app[BACKGROUND].drain()
     [thread] = [c for c in endpoints.teams.connector.sent if c.conversation_id == CHANNEL]

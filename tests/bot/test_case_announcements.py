@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -71,26 +72,33 @@ async def _case(app: Any, teams: Teams) -> dict[str, Any]:
 
 async def _bob_writes_to_the_bot(teams: Teams) -> None:
     """Bob opens his personal chat with the bot: it now knows where to reach him 1:1."""
-    status, _, _ = await teams.post(teams._activity(  # noqa: SLF001
-        type="message",
-        text="help",
-        **{"from": {"id": "29:bob", "name": "Bob Approver", "aadObjectId": BOB}},
-        conversation={"id": BOB_CHAT, "conversationType": "personal", "tenantId": TENANT},
-        channelData={"tenant": {"id": TENANT}},
-    ))
+    status, _, _ = await teams.post(
+        teams._activity(  # noqa: SLF001
+            type="message",
+            text="help",
+            **{"from": {"id": "29:bob", "name": "Bob Approver", "aadObjectId": BOB}},
+            conversation={"id": BOB_CHAT, "conversationType": "personal", "tenantId": TENANT},
+            channelData={"tenant": {"id": TENANT}},
+        )
+    )
     assert status in (200, 201)
 
 
 async def _bob_approves(teams: Teams) -> None:
     """Bob (an approver) approves the question on the case's card, in the removal's thread."""
     card_id, card = card_with(teams.connector, "decide")
-    status, _, _ = await teams.post(teams._activity(  # noqa: SLF001
-        type="invoke",
-        name="adaptiveCard/action",
-        replyToId=card_id,
-        value={"action": {"type": "Action.Execute", "verb": "decide", "data": button_data(card, "decide", decision="approve")}, "trigger": "manual"},
-        **{"from": {"id": "29:bob", "name": "Bob Approver", "aadObjectId": BOB}},
-    ))
+    status, _, _ = await teams.post(
+        teams._activity(  # noqa: SLF001
+            type="invoke",
+            name="adaptiveCard/action",
+            replyToId=card_id,
+            value={
+                "action": {"type": "Action.Execute", "verb": "decide", "data": button_data(card, "decide", decision="approve")},
+                "trigger": "manual",
+            },
+            **{"from": {"id": "29:bob", "name": "Bob Approver", "aadObjectId": BOB}},
+        )
+    )
     assert status == 200
 
 
@@ -128,9 +136,12 @@ async def test_a_case_left_ready_is_reminded_about_once_then_escalated_once_to_t
     [escalation] = await eventually(lambda: _async(_channel_posts(teams, "Still waiting")), timeout=10, what="the escalation")
     text = card_text(escalation.card)
     assert "needs an approver" in text and "Bob Approver" in text and CAROL in text  # named: by name when known
-    [to_bob] = await eventually(
-        lambda: _async([c for c in teams.connector.sent if c.conversation_id == BOB_CHAT and c.card and "Still waiting" in card_text(c.card)]),
-        timeout=10, what="the escalation 1:1 to Bob",
+    [_to_bob] = await eventually(
+        lambda: _async(
+            [c for c in teams.connector.sent if c.conversation_id == BOB_CHAT and c.card and "Still waiting" in card_text(c.card)]
+        ),
+        timeout=10,
+        what="the escalation 1:1 to Bob",
     )
     await _rounds()
     assert len(_channel_posts(teams, "Still waiting")) == 1 and len(_channel_posts(teams, "Reminder")) == 1
@@ -163,7 +174,9 @@ async def test_a_cancelled_case_is_announced_with_what_was_already_done(bot: tup
 
     await teams.say("cancel")
     await app[BACKGROUND].drain()
-    [announced] = await eventually(lambda: _async(_channel_posts(teams, "Removal for Contoso Pharma cancelled")), timeout=10, what="the announcement")
+    [announced] = await eventually(
+        lambda: _async(_channel_posts(teams, "Removal for Contoso Pharma cancelled")), timeout=10, what="the announcement"
+    )
     text = card_text(announced.card)
     # What was carried out (auto-renew turned off), not what the item would be now (wait for its term).
     assert "Already carried out (these stay as they are):" in text and "turn off auto-renew" in text, text

@@ -3,7 +3,7 @@ older case document until first changed, and never overwritten by a step that wa
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.case_messages import CaseMessageBook, CaseMessages
 from removal import CaseState, Person, RemovalCase
@@ -11,7 +11,7 @@ from removal.decisions import Applied, Effect
 from removal.store import CaseStore
 from storage import MemoryStore
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann Admin")
 
 

@@ -27,18 +27,21 @@ def test_each_verb_parses_to_its_own_payload_type() -> None:
     assert card_action_of(Activity(type=ActivityTypes.message, text="status")) is None
 
 
-@pytest.mark.parametrize(("verb", "data"), [
-    ("unknown", {"caseId": "c1"}),
-    (None, {"caseId": "c1"}),
-    ({"nested": 1}, {"caseId": "c1"}),
-    ("cancel_case", {}),  # a case verb without its case
-    ("decide", {"caseId": "c1", "itemKey": "k"}),  # a decision without its decision
-    ("decide", {"caseId": "c1", "decision": "approve"}),
-    ("choose_customer", {"customerId": ""}),
-    ("choose_customer", {"customerId": "x", "caseId": "../cases"}),  # checked whatever the verb
-    ("plan_page", {"caseId": "c1", "page": -1}),
-    ("approve_all", [1, 2]),
-])
+@pytest.mark.parametrize(
+    ("verb", "data"),
+    [
+        ("unknown", {"caseId": "c1"}),
+        (None, {"caseId": "c1"}),
+        ({"nested": 1}, {"caseId": "c1"}),
+        ("cancel_case", {}),  # a case verb without its case
+        ("decide", {"caseId": "c1", "itemKey": "k"}),  # a decision without its decision
+        ("decide", {"caseId": "c1", "decision": "approve"}),
+        ("choose_customer", {"customerId": ""}),
+        ("choose_customer", {"customerId": "x", "caseId": "../cases"}),  # checked whatever the verb
+        ("plan_page", {"caseId": "c1", "page": -1}),
+        ("approve_all", [1, 2]),
+    ],
+)
 def test_malformed_or_unknown_payloads_are_refused_without_echoing_them(verb: Any, data: Any) -> None:
     with pytest.raises(InvalidCardAction) as refused:
         card_action_of(_invoke(verb, data))
@@ -57,8 +60,12 @@ def test_a_verb_routed_twice_or_not_at_all_fails_when_the_table_is_built() -> No
 
 def test_the_activity_readers_read_and_never_change_the_activity() -> None:
     activity = Activity(
-        type=ActivityTypes.message, text="<at>Offboard</at> status", locale=None, channel_data=None,
-        from_property=ChannelAccount(id="29:a", name="Ann"), recipient=ChannelAccount(id="28:bot"),
+        type=ActivityTypes.message,
+        text="<at>Offboard</at> status",
+        locale=None,
+        channel_data=None,
+        from_property=ChannelAccount(id="29:a", name="Ann"),
+        recipient=ChannelAccount(id="28:bot"),
         conversation=ConversationAccount(id="19:c", tenant_id="t1"),
     )
     before = activity.serialize()

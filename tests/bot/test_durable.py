@@ -13,9 +13,10 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -41,11 +42,7 @@ _WRITES = ("PATCH", "POST")
 
 def _writes(requests: list[dict[str, Any]], customer_id: str) -> Counter[tuple[str, str]]:
     """Partner Center writes that were accepted, per (method, path), for one customer."""
-    return Counter(
-        (r["method"], r["path"])
-        for r in requests
-        if r["method"] in _WRITES and customer_id in r["path"] and r["status"] < 300
-    )
+    return Counter((r["method"], r["path"]) for r in requests if r["method"] in _WRITES and customer_id in r["path"] and r["status"] < 300)
 
 
 async def _customer_id(http: aiohttp.ClientSession, sandbox_url: str, name: str) -> str:
@@ -103,7 +100,7 @@ async def test_twenty_duplicate_invokes_make_one_partner_center_write(teams: tup
 
 
 @pytest.fixture
-async def two_instances(aiohttp_server: Any, azurite: Azurite) -> AsyncIterator[tuple[Teams, Teams, Any, Any]]:  # noqa: F811
+async def two_instances(aiohttp_server: Any, azurite: Azurite) -> AsyncIterator[tuple[Teams, Teams, Any, Any]]:
     connector = RecordingConnector()
     connector_server = await aiohttp_server(connector.app())
     # Azure cancellations show at once here (the ~10-minute wait: tests/dialogs/test_azure_plan.py).
@@ -138,7 +135,7 @@ async def test_two_instances_on_one_blob_store_write_each_item_once_and_agree(tw
         data = button_data(card, "decide", decision="approve")
         # Alternate instances, and deliver each click to the other instance too, at once.
         here, there = instances[clicks % 2], instances[(clicks + 1) % 2]
-        (status, body, _), (other_status, other_body, _) = await asyncio.gather(
+        (status, body, _), (other_status, _other_body, _) = await asyncio.gather(
             here.click(card_id, "decide", data), there.click(card_id, "decide", data)
         )
         assert status == other_status == 200
@@ -170,15 +167,16 @@ async def test_two_instances_on_one_blob_store_write_each_item_once_and_agree(tw
 # ---- A bot process killed mid-way ----
 
 
-
 def _seed_with_fifty_subscriptions(path: Path) -> Path:
     seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
-    seed["customers"].append({
-        "id": "5f0e0c5e-0000-4000-8000-000000000050",
-        "companyName": "Fifty Stores Ltd",
-        "domain": "fiftystores.onmicrosoft.com",
-        "generate": {"legacyActive": 50, "legacyOffers": ["O365_E3"], "friendlyNameFormat": "{offerName} - Store {number:02d}"},
-    })
+    seed["customers"].append(
+        {
+            "id": "5f0e0c5e-0000-4000-8000-000000000050",
+            "companyName": "Fifty Stores Ltd",
+            "domain": "fiftystores.onmicrosoft.com",
+            "generate": {"legacyActive": 50, "legacyOffers": ["O365_E3"], "friendlyNameFormat": "{offerName} - Store {number:02d}"},
+        }
+    )
     path.write_text(json.dumps(seed), encoding="utf-8")
     return path
 
@@ -247,7 +245,7 @@ async def test_a_bot_killed_mid_case_resumes_and_writes_every_item_once(aiohttp_
             await bot.start(http)
             assert await teams.say("remove Fifty Stores Ltd") == 201
             card_id, card = card_with(connector, "approve_all")
-            status, body, _ = await teams.click(card_id, "approve_all", button_data(card, "approve_all"))
+            status, _body, _ = await teams.click(card_id, "approve_all", button_data(card, "approve_all"))
             assert status == 200
             customer_id = await _customer_id(http, sandbox.base_url, "Fifty Stores Ltd")
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -105,10 +106,14 @@ class Stack:
 
 def _seed(path: Path, *, name: str, customer_id: str, legacy: int) -> str:
     seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
-    seed["customers"].append({
-        "id": customer_id, "companyName": name, "domain": f"{name.split()[0].lower()}.onmicrosoft.com",
-        "generate": {"legacyActive": legacy, "legacyOffers": ["O365_E3"], "friendlyNameFormat": "{offerName} - Store {number:02d}"},
-    })
+    seed["customers"].append(
+        {
+            "id": customer_id,
+            "companyName": name,
+            "domain": f"{name.split()[0].lower()}.onmicrosoft.com",
+            "generate": {"legacyActive": legacy, "legacyOffers": ["O365_E3"], "friendlyNameFormat": "{offerName} - Store {number:02d}"},
+        }
+    )
     path.write_text(json.dumps(seed), encoding="utf-8")
     return str(path)
 
@@ -118,16 +123,18 @@ async def _stack(aiohttp_server: Any, tmp_path: Path, options: SandboxOptions, *
     connector = TeamsWithoutTheBot()
     connector_server = await aiohttp_server(connector.app())
     async with running_sandbox(options=options) as sandbox:
-        bot = create_app(Settings(
-            _env_file=None,
-            sandbox_url=sandbox.base_url,
-            storage="sqlite",
-            sqlite_path=tmp_path / "offboard.db",
-            requests_per_minute=100_000,
-            notify_channels=[NOTIFY_CHANNEL],
-            resume_interval_seconds=0.2,
-            **settings,
-        ))
+        bot = create_app(
+            Settings(
+                _env_file=None,
+                sandbox_url=sandbox.base_url,
+                storage="sqlite",
+                sqlite_path=tmp_path / "offboard.db",
+                requests_per_minute=100_000,
+                notify_channels=[NOTIFY_CHANNEL],
+                resume_interval_seconds=0.2,
+                **settings,
+            )
+        )
         bot_server = await aiohttp_server(bot)
         async with aiohttp.ClientSession() as http:
             teams = Teams(http, str(bot_server.make_url("")).rstrip("/"), str(connector_server.make_url("")).rstrip("/"), connector)
@@ -142,13 +149,15 @@ async def _stack(aiohttp_server: Any, tmp_path: Path, options: SandboxOptions, *
 
 async def _install_in_the_notification_channel(teams: Teams) -> None:
     """The bot learns where the notification channel is from an activity there."""
-    status, _, _ = await teams.post(teams._activity(  # noqa: SLF001
-        type="message",
-        text="<at>Offboard</at> help",
-        entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
-        conversation={"id": f"{NOTIFY_CHANNEL};messageid=7", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
-        channelData={"tenant": {"id": TENANT}, "team": {"id": "19:ops-team@thread.tacv2"}, "channel": {"id": NOTIFY_CHANNEL}},
-    ))
+    status, _, _ = await teams.post(
+        teams._activity(  # noqa: SLF001
+            type="message",
+            text="<at>Offboard</at> help",
+            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
+            conversation={"id": f"{NOTIFY_CHANNEL};messageid=7", "conversationType": "channel", "tenantId": TENANT, "isGroup": True},
+            channelData={"tenant": {"id": TENANT}, "team": {"id": "19:ops-team@thread.tacv2"}, "channel": {"id": NOTIFY_CHANNEL}},
+        )
+    )
     assert status in (200, 201)
 
 
@@ -164,14 +173,16 @@ async def _approve_all(stack: Stack) -> None:
 
 async def _click_in_the_personal_chat(teams: Teams, card_id: str, verb: str, data: dict[str, Any]) -> tuple[int, Any]:
     """A click on a card in the requester's 1:1 chat with the bot (not in the case's channel)."""
-    status, body, _ = await teams.post(teams._activity(  # noqa: SLF001
-        type="invoke",
-        name="adaptiveCard/action",
-        replyToId=card_id,
-        value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
-        conversation={"id": PERSONAL, "conversationType": "personal", "tenantId": TENANT},
-        channelData={"tenant": {"id": TENANT}},
-    ))
+    status, body, _ = await teams.post(
+        teams._activity(  # noqa: SLF001
+            type="invoke",
+            name="adaptiveCard/action",
+            replyToId=card_id,
+            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+            conversation={"id": PERSONAL, "conversationType": "personal", "tenantId": TENANT},
+            channelData={"tenant": {"id": TENANT}},
+        )
+    )
     return status, body
 
 
@@ -219,7 +230,9 @@ async def test_the_bot_removed_from_the_team_mid_execution_finishes_the_case_in_
 
         # The requester confirms in the 1:1 chat: the relationship is removed, and they are told there.
         [personal] = _with(stack.sent_to(PERSONAL), "confirm_removal")
-        status, _ = await _click_in_the_personal_chat(stack.teams, personal.activity_id, "confirm_removal", button_data(personal.card, "confirm_removal"))
+        status, _ = await _click_in_the_personal_chat(
+            stack.teams, personal.activity_id, "confirm_removal", button_data(personal.card, "confirm_removal")
+        )
         assert status == 200
         await stack.app[BACKGROUND].drain()
         await eventually(lambda: _removed(stack), timeout=30, what="the removal")
@@ -252,7 +265,9 @@ async def test_a_case_failing_the_same_way_again_and_again_ends_as_needing_a_per
         assert await stack.teams.say(f"remove {_STUCK}") == 201
         # From now on the re-check's reads fail (5xx: "not answering") while Partner Center
         # answers the sweep's probe: the case pauses, resumes, pauses again...
-        await operator(stack.http, stack.sandbox, "faults", {"count": 100_000, "status": 503, "method": "GET", "pathContains": "/entitlements"})
+        await operator(
+            stack.http, stack.sandbox, "faults", {"count": 100_000, "status": 503, "method": "GET", "pathContains": "/entitlements"}
+        )
         stack.connector.remove_bot(CHANNEL_THREAD, CASE_CHANNEL)  # ...and Teams refuses everything there
         await _approve_all(stack)
 
@@ -299,15 +314,18 @@ async def _status_card(stack: Stack, case_id: str) -> dict[str, Any]:
 # ---- Partner Center refuses one item, Teams refuses the case's conversation ----
 
 
-async def test_an_item_partner_center_refuses_is_announced_once_and_asked_about_in_the_channel(
-    aiohttp_server: Any, tmp_path: Path
-) -> None:
+async def test_an_item_partner_center_refuses_is_announced_once_and_asked_about_in_the_channel(aiohttp_server: Any, tmp_path: Path) -> None:
     async with _stack(aiohttp_server, tmp_path, SandboxOptions()) as stack:
         assert await stack.teams.say("remove Wingtip Toys") == 201  # its Azure plan: to suspend
         case = await stack.case()
         [plan] = [item for item in case.items if item.kind.value == "azure_plan"]
         # Someone creates an Azure subscription under the plan: suspending it is now refused (403).
-        await operator(stack.http, stack.sandbox, f"customers/{case.customer.id}/subscriptions/{plan.item_id}/azureEntitlements", {"friendlyName": "New prod"})
+        await operator(
+            stack.http,
+            stack.sandbox,
+            f"customers/{case.customer.id}/subscriptions/{plan.item_id}/azureEntitlements",
+            {"friendlyName": "New prod"},
+        )
         stack.connector.remove_bot(CHANNEL_THREAD, CASE_CHANNEL)
         await _approve_all(stack)
         await stack.app[BACKGROUND].drain()

@@ -22,10 +22,11 @@ import functools
 import json
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -84,15 +85,20 @@ async def _until(condition: Callable[[], bool], *, timeout: float, what: str) ->
 
 def _seed(path: Path, *, name: str, customer_id: str, legacy: int, nce: int = 0) -> str:
     seed = json.loads((REPO / "pc_sandbox/seed.json").read_text(encoding="utf-8"))
-    seed["customers"].append({
-        "id": customer_id,
-        "companyName": name,
-        "domain": f"{name.split()[0].lower()}.onmicrosoft.com",
-        "generate": {
-            "legacyActive": legacy, "nceInsideWindow": nce, "legacyOffers": ["O365_E3", "O365_E1"],
-            "nceOffers": ["M365_BP_NCE"], "friendlyNameFormat": "{offerName} - Store {number:03d}",
-        },
-    })
+    seed["customers"].append(
+        {
+            "id": customer_id,
+            "companyName": name,
+            "domain": f"{name.split()[0].lower()}.onmicrosoft.com",
+            "generate": {
+                "legacyActive": legacy,
+                "nceInsideWindow": nce,
+                "legacyOffers": ["O365_E3", "O365_E1"],
+                "nceOffers": ["M365_BP_NCE"],
+                "friendlyNameFormat": "{offerName} - Store {number:03d}",
+            },
+        }
+    )
     path.write_text(json.dumps(seed), encoding="utf-8")
     return str(path)
 
@@ -123,10 +129,14 @@ async def _stack(aiohttp_server: Any, tmp_path: Path, options: SandboxOptions) -
 
 async def _say(teams: Teams, text: str, *, locale: str = "en-US") -> int:
     mention = "<at>Offboard</at>"
-    status, _, _ = await teams.post(teams._activity(
-        type="message", text=f"{mention} {text}", locale=locale,
-        entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
-    ))
+    status, _, _ = await teams.post(
+        teams._activity(
+            type="message",
+            text=f"{mention} {text}",
+            locale=locale,
+            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": mention}],
+        )
+    )
     return status
 
 
@@ -147,9 +157,7 @@ def _processed(request: dict[str, Any]) -> bool:
 def _effective_patches(requests: list[dict[str, Any]], customer_id: str) -> Counter[str]:
     """Subscription PATCHes the sandbox processed, per path (see the module docstring)."""
     return Counter(
-        r["path"]
-        for r in requests
-        if r["method"] == "PATCH" and f"/customers/{customer_id}/subscriptions/" in r["path"] and _processed(r)
+        r["path"] for r in requests if r["method"] == "PATCH" and f"/customers/{customer_id}/subscriptions/" in r["path"] and _processed(r)
     )
 
 
@@ -219,8 +227,11 @@ async def test_a_200_item_case_completes_through_5xx_429_bursts_and_spikes_writi
         requests = await sandbox_requests(stack.http, stack.sandbox)
         _assert_each_subscription_changed_once(stack, requests, _BIG_ID, 200)
         removals = [
-            r for r in requests
-            if r["method"] == "PATCH" and r["path"] == f"/v1/customers/{_BIG_ID}" and _processed(r)
+            r
+            for r in requests
+            if r["method"] == "PATCH"
+            and r["path"] == f"/v1/customers/{_BIG_ID}"
+            and _processed(r)
             and (r["status"] == 200 or "5xx-after" in r.get("injected", ()))
         ]
         assert len(removals) == 1, removals  # the relationship removed once (a later PATCH finds it gone: 403)
@@ -369,7 +380,9 @@ async def _refused_then_asked(teams: Teams, app: Any, change: Callable[[aiohttp.
     assert len([r for r in _removal_patches(requests, case.customer.id) if r["status"] == 200]) == 1
 
 
-async def test_a_subscription_reactivated_after_the_final_confirmation_stops_the_removal_and_is_asked_again(teams: tuple[Teams, Any]) -> None:
+async def test_a_subscription_reactivated_after_the_final_confirmation_stops_the_removal_and_is_asked_again(
+    teams: tuple[Teams, Any],
+) -> None:
     async def reactivate(http: aiohttp.ClientSession, sandbox: Any, customer_id: str) -> str:
         [legacy] = [s for s in sandbox.world.customers[customer_id].subscriptions.values() if s.product_type == "OnlineServices"]
         assert legacy.status == "suspended"
@@ -381,7 +394,12 @@ async def test_a_subscription_reactivated_after_the_final_confirmation_stops_the
 
 async def test_a_subscription_bought_after_the_final_confirmation_stops_the_removal_and_is_asked_about(teams: tuple[Teams, Any]) -> None:
     async def buy(http: aiohttp.ClientSession, sandbox: Any, customer_id: str) -> str:
-        bought = await operator(http, sandbox, f"customers/{customer_id}/subscriptions", {"offer": "O365_E1", "quantity": 5, "friendlyName": "Office 365 E1 - New shop"})
+        bought = await operator(
+            http,
+            sandbox,
+            f"customers/{customer_id}/subscriptions",
+            {"offer": "O365_E1", "quantity": 5, "friendlyName": "Office 365 E1 - New shop"},
+        )
         return bought["friendlyName"]
 
     await _refused_then_asked(*teams, buy, "new since the plan")

@@ -41,7 +41,9 @@ async def test_a_malformed_click_gets_an_error_invoke_response(teams: tuple[Team
     status, body, _ = await bot.click("x", "decide", {"caseId": ""})
     assert status == 400 and body["type"] == "application/vnd.microsoft.error"
     bad, _, _ = await bot.post({"type": "message"})  # not an activity Teams would send
-    garbage_status = (await bot.http.post(f"{bot.bot_url}/api/messages", data=b"{not json", headers={"Content-Type": "application/json"})).status
+    garbage_status = (
+        await bot.http.post(f"{bot.bot_url}/api/messages", data=b"{not json", headers={"Content-Type": "application/json"})
+    ).status
     assert garbage_status == 400 and bad == 400
 
 

@@ -24,10 +24,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -125,18 +126,27 @@ class LiveTeams(Teams):
 
     async def say_as(self, user: User, text: str, locale: str = "en-US") -> int:
         self.user = user
-        status, _, _ = await self.post(self._activity(
-            type="message", text=f"<at>Offboard</at> {text}", locale=locale,
-            entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
-        ))
+        status, _, _ = await self.post(
+            self._activity(
+                type="message",
+                text=f"<at>Offboard</at> {text}",
+                locale=locale,
+                entities=[{"type": "mention", "mentioned": {"id": "28:offboard", "name": "Offboard"}, "text": "<at>Offboard</at>"}],
+            )
+        )
         return status
 
     async def click_as(self, user: User, card_id: str, verb: str, data: dict[str, Any], locale: str = "en-US") -> tuple[int, Any]:
         self.user = user
-        status, body, _ = await self.post(self._activity(
-            type="invoke", name="adaptiveCard/action", replyToId=card_id, locale=locale,
-            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
-        ))
+        status, body, _ = await self.post(
+            self._activity(
+                type="invoke",
+                name="adaptiveCard/action",
+                replyToId=card_id,
+                locale=locale,
+                value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+            )
+        )
         return status, body
 
 
@@ -179,7 +189,9 @@ def provider() -> Iterator[OpenIdProvider]:
         yield running
 
 
-async def _start(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, **changed: Any) -> tuple[Live, aiohttp.ClientSession]:
+async def _start(
+    aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, **changed: Any
+) -> tuple[Live, aiohttp.ClientSession]:
     connector = RecordingConnector()
     for user in PEOPLE:
         connector.members[user.id] = {"aadObjectId": user.aad, "name": user.name, **user.roster}
@@ -194,7 +206,9 @@ async def _start(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, 
 
 
 @pytest.fixture
-async def live(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Live]:
+async def live(
+    aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Live]:
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: REPLY_TOKEN)
     started, http = await _start(aiohttp_server, tmp_path, provider, sandbox)
     async with http:
@@ -222,13 +236,25 @@ def _run_app(tmp_path: Path, env: dict[str, str], *, timeout: float = 60) -> sub
     clean.update({"OFFBOARD_SQLITE_PATH": str(tmp_path / "offboard.db"), "OFFBOARD_PORT": "0", **env})
     return subprocess.run(
         [sys.executable, str(Path(__file__).resolve().parents[2] / "app.py")],
-        cwd=tmp_path, env=clean, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+        cwd=tmp_path,
+        env=clean,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 @pytest.mark.parametrize(
     "left_out",
-    ["MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppTenantId", "OFFBOARD_TEAMS_TENANT_ID", "OFFBOARD_APPROVERS", "OFFBOARD_STORAGE"],
+    [
+        "MicrosoftAppId",
+        "MicrosoftAppPassword",
+        "MicrosoftAppTenantId",
+        "OFFBOARD_TEAMS_TENANT_ID",
+        "OFFBOARD_APPROVERS",
+        "OFFBOARD_STORAGE",
+    ],
 )
 def test_a_live_bot_missing_a_setting_exits_naming_it(tmp_path: Path, left_out: str) -> None:
     env = dict(_LIVE_ENV)
@@ -284,14 +310,22 @@ async def test_the_forged_service_url_removal_of_the_review_is_refused(
         before = await live.relationship("Contoso Ltd")
         forged = {"serviceUrl": attacker_url, "from": BOB.account()}
         said, _, _ = await live.teams.post(live.teams._activity(type="message", text="remove Contoso Ltd", **forged))
-        approve_all, _, _ = await live.teams.post(live.teams._activity(
-            type="invoke", name="adaptiveCard/action", **forged,
-            value={"action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": "guessed"}}},
-        ))
-        confirm, _, _ = await live.teams.post(live.teams._activity(
-            type="invoke", name="adaptiveCard/action", **forged,
-            value={"action": {"type": "Action.Execute", "verb": "confirm_removal", "data": {"caseId": "guessed"}}},
-        ))
+        approve_all, _, _ = await live.teams.post(
+            live.teams._activity(
+                type="invoke",
+                name="adaptiveCard/action",
+                **forged,
+                value={"action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": "guessed"}}},
+            )
+        )
+        confirm, _, _ = await live.teams.post(
+            live.teams._activity(
+                type="invoke",
+                name="adaptiveCard/action",
+                **forged,
+                value={"action": {"type": "Action.Execute", "verb": "confirm_removal", "data": {"caseId": "guessed"}}},
+            )
+        )
         assert (said, approve_all, confirm) == (401, 401, 401)
         assert before is Relationship.RESELLER and await live.relationship("Contoso Ltd") is Relationship.RESELLER
         assert attacker.calls == [] and await live.writes() == []
@@ -312,7 +346,9 @@ async def test_a_proactive_send_to_a_service_url_not_allowed_never_leaves(live: 
     elsewhere_url = str((await aiohttp_server(elsewhere.app())).make_url("")).rstrip("/")
     adapter = live.app[ADAPTER]
     reference = ConversationReference(
-        channel_id="msteams", service_url=elsewhere_url, bot=ChannelAccount(id="28:offboard"),
+        channel_id="msteams",
+        service_url=elsewhere_url,
+        bot=ChannelAccount(id="28:offboard"),
         conversation=ConversationAccount(id="19:offboarding@thread.tacv2", tenant_id=TENANT),
     )
 
@@ -359,8 +395,15 @@ async def test_every_command_and_button_is_refused_to_who_may_not_use_it(
         return cards.t(locale, key, person=user.name, customer="Contoso Ltd")
 
     # Typed commands: anyone in the tenant may read help and status; the rest needs a requester.
-    commands = {"remove": "remove Tailspin Toys", "plan": "plan Tailspin Toys", "history": "history Contoso Ltd",
-                "notify": "notify here", "cancel": "cancel", "status": "status", "help": "help"}
+    commands = {
+        "remove": "remove Tailspin Toys",
+        "plan": "plan Tailspin Toys",
+        "history": "history Contoso Ltd",
+        "notify": "notify here",
+        "cancel": "cancel",
+        "status": "status",
+        "help": "help",
+    }
     for name, text in commands.items():
         needs = as_requester if name not in ("status", "help") else (_GUEST_TEXT if as_requester == _GUEST_TEXT else None)
         if needs is None and name in ("remove", "plan", "cancel"):
@@ -408,7 +451,7 @@ async def test_four_eyes_is_on_by_default_for_what_cannot_be_undone_and_for_the_
     assert irreversible and reversible, "Contoso Ltd has both kinds"
 
     # The requester (an approver) cannot approve an irreversible item...
-    status, body = await live.teams.click_as(ANN, card_id, "decide", {"caseId": case_id, "itemKey": irreversible[0].key, "decision": "approve"})
+    _, body = await live.teams.click_as(ANN, card_id, "decide", {"caseId": case_id, "itemKey": irreversible[0].key, "decision": "approve"})
     assert cards.t("en-US", "access.four_eyes_item.text", person=ANN.name) in card_text(body["value"])
     # ...and "approve all" approves only what can be undone, leaving the rest to a second approver.
     await live.teams.click_as(ANN, card_id, "approve_all", {"caseId": case_id})
@@ -426,7 +469,7 @@ async def test_four_eyes_is_on_by_default_for_what_cannot_be_undone_and_for_the_
     await live.teams.say_as(CARL, "cancel")
     assert live.said_since(sent) == [cards.t("en-US", "access.not_canceller.text", person=CARL.name, customer="Contoso Ltd")]
     # The requester cannot give the final confirmation; the second approver can.
-    status, body = await live.teams.click_as(ANN, final_id, "confirm_removal", button_data(final, "confirm_removal"))
+    _status, body = await live.teams.click_as(ANN, final_id, "confirm_removal", button_data(final, "confirm_removal"))
     assert cards.t("en-US", "access.four_eyes.text", person=ANN.name) in card_text(body["value"])
     assert await live.relationship("Contoso Ltd") is Relationship.RESELLER
     await live.teams.click_as(BOB, final_id, "confirm_removal", button_data(final, "confirm_removal"))
@@ -436,7 +479,9 @@ async def test_four_eyes_is_on_by_default_for_what_cannot_be_undone_and_for_the_
     assert actions.count("refused.four_eyes") == 2 and actions.count("refused.not_canceller") == 1
 
 
-async def test_a_protected_customer_is_never_planned(aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_protected_customer_is_never_planned(
+    aiohttp_server: Any, tmp_path: Path, provider: OpenIdProvider, sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: REPLY_TOKEN)
     async with aiohttp.ClientSession() as http:
         contoso = await sandbox_customer_id(http, sandbox, "Contoso Ltd")
@@ -474,9 +519,14 @@ async def _until(live: Live, case_id: str, state: CaseState, timeout: float = 30
 
 async def test_an_installation_from_another_tenant_writes_nothing(live: Live) -> None:
     foreign = {"tenantId": OTHER_TENANT, "id": "a:foreign-chat", "conversationType": "personal"}
-    status, _, _ = await live.teams.post(live.teams._activity(
-        type="installationUpdate", action="add", conversation=foreign, channelData={"tenant": {"id": OTHER_TENANT}},
-    ))
+    status, _, _ = await live.teams.post(
+        live.teams._activity(
+            type="installationUpdate",
+            action="add",
+            conversation=foreign,
+            channelData={"tenant": {"id": OTHER_TENANT}},
+        )
+    )
     assert status == 201 and live.connector.calls == []
     assert await live.app[STORE].list_keys("installations") == []
     assert [r["action"] for r in await live.audit()] == ["refused.tenant"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -36,8 +37,12 @@ def pki() -> dict[str, Credentials]:
     intermediate = Credentials("Microsoft Corporation", ca=ca, authority=True, common_name="Test Microsoft Issuing CA")
     contoso = Credentials("Contoso Ltd", ca=ca, authority=True, common_name="Contoso Issuing CA")
     return {
-        "ca": ca, "intermediate": intermediate, "contoso": contoso, "microsoft": Credentials(ca=intermediate),
-        "impostor": Credentials("Microsoft Corporation", ca=contoso), "self_signed": Credentials(),
+        "ca": ca,
+        "intermediate": intermediate,
+        "contoso": contoso,
+        "microsoft": Credentials(ca=intermediate),
+        "impostor": Credentials("Microsoft Corporation", ca=contoso),
+        "self_signed": Credentials(),
     }
 
 
@@ -152,7 +157,9 @@ async def test_a_burst_of_fifty_notifications_is_paced_and_survives_throttling(b
     print(f"\n50 notifications in {time.monotonic() - started:.1f} s, 4 throttled or failed sends retried")
 
 
-async def _notify(teams: Teams, payload: Any, *, secret: str = SECRET, timestamp: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+async def _notify(
+    teams: Teams, payload: Any, *, secret: str = SECRET, timestamp: str | None = None, raw: bytes | None = None
+) -> tuple[int, Any]:
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = signed_headers(secret, body, timestamp=timestamp)
     async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=headers) as response:
@@ -163,7 +170,11 @@ async def test_the_notification_api_needs_the_signature_and_a_valid_body(bot: tu
     teams, _, _ = bot
     await teams.say("help")
     before = len(teams.connector.sent)
-    ticket = {"title": "Ticket 4711: offboard Contoso", "text": "Approved by the account manager.", "url": "https://tickets.example.com/4711"}
+    ticket = {
+        "title": "Ticket 4711: offboard Contoso",
+        "text": "Approved by the account manager.",
+        "url": "https://tickets.example.com/4711",
+    }
     assert (await _notify(teams, ticket, secret="wrong"))[0] == 401
     assert (await _notify(teams, ticket, timestamp=str(int(time.time()) - 3600)))[0] == 401
     async with teams.http.post(f"{teams.bot_url}/api/notifications", json=ticket) as unsigned:
@@ -192,7 +203,7 @@ async def test_a_replayed_notification_is_refused_and_announced_once(bot: tuple[
     first, *replays = await asyncio.gather(post(), post(), post())  # copies arriving together, too
     statuses = sorted(status for status, _ in (first, *replays))
     assert statuses == [202, 409, 409]
-    assert [body for status, body in (first, *replays) if status == 409][0]["detail"].startswith("this notification")
+    assert next(body for status, body in (first, *replays) if status == 409)["detail"].startswith("this notification")
     later_replay, _ = await post()
     assert later_replay == 409
     assert [card_text(t.card).split("\n")[0] for t in _threads(teams.connector, CHANNEL)].count("Ticket 4712: offboard Fabrikam") == 1
@@ -240,7 +251,15 @@ def test_used_signatures_are_forgotten_once_their_timestamp_leaves_the_window() 
 # ---- Partner Center webhooks ----
 
 
-async def _event(teams: Teams, certificates: str, event: dict[str, Any], *, signer: Credentials, certificate: str = "microsoft", headers: dict[str, str] | None = None) -> int:
+async def _event(
+    teams: Teams,
+    certificates: str,
+    event: dict[str, Any],
+    *,
+    signer: Credentials,
+    certificate: str = "microsoft",
+    headers: dict[str, str] | None = None,
+) -> int:
     body = json.dumps(event).encode()
     sent = {
         "Authorization": f"Signature {signer.signature(body)}",
@@ -257,12 +276,22 @@ async def test_webhook_signatures_are_verified(bot: tuple[Teams, Any, str], pki:
     teams, app, certificates = bot
     await teams.say("help")
     customer = "3d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f06"
-    back = {"EventName": "reseller-relationship-accepted-by-customer", "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{customer}", "ResourceName": "customer", "ResourceChangeUtcDate": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}  # an event more than three days old is not acted on
+    back = {
+        "EventName": "reseller-relationship-accepted-by-customer",
+        "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{customer}",
+        "ResourceName": "customer",
+        "ResourceChangeUtcDate": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+    }  # an event more than three days old is not acted on
     microsoft = pki["microsoft"]
     assert await _event(teams, certificates, back, signer=pki["impostor"]) == 401  # signed with another key
     assert await _event(teams, certificates, back, signer=pki["impostor"], certificate="impostor") == 401  # not Microsoft's
     assert await _event(teams, certificates, back, signer=pki["self_signed"], certificate="self_signed") == 401  # not from the CA
-    assert await _event(teams, certificates, back, signer=microsoft, headers={"x-ms-certificate-url": "https://evil.example.com/microsoft.cer"}) == 401
+    assert (
+        await _event(
+            teams, certificates, back, signer=microsoft, headers={"x-ms-certificate-url": "https://evil.example.com/microsoft.cer"}
+        )
+        == 401
+    )
     assert await _event(teams, certificates, back, signer=microsoft, headers={"Authorization": ""}) == 401
     assert await _event(teams, certificates, back, signer=microsoft, headers={"x-ms-signature-algorithm": "rsa-sha1"}) == 401
     await app[BACKGROUND].drain()
@@ -282,9 +311,15 @@ async def test_a_subscription_updated_event_rechecks_the_waiting_case(bot: tuple
     cases = app[STORE]
     stored = (await cases.read(f"cases/{case_id}")).document
     customer, [reservation] = stored["customer"]["id"], stored["items"]
-    async with teams.http.post(f"{sandbox.base_url}/_sandbox/customers/{customer}/reservations/{reservation['item_id']}/cancel", json={}) as response:
+    async with teams.http.post(
+        f"{sandbox.base_url}/_sandbox/customers/{customer}/reservations/{reservation['item_id']}/cancel", json={}
+    ) as response:
         assert response.status == 200
-    event = {"EventName": "subscription-updated", "ResourceUri": f"https://api.partnercenter.microsoft.com/webhooks/v1/customers/{customer}/subscriptions/x", "ResourceName": "subscription"}
+    event = {
+        "EventName": "subscription-updated",
+        "ResourceUri": f"https://api.partnercenter.microsoft.com/webhooks/v1/customers/{customer}/subscriptions/x",
+        "ResourceName": "subscription",
+    }
     assert await _event(teams, certificates, event, signer=pki["microsoft"]) == 200
     await app[BACKGROUND].drain()
     assert (await cases.read(f"cases/{case_id}")).document["state"] == "ready"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -25,7 +26,6 @@ TEAM, CHANNEL, PERSONAL = "team-customer-offboarding", "channel-offboarding-requ
 BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Offboard"}
 ALEX = {"id": "user-id-0", "name": "Alex Wilber (admin agent)", "aadObjectId": "00000000-0000-0000-0000-000000000020"}
 SECRET = "playground-test-secret"
-
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,16 @@ async def bot(aiohttp_server: Any) -> AsyncIterator[tuple[str, Any, aiohttp.Clie
 
 def _from_playground(connector: str, conversation: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {
-        "type": "message", "id": f"pg-{time.monotonic_ns()}", "channelId": "msteams", "serviceUrl": connector,
-        "from": ALEX, "recipient": BOT, "conversation": {"tenantId": TENANT, **conversation}, "locale": "en-US",
-        "channelData": {"tenant": {"id": TENANT}}, **fields,
+        "type": "message",
+        "id": f"pg-{time.monotonic_ns()}",
+        "channelId": "msteams",
+        "serviceUrl": connector,
+        "from": ALEX,
+        "recipient": BOT,
+        "conversation": {"tenantId": TENANT, **conversation},
+        "locale": "en-US",
+        "channelData": {"tenant": {"id": TENANT}},
+        **fields,
     }
 
 
@@ -56,12 +63,16 @@ async def _post(http: aiohttp.ClientSession, url: str, activity: dict[str, Any])
         return response.status
 
 
-async def test_notifications_reach_the_playground_channel_and_personal_chat(playground: str, bot: tuple[str, Any, aiohttp.ClientSession]) -> None:
+async def test_notifications_reach_the_playground_channel_and_personal_chat(
+    playground: str, bot: tuple[str, Any, aiohttp.ClientSession]
+) -> None:
     url, app, http = bot
     channel = {"id": CHANNEL, "conversationType": "channel", "isGroup": True}
     mention = "<at>Offboard</at>"
     said = _from_playground(
-        playground, channel, text=f"{mention} help",
+        playground,
+        channel,
+        text=f"{mention} help",
         entities=[{"type": "mention", "mentioned": BOT, "text": mention}],
         channelData={"tenant": {"id": TENANT}, "team": {"id": TEAM}, "channel": {"id": CHANNEL}},
     )
@@ -79,7 +90,10 @@ async def test_notifications_reach_the_playground_channel_and_personal_chat(play
     [key] = [k for k in await store.list_keys("opencase/")]
     case_id = (await store.read(key)).document["caseId"]
     click = _from_playground(
-        playground, personal, type="invoke", name="adaptiveCard/action",
+        playground,
+        personal,
+        type="invoke",
+        name="adaptiveCard/action",
         value={"action": {"type": "Action.Execute", "verb": "confirm_removal", "data": {"caseId": case_id}}, "trigger": "manual"},
     )
     async with http.post(f"{url}/api/messages", json=click) as response:
@@ -89,11 +103,15 @@ async def test_notifications_reach_the_playground_channel_and_personal_chat(play
     assert case["state"] == "removed"
 
 
-async def test_a_playground_conversation_that_does_not_exist_is_pruned(playground: str, bot: tuple[str, Any, aiohttp.ClientSession]) -> None:
+async def test_a_playground_conversation_that_does_not_exist_is_pruned(
+    playground: str, bot: tuple[str, Any, aiohttp.ClientSession]
+) -> None:
     url, app, http = bot
     gone = "channel-that-was-deleted"
     said = _from_playground(
-        playground, {"id": gone, "conversationType": "channel", "isGroup": True}, text="<at>Offboard</at> notify here",
+        playground,
+        {"id": gone, "conversationType": "channel", "isGroup": True},
+        text="<at>Offboard</at> notify here",
         entities=[{"type": "mention", "mentioned": BOT, "text": "<at>Offboard</at>"}],
         channelData={"tenant": {"id": TENANT}, "team": {"id": TEAM}, "channel": {"id": gone}},
     )

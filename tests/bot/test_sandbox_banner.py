@@ -10,8 +10,9 @@ side is the recording connector. Proactive turns (``continue_conversation``,
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest

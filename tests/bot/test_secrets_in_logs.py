@@ -16,8 +16,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -164,24 +165,28 @@ async def bot_log(
         async with running_sandbox(options=SandboxOptions()) as sandbox, aiohttp.ClientSession() as http:
             env = {name: value for name, value in os.environ.items() if not name.startswith(("OFFBOARD_", "Microsoft", "MICROSOFT_"))}
             env.update(secrets)
-            env.update({
-                "MicrosoftAppId": APP_ID,
-                "OFFBOARD_SANDBOX": "true",
-                "OFFBOARD_BOT_OPENID_METADATA_URL": provider.metadata_url,
-                "OFFBOARD_PORT": str(port),
-                "OFFBOARD_SANDBOX_URL": sandbox.base_url,
-                "OFFBOARD_STORAGE": "blob",
-                "OFFBOARD_BLOB_CONNECTION_STRING": azurite.connection_string,
-                "OFFBOARD_BLOB_CONTAINER": f"secrets{uuid.uuid4().hex[:12]}",
-                "OFFBOARD_NOTIFY_CHANNELS": CHANNEL,
-                "OFFBOARD_TOKEN_CACHE_PATH": str(tmp_path / "msal-cache.json"),
-            })
+            env.update(
+                {
+                    "MicrosoftAppId": APP_ID,
+                    "OFFBOARD_SANDBOX": "true",
+                    "OFFBOARD_BOT_OPENID_METADATA_URL": provider.metadata_url,
+                    "OFFBOARD_PORT": str(port),
+                    "OFFBOARD_SANDBOX_URL": sandbox.base_url,
+                    "OFFBOARD_STORAGE": "blob",
+                    "OFFBOARD_BLOB_CONNECTION_STRING": azurite.connection_string,
+                    "OFFBOARD_BLOB_CONTAINER": f"secrets{uuid.uuid4().hex[:12]}",
+                    "OFFBOARD_NOTIFY_CHANNELS": CHANNEL,
+                    "OFFBOARD_TOKEN_CACHE_PATH": str(tmp_path / "msal-cache.json"),
+                }
+            )
             log = tmp_path / "bot.log"
             with log.open("wb") as output:
                 process = subprocess.Popen(
                     [sys.executable, "-c", _BOOTSTRAP], cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
                 )
-            teams = _SignedTeams(http, f"http://127.0.0.1:{port}", str(connector_server.make_url("")).rstrip("/"), connector, provider=provider)
+            teams = _SignedTeams(
+                http, f"http://127.0.0.1:{port}", str(connector_server.make_url("")).rstrip("/"), connector, provider=provider
+            )
             try:
                 await eventually(lambda: _healthy(http, teams.bot_url, process, log), timeout=60, what="the bot to start")
                 facts = await _removal_with_failures(teams, http, sandbox, secrets["OFFBOARD_NOTIFY_SECRET"])
@@ -195,7 +200,7 @@ async def bot_log(
     facts["incoming tokens"] = teams.tokens
     needles = [*secrets.values(), ACCOUNT_KEY, DEMO.client_secret, DEMO.refresh_token, *issued_tokens, *teams.tokens]
     facts["issued tokens"] = issued_tokens
-    yield log.read_text(encoding="utf-8", errors="replace"), needles, facts
+    return log.read_text(encoding="utf-8", errors="replace"), needles, facts
 
 
 async def _healthy(http: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes], log: Path) -> bool:
@@ -242,7 +247,9 @@ async def _removal_with_failures(teams: _SignedTeams, http: aiohttp.ClientSessio
     customer_id = await sandbox_customer_id(http, sandbox, "Wingtip Toys")
 
     async def removed() -> bool:
-        writes = [r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH" and r["path"] == f"/v1/customers/{customer_id}"]
+        writes = [
+            r for r in await sandbox_requests(http, sandbox) if r["method"] == "PATCH" and r["path"] == f"/v1/customers/{customer_id}"
+        ]
         return any(r["status"] < 300 for r in writes)
 
     await eventually(removed, timeout=60, what="the relationship to be removed")
@@ -252,9 +259,7 @@ async def _removal_with_failures(teams: _SignedTeams, http: aiohttp.ClientSessio
     await operator(http, sandbox, "clock", {"advanceHours": 2})
     before = len(teams.connector.sent)
     assert await teams.say("plan Contoso Ltd") == 201
-    facts["plan after the token expired"] = any(
-        c.card and "Contoso Ltd" in card_text(c.card) for c in teams.connector.sent[before:]
-    )
+    facts["plan after the token expired"] = any(c.card and "Contoso Ltd" in card_text(c.card) for c in teams.connector.sent[before:])
     facts["token refused"] = sum(1 for r in await sandbox_requests(http, sandbox) if r["status"] == 401)
     async with http.post(f"{teams.bot_url}/api/notifications", data=ticket, headers=signed_headers(notify_secret, ticket)) as response:
         facts["signed notification"] = response.status

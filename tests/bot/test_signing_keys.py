@@ -6,7 +6,7 @@ clear "unavailable" when none could ever be fetched. Time is a fake clock; HTTP 
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -107,7 +107,9 @@ async def test_with_no_keys_held_an_unreachable_or_broken_host_is_unavailable_no
         await keys.get("teams-key")
 
 
-async def test_a_hanging_host_is_given_up_after_the_timeout(provider: OpenIdProvider, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_hanging_host_is_given_up_after_the_timeout(
+    provider: OpenIdProvider, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(signing_keys, "FETCH_TIMEOUT_SECONDS", 0.5)
     provider.stall_seconds = 2
     keys = SigningKeys(provider.metadata_url, clock=clock)

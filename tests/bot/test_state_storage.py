@@ -19,7 +19,7 @@ async def test_dialog_state_round_trips_as_plain_json() -> None:
     await state.write({"msteams/conversations/19:a@thread.tacv2;messageid=1/": {"DialogState": stack}})
     stored = await store.read("botstate/msteams/conversations/19:a@thread.tacv2;messageid=1/")
     json.dumps(stored.document)  # plain JSON, nothing pickled
-    [(key, read)] = (await state.read(["msteams/conversations/19:a@thread.tacv2;messageid=1/"])).items()
+    [(_key, read)] = (await state.read(["msteams/conversations/19:a@thread.tacv2;messageid=1/"])).items()
     revived = read["DialogState"].dialog_stack[0].state["dialogs"].dialog_stack[0]
     assert isinstance(revived, DialogInstance) and revived.id == "decide" and revived.state["options"] == {"case_id": "c1"}
     assert read["e_tag"] == stored.etag

@@ -8,9 +8,10 @@ import asyncio
 import base64
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -70,9 +71,14 @@ async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) 
     certificate_server = await aiohttp_server(certificates.app())
     (tmp_path / "ca.pem").write_bytes(pki["ca"].pem())
     settings = Settings(
-        _env_file=None, sandbox_port=0, storage="sqlite", sqlite_path=tmp_path / "offboard.db",
-        notify_channels=[CHANNEL], notify_secret=SECRET,
-        events_certificate_hosts=["127.0.0.1"], events_ca_file=tmp_path / "ca.pem",
+        _env_file=None,
+        sandbox_port=0,
+        storage="sqlite",
+        sqlite_path=tmp_path / "offboard.db",
+        notify_channels=[CHANNEL],
+        notify_secret=SECRET,
+        events_certificate_hosts=["127.0.0.1"],
+        events_ca_file=tmp_path / "ca.pem",
     )
     app = create_app(settings)
     server = await aiohttp_server(app)
@@ -82,31 +88,43 @@ async def bot(aiohttp_server: Any, tmp_path: Path, pki: dict[str, Credentials]) 
 
 
 def _now(delta: timedelta = timedelta()) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat()
+    return (datetime.now(UTC) + delta).isoformat()
 
 
 def _relationship_back(changed: str) -> dict[str, str]:
-    return {"EventName": "reseller-relationship-accepted-by-customer", "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{TAILSPIN}",
-            "ResourceName": "customer", "ResourceChangeUtcDate": changed}
+    return {
+        "EventName": "reseller-relationship-accepted-by-customer",
+        "ResourceUri": f"https://api.partnercenter.microsoft.com/v1/customers/{TAILSPIN}",
+        "ResourceName": "customer",
+        "ResourceChangeUtcDate": changed,
+    }
 
 
 async def _send(teams: Teams, url: str, event: dict[str, Any], *, signer: Credentials | None) -> tuple[int, Any]:
     body = json.dumps(event).encode()
-    headers = {"Authorization": f"Signature {signer.signature(body)}" if signer else FORGED_SIGNATURE,
-               "x-ms-certificate-url": url, "x-ms-signature-algorithm": "rsa-sha256", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Signature {signer.signature(body)}" if signer else FORGED_SIGNATURE,
+        "x-ms-certificate-url": url,
+        "x-ms-signature-algorithm": "rsa-sha256",
+        "Content-Type": "application/json",
+    }
     async with teams.http.post(f"{teams.bot_url}/api/partnercenter/events", data=body, headers=headers) as response:
         return response.status, await response.json()
 
 
 def _announced(teams: Teams) -> list[str]:
-    return [card_text(c.card) for c in teams.connector.sent if c.conversation_id == CHANNEL and c.card and "re-established" in card_text(c.card)]
+    return [
+        card_text(c.card) for c in teams.connector.sent if c.conversation_id == CHANNEL and c.card and "re-established" in card_text(c.card)
+    ]
 
 
 async def _audited(app: Any, action: str) -> list[dict[str, Any]]:
     return [record for _, record in await app[STORE].read_stream("audit") if record["action"] == action]
 
 
-async def test_a_replayed_event_is_acted_on_and_audited_once(bot: tuple[Teams, Any, str, CertificateServer], pki: dict[str, Credentials]) -> None:
+async def test_a_replayed_event_is_acted_on_and_audited_once(
+    bot: tuple[Teams, Any, str, CertificateServer], pki: dict[str, Credentials]
+) -> None:
     teams, app, certificates, _ = bot
     await teams.say("help")  # the bot is installed in the notification channel
     url = f"{certificates}/microsoft.cer"
@@ -115,7 +133,10 @@ async def test_a_replayed_event_is_acted_on_and_audited_once(bot: tuple[Teams, A
     later = await _send(teams, url, event, signer=pki["microsoft"])
     await app[BACKGROUND].drain()
     assert [status for status, _ in (*first, later)] == [200] * 4
-    assert sorted(body.get("detail", "") for _, body in (*first, later))[1:] == ["not acted on: already received (changed " + event["ResourceChangeUtcDate"] + ")"] * 3
+    assert (
+        sorted(body.get("detail", "") for _, body in (*first, later))[1:]
+        == ["not acted on: already received (changed " + event["ResourceChangeUtcDate"] + ")"] * 3
+    )
     assert len(_announced(teams)) == 1
     [record] = await _audited(app, "partnercenter.event")
     assert record["actor"] == "Partner Center" and record["customer_id"] == TAILSPIN
@@ -128,11 +149,15 @@ async def test_a_replayed_event_is_acted_on_and_audited_once(bot: tuple[Teams, A
     assert len(_announced(teams)) == 2 and len(await _audited(app, "partnercenter.event")) == 2
 
 
-async def test_an_event_older_than_three_days_is_not_acted_on(bot: tuple[Teams, Any, str, CertificateServer], pki: dict[str, Credentials]) -> None:
+async def test_an_event_older_than_three_days_is_not_acted_on(
+    bot: tuple[Teams, Any, str, CertificateServer], pki: dict[str, Credentials]
+) -> None:
     """Its record of having been seen may be gone: a replay that late must not count as new."""
     teams, app, certificates, _ = bot
     await teams.say("help")
-    status, body = await _send(teams, f"{certificates}/microsoft.cer", _relationship_back(_now(-timedelta(hours=73))), signer=pki["microsoft"])
+    status, body = await _send(
+        teams, f"{certificates}/microsoft.cer", _relationship_back(_now(-timedelta(hours=73))), signer=pki["microsoft"]
+    )
     await app[BACKGROUND].drain()
     assert status == 200 and "more than 72 hours ago" in body["detail"]
     assert not _announced(teams) and not await _audited(app, "partnercenter.event")
@@ -178,7 +203,7 @@ async def test_two_instances_claim_an_event_once_and_forget_it_after_three_days(
     one, two = SqliteStore(tmp_path / "shared.db"), SqliteStore(tmp_path / "shared.db")
     try:
         event = PartnerCenterEvent.model_validate(_relationship_back("2026-12-01T10:00:00+00:00"))
-        now = datetime(2026, 12, 1, 10, 1, tzinfo=timezone.utc)
+        now = datetime(2026, 12, 1, 10, 1, tzinfo=UTC)
         claims = await asyncio.gather(*(SeenEvents(store).claim(event, now) for store in (one, two, one, two)))
         assert sum(claim is not None for claim in claims) == 1
         assert await SeenEvents(one).forget_expired(now + timedelta(hours=71)) == 0
@@ -210,7 +235,11 @@ async def test_notification_api_calls_are_audited_accepted_or_refused(bot: tuple
     async with teams.http.post(f"{teams.bot_url}/api/notifications", data=body, headers=signed_headers(SECRET, body)) as response:
         assert response.status == 202
     [refused] = await _audited(app, "refused.notify_api")
-    assert refused["result"] == "refused" and refused["extra"] == {"status": 401} and refused["detail"] == "bad or missing X-Offboard-Signature"
+    assert (
+        refused["result"] == "refused"
+        and refused["extra"] == {"status": 401}
+        and refused["detail"] == "bad or missing X-Offboard-Signature"
+    )
     assert refused["actor"] == "notification API caller 127.0.0.1"
     [accepted] = await _audited(app, "notify.api")
     assert accepted["detail"] == "=Ticket 4711" and accepted["item"] == "https://tickets.example.com/4711"
@@ -231,7 +260,9 @@ async def test_a_notification_that_cannot_be_audited_is_not_sent_and_may_be_sent
     body = json.dumps({"title": "Ticket 4712"}).encode()
     headers = signed_headers(SECRET, body)
     with sqlite3.connect(database) as db:  # the audit trail's storage refusing writes, as a full disk would
-        db.execute("CREATE TABLE IF NOT EXISTS records (id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, UNIQUE (stream, number))")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS records (id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, UNIQUE (stream, number))"
+        )
         db.execute("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     try:
         async with aiohttp.ClientSession() as http:

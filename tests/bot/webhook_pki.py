@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,34 +22,48 @@ class Credentials:
     """A CA and a "Microsoft Corporation" signing certificate made here (no Microsoft cloud)."""
 
     def __init__(
-        self, organization: str = "Microsoft Corporation", *, ca: Credentials | None = None, authority: bool | None = None,
+        self,
+        organization: str = "Microsoft Corporation",
+        *,
+        ca: Credentials | None = None,
+        authority: bool | None = None,
         common_name: str | None = None,
     ) -> None:
         """A self-signed root (no ``ca``), or a certificate ``ca`` issued: a leaf, or an intermediate
         CA when ``authority`` (Microsoft's webhook leaf is issued by an intermediate, never by a root)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         authority = ca is None if authority is None else authority
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []  # "": no O=
         name = x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name or f"{organization} test")])
         issuer_name, issuer_key = (ca.certificate.subject, ca.key) if ca else (name, self.key)
         builder = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer_name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
         )
         if authority:
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
         builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
         if ca is not None:
-            builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-            )
+            builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         self.certificate = builder.sign(issuer_key, hashes.SHA256())
 
     def pem(self) -> bytes:

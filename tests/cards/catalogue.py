@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
+from collections.abc import Callable
+from typing import Any
 
 import cards
 from partner_center.errors import PartnerCenterError
+from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
 
 from .factories import (
     ANN,
@@ -45,10 +45,17 @@ def _confirmations() -> dict[str, Build]:
 def _decisions() -> dict[str, Build]:
     builds: dict[str, Build] = {}
     for decision in Decision:
-        for item in (legacy_item(), nce_inside_item(), nce_past_item(), azure_plan_item(), azure_plan_suspend_item(), software_inside_item()):
+        for item in (
+            legacy_item(),
+            nce_inside_item(),
+            nce_past_item(),
+            azure_plan_item(),
+            azure_plan_suspend_item(),
+            software_inside_item(),
+        ):
             marked = item if decision is Decision.PENDING else decided(item, decision)
-            builds[f"decision-{decision.value}-{item.action.value}-{item.kind.value}"] = (
-                lambda marked=marked: cards.decision_recorded_card(make_case([marked]), marked)
+            builds[f"decision-{decision.value}-{item.action.value}-{item.kind.value}"] = lambda marked=marked: cards.decision_recorded_card(
+                make_case([marked]), marked
             )
     return builds
 
@@ -67,7 +74,14 @@ def _statuses() -> dict[str, Build]:
 _HISTORY = [
     {"at": "2026-11-21T12:00:00+00:00", "action": "removal.requested", "actor": "Ann Admin (a1)", "detail": "5 blocker(s)"},
     {"at": "2026-11-21T12:01:00+00:00", "action": "item.done", "actor": "offboard", "item": "suspend Office 365 E3 (s-1)"},
-    {"at": "2026-11-21T12:02:00+00:00", "action": "item.failed", "actor": "offboard", "item": "cancel_order Windows (o-1)", "detail": "Injected fault", "correlation_id": "corr-1"},
+    {
+        "at": "2026-11-21T12:02:00+00:00",
+        "action": "item.failed",
+        "actor": "offboard",
+        "item": "cancel_order Windows (o-1)",
+        "detail": "Injected fault",
+        "correlation_id": "corr-1",
+    },
 ]
 
 ALL_CARDS: dict[str, Build] = {
@@ -89,7 +103,9 @@ ALL_CARDS: dict[str, Build] = {
     **_statuses(),
     "status-1000": lambda: cards.status_card(make_large_case(worked=True), now=NOW),
     "status-1000-last": lambda: cards.status_card(make_large_case(worked=True), page=49, now=NOW),
-    "final": lambda: cards.final_confirmation_card(make_case([decided(legacy_item(), Decision.APPROVED, outcome=Outcome.DONE)], state=CaseState.READY)),
+    "final": lambda: cards.final_confirmation_card(
+        make_case([decided(legacy_item(), Decision.APPROVED, outcome=Outcome.DONE)], state=CaseState.READY)
+    ),
     "still-blocked-every-reason": lambda: cards.still_blocked_card(make_worked_case(CaseState.WAITING), now=NOW),
     "still-blocked-every-row": lambda: cards.still_blocked_card(make_case(every_row(), state=CaseState.WAITING), now=NOW),
     "still-blocked-nothing": lambda: cards.still_blocked_card(make_case([]), now=NOW),
@@ -101,23 +117,36 @@ ALL_CARDS: dict[str, Build] = {
     "removing-no-approver": lambda: cards.removing_card(make_case(state=CaseState.REMOVING)),
     "result": lambda: cards.result_card(make_removed_case()),
     "result-without-link": lambda: cards.result_card(make_removed_case(url="")),
-    "error": lambda: cards.error_card("Could not suspend Office 365 E3", "Partner Center said the subscription changed.", code="2055", correlation_id="c-1", request_id="r-1"),
+    "error": lambda: cards.error_card(
+        "Could not suspend Office 365 E3",
+        "Partner Center said the subscription changed.",
+        code="2055",
+        correlation_id="c-1",
+        request_id="r-1",
+    ),
     "error-plain": lambda: cards.error_card("No customer found", "Nothing matches “Contso”."),
     "help": lambda: cards.help_card(),
     "partner": lambda: cards.partner_center_error_card(
-        PartnerCenterError("You have passed your 7-day cancellation window.", status=400, code="900117", correlation_id="c-2", request_id="r-2")
+        PartnerCenterError(
+            "You have passed your 7-day cancellation window.", status=400, code="900117", correlation_id="c-2", request_id="r-2"
+        )
     ),
     "history": lambda: cards.history_card("Contoso Ltd", _HISTORY),
     "history-long": lambda: cards.history_card("Contoso Ltd", _HISTORY * 20),
     "history-empty": lambda: cards.history_card("Contoso Ltd", []),
     **{f"case-{state.value}": (lambda state=state: cards.case_card(make_worked_case(state), now=NOW)) for state in CaseState},
     "case-removed-with-link": lambda: cards.case_card(make_removed_case(), now=NOW),
-    **{f"notification-{kind}": (lambda kind=kind: cards.notification_card(kind, make_worked_case(CaseState.WAITING), now=NOW)) for kind in ("removed", "failed", "ready")},
+    **{
+        f"notification-{kind}": (lambda kind=kind: cards.notification_card(kind, make_worked_case(CaseState.WAITING), now=NOW))
+        for kind in ("removed", "failed", "ready")
+    },
     "notification-reminder": lambda: cards.notification_card(
         "reminder", make_worked_case(CaseState.WAITING), now=NOW, items=make_worked_case().still_blocking[:3]
     ),
     "notification-failed-with-error": lambda: cards.notification_card(
-        "failed", make_case(state=CaseState.FAILED, error={"description": "Removal refused", "code": "800002", "correlation_id": "c-1"}), now=NOW
+        "failed",
+        make_case(state=CaseState.FAILED, error={"description": "Removal refused", "code": "800002", "correlation_id": "c-1"}),
+        now=NOW,
     ),
     "paused-executing": lambda: cards.paused_card(_paused(CaseState.EXECUTING), now=NOW),
     "paused-removing": lambda: cards.paused_card(_paused(CaseState.REMOVING), now=NOW, locale="fr-FR"),
@@ -128,6 +157,7 @@ ALL_CARDS: dict[str, Build] = {
     "notification-external": lambda: cards.external_notification_card("Ticket 4711", "Approved.", "https://tickets.example.com/4711"),
     "notification-external-plain": lambda: cards.external_notification_card("Relationship re-established", "", from_elsewhere=False),
 }
+
 
 def _paused(resume_to: CaseState) -> RemovalCase:
     """A case paused while executing or removing, with the last call's ids."""
@@ -143,7 +173,9 @@ def _changed() -> RemovalCase:
     """Partner Center changed after the final confirmation: one reactivated, one bought since."""
     back = legacy_item("legacy-back", "Office 365 E3").model_copy(update={"since_plan": "back"})
     new = nce_inside_item("nce-new").model_copy(update={"since_plan": "new"})
-    done = decided(legacy_item("legacy-done", "Office 365 E1"), Decision.APPROVED, outcome=Outcome.DONE).model_copy(update={"cleared": True})
+    done = decided(legacy_item("legacy-done", "Office 365 E1"), Decision.APPROVED, outcome=Outcome.DONE).model_copy(
+        update={"cleared": True}
+    )
     return make_case([back, new, done], state=CaseState.AWAITING_APPROVAL)
 
 

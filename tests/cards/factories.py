@@ -7,8 +7,9 @@ Dates are relative to :data:`NOW`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from partner_center.blockers import Action, BlockerKind
 from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, Person, RemovalCase
@@ -45,7 +46,7 @@ CONSEQUENCES = (
     "Your delegated admin privileges (DAP) for the customer are removed.",
     "You can no longer buy anything for this customer.",
 )
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:1ann", name="Ann Lee", aad_object_id="6f1c0a52-1111-4c4e-9f7a-0a1b2c3d4e5f")
 BOB = Person(id="29:1bob", name="Bob Martin")
 CAROL = Person(id="29:1carol", name="Carol Diaz")
@@ -199,7 +200,9 @@ def make_case(
     )
 
 
-def decided(item: CaseItem, decision: Decision, *, by: Person = BOB, minutes_ago: int = 56, outcome: Outcome = Outcome.NOT_STARTED) -> CaseItem:
+def decided(
+    item: CaseItem, decision: Decision, *, by: Person = BOB, minutes_ago: int = 56, outcome: Outcome = Outcome.NOT_STARTED
+) -> CaseItem:
     return item.model_copy(
         update={"decision": decision, "decided_by": by, "decided_at": NOW - timedelta(minutes=minutes_ago), "outcome": outcome}
     )
@@ -244,13 +247,21 @@ def make_large_case(count: int = 1000, *, worked: bool = False) -> RemovalCase:
             if n % 5 == 0:
                 item = failed(item, description="Partner Center could not process the request for this subscription at this time. " * 2)
             else:
-                item = decided(item, Decision.SKIPPED if n % 5 == 1 else Decision.APPROVED, outcome=Outcome.DONE if n % 5 > 2 else Outcome.NOT_STARTED)
+                item = decided(
+                    item, Decision.SKIPPED if n % 5 == 1 else Decision.APPROVED, outcome=Outcome.DONE if n % 5 > 2 else Outcome.NOT_STARTED
+                )
         items.append(item)
     return make_case(items, state=CaseState.EXECUTING if worked else CaseState.AWAITING_APPROVAL, case_id="case1000")
 
 
-def make_removed_case(*, url: str = "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=4d3c2b1a-0000-4000-8000-aaaaaaaaaaaa&msppId=0&DAP=true#/BillingAccounts/partner-invitation") -> RemovalCase:
-    items = [decided(legacy_item(), Decision.APPROVED, outcome=Outcome.DONE), decided(nce_inside_item(), Decision.APPROVED, outcome=Outcome.DONE)]
+def make_removed_case(
+    *,
+    url: str = "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=4d3c2b1a-0000-4000-8000-aaaaaaaaaaaa&msppId=0&DAP=true#/BillingAccounts/partner-invitation",
+) -> RemovalCase:
+    items = [
+        decided(legacy_item(), Decision.APPROVED, outcome=Outcome.DONE),
+        decided(nce_inside_item(), Decision.APPROVED, outcome=Outcome.DONE),
+    ]
     return make_case(
         items,
         state=CaseState.REMOVED,

@@ -32,7 +32,8 @@ def test_the_confirmation_of_a_changed_item_says_why_it_is_asked_again(locale: s
 @pytest.mark.parametrize("locale", sorted(_LABELS))
 def test_the_status_card_marks_a_changed_item_waiting_for_a_decision(locale: str) -> None:
     case = make_case(
-        [azure_plan_item(subscriptions=1, since_plan="changed"), decided(legacy_item(), Decision.APPROVED)], state=CaseState.AWAITING_APPROVAL
+        [azure_plan_item(subscriptions=1, since_plan="changed"), decided(legacy_item(), Decision.APPROVED)],
+        state=CaseState.AWAITING_APPROVAL,
     )
     card = status_card(case, now=NOW, locale=locale)
     assert_valid_card(card)

@@ -109,7 +109,9 @@ def test_progress_and_approve_all_remaining() -> None:
 def test_approve_all_counts_only_pending_items_and_disappears_for_the_last_one() -> None:
     items = [decided(legacy_item("a"), Decision.APPROVED), decided(legacy_item("b"), Decision.SKIPPED), legacy_item("c"), legacy_item("d")]
     case = make_case(items)
-    assert ("Approve all remaining (2)", "approve_all", {"caseId": case.id, "pending": case.pending_fingerprint}) in _buttons(confirmation_card(case, case.items[2], now=NOW))
+    assert ("Approve all remaining (2)", "approve_all", {"caseId": case.id, "pending": case.pending_fingerprint}) in _buttons(
+        confirmation_card(case, case.items[2], now=NOW)
+    )
     case.decide(case.items[2].key, Decision.APPROVED, by=ANN, at=NOW)
     last = confirmation_card(case, case.items[3], now=NOW)
     assert "Item 4 of 4" in seen(last)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,26 @@ def test_catalogue_covers_every_card_function() -> None:
     names.discard("adaptive_card")
     assert names == set(CARD_FUNCTIONS)
     drawn = {key.split("-")[0] for key in ALL_CARDS}
-    assert drawn == {"choice", "plan", "confirmation", "decision", "status", "final", "still", "cancelled", "removing", "result", "error", "help", "history", "partner", "case", "notification", "paused", "resumed"}
+    assert drawn == {
+        "choice",
+        "plan",
+        "confirmation",
+        "decision",
+        "status",
+        "final",
+        "still",
+        "cancelled",
+        "removing",
+        "result",
+        "error",
+        "help",
+        "history",
+        "partner",
+        "case",
+        "notification",
+        "paused",
+        "resumed",
+    }
 
 
 @pytest.mark.parametrize("name", CARD_FUNCTIONS)

@@ -14,7 +14,10 @@ def test_final_confirmation() -> None:
     card = final_confirmation_card(case)
     text = seen(card)
     assert card["body"][0]["text"] == "Nothing blocks any more. Remove the reseller relationship with Contoso Ltd?"
-    assert "This cannot be undone from our side: only the customer can re-establish the relationship, by accepting a new relationship request from you." in text
+    assert (
+        "This cannot be undone from our side: only the customer can re-establish the relationship, by accepting a new relationship request from you."
+        in text
+    )
     for consequence in CONSEQUENCES:
         assert consequence in text
     assert "Requested by Ann Lee on Nov 21, 2026." in text

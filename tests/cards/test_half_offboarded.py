@@ -27,7 +27,9 @@ def _text(card: dict) -> str:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("state", [CaseState.EXECUTING, CaseState.WAITING, CaseState.READY, CaseState.PAUSED, CaseState.CANCELLED, CaseState.FAILED])
+@pytest.mark.parametrize(
+    "state", [CaseState.EXECUTING, CaseState.WAITING, CaseState.READY, CaseState.PAUSED, CaseState.CANCELLED, CaseState.FAILED]
+)
 def test_the_status_card_of_a_case_that_changed_partner_center_says_since_when(locale: str, state: CaseState) -> None:
     case = make_worked_case(state)
     case.changes_since = SINCE

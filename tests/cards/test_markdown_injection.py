@@ -13,7 +13,8 @@ items of the history, another system's notification.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -28,20 +29,36 @@ from .reading import buttons, seen
 EVIL_PERSON = Person(id="29:1evil", name=EVIL_NAME, aad_object_id="6f1c0a52-2222-4c4e-9f7a-0a1b2c3d4e5f")
 # The names the catalogue's cards show that come from outside the bot.
 _OUTSIDE_NAMES = (
-    "Contoso", "Fabrikam", "Ann Lee", "Bob Martin", "Carol Diaz", "Ann Admin", "Office 365", "Microsoft 365",
-    "Exchange Online", "Visio", "Teams Premium", "Azure plan", "Azure reservation", "Windows", "SQL Server", "Ticket 4711",
+    "Contoso",
+    "Fabrikam",
+    "Ann Lee",
+    "Bob Martin",
+    "Carol Diaz",
+    "Ann Admin",
+    "Office 365",
+    "Microsoft 365",
+    "Exchange Online",
+    "Visio",
+    "Teams Premium",
+    "Azure plan",
+    "Azure reservation",
+    "Windows",
+    "SQL Server",
+    "Ticket 4711",
 )
 
 
 def _poisoned(value: Any) -> Any:
     """``value`` with every name from outside the bot replaced by :data:`EVIL_NAME`."""
     if isinstance(value, RemovalCase):
-        return value.model_copy(update={
-            "customer": _poisoned(value.customer),
-            "requested_by": EVIL_PERSON,
-            "approved_by": EVIL_PERSON if value.approved_by is not None else None,
-            "items": [_poisoned(item) for item in value.items],
-        })
+        return value.model_copy(
+            update={
+                "customer": _poisoned(value.customer),
+                "requested_by": EVIL_PERSON,
+                "approved_by": EVIL_PERSON if value.approved_by is not None else None,
+                "items": [_poisoned(item) for item in value.items],
+            }
+        )
     if isinstance(value, CaseItem):
         return value.model_copy(update={"name": EVIL_NAME, "decided_by": EVIL_PERSON if value.decided_by is not None else None})
     if isinstance(value, CustomerRef):
@@ -107,8 +124,21 @@ def test_the_catalogue_draws_names_from_outside_on_every_kind_of_card(poisoned_c
     """The test above means something: the poisoned name reaches most cards."""
     showing = {name.split("-", 1)[0] for name, draw in ALL_CARDS.items() if EVIL_NAME in as_read(seen(draw()))}
     assert showing >= {
-        "plan", "confirmation", "decision", "status", "final", "still", "cancelled", "removing", "result",
-        "history", "case", "notification", "paused", "resumed", "choice",
+        "plan",
+        "confirmation",
+        "decision",
+        "status",
+        "final",
+        "still",
+        "cancelled",
+        "removing",
+        "result",
+        "history",
+        "case",
+        "notification",
+        "paused",
+        "resumed",
+        "choice",
     }
 
 

@@ -14,6 +14,7 @@ from .factories import CONSEQUENCES, NOW, every_row, legacy_item, make_case, mak
 from .reading import buttons, seen, visible_texts
 from .schema import assert_valid_card
 
+
 def _verbs(card: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(b["verb"], b["data"].get("page")) for b in buttons(card) if b["type"] == "Action.Execute"]
 
@@ -44,7 +45,12 @@ def test_counts_per_kind() -> None:
 def test_items_are_grouped_under_their_kind_in_table_order() -> None:
     shuffled = list(reversed(every_row()))
     texts = visible_texts(plan_card(make_case(shuffled), now=NOW))
-    headings = ["Active legacy subscriptions", "New-commerce subscriptions inside their cancellation window", "Azure plans", "Azure reservations"]
+    headings = [
+        "Active legacy subscriptions",
+        "New-commerce subscriptions inside their cancellation window",
+        "Azure plans",
+        "Azure reservations",
+    ]
     last_heading_positions = [max(i for i, value in enumerate(texts) if value == heading) for heading in headings]
     assert last_heading_positions == sorted(last_heading_positions)
     assert texts.index("**Office 365 E3 (25 licenses)**") == last_heading_positions[0] + 1
@@ -169,10 +175,7 @@ def test_each_page_of_1000_items_is_valid_and_under_80_kb() -> None:
 
 
 def test_the_page_size_is_capped_so_a_page_always_fits() -> None:
-    long_names = [
-        item.model_copy(update={"name": "Microsoft 365 E5 (no Teams) " * 30})
-        for item in make_large_case(300).items
-    ]
+    long_names = [item.model_copy(update={"name": "Microsoft 365 E5 (no Teams) " * 30}) for item in make_large_case(300).items]
     card = plan_card(make_case(long_names), page_size=1000, now=NOW)
     assert f"Items 1–{MAX_PAGE_SIZE} of 300" in seen(card)
     assert card_size_bytes(card) < MAX_CARD_BYTES

@@ -55,7 +55,7 @@ def test_lines_failed_first_with_partner_center_details() -> None:
     assert "— Skipped: cancel the Azure subscriptions of Azure plan and suspend the plan (by Carol Diaz)" in lines
     assert lines[-3:-1] == ["✓ Done: suspend Office 365 E1 (25 licenses)", "✓ Done: turn off auto-renew for Microsoft 365 E5 (1 license)"]
     assert lines[-1] == "Not blocking: SQL Server 2022 Standard (4 units)"
-    failed_block = [element for element in card["body"] if element["type"] == "Container"][0]
+    failed_block = next(element for element in card["body"] if element["type"] == "Container")
     assert [block["text"] for block in failed_block["items"][1:]] == [
         "Partner Center error 2055: The subscription was changed by someone else.",
         "Correlation id: b7e1c9a2-5d3f-4c1e-8a6b-0f2d4e6a8c10",

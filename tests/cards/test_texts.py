@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -25,7 +25,10 @@ def test_t_falls_back_to_english_for_a_language_without_a_catalog(locale: str) -
     assert t(locale, "final.remove") == "Remove relationship"
 
 
-@pytest.mark.parametrize(("locale", "expected"), [("fr-FR", "fr"), ("fr-CA", "fr"), ("FR", "fr"), ("ru-RU", "ru"), ("ru_RU", "ru"), ("en-GB", "en"), ("de-DE", "en")])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("fr-FR", "fr"), ("fr-CA", "fr"), ("FR", "fr"), ("ru-RU", "ru"), ("ru_RU", "ru"), ("en-GB", "en"), ("de-DE", "en")],
+)
 def test_the_language_comes_from_the_teams_locale(locale: str, expected: str) -> None:
     assert language_of(locale) == expected
 
@@ -60,14 +63,27 @@ def test_t_picks_the_plural_form_from_count_and_groups_digits() -> None:
 
 @pytest.mark.parametrize(
     ("count", "expected"),
-    [(1, "через 1 день"), (2, "через 2 дня"), (4, "через 4 дня"), (5, "через 5 дней"), (11, "через 11 дней"), (12, "через 12 дней"),
-     (21, "через 21 день"), (22, "через 22 дня"), (25, "через 25 дней"), (111, "через 111 дней"), (1001, "через 1\xa0001 день")],
+    [
+        (1, "через 1 день"),
+        (2, "через 2 дня"),
+        (4, "через 4 дня"),
+        (5, "через 5 дней"),
+        (11, "через 11 дней"),
+        (12, "через 12 дней"),
+        (21, "через 21 день"),
+        (22, "через 22 дня"),
+        (25, "через 25 дней"),
+        (111, "через 111 дней"),
+        (1001, "через 1\xa0001 день"),
+    ],
 )
 def test_russian_has_three_plural_forms_chosen_by_cldr_rules(count: int, expected: str) -> None:
     assert t("ru-RU", "relative.future", count=count) == expected
 
 
-@pytest.mark.parametrize(("count", "expected"), [(0, "dans 0 jour"), (1, "dans 1 jour"), (2, "dans 2 jours"), (1500, "dans 1\u202f500 jours")])
+@pytest.mark.parametrize(
+    ("count", "expected"), [(0, "dans 0 jour"), (1, "dans 1 jour"), (2, "dans 2 jours"), (1500, "dans 1\u202f500 jours")]
+)
 def test_french_singular_covers_zero_and_one(count: int, expected: str) -> None:
     assert t("fr-FR", "relative.future", count=count) == expected
 
@@ -88,17 +104,25 @@ def test_the_catalog_has_a_message_for_every_enum_value_the_cards_look_up() -> N
     wanted = {f"kind.{kind.value}" for kind in BlockerKind}
     wanted |= {f"state.{state.value}" for state in CaseState}
     wanted |= {f"action.{action.value}" for action in Action} | {f"proposal.{action.value}" for action in Action}
-    wanted |= {f"{part}.{action.value}" for action in Action if action.is_automatic for part in ("confirm.question", "confirm.effect", "button")}
+    wanted |= {
+        f"{part}.{action.value}" for action in Action if action.is_automatic for part in ("confirm.question", "confirm.effect", "button")
+    }
     wanted |= {f"decided.{decision.value}" for decision in Decision}
     assert wanted <= ids, wanted - ids
 
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("en-US", "Nov 24, 2026"), ("en-GB", "24 Nov 2026"), ("fr-FR", "24 nov. 2026"), ("ru-RU", "24 нояб. 2026 г."), ("de-DE", "Nov 24, 2026")],
+    [
+        ("en-US", "Nov 24, 2026"),
+        ("en-GB", "24 Nov 2026"),
+        ("fr-FR", "24 nov. 2026"),
+        ("ru-RU", "24 нояб. 2026 г."),
+        ("de-DE", "Nov 24, 2026"),
+    ],
 )
 def test_format_date_follows_the_locale(locale: str, expected: str) -> None:
-    assert format_date(datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc), locale) == expected
+    assert format_date(datetime(2026, 11, 24, 9, 30, tzinfo=UTC), locale) == expected
 
 
 def test_dates_and_times_are_shown_in_utc() -> None:
@@ -128,8 +152,8 @@ def test_relative_days(delta: timedelta, expected: str) -> None:
 
 
 def test_relative_days_counts_calendar_days() -> None:
-    late = datetime(2026, 11, 21, 23, 59, tzinfo=timezone.utc)
-    assert relative_days(datetime(2026, 11, 22, 0, 1, tzinfo=timezone.utc), late) == "tomorrow"
+    late = datetime(2026, 11, 21, 23, 59, tzinfo=UTC)
+    assert relative_days(datetime(2026, 11, 22, 0, 1, tzinfo=UTC), late) == "tomorrow"
 
 
 def test_date_with_relative_days() -> None:
@@ -181,7 +205,10 @@ def test_the_catalog_check_catches_a_missing_key_and_a_renamed_placeholder() -> 
         "plan.title: placeholders ['client'] instead of ['customer']",
         "relative.future: no plural forms",
     ]
-    assert catalog_problems(broken, english, plural_ids()) == ["extra final.remove", "plan.title: placeholders ['customer'] instead of ['client']"]
+    assert catalog_problems(broken, english, plural_ids()) == [
+        "extra final.remove",
+        "plan.title: placeholders ['customer'] instead of ['client']",
+    ]
 
 
 def test_each_language_has_the_plural_forms_its_grammar_needs() -> None:

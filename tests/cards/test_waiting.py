@@ -47,7 +47,10 @@ def test_title_and_every_reason() -> None:
 def test_waiting_items_give_their_dates_and_the_next_step_gives_the_last_one() -> None:
     case = make_case([nce_waiting_item("a", term_days=120), nce_waiting_item("b", term_days=30)], state=CaseState.WAITING)
     text = seen(still_blocked_card(case, now=NOW))
-    assert "Teams Premium (40 licenses): a new-commerce subscription past its cancellation window; it must run until its term ends on Mar 21, 2027 (in 120 days)." in text
+    assert (
+        "Teams Premium (40 licenses): a new-commerce subscription past its cancellation window; it must run until its term ends on Mar 21, 2027 (in 120 days)."
+        in text
+    )
     assert "it must run until its term ends on Dec 21, 2026 (in 30 days)." in text
     assert "Type **remove contoso.onmicrosoft.com** again after Mar 21, 2027 (in 120 days)." in text
     assert "Offboard also checks again on its own" in text
@@ -58,7 +61,10 @@ def test_auto_renew_turned_off_still_waits_for_the_term_end() -> None:
     item = decided(nce_past_item(), Decision.APPROVED, outcome=Outcome.DONE)
     assert blocking_reason(item) == "wait"
     text = seen(still_blocked_card(make_case([item]), now=NOW))
-    assert "Microsoft 365 E5 (1 license): a new-commerce subscription past its cancellation window; it must run until its term ends on Nov 24, 2026 (in 3 days)." in text
+    assert (
+        "Microsoft 365 E5 (1 license): a new-commerce subscription past its cancellation window; it must run until its term ends on Nov 24, 2026 (in 3 days)."
+        in text
+    )
     assert "again after Nov 24, 2026 (in 3 days)" in text
 
 

@@ -8,7 +8,7 @@ in-place updates made by background work land in the adapter's buffers like any 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.core.adapters import TestAdapter
@@ -60,7 +60,7 @@ class Conversation:
         self.adapter = TestAdapter()
         self.adapter.template.channel_id = "msteams"
         self.background = BackgroundTasks()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.locale = locale
         self.documents = MemoryStore()
         # No announcer and no installations: the dialog tests see the conversation only.

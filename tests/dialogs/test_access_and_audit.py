@@ -22,7 +22,6 @@ from tests.dialogs.harness import ANN, BOB, Conversation, card_text
 APPROVERS = frozenset({BOB.aad_object_id})
 
 
-
 async def test_a_non_approver_click_is_refused_changes_nothing_and_is_audited(client: PartnerCenterClient, sandbox: Any) -> None:
     chat = Conversation(client, clock=sandbox.clock.now, access=AccessPolicy(approvers=APPROVERS))
     turn = await chat.say("remove Wingtip Toys", user=ANN)  # anyone may request
@@ -40,7 +39,9 @@ async def test_a_non_approver_click_is_refused_changes_nothing_and_is_audited(cl
 
 
 async def test_four_eyes_refuses_the_requesters_own_final_confirmation(client: PartnerCenterClient, sandbox: Any) -> None:
-    chat = Conversation(client, clock=sandbox.clock.now, access=AccessPolicy(approvers=frozenset({ANN.aad_object_id, BOB.aad_object_id}), four_eyes=True))
+    chat = Conversation(
+        client, clock=sandbox.clock.now, access=AccessPolicy(approvers=frozenset({ANN.aad_object_id, BOB.aad_object_id}), four_eyes=True)
+    )
     turn = await chat.say("remove Fabrikam Inc", user=ANN)
     final = turn.cards[-1]
     refused = await chat.click("confirm_removal", button_data(final, "confirm_removal"), user=ANN)
@@ -59,7 +60,11 @@ async def test_activities_from_another_tenant_are_refused_and_audited(client: Pa
     assert any("another tenant" in text for text in turn.texts)
     assert await chat.store.current_for("Convo1") is None
     click = await chat._turn(  # noqa: SLF001 (an invoke from the foreign tenant)
-        Activity(type=ActivityTypes.invoke, name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": "x"}}}),
+        Activity(
+            type=ActivityTypes.invoke,
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": "approve_all", "data": {"caseId": "x"}}},
+        ),
         ANN,
     )
     assert click.invoke["statusCode"] == 403 and click.invoke["type"] == "application/vnd.microsoft.error"
@@ -102,7 +107,7 @@ async def test_the_audit_export_lists_every_action_of_a_full_removal(
     assert "Azure is applying the cancellation" in waited["detail"]
     assert actions[-3:] == ["removal.confirmed", "removal.started", "removal.done"]
     assert [n for n, _ in events] == list(range(1, len(events) + 1))
-    done = [record for _, record in events if record["action"] == "removal.done"][0]
+    done = next(record for _, record in events if record["action"] == "removal.done")
     assert done["correlation_id"] and "Bob Approver" in done["actor"]
 
     lines = io.StringIO()

@@ -29,7 +29,11 @@ def chat(client: PartnerCenterClient, sandbox: Any) -> Conversation:
 
 
 def _azure_cancels(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in requests if r["method"] == "POST" and "/azureentitlements/" in r["path"].lower() and r["path"].lower().endswith("/cancel")]
+    return [
+        r
+        for r in requests
+        if r["method"] == "POST" and "/azureentitlements/" in r["path"].lower() and r["path"].lower().endswith("/cancel")
+    ]
 
 
 async def test_an_approved_suspension_never_becomes_an_unapproved_cancellation(
@@ -46,7 +50,9 @@ async def test_an_approved_suspension_never_becomes_an_unapproved_cancellation(
     await chat.click("decide", {"caseId": case.id, "itemKey": plan_item.key, "decision": "approve"})
     # Meanwhile the customer creates an Azure subscription under the plan (in the Azure portal).
     await operator(
-        http, sandbox, f"customers/{case.customer.id}/subscriptions/{plan_item.item_id}/azureEntitlements",
+        http,
+        sandbox,
+        f"customers/{case.customer.id}/subscriptions/{plan_item.item_id}/azureEntitlements",
         {"id": _NEW_AZURE_SUBSCRIPTION, "friendlyName": "Wingtip Analytics"},
     )
     # Bob approves the last item: the execution starts. Partner Center refuses to suspend a plan
@@ -95,4 +101,3 @@ async def test_an_approved_suspension_never_becomes_an_unapproved_cancellation(
     assert _NEW_AZURE_SUBSCRIPTION in cancel["path"].lower()
     assert "confirm_removal" in str(posted[-1].attachments[0].content)
     assert await client.read_relationship(case.customer.id) is Relationship.RESELLER  # nothing removed unasked
-

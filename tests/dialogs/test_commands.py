@@ -7,15 +7,18 @@ import pytest
 from dialogs.commands import MAX_COMMAND_LENGTH, Command, parse_command
 
 
-@pytest.mark.parametrize("typed", [
-    "remove Contoso\u200b",  # a zero-width space, pasted with the name
-    "remove \u202aContoso\u202c",  # bidirectional embedding
-    "remove \ufeffContoso",  # a byte-order mark
-    "remove Conto\u00adso",  # a soft hyphen
-    "remove Conto\x00so",  # a control character
-    "remove \ud800Contoso",  # a lone surrogate (valid in JSON, not in Unicode)
-    "remove\nContoso",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "remove Contoso\u200b",  # a zero-width space, pasted with the name
+        "remove \u202aContoso\u202c",  # bidirectional embedding
+        "remove \ufeffContoso",  # a byte-order mark
+        "remove Conto\u00adso",  # a soft hyphen
+        "remove Conto\x00so",  # a control character
+        "remove \ud800Contoso",  # a lone surrogate (valid in JSON, not in Unicode)
+        "remove\nContoso",
+    ],
+)
 def test_invisible_characters_are_not_read(typed: str) -> None:
     assert parse_command(typed) == Command("remove", "Contoso", "remove Contoso")
 

@@ -74,7 +74,10 @@ async def test_a_removal_cancelled_in_russian_midway(chat: Conversation) -> None
     assert (await chat.store.get(case.id)).state is CaseState.CANCELLED
 
 
-@pytest.mark.parametrize(("locale", "words"), [("fr-FR", ("**supprimer**", "**annuler**", "**aide**")), ("ru-RU", ("**удалить**", "**отменить**", "**справка**"))])
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("fr-FR", ("**supprimer**", "**annuler**", "**aide**")), ("ru-RU", ("**удалить**", "**отменить**", "**справка**"))],
+)
 async def test_help_lists_the_commands_in_the_users_language(chat: Conversation, locale: str, words: tuple[str, ...]) -> None:
     for ask in ({"fr-FR": "aide", "ru-RU": "справка"}[locale], "help"):
         turn = await _in(chat, locale, ask)

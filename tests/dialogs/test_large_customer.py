@@ -22,7 +22,7 @@ _TEAMS_LIMIT = 80_000
 async def test_a_thousand_subscriptions_fit_in_paged_cards_and_are_all_carried_out(client: PartnerCenterClient, sandbox: Any) -> None:
     chat = Conversation(client, clock=sandbox.clock.now, progress_interval=0.5)
     turn = await chat.say("remove Tailspin Toys")
-    plan, confirmation = turn.cards
+    _plan, confirmation = turn.cards
     assert max(card_size_bytes(card) for card in turn.cards) < _TEAMS_LIMIT
     case = await chat.store.current_for("Convo1")
     assert len(case.items) == 1000

@@ -23,8 +23,9 @@ def _verbs(card: dict[str, Any]) -> set[str]:
     return {b["verb"] for b in buttons(card).values()}
 
 
-
-async def _decide_all(chat: Conversation, first: dict[str, Any], decision: str = "approve", *, skip: set[str] = frozenset()) -> dict[str, Any]:
+async def _decide_all(
+    chat: Conversation, first: dict[str, Any], decision: str = "approve", *, skip: set[str] = frozenset()
+) -> dict[str, Any]:
     """Answer every confirmation card; returns the card that answered the last click."""
     card = first
     while "decide" in _verbs(card):
@@ -93,7 +94,7 @@ async def test_nothing_blocks_goes_straight_to_the_final_confirmation(chat: Conv
     assert "confirm_removal" in _verbs(final) and "decide" not in _verbs(final)
     await chat.click("confirm_removal", button_data(final, "confirm_removal"))
     await chat.settle()
-    case = [c for c in [await chat.store.get(button_data(final, "confirm_removal")["caseId"])]][0]
+    case = next(iter([await chat.store.get(button_data(final, "confirm_removal")["caseId"])]))
     assert case.state is CaseState.REMOVED
     assert await client.read_relationship(case.customer.id) is Relationship.NONE
 
@@ -122,9 +123,11 @@ async def test_cancel_mid_way_ends_cleanly_and_says_what_was_done(chat: Conversa
     confirmation = turn.cards[1]
     await chat.click("decide", button_data(confirmation, "decide", decision="approve"))
     cancelled = await chat.say("cancel")
-    case = (await chat.store.get(button_data(confirmation, "decide")["caseId"]))
+    case = await chat.store.get(button_data(confirmation, "decide")["caseId"])
     assert case.state is CaseState.CANCELLED
-    assert "Contoso Ltd" in card_text(cancelled.cards[0] if cancelled.cards else {"body": [{"type": "TextBlock", "text": " ".join(cancelled.texts)}]})
+    assert "Contoso Ltd" in card_text(
+        cancelled.cards[0] if cancelled.cards else {"body": [{"type": "TextBlock", "text": " ".join(cancelled.texts)}]}
+    )
     # Nothing was written to Partner Center, and the next command starts afresh.
     assert not [r for r in await sandbox_requests(http, sandbox) if r["method"] in ("PATCH", "POST")]
     again = await chat.say("help")
@@ -148,13 +151,17 @@ async def _last_case(chat: Conversation) -> Any:
     return max(cases, key=lambda case: case.requested_at)
 
 
-async def test_a_partner_center_error_mid_way_shows_code_and_correlation_id(chat: Conversation, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_partner_center_error_mid_way_shows_code_and_correlation_id(
+    chat: Conversation, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     # Partner Center fails one item's write on every try: each run ends after the retries, the
     # case pauses (Partner Center "not answering") and resumes; the third run fails the item.
     turn = await chat.say("remove Wingtip Toys")
     case = await chat.store.current_for("Convo1")
     order = next(i for i in case.items if i.action.value == "cancel_order")
-    await operator(http, sandbox, "faults", {"count": 30, "status": 503, "pathContains": order.item_id, "method": "PATCH", "when": "before"})
+    await operator(
+        http, sandbox, "faults", {"count": 30, "status": 503, "pathContains": order.item_id, "method": "PATCH", "when": "before"}
+    )
     await _decide_all(chat, turn.cards[1])
     posted = await chat.settle()
     case = await chat.store.get(case.id)
@@ -175,7 +182,9 @@ async def test_a_partner_center_error_mid_way_shows_code_and_correlation_id(chat
     assert case.state is CaseState.WAITING
 
 
-async def test_a_reservation_blocks_until_cancelled_in_the_azure_portal(chat: Conversation, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_reservation_blocks_until_cancelled_in_the_azure_portal(
+    chat: Conversation, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     turn = await chat.say("remove Adatum Corporation")
     plan, blocked = turn.cards
     assert "portal.azure.com" in str(plan) + str(blocked)

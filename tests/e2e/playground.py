@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CHAT_INPUT = '[data-lexical-editor="true"][role="textbox"]'
 CARD = ".ac-adaptiveCard"

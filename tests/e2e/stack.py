@@ -16,10 +16,11 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from aiohttp import ClientSession, web
 
@@ -50,7 +51,7 @@ class TeamsLanguage:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/messages"
 
-    def __enter__(self) -> "TeamsLanguage":
+    def __enter__(self) -> TeamsLanguage:
         self._thread.start()
         assert self._ready.wait(10), "the Teams-language proxy did not start"
         return self
@@ -121,8 +122,11 @@ def running_stack(folder: Path) -> Iterator[Stack]:
         stack.enter_context(_process(sandbox_command, logs / "sandbox.log", REPO))
         _wait_for(f"{sandbox}/_sandbox/customers", "the sandbox")
         env = {
-            "OFFBOARD_PORT": str(bot_port), "OFFBOARD_SANDBOX_URL": sandbox, "OFFBOARD_STORAGE": "sqlite",
-            "OFFBOARD_SQLITE_PATH": str(folder / "offboard.db"), "OFFBOARD_RESUME_INTERVAL_SECONDS": "5",
+            "OFFBOARD_PORT": str(bot_port),
+            "OFFBOARD_SANDBOX_URL": sandbox,
+            "OFFBOARD_STORAGE": "sqlite",
+            "OFFBOARD_SQLITE_PATH": str(folder / "offboard.db"),
+            "OFFBOARD_RESUME_INTERVAL_SECONDS": "5",
         }
         stack.enter_context(_process([sys.executable, "app.py"], logs / "bot.log", REPO, env))
         _wait_for(f"{bot}/healthz", "the bot")
@@ -138,7 +142,13 @@ def running_stack(folder: Path) -> Iterator[Stack]:
 def _process(argv: list[str], log: Path, cwd: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(
-            argv, cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            argv,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield process

@@ -43,7 +43,11 @@ def test_in_french_a_dry_run_then_a_removal_cancelled_midway(page: Any, stack: S
     cancelled = card(page, t("fr-FR", "cancelled.title", customer=customer))
     cancelled.wait_for()
     assert t("fr-FR", "cancelled.nothing_done") in cancelled.inner_text()
-    eventually(lambda: t("fr-FR", "plan.cancel") not in buttons_of(card(page, f"Plan de suppression pour {customer}")), 30, "the plan loses its cancel button")
+    eventually(
+        lambda: t("fr-FR", "plan.cancel") not in buttons_of(card(page, f"Plan de suppression pour {customer}")),
+        30,
+        "the plan loses its cancel button",
+    )
     # Nothing was carried out: the approval of one item of two starts nothing on its own.
     assert stack.customer(customer)["subscriptionsByStatus"] == {"active": 2}
     assert stack.customer(customer)["relationshipToPartner"] == "reseller"

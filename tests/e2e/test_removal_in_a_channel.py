@@ -29,7 +29,12 @@ def test_remove_a_customer_with_mixed_blockers_from_the_team_channel(page: Any, 
     plan = card(page, f"Removal plan for {CUSTOMER}")
     plan.wait_for()
     plan_text = plan.inner_text()
-    for heading in ("Active legacy subscriptions", "New-commerce subscriptions inside their cancellation window", "Azure plans", "Software purchases inside their cancellation window"):
+    for heading in (
+        "Active legacy subscriptions",
+        "New-commerce subscriptions inside their cancellation window",
+        "Azure plans",
+        "Software purchases inside their cancellation window",
+    ):
         assert heading in plan_text, heading
     assert "Cancel this removal" in buttons_of(plan)
     shot(page, plan, screenshots / "playground-plan.png")
@@ -45,7 +50,7 @@ def test_remove_a_customer_with_mixed_blockers_from_the_team_channel(page: Any, 
         _, seconds = click(page, confirmation, buttons_of(confirmation)[0])  # the action: Suspend, Cancel order, ...
         answered_in.append(seconds)
     assert seen_items == ["Item 1 of 4", "Item 2 of 4", "Item 3 of 4", "Item 4 of 4"]
-    print('clicks answered in', ', '.join(f'{s:.2f}' for s in answered_in), 's')
+    print("clicks answered in", ", ".join(f"{s:.2f}" for s in answered_in), "s")
     assert max(answered_in) < 5, answered_in  # Teams gives an invoke 5 s at most (far less in practice)
 
     final = cards_with_button(page, "Remove relationship").first
@@ -57,7 +62,11 @@ def test_remove_a_customer_with_mixed_blockers_from_the_team_channel(page: Any, 
     result.wait_for(timeout=60_000)
     assert cards_with_button(page, "Remove relationship").count() == 0  # the button went with the click
     assert "Relationship request link" in buttons_of(result)
-    eventually(lambda: "Cancel this removal" not in buttons_of(card(page, f"Removal plan for {CUSTOMER}")), 30, "the plan card loses its cancel button")
+    eventually(
+        lambda: "Cancel this removal" not in buttons_of(card(page, f"Removal plan for {CUSTOMER}")),
+        30,
+        "the plan card loses its cancel button",
+    )
     assert "Relationship removed" in card(page, f"Removal plan for {CUSTOMER}").inner_text()
     shot(page, result, screenshots / "playground-result.png")
 

@@ -4,7 +4,7 @@ and the primitives four-eyes on irreversible decisions is built on (security rev
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from removal.lease import Lease
 from removal.store import CaseStore
 from storage import MemoryStore
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann")
 BOB = Person(id="29:bob", name="Bob")
 _CUSTOMER = Customer.model_validate({"id": "c-1", "companyProfile": {"companyName": "Wingtip Toys"}})
@@ -44,7 +44,13 @@ def _legacy(n: int = 0) -> Blocker:
 
 
 def _nce_inside(n: int = 0) -> Blocker:
-    return Blocker(BlockerKind.NCE_INSIDE_WINDOW, Action.CANCEL_SUBSCRIPTION, f"nce-{n}", "Microsoft 365 Business Premium", window_ends=NOW + timedelta(days=3))
+    return Blocker(
+        BlockerKind.NCE_INSIDE_WINDOW,
+        Action.CANCEL_SUBSCRIPTION,
+        f"nce-{n}",
+        "Microsoft 365 Business Premium",
+        window_ends=NOW + timedelta(days=3),
+    )
 
 
 def _nce_past(action: Action) -> Blocker:
@@ -52,7 +58,9 @@ def _nce_past(action: Action) -> Blocker:
 
 
 def _order() -> Blocker:
-    return Blocker(BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, "order-1", "Windows Server 2022", window_ends=NOW + timedelta(days=9))
+    return Blocker(
+        BlockerKind.SOFTWARE_INSIDE_WINDOW, Action.CANCEL_ORDER, "order-1", "Windows Server 2022", window_ends=NOW + timedelta(days=9)
+    )
 
 
 def _plan(*blockers: Blocker) -> RemovalPlan:
@@ -78,7 +86,9 @@ def test_a_decision_records_the_action_and_the_targets_it_was_about() -> None:
     case = RemovalCase.open(_plan(_azure_plan("az-2", "az-1"), _legacy()), requested_by=ANN, at=NOW)
     case.decide(_PLAN_KEY, Decision.APPROVED, by=BOB, at=NOW)
     plan_item = _plan_item(case)
-    assert plan_item.decided_on == Proposal(action=Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, azure_subscription_ids=("az-1", "az-2"))
+    assert plan_item.decided_on == Proposal(
+        action=Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, azure_subscription_ids=("az-1", "az-2")
+    )
     assert plan_item.decision_stands
     legacy = case.item("legacy_subscription:s-0")
     assert legacy is not None and legacy.decided_on is None and not legacy.decision_stands  # still pending
@@ -159,9 +169,12 @@ def test_an_unchanged_item_keeps_its_approval() -> None:
     decided = [item.model_copy(deep=True) for item in case.items]
     # Same action, same targets (listed in another order: the order means nothing).
     case.refresh(_plan(_azure_plan("az-2", "az-1"), _legacy()))
-    for before, after in zip(decided, case.items):
+    for before, after in zip(decided, case.items, strict=False):
         assert (after.decision, after.decided_by, after.decided_at, after.decided_on) == (
-            Decision.APPROVED, BOB, NOW, before.decided_on,
+            Decision.APPROVED,
+            BOB,
+            NOW,
+            before.decided_on,
         )
         assert after.since_plan == "" and after.approved_work() is not None
 
@@ -238,10 +251,7 @@ class _RecordingClient:
         # The Azure plan's subscriptions; a cancel shows at once here (the real ~10 minutes are
         # in tests/dialogs/test_azure_plan.py): carry_out reads them before and after its cancels.
         cancelled = {call[2] for call in self.calls if call[0] == "cancel_azure"}
-        return [
-            AzureEntitlement.model_validate({"id": i, "status": "inactive" if i in cancelled else "active"})
-            for i in ("az-1", "az-2")
-        ]
+        return [AzureEntitlement.model_validate({"id": i, "status": "inactive" if i in cancelled else "active"}) for i in ("az-1", "az-2")]
 
     async def cancel_azure_entitlement(self, customer_id: str, plan_id: str, entitlement_id: str) -> None:
         self.calls.append(("cancel_azure", plan_id, entitlement_id))
@@ -265,7 +275,12 @@ async def _execute(case: RemovalCase) -> tuple[RemovalCase, _RecordingClient]:
 
 async def test_the_executor_carries_out_exactly_the_approved_action_on_the_approved_targets() -> None:
     case, client = await _execute(_approved(_azure_plan("az-2", "az-1"), _legacy()))
-    assert sorted(client.calls) == [("cancel_azure", "plan-1", "az-1"), ("cancel_azure", "plan-1", "az-2"), ("suspend", "plan-1"), ("suspend", "s-0")]
+    assert sorted(client.calls) == [
+        ("cancel_azure", "plan-1", "az-1"),
+        ("cancel_azure", "plan-1", "az-2"),
+        ("suspend", "plan-1"),
+        ("suspend", "s-0"),
+    ]
     assert all(item.outcome is Outcome.DONE for item in case.items)
 
 
@@ -315,7 +330,9 @@ def test_cancellations_are_irreversible_and_nothing_else_is(action: Action, irre
 
 
 def test_an_item_is_irreversible_when_its_action_is() -> None:
-    case = RemovalCase.open(_plan(_legacy(), _nce_inside(), _azure_plan("az-1"), _azure_plan_suspended(), _order()), requested_by=ANN, at=NOW)
+    case = RemovalCase.open(
+        _plan(_legacy(), _nce_inside(), _azure_plan("az-1"), _azure_plan_suspended(), _order()), requested_by=ANN, at=NOW
+    )
     assert [item.irreversible for item in case.items] == [False, True, True, False, True]
     # It follows the action: the same Azure plan with nothing left to cancel is a suspension.
     item = _plan_item(case)

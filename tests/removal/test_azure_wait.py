@@ -18,7 +18,7 @@ from removal.lease import Lease
 from removal.store import CaseStore
 from removal.workflow import _state_after
 from storage import MemoryStore
-from tests.removal.test_approval_binding import ANN, BOB, NOW, _RecordingClient, _approved, _azure_plan, _legacy, _plan, _plan_item
+from tests.removal.test_approval_binding import ANN, BOB, NOW, _approved, _azure_plan, _legacy, _plan, _plan_item, _RecordingClient
 
 
 class _AzureStillApplying(_RecordingClient):

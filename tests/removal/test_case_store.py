@@ -4,7 +4,7 @@ journal, leases, and a SQLite file that keeps it all across a restart."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,16 @@ from partner_center.models import Customer
 from removal import CaseState, Decision, InvalidTransition, ItemError, Outcome, Person, RemovalCase
 from removal.lease import Leases, LeaseTaken
 from removal.store import CaseAlreadyOpen, CaseStore, Unchanged
-from storage import MemoryStore, SqliteStore
+from storage import MemoryStore, PreconditionFailed, SqliteStore
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN, BOB = Person(id="29:ann", name="Ann"), Person(id="29:bob", name="Bob")
 
 
 def _case(customer_id: str = "c-1", items: int = 1) -> RemovalCase:
-    customer = Customer.model_validate({"id": customer_id, "companyProfile": {"companyName": "Contoso Ltd", "domain": "contoso.onmicrosoft.com"}})
+    customer = Customer.model_validate(
+        {"id": customer_id, "companyProfile": {"companyName": "Contoso Ltd", "domain": "contoso.onmicrosoft.com"}}
+    )
     blockers = tuple(
         Blocker(BlockerKind.LEGACY_SUBSCRIPTION, Action.SUSPEND, f"s-{n}", f"Office 365 E3 #{n}", quantity=25) for n in range(items)
     )
@@ -84,9 +86,8 @@ async def test_a_cancel_racing_the_executor_wins_and_is_never_overwritten() -> N
     # The executor read the case; meanwhile someone cancels it; then the executor saves.
     stale = await documents.read(f"cases/{case.id}")
     await store.update(case.id, lambda c: c.move_to(CaseState.CANCELLED))
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(PreconditionFailed):
         await documents.write(f"cases/{case.id}", stale.document, if_match=stale.etag)
-    assert type(raised.value).__name__ == "PreconditionFailed"
     with pytest.raises(InvalidTransition):
         await store.update(case.id, lambda c: c.move_to(CaseState.READY))
     assert (await store.get(case.id)).state is CaseState.CANCELLED

@@ -7,7 +7,7 @@ Cases stored by earlier versions must still load: with the Teams message ids the
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ import pytest
 from removal import CaseState, ErrorReason, ItemError, Person, RemovalCase, SincePlan
 from removal.case import Pause
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann Admin")
 REMOVAL = Path(__file__).parents[2] / "removal"
 

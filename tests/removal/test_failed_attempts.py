@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,15 @@ from removal.workflow import RemovalWorkflow
 from storage import SqliteStore
 from tests.conftest import customer_named, sandbox_requests
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann Admin")
 # Where the case was asked (TestAdapter takes any reference).
 CONVERSATION = {
-    "conversation": {"id": "convo-1", "tenantId": "t-1"}, "channelId": "msteams", "serviceUrl": "https://teams.invalid",
-    "bot": {"id": "28:offboard", "name": "Offboard"}, "user": {"id": "29:ann", "name": "Ann Admin"},
+    "conversation": {"id": "convo-1", "tenantId": "t-1"},
+    "channelId": "msteams",
+    "serviceUrl": "https://teams.invalid",
+    "bot": {"id": "28:offboard", "name": "Offboard"},
+    "user": {"id": "29:ann", "name": "Ann Admin"},
 }
 
 
@@ -60,8 +63,10 @@ class Announced:
         return 1
 
 
-def _workflow(client: PartnerCenterClient, documents: Any, *, audit: AuditTrail, leases: Leases, announced: Announced, max_attempts: int = 5) -> RemovalWorkflow:
-    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+def _workflow(
+    client: PartnerCenterClient, documents: Any, *, audit: AuditTrail, leases: Leases, announced: Announced, max_attempts: int = 5
+) -> RemovalWorkflow:
+    clock = lambda: datetime.now(UTC)  # noqa: E731
     store = CaseStore(documents)
     return RemovalWorkflow(
         client=client,
@@ -154,7 +159,9 @@ async def test_the_removal_is_not_sent_by_an_instance_that_lost_the_lease(
 
     stored = await asyncio.wait_for(ours(), timeout=5)
     # Another instance (whose clock runs ahead, say) takes the case over while this one reads.
-    await documents.write(f"leases/{case.id}", {"owner": "other-instance", "seconds": 60, "expires": time.time() + 60}, if_match=stored.etag)
+    await documents.write(
+        f"leases/{case.id}", {"owner": "other-instance", "seconds": 60, "expires": time.time() + 60}, if_match=stored.etag
+    )
     result = await asyncio.wait_for(removal, timeout=30)
 
     assert result is not None and result.state is CaseState.REMOVING, "left to the instance that holds it"
@@ -184,7 +191,9 @@ async def test_a_write_whose_intent_cannot_be_audited_is_not_sent_and_the_case_e
     broken = SqliteStore(tmp_path / "audit.db")
     await broken.close()
     announced = Announced()
-    workflow = _workflow(client, documents, audit=AuditTrail(broken), leases=Leases(documents, owner="me"), announced=announced, max_attempts=3)
+    workflow = _workflow(
+        client, documents, audit=AuditTrail(broken), leases=Leases(documents, owner="me"), announced=announced, max_attempts=3
+    )
     case = await _case(client, CaseStore(documents), "Tailwind Traders", CaseState.EXECUTING)
     assert case.approved
 
@@ -208,13 +217,21 @@ async def test_the_sweep_backs_off_after_a_failed_attempt(client: PartnerCenterC
     broken = SqliteStore(tmp_path / "audit.db")
     await broken.close()
     wall = [time.time()]
-    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    clock = lambda: datetime.now(UTC)  # noqa: E731
     announced = Announced()
     store = CaseStore(documents)
     workflow = RemovalWorkflow(
-        client=client, store=store, display=_display(documents, store, clock), audit=AuditTrail(broken),
-        leases=Leases(documents, owner="me"), background=BackgroundTasks(), clock=clock,
-        notifications=CaseNotifications(TeamsCaseNotices(announced, clock=clock)), max_attempts=5, backoff_initial=30, backoff_max=100,
+        client=client,
+        store=store,
+        display=_display(documents, store, clock),
+        audit=AuditTrail(broken),
+        leases=Leases(documents, owner="me"),
+        background=BackgroundTasks(),
+        clock=clock,
+        notifications=CaseNotifications(TeamsCaseNotices(announced, clock=clock)),
+        max_attempts=5,
+        backoff_initial=30,
+        backoff_max=100,
         wall_clock=lambda: wall[0],
     )
     case = await _case(client, CaseStore(documents), "Tailwind Traders", CaseState.EXECUTING)
@@ -222,7 +239,7 @@ async def test_the_sweep_backs_off_after_a_failed_attempt(client: PartnerCenterC
     for _ in range(4):
         failed = await workflow.execute(case.id)
         assert failed is not None and failed.failed_attempts.retry_at is not None
-        waits.append((failed.failed_attempts.retry_at.timestamp() - wall[0]))
+        waits.append(failed.failed_attempts.retry_at.timestamp() - wall[0])
         assert await workflow.resume() == 0, "not before its time"
         wall[0] = failed.failed_attempts.retry_at.timestamp()
     assert [round(w) for w in waits] == [30, 60, 100, 100]  # doubling, capped

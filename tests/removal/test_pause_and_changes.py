@@ -4,7 +4,7 @@ one instance cannot take twice."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -19,7 +19,7 @@ from storage import MemoryStore
 from tests.conftest import operator, sandbox_requests
 from tests.dialogs.harness import Conversation, card_text
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann")
 _CUSTOMER = Customer.model_validate({"id": "c-1", "companyProfile": {"companyName": "Contoso Ltd"}})
 _SILENCE = ItemError(description="Partner Center did not answer: ServerDisconnectedError", correlation_id="c-1")
@@ -171,7 +171,9 @@ async def test_two_tasks_racing_for_a_free_lease_get_it_once() -> None:
 # ---- A waiting case re-checked while Partner Center is down ----
 
 
-async def test_a_waiting_case_rechecked_during_an_outage_keeps_waiting_and_says_nothing(client: Any, sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_a_waiting_case_rechecked_during_an_outage_keeps_waiting_and_says_nothing(
+    client: Any, sandbox: Any, http: aiohttp.ClientSession
+) -> None:
     chat = Conversation(client, clock=sandbox.clock.now)
     await chat.say("remove Adatum Corporation")  # a reservation: the case waits
     case = await chat.store.current_for("Convo1")

@@ -9,7 +9,7 @@ test moves.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -36,12 +36,15 @@ from tests.cards.schema import assert_valid_card
 from tests.conftest import customer_named, operator
 from tests.dialogs.harness import card_text
 
-START = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann Admin", aad_object_id="00000000-0000-0000-0000-0000000000a1")
 BOB = "00000000-0000-0000-0000-0000000000b2"
 CONVERSATION = {
-    "conversation": {"id": "convo-1", "tenantId": "t-1"}, "channelId": "msteams", "serviceUrl": "https://teams.invalid",
-    "bot": {"id": "28:offboard", "name": "Offboard"}, "user": {"id": "29:ann", "name": "Ann Admin"},
+    "conversation": {"id": "convo-1", "tenantId": "t-1"},
+    "channelId": "msteams",
+    "serviceUrl": "https://teams.invalid",
+    "bot": {"id": "28:offboard", "name": "Offboard"},
+    "user": {"id": "29:ann", "name": "Ann Admin"},
 }
 
 
@@ -97,22 +100,38 @@ class Instance:
         self.chats = PersonalChats()
         self.store = CaseStore(documents)
         messages = CaseMessageBook(documents)
-        self.notifications = CaseNotifications(TeamsCaseNotices(
-            self.announced, clock=clock, messages=messages, personal_chats=self.chats,
-            approvers=[BOB, "00000000-0000-0000-0000-0000000000c3"],
-        ))
+        self.notifications = CaseNotifications(
+            TeamsCaseNotices(
+                self.announced,
+                clock=clock,
+                messages=messages,
+                personal_chats=self.chats,
+                approvers=[BOB, "00000000-0000-0000-0000-0000000000c3"],
+            )
+        )
         leases = Leases(documents, owner=name)
         display = TeamsCaseDisplay(AdapterMessenger(TestAdapter(), ""), messages, cases=self.store, clock=clock)
         self.workflow = RemovalWorkflow(
-            client=client, store=self.store, display=display, audit=AuditTrail(documents),
-            leases=leases, background=BackgroundTasks(), clock=clock, notifications=self.notifications,
+            client=client,
+            store=self.store,
+            display=display,
+            audit=AuditTrail(documents),
+            leases=leases,
+            background=BackgroundTasks(),
+            clock=clock,
+            notifications=self.notifications,
         )
         self.decisions = CaseDecisions(
             store=self.store, workflow=self.workflow, audit=AuditTrail(documents), clock=clock, notifications=self.notifications
         )
         self.waiting = WaitingCases(
-            store=self.store, workflow=self.workflow, leases=leases, notifications=self.notifications, clock=clock,
-            decision_reminder_hours=24, escalation_hours=48,
+            store=self.store,
+            workflow=self.workflow,
+            leases=leases,
+            notifications=self.notifications,
+            clock=clock,
+            decision_reminder_hours=24,
+            escalation_hours=48,
         )
 
 
@@ -186,9 +205,7 @@ async def test_a_ready_case_is_reminded_about_once_then_escalated_once_across_in
     assert sum(len(instance.announced.cards) for instance in everyone) == 2, "nothing more: once each"
 
 
-async def test_a_case_that_moves_on_and_waits_again_is_reminded_about_again(
-    client: PartnerCenterClient, documents: SqliteStore
-) -> None:
+async def test_a_case_that_moves_on_and_waits_again_is_reminded_about_again(client: PartnerCenterClient, documents: SqliteStore) -> None:
     clock = Clock()
     bot = Instance(client, documents, clock)
     case = await _case(client, bot.store, "Contoso Pharma", clock)  # waits for approvals since it was opened
@@ -200,7 +217,9 @@ async def test_a_case_that_moves_on_and_waits_again_is_reminded_about_again(
 
     # Someone decides; the case runs and comes back to wait (for approvals, say) at a new time.
     back_at = clock()
-    await bot.store.update(case.id, lambda c: (c.move_to(CaseState.EXECUTING, at=back_at), c.move_to(CaseState.AWAITING_APPROVAL, at=back_at)))
+    await bot.store.update(
+        case.id, lambda c: (c.move_to(CaseState.EXECUTING, at=back_at), c.move_to(CaseState.AWAITING_APPROVAL, at=back_at))
+    )
     clock.advance(23)
     await bot.waiting.check_all()
     assert len(bot.announced.saying("Reminder")) == 1
@@ -253,7 +272,9 @@ async def test_items_partner_center_fails_are_announced_once(
     bot = Instance(client, documents, clock)
     case = await _case(client, bot.store, "Contoso Pharma", clock)
     [item] = case.items
-    await operator(http, sandbox, "faults", {"count": 100, "status": 503, "pathContains": item.item_id, "method": "PATCH", "when": "before"})
+    await operator(
+        http, sandbox, "faults", {"count": 100, "status": 503, "pathContains": item.item_id, "method": "PATCH", "when": "before"}
+    )
     await bot.store.update(case.id, lambda c: (c.approve_all_remaining(by=ANN, at=clock()), c.move_to(CaseState.EXECUTING, at=clock())))
     await bot.workflow.execute(case.id)
     for _ in range(4):
@@ -268,7 +289,9 @@ async def test_items_partner_center_fails_are_announced_once(
 
 
 def test_every_new_notification_is_a_valid_card_in_every_language() -> None:
-    case = RemovalCase(customer={"id": "c-1", "name": "Contoso"}, requested_by=ANN, requested_at=START, state=CaseState.READY, state_since=START)
+    case = RemovalCase(
+        customer={"id": "c-1", "name": "Contoso"}, requested_by=ANN, requested_at=START, state=CaseState.READY, state_since=START
+    )
     for locale in ("en-US", "fr-FR", "ru-RU"):
         for kind in ("cancelled", "items_failed", "needs_person", "waiting_reminder", "escalation"):
             assert_valid_card(cards.notification_card(kind, case, now=START, approvers=["Bob"], locale=locale))

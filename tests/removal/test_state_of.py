@@ -4,7 +4,7 @@ while the case is unchanged (the executor asks before every Partner Center write
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
@@ -14,7 +14,7 @@ from removal.store import CaseStore
 from storage import MemoryStore, Stored
 from tests.removal._documents import Delegating
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann")
 
 

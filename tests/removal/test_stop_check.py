@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,7 +30,7 @@ from tests.removal._documents import Delegating
 from tests.storage.conftest import Backend, make_backend
 
 REPO = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann")
 CUSTOMER = "Race Ltd"
 ITEMS = 8
@@ -125,10 +126,17 @@ async def test_a_cancel_overtaken_by_a_late_write_still_stops_the_executor_befor
     executor_storage = _JournalHeld(backend.open())
     store = CaseStore(executor_storage)
     case = await _executing_case(client, store)
-    execution = asyncio.create_task(execute_approved(
-        case.id, client=client, store=store, lease=Lease(case.id), on_progress=_nothing_shown,
-        concurrency=2, progress_interval=3600,
-    ))
+    execution = asyncio.create_task(
+        execute_approved(
+            case.id,
+            client=client,
+            store=store,
+            lease=Lease(case.id),
+            on_progress=_nothing_shown,
+            concurrency=2,
+            progress_interval=3600,
+        )
+    )
     # Two items have written to Partner Center and wait to journal it; the six others wait their turn.
     await executor_storage.until_held(2)
 
@@ -211,10 +219,16 @@ async def test_when_one_item_fails_hard_the_others_write_nothing_more(
     # With a journal that fails, the first item's suspension goes out and journaling it fails.
     store = plain if buggy else CaseStore(_JournalFails(backend.open(), key=first.key))
     gated = _Gated(client, first=first.item_id, buggy=buggy, others=ITEMS - 1)
-    execution = asyncio.create_task(execute_approved(
-        case.id, client=gated, store=store, lease=Lease(case.id), on_progress=_nothing_shown,  # type: ignore[arg-type]
-        concurrency=ITEMS,
-    ))
+    execution = asyncio.create_task(
+        execute_approved(
+            case.id,
+            client=gated,
+            store=store,
+            lease=Lease(case.id),
+            on_progress=_nothing_shown,  # type: ignore[arg-type]
+            concurrency=ITEMS,
+        )
+    )
     await gated.all_waiting.wait()  # the seven other items are on their way to Partner Center
     await asyncio.wait([execution], timeout=10)  # the first item fails meanwhile
     gated.gate.set()  # whatever still runs may go out now

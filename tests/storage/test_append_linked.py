@@ -48,9 +48,7 @@ async def test_thirty_concurrent_linked_appends_each_follow_their_link(store: Do
 
 async def test_two_store_objects_on_the_same_data_keep_the_links(shared_backend: Backend) -> None:
     one, two = shared_backend.open(), shared_backend.open()
-    await asyncio.gather(*(
-        (one if n % 2 else two).append_linked("audit/customer/c-1", _after(n)) for n in range(20)
-    ))
+    await asyncio.gather(*((one if n % 2 else two).append_linked("audit/customer/c-1", _after(n)) for n in range(20)))
     _assert_each_follows_the_one_it_was_made_from(await one.read_stream("audit/customer/c-1"), 20)
 
 

@@ -163,15 +163,13 @@ async def test_if_match_on_missing_key_fails(store: DocumentStore) -> None:
 
 async def test_if_match_and_if_none_match_together_is_an_error(store: DocumentStore) -> None:
     etag = await store.write("k", {})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not both"):
         await store.write("k", {}, if_match=etag, if_none_match=True)
 
 
 async def test_twenty_concurrent_writers_from_one_etag_exactly_one_wins(store: DocumentStore) -> None:
     start = await store.write("case", {"owner": None})
-    results = await asyncio.gather(
-        *(store.write("case", {"owner": n}, if_match=start) for n in range(20)), return_exceptions=True
-    )
+    results = await asyncio.gather(*(store.write("case", {"owner": n}, if_match=start) for n in range(20)), return_exceptions=True)
     winners = [(n, result) for n, result in enumerate(results) if isinstance(result, str)]
     losers = [result for result in results if isinstance(result, PreconditionFailed)]
     assert len(winners) == 1 and len(losers) == 19, results
@@ -180,9 +178,7 @@ async def test_twenty_concurrent_writers_from_one_etag_exactly_one_wins(store: D
 
 
 async def test_twenty_concurrent_creators_exactly_one_wins(store: DocumentStore) -> None:
-    results = await asyncio.gather(
-        *(store.write("new", {"by": n}, if_none_match=True) for n in range(20)), return_exceptions=True
-    )
+    results = await asyncio.gather(*(store.write("new", {"by": n}, if_none_match=True) for n in range(20)), return_exceptions=True)
     assert sum(isinstance(result, str) for result in results) == 1, results
     assert sum(isinstance(result, PreconditionFailed) for result in results) == 19
 

@@ -28,7 +28,7 @@ async def test_etag_of_a_key_too_long_for_a_blob_name(store: DocumentStore) -> N
 
 
 async def test_etag_refuses_what_read_refuses(store: DocumentStore) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be empty"):
         await store.etag("")
     with pytest.raises(TypeError):
         await store.etag(42)  # type: ignore[arg-type]

@@ -38,9 +38,7 @@ async def test_a_stale_etag_from_the_other_fails(shared_backend: Backend) -> Non
 async def test_concurrent_writers_split_between_two_stores_one_wins(shared_backend: Backend) -> None:
     stores = [shared_backend.open(), shared_backend.open()]
     start = await stores[0].write("case", {"owner": None})
-    results = await asyncio.gather(
-        *(stores[n % 2].write("case", {"owner": n}, if_match=start) for n in range(20)), return_exceptions=True
-    )
+    results = await asyncio.gather(*(stores[n % 2].write("case", {"owner": n}, if_match=start) for n in range(20)), return_exceptions=True)
     assert sum(isinstance(result, str) for result in results) == 1, results
     assert sum(isinstance(result, PreconditionFailed) for result in results) == 19
 
