@@ -211,6 +211,10 @@ def create_app(
                     documents=store,
                 ),
             )  # fmt: skip
+            # Before any case changes: the Teams message ids older versions kept in the case itself.
+            carried = await services.messages.carry_over(await services.cases.open_cases())
+            if carried:
+                _log.info("Teams message ids of %d open cases moved beside them (casemessages/)", carried)
             # Cases an earlier run (or a dead instance) left executing or removing: finish them.
             loops = [
                 asyncio.create_task(_every(settings.resume_interval_seconds, services.workflow.resume), name="resume cases"),

@@ -31,6 +31,9 @@ __all__ = ("run",)
 _PREFIX = "Bench Turns"
 _PER_CONVERSATION = 20
 _ITEMS = _PER_CONVERSATION // 2 + 2  # more items than clicks: the case never starts executing
+# Offboard's turns per second against the echo bot's on the same adapter: at least half (issue 18;
+# the echo bot does no work at all, Offboard reads and writes a case and draws a card per turn).
+_THROUGHPUT_RATIO = 0.5
 
 
 @dataclass
@@ -141,8 +144,8 @@ async def run(report: Report, *, quick: bool, profiler: Profiler) -> None:
     }
     no_failures = not offboard.failures and not echo.failures
     throughput = Figure(
-        "turns.throughput", offboard.throughput, "turns/s", ">= 0.8 x echo bot",
-        ok=no_failures and offboard.throughput >= 0.8 * echo.throughput, baseline=echo.throughput, details=details,
+        "turns.throughput", offboard.throughput, "turns/s", f">= {_THROUGHPUT_RATIO} x echo bot",
+        ok=no_failures and offboard.throughput >= _THROUGHPUT_RATIO * echo.throughput, baseline=echo.throughput, details=details,
     )  # fmt: skip
     report.add(throughput)
     invoke_p99, echo_invoke_p99 = percentile(offboard.invokes, 0.99) * 1000, percentile(echo.invokes, 0.99) * 1000

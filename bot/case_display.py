@@ -140,7 +140,13 @@ class TeamsCaseDisplay:
     @asynccontextmanager
     async def _in(self, case: RemovalCase) -> AsyncIterator[_Conversation]:
         teams = _Conversation(case, self._messenger, self._announcer)
-        yield teams
+        try:
+            yield teams
+        except Exception:
+            if not teams.found_gone:
+                raise
+            # Teams said the conversation is gone: that must reach the case whatever failed after.
+            _log.exception("case %s: failed after finding its conversation gone", case.id)
         if teams.found_gone:
             raise ConversationGone(f"case {case.id}: the bot is no longer in its conversation")
 

@@ -14,13 +14,15 @@ Every change is an ETag-checked read-modify-write, as for the case itself, so in
 restart see the same record (a resumed case updates the messages it was shown in).
 
 Cases stored before this record existed carry the ids in the case document itself
-(``plan_message_id``, ``status_message_id``, ``final_message_id``; the case model now ignores
-them): such a case's record is read from there until its first change writes it here.
+(``plan_message_id``, ``status_message_id``, ``final_message_id``). The case model ignores them,
+so the first change of such a case drops them: :meth:`CaseMessageBook.carry_over` copies them
+here for every open case when the bot starts, before anything changes a case. A case this record
+still lacks (written meanwhile by an instance of the older version) is read from there too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,6 +58,23 @@ class CaseMessageBook:
             return CaseMessages.model_validate(stored.document)
         return await self._migrated(case_id)
 
+    async def carry_over(self, cases: Iterable[RemovalCase]) -> int:
+        """Copy the ids older case documents carry into this record (at start-up, before any case
+        changes); how many were copied. A record already there is never overwritten."""
+        copied = 0
+        for case in cases:
+            if await self._documents.read(_key(case.id)) is not None:
+                continue
+            messages = await self._migrated(case.id)
+            if messages == CaseMessages():
+                continue
+            try:
+                await self._documents.write(_key(case.id), messages.model_dump(), if_none_match=True)
+                copied += 1
+            except PreconditionFailed:
+                pass  # written meanwhile by a change, which read the same ids first
+        return copied
+
     async def opened(self, case: RemovalCase, *, plan: str, step: str) -> None:
         """The case was just opened in a turn: ``plan`` shows its plan, ``step`` its first step
         (the final confirmation if it is ready, else what the carrying out will update)."""
@@ -82,7 +101,9 @@ class CaseMessageBook:
             if state is CaseState.READY:
                 messages.final = message_id
             else:
-                messages.question = message_id
+                # The question shows the case from now on: a progress or a pause updates it (and
+                # takes its buttons away), as the carrying out a click on it starts does.
+                messages.status = messages.question = message_id
 
         async def still() -> bool:
             return await state_now() is state

@@ -1,4 +1,5 @@
-"""Settings, from the environment or a ``.env`` file, validated once at start.
+"""Settings, from the environment or a ``.env`` file (``OFFBOARD_ENV_FILE`` names another, or none),
+validated once at start.
 
 The Bot Framework names (``MicrosoftAppId``, ``MicrosoftAppPassword``, ``MicrosoftAppTenantId``,
 ``MicrosoftAppType``) are the ones Azure Bot registrations and Teams tooling write; everything of
@@ -14,6 +15,7 @@ does not fall back to the demo world silently either: it needs ``OFFBOARD_SANDBO
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,12 +24,12 @@ from typing import Annotated, Any, Literal
 from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from partner_center.webhooks import DOCUMENTED_CERTIFICATE_PREFIX
 from storage import DocumentStore, StoreKind, open_store
 
-__all__ = ("MICROSOFT_SERVICE_URL_HOSTS", "Settings", "open_configured_store")
+__all__ = ("ENV_FILE_VARIABLE", "MICROSOFT_SERVICE_URL_HOSTS", "Settings", "open_configured_store")
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -45,11 +47,18 @@ MICROSOFT_SERVICE_URL_HOSTS = (
 )
 
 
+# Names the file of settings read besides the environment (empty: none). Read from the
+# environment only, since a file cannot name itself. The test run sets it empty
+# (tests/conftest.py), so a developer's live .env reaches no test and no process a test starts.
+ENV_FILE_VARIABLE = "OFFBOARD_ENV_FILE"
+_DEFAULT_ENV_FILE = ".env"
+
+
 class Settings(BaseSettings):
     """Every setting Offboard reads (README: "Configuration")."""
 
     model_config = SettingsConfigDict(
-        env_file=".env",
+        env_file=_DEFAULT_ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
@@ -156,6 +165,23 @@ class Settings(BaseSettings):
     # interval up to this many seconds.
     max_case_attempts: int = Field(5, ge=1, validation_alias="OFFBOARD_MAX_CASE_ATTEMPTS")
     case_backoff_max_seconds: float = Field(900.0, gt=0, validation_alias="OFFBOARD_CASE_BACKOFF_MAX_SECONDS")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The env file is chosen each time settings are read, not when this module is imported:
+        ``OFFBOARD_ENV_FILE`` if set, else ``.env``. An explicit ``_env_file=`` (``None`` in the
+        tests) other than ``.env`` wins over both."""
+        if isinstance(dotenv_settings, DotEnvSettingsSource) and dotenv_settings.env_file == _DEFAULT_ENV_FILE:
+            chosen = os.environ.get(ENV_FILE_VARIABLE, _DEFAULT_ENV_FILE)
+            dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=chosen or None)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator("bot_openid_metadata_url")
     @classmethod

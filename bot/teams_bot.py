@@ -47,6 +47,7 @@ from dialogs.turn import CustomerChoice, Reply, Turn, post
 from removal import CaseState, Decision, Person, RemovalCase
 from removal.access import AccessPolicy, Member, Permission, Refusal
 from removal.decisions import Applied, Effect
+from removal.store import StoredCase
 
 from .activity import conversation_reference, locale_of, person_of, tenant_ids, typed_text
 from .card_actions import (
@@ -64,7 +65,8 @@ from .card_actions import (
     card_reply,
     error_reply,
 )
-from .installations import place_of
+from .case_messages import CaseMessageBook
+from .installations import InstallationStore, place_of
 from .routes import Routes
 
 __all__ = ("OffboardBot",)
@@ -90,7 +92,9 @@ _ROSTER_SECONDS = 300.0
 _ROSTER_ENTRIES = 2048
 
 CommandHandler = Callable[["OffboardBot", TurnContext, Turn, Command, RemovalCase | None], Awaitable[None]]
-ClickHandler = Callable[["OffboardBot", TurnContext, Any, RemovalCase | None, Reply], Awaitable[None]]
+# A click's handler gets the case as read for the access check, with its ETag: the decision
+# starts from it instead of reading the case a second time.
+ClickHandler = Callable[["OffboardBot", TurnContext, Any, StoredCase | None, Reply], Awaitable[None]]
 # Typed commands by name (dialogs.commands), and card clicks by verb (cards.Verb); each handler
 # is registered below, next to its definition, with what it needs.
 _COMMANDS: Routes[str, CommandHandler] = Routes()
@@ -112,10 +116,22 @@ def _may_approve_all(access: AccessPolicy, member: Member, case: RemovalCase | N
 
 
 class OffboardBot(TeamsActivityHandler):
-    def __init__(self, *, conversation_state: ConversationState, services: RemovalServices, access: AccessPolicy | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        conversation_state: ConversationState,
+        services: RemovalServices,
+        access: AccessPolicy | None = None,
+        installations: InstallationStore | None,
+        messages: CaseMessageBook | None,
+    ) -> None:
+        """``installations`` and ``messages`` are the ones in ``services``, whole: the dialogs see
+        only the part of them they use (dialogs.remove_dialog's Protocols)."""
         self._access = access or AccessPolicy()
         self._conversation_state = conversation_state
         self._services = services
+        self._installations = installations
+        self._messages = messages
         self._main = MainDialog(services)
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(self._main)
@@ -127,7 +143,7 @@ class OffboardBot(TeamsActivityHandler):
             return
         if not await self._from_the_partner_tenant(turn_context):
             return
-        installations = self._services.installations
+        installations = self._installations
         if installations is not None and turn_context.activity.type != ActivityTypes.installation_update:
             await installations.remember(turn_context)  # the latest serviceUrl of this place
         await super().on_turn(turn_context)
@@ -208,11 +224,12 @@ class OffboardBot(TeamsActivityHandler):
     async def _on_click(self, turn_context: TurnContext, click: Click, reply: Reply) -> None:
         route = _CLICKS.route(click.verb)
         assert route is not None  # every verb is routed (checked at import)
-        case = await self._services.store.get(click.case_id) if route.reads_case else None
+        stored = await self._services.store.read(click.case_id) if route.reads_case else None
+        case = stored.case if stored is not None else None
         refusal = route.refusal(self._access, await self._member(turn_context), case, click)
         if await self._refuse(turn_context, refusal, case, what=click.verb.value, reply=reply):
             return
-        await route.handler(self, turn_context, click, case, reply)
+        await route.handler(self, turn_context, click, stored, reply)
 
     def _turn(self, turn_context: TurnContext, reply: Reply, choice: CustomerChoice | None = None) -> Turn:
         """The typed values the dialogs get, read from the activity once."""
@@ -262,7 +279,7 @@ class OffboardBot(TeamsActivityHandler):
 
     @_CLICKS.on(Verb.PLAN_PAGE, needs=Permission.VIEW)
     @_CLICKS.on(Verb.STATUS_PAGE, needs=Permission.VIEW)
-    async def _show_page(self, turn_context: TurnContext, click: PlanPage | StatusPage, case: RemovalCase | None, reply: Reply) -> None:
+    async def _show_page(self, turn_context: TurnContext, click: PlanPage | StatusPage, _: StoredCase | None, reply: Reply) -> None:
         case = await self._services.store.get(click.case_id)
         locale, now = locale_of(turn_context.activity), self._services.clock()
         if case is None:
@@ -275,7 +292,7 @@ class OffboardBot(TeamsActivityHandler):
         await reply.show(card)
 
     @_CLICKS.on(Verb.CHOOSE_CUSTOMER, needs=Permission.REQUEST)
-    async def _choose_customer(self, turn_context: TurnContext, click: ChooseCustomer, case: RemovalCase | None, reply: Reply) -> None:
+    async def _choose_customer(self, turn_context: TurnContext, click: ChooseCustomer, _: StoredCase | None, reply: Reply) -> None:
         """The one click a dialog waits for: the removal goes on with the chosen customer."""
         choice = CustomerChoice(click.customer_id)
         self._turn(turn_context, reply, choice)
@@ -289,7 +306,7 @@ class OffboardBot(TeamsActivityHandler):
             await self._answer_unexpected(turn_context, "", reply)
 
     @_CLICKS.on(Verb.DECIDE, needs=_may_decide, reads_case=True)
-    async def _decide(self, turn_context: TurnContext, click: Decide, case: RemovalCase | None, reply: Reply) -> None:
+    async def _decide(self, turn_context: TurnContext, click: Decide, stored: StoredCase | None, reply: Reply) -> None:
         member = await self._member(turn_context)
         decision = Decision.APPROVED if click.decision is CardDecision.APPROVE else Decision.SKIPPED
         applied = await self._services.decisions.decide(
@@ -299,35 +316,35 @@ class OffboardBot(TeamsActivityHandler):
             by=member.person,
             proposal=click.proposal,
             may_approve=lambda case, item: self._access.decision_refusal(member, case, item, approve=True) is None,
+            read=stored,
         )
         await self._answer_case(turn_context, click.case_id, applied, reply)
 
     @_CLICKS.on(Verb.APPROVE_ALL, needs=_may_approve_all, reads_case=True)
-    async def _approve_all(self, turn_context: TurnContext, click: ApproveAll, case: RemovalCase | None, reply: Reply) -> None:
+    async def _approve_all(self, turn_context: TurnContext, click: ApproveAll, stored: StoredCase | None, reply: Reply) -> None:
         person = person_of(turn_context.activity)
         # Who clicked decides the filter, not the case's state: reading it again is not needed.
-        only = self._access.approve_all_filter(person, case) if case is not None else None
-        applied = await self._services.decisions.approve_all(click.case_id, by=person, only=only, pending=click.pending)
+        only = self._access.approve_all_filter(person, stored.case) if stored is not None else None
+        applied = await self._services.decisions.approve_all(click.case_id, by=person, only=only, pending=click.pending, read=stored)
         await self._answer_case(turn_context, click.case_id, applied, reply)
 
     @_CLICKS.on(Verb.CONFIRM_REMOVAL, needs=Permission.CONFIRM, reads_case=True)
-    async def _confirm_removal(self, turn_context: TurnContext, click: ConfirmRemoval, case: RemovalCase | None, reply: Reply) -> None:
-        applied = await self._services.decisions.confirm_removal(click.case_id, by=person_of(turn_context.activity))
+    async def _confirm_removal(self, turn_context: TurnContext, click: ConfirmRemoval, stored: StoredCase | None, reply: Reply) -> None:
+        applied = await self._services.decisions.confirm_removal(click.case_id, by=person_of(turn_context.activity), read=stored)
         await self._answer_case(turn_context, click.case_id, applied, reply)
 
     @_CLICKS.on(Verb.CANCEL_CASE, needs=Permission.CANCEL, reads_case=True)
-    async def _cancel_case(self, turn_context: TurnContext, click: CancelCase, case: RemovalCase | None, reply: Reply) -> None:
+    async def _cancel_case(self, turn_context: TurnContext, click: CancelCase, stored: StoredCase | None, reply: Reply) -> None:
         activity = turn_context.activity
-        applied = await self._cancel(turn_context, click.case_id, by=person_of(activity), locale=locale_of(activity))
-        await self._answer_case(turn_context, click.case_id, applied, reply)
+        applied = await self._cancel(turn_context, click.case_id, by=person_of(activity), locale=locale_of(activity), read=stored)
+        # The plan card's one button besides its pages: this click may come from the plan message.
+        await self._answer_case(turn_context, click.case_id, applied, reply, from_the_plan=True)
 
-    async def _cancel(self, turn_context: TurnContext, case_id: str, *, by: Person, locale: str) -> Applied:
+    async def _cancel(self, turn_context: TurnContext, case_id: str, *, by: Person, locale: str, read: StoredCase | None = None) -> Applied:
         """The one cancel, typed or clicked: end the case cleanly, or say it is too late (Partner
         Center changes already made stay). A cancelled case is no longer the conversation's current one."""
-        applied = await self._services.decisions.cancel(case_id, by=by)
-        if applied.case is None:
-            return applied
-        if applied.effect is Effect.NOT_NOW:
+        applied = await self._services.decisions.cancel(case_id, by=by, read=read)
+        if applied.case is not None and applied.effect is Effect.NOT_NOW:
             await turn_context.send_activity(cards.t(locale, "cancel.too_late", customer=cards.literal(applied.case.customer.name)))
             return applied
         conversation_id = turn_context.activity.conversation.id
@@ -336,16 +353,19 @@ class OffboardBot(TeamsActivityHandler):
             await self._services.store.attach(conversation_id, None)
         return applied
 
-    async def _answer_case(self, turn_context: TurnContext, case_id: str, applied: Applied, reply: Reply) -> None:
+    async def _answer_case(
+        self, turn_context: TurnContext, case_id: str, applied: Applied, reply: Reply, *, from_the_plan: bool = False
+    ) -> None:
         """Answer a click on a case with where the case now is (for a duplicate or late click
-        too); start the work the click started, if it did."""
+        too); start the work the click started, if it did. ``from_the_plan``: the click's verb is
+        one the plan card offers (only then is it worth reading which message is the plan)."""
         if applied.case is None:
             await self._answer_unexpected(turn_context, case_id, reply)
             return
         now, case = self._services.clock(), applied.case
         card = cards.case_card(case, now=now, locale=locale_of(turn_context.activity))
-        messages, clicked = self._services.messages, turn_context.activity.reply_to_id
-        plan_message_id = (await messages.get(case.id)).plan if messages is not None and clicked else ""
+        messages, clicked = self._messages, turn_context.activity.reply_to_id
+        plan_message_id = (await messages.get(case.id)).plan if messages is not None and clicked and from_the_plan else ""
         if plan_message_id and clicked == plan_message_id:
             # A click on the plan itself ("Cancel this removal"). The workflow redraws the plan
             # message on every state change; another card answered there would race with that
@@ -450,8 +470,8 @@ class OffboardBot(TeamsActivityHandler):
     # ---- Installation (the places notifications can go) ----
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        if self._services.installations is not None:
-            await self._services.installations.remember(turn_context)
+        if self._installations is not None:
+            await self._installations.remember(turn_context)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self._forget_this_place(turn_context)
@@ -465,10 +485,10 @@ class OffboardBot(TeamsActivityHandler):
         await self._forget_this_place(turn_context)
 
     async def _forget_this_place(self, turn_context: TurnContext) -> None:
-        if self._services.installations is not None:
+        if self._installations is not None:
             place = place_of(turn_context.activity)
             if place is not None:
-                await self._services.installations.forget(place.key)
+                await self._installations.forget(place.key)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         if turn_context.activity.type != ActivityTypes.invoke_response:

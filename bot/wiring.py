@@ -93,6 +93,7 @@ class Services:
     removal: RemovalServices
     waiting: WaitingCases
     bot: OffboardBot
+    messages: CaseMessageBook
 
 
 def build_services(
@@ -170,7 +171,7 @@ def build_services(
     )
     # Dialog state goes through the same document store, every turn.
     state = ConversationState(DocumentStateStorage(documents))
-    bot = OffboardBot(conversation_state=state, services=removal, access=access)
+    bot = OffboardBot(conversation_state=state, services=removal, access=access, installations=installations, messages=messages)
     return Services(
         cases=cases,
         audit=audit,
@@ -181,4 +182,5 @@ def build_services(
         removal=removal,
         waiting=waiting,
         bot=bot,
+        messages=messages,
     )

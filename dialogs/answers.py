@@ -56,7 +56,7 @@ async def answer_notify_here(context: TurnContext, turn: Turn, services: Removal
     """``notify here`` in a team channel: that channel gets the notifications from now on."""
     installations = services.installations
     place = await installations.remember(context) if installations is not None else None
-    if place is None or place.scope != "channel":
+    if installations is None or place is None or place.scope != "channel":
         await context.send_activity(cards.t(turn.locale, "notify.here.not_channel"))
         return
     added = await installations.subscribe(place.key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
@@ -37,9 +37,37 @@ from removal.workflow import RemovalWorkflow
 from .card_prompt import CustomerChoicePrompt, expect
 from .turn import Turn
 
-__all__ = ("RemovalServices", "RemoveRelationshipDialog")
+__all__ = ("CaseMessageNotes", "Installations", "InstalledPlace", "RemovalServices", "RemoveRelationshipDialog")
 
 _CHOICE = "card_action"  # the prompt's id, as dialog states stored before it was renamed hold it
+
+
+# What the dialogs ask of two stores the Teams edge owns. Dialogs may not import bot (the layers
+# in pyproject.toml), so they name only what they call; bot's classes fit by their shape.
+
+
+class InstalledPlace(Protocol):
+    """A place the bot is installed in (bot.installations.Installation)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def scope(self) -> str: ...  # "channel", "groupChat" or "personal"
+
+
+class Installations(Protocol):
+    """Where the bot is installed (bot.installations.InstallationStore)."""
+
+    async def remember(self, turn_context: TurnContext) -> InstalledPlace | None: ...
+
+    async def subscribe(self, key: str) -> bool: ...
+
+
+class CaseMessageNotes(Protocol):
+    """Which Teams messages show a case (bot.case_messages.CaseMessageBook)."""
+
+    async def opened(self, case: RemovalCase, *, plan: str, step: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +80,10 @@ class RemovalServices:
     decisions: CaseDecisions
     audit: AuditTrail
     clock: Callable[[], datetime]
-    # Where the bot is installed (bot.installations.InstallationStore); None: notifications off.
-    installations: Any = None
-    # Which Teams messages show a case (bot.case_messages.CaseMessageBook); None: not noted.
-    messages: Any = None
+    # Where the bot is installed; None: the notify commands are off.
+    installations: Installations | None = None
+    # Which Teams messages show a case; None: not noted.
+    messages: CaseMessageNotes | None = None
     # Who may do what (the edge checks people; the dialog asks it about customers).
     access: AccessPolicy = field(default_factory=AccessPolicy)
 

@@ -8,7 +8,8 @@ background work (execution or removal), so a duplicate can never write to Partne
 
 No botbuilder here: the Teams edge parses the click, checks who may make it, shows the card of
 the returned case (and notes which message shows it), then calls :meth:`CaseDecisions.begin` for
-work the click started.
+work the click started. The edge may hand over the case it read for its access check (``read``),
+so a click reads the case once; the write is still checked against that read's ETag.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .case import CaseItem, CaseState, Decision, Person, RemovalCase
 from .notifications import CaseNotifications
-from .store import CaseStore, Unchanged
+from .store import CaseStore, StoredCase, Unchanged
 from .workflow import RemovalWorkflow
 
 __all__ = ("Applied", "CaseDecisions", "Effect")
@@ -72,10 +73,12 @@ class CaseDecisions:
         by: Person,
         proposal: str = "",
         may_approve: Callable[[RemovalCase, CaseItem], bool] | None = None,
+        read: StoredCase | None = None,
     ) -> Applied:
         """``proposal``: the fingerprint of what the clicked card showed (a card drawn before a
         re-check changed the item decides nothing); ``may_approve``: checked on the case as it is
-        written (four-eyes), so that a change in between cannot slip an approval through."""
+        written (four-eyes), so that a change in between cannot slip an approval through;
+        ``read``: the case as the caller already read it (see :meth:`_apply`)."""
         now = self._clock()
 
         def change(case: RemovalCase) -> Effect:
@@ -91,14 +94,22 @@ class CaseDecisions:
             case.decide(item_key, decision, by=by, at=now)
             return _after_a_decision(case, at=now)
 
-        applied = await self._apply(case_id, change)
+        applied = await self._apply(case_id, change, read=read)
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
             item = applied.case.item(item_key)
             assert item is not None
             await self._record(applied.case, by, f"item.{decision.value}", item=item_of(item))
         return applied
 
-    async def approve_all(self, case_id: str, *, by: Person, only: Callable[[CaseItem], bool] | None = None, pending: str = "") -> Applied:
+    async def approve_all(
+        self,
+        case_id: str,
+        *,
+        by: Person,
+        only: Callable[[CaseItem], bool] | None = None,
+        pending: str = "",
+        read: StoredCase | None = None,
+    ) -> Applied:
         """Approve every pending item (those ``only`` selects: four-eyes leaves the requester's
         irreversible ones to a second approver). ``pending``: the fingerprint of the pending items
         the clicked card showed; if they changed since, nothing is approved."""
@@ -117,14 +128,14 @@ class CaseDecisions:
             counted.append(approved)
             return _after_a_decision(case, at=now)
 
-        applied = await self._apply(case_id, change)
+        applied = await self._apply(case_id, change, read=read)
         if applied.case is not None and applied.effect in (Effect.CHANGED, Effect.STARTS_EXECUTION):
             left = len([item for item in applied.case.to_decide if item.decision is Decision.PENDING])
             detail = f"{counted[0]} item(s)" + (f", {left} left for a second approver" if left else "")
             await self._record(applied.case, by, "items.approved_all", detail=detail)
         return applied
 
-    async def confirm_removal(self, case_id: str, *, by: Person) -> Applied:
+    async def confirm_removal(self, case_id: str, *, by: Person, read: StoredCase | None = None) -> Applied:
         now = self._clock()
 
         def change(case: RemovalCase) -> Effect:
@@ -136,12 +147,12 @@ class CaseDecisions:
             case.approved_by = by
             return Effect.STARTS_REMOVAL
 
-        applied = await self._apply(case_id, change)
+        applied = await self._apply(case_id, change, read=read)
         if applied.effect is Effect.STARTS_REMOVAL and applied.case is not None:
             await self._record(applied.case, by, "removal.confirmed")
         return applied
 
-    async def cancel(self, case_id: str, *, by: Person) -> Applied:
+    async def cancel(self, case_id: str, *, by: Person, read: StoredCase | None = None) -> Applied:
         """Stop the case; Partner Center changes already made stay. Not once removal has begun.
 
         The cancel that was written (one, however many clicks) is audited, then announced to the
@@ -157,7 +168,7 @@ class CaseDecisions:
             case.move_to(CaseState.CANCELLED, at=now)
             return Effect.CHANGED
 
-        applied = await self._apply(case_id, change)
+        applied = await self._apply(case_id, change, read=read)
         if applied.effect is Effect.CHANGED and applied.case is not None:
             await self._record(applied.case, by, "removal.cancelled", detail=f"{len(applied.case.done)} action(s) already done")
             if self._notifications is not None:  # never raises: the cancel stands whatever Teams says
@@ -174,7 +185,13 @@ class CaseDecisions:
         else:
             self._workflow.start_removal(case.id)
 
-    async def _apply(self, case_id: str, change: Callable[[RemovalCase], Effect]) -> Applied:
+    async def _apply(self, case_id: str, change: Callable[[RemovalCase], Effect], *, read: StoredCase | None) -> Applied:
+        """``change`` written to the case with one ETag-checked read-modify-write.
+
+        ``read``: the case as the edge already read it to check who may click (the first attempt
+        starts from it instead of reading it again: one read per click, not two). It is handed
+        over; its ETag guards the write, so a click in between makes the change run again on the
+        fresh case, exactly as without it."""
         state_before: list[CaseState] = []
 
         def noting_the_state(case: RemovalCase) -> Effect:
@@ -182,7 +199,7 @@ class CaseDecisions:
             return change(case)
 
         try:
-            case, effect = await self._store.update(case_id, noting_the_state)
+            case, effect = await self._store.update(case_id, noting_the_state, read=read)
         except KeyError:
             return Applied(None, Effect.NO_CASE)
         if effect not in (Effect.ALREADY, Effect.NOT_NOW) and case.state is not state_before[-1]:

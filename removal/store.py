@@ -28,13 +28,14 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from storage import DocumentStore, MemoryStore, PreconditionFailed
 
 from .case import CaseState, ItemError, Outcome, RemovalCase
 
-__all__ = ("CaseAlreadyOpen", "CaseStore", "ConcurrentUpdates", "MemoryCaseStore", "Unchanged")
+__all__ = ("CaseAlreadyOpen", "CaseStore", "ConcurrentUpdates", "MemoryCaseStore", "StoredCase", "Unchanged")
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -59,6 +60,14 @@ class Unchanged(Exception):
         self.result = result
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCase:
+    """A case as read, with the ETag of the version it was read from (:meth:`CaseStore.read`)."""
+
+    case: RemovalCase
+    etag: str
+
+
 class ConcurrentUpdates(RuntimeError):
     """A case kept changing under us (:data:`_MAX_ATTEMPTS` conflicts in a row)."""
 
@@ -75,6 +84,12 @@ class CaseStore:
     async def get(self, case_id: str) -> RemovalCase | None:
         loaded = await self._load(case_id)
         return loaded[0] if loaded else None
+
+    async def read(self, case_id: str) -> StoredCase | None:
+        """The case and the version it was read from: hand it to :meth:`update` (as ``read``) to
+        change it without reading it again."""
+        loaded = await self._load(case_id)
+        return StoredCase(*loaded) if loaded else None
 
     async def state_of(self, case_id: str) -> CaseState | None:
         """The state of the case as stored now, from the case document itself.
@@ -141,7 +156,7 @@ class CaseStore:
         self._know(case.id, etag, case.state)
         return case
 
-    async def update(self, case_id: str, change: Callable[[RemovalCase], _T]) -> tuple[RemovalCase, _T]:
+    async def update(self, case_id: str, change: Callable[[RemovalCase], _T], *, read: StoredCase | None = None) -> tuple[RemovalCase, _T]:
         """Read the case, apply ``change``, write it back only if nobody wrote in between.
 
         On a conflict the case is read again and ``change`` applied again to the fresh copy, so
@@ -149,9 +164,14 @@ class CaseStore:
         :class:`Unchanged` to write nothing and return a result, or any other exception (e.g.
         :class:`InvalidTransition`) to refuse: nothing is written. Returns the case as stored
         and what ``change`` returned on the attempt that was written.
+
+        ``read``: the case as the caller already read it (:meth:`read`), used for the first
+        attempt instead of reading it again; it is handed over (``change`` changes it). Its ETag
+        guards the write as a fresh read's would, so a change in between is never overwritten.
         """
+        given = (read.case, read.etag) if read is not None and read.case.id == case_id else None
         for _ in range(_MAX_ATTEMPTS):
-            loaded = await self._load(case_id)
+            loaded, given = given or await self._load(case_id), None
             if loaded is None:
                 raise KeyError(case_id)
             case, etag = loaded

@@ -3,7 +3,10 @@
 Exit status: 0 nothing known (or nothing could be asked), 1 a known vulnerability that fails the
 check, 3 the advisory service could not be reached or could not answer for some packages.
 
-    python scripts/audit_summary.py pip RUNTIME.json DEV.json RUNTIME_LOCK
+    python scripts/audit_summary.py pip RUNTIME.json DEV.json RUNTIME_LOCK [RUNTIME_STDERR]
+
+A pip-audit that wrote no report is "unreachable" only when its error output says the network
+failed; any other failure (a hash mismatch, a broken install, a crash) fails the check.
     python scripts/audit_summary.py npm RUNTIME.json ALL.json
 """
 
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 _FAIL, _UNREACHABLE = 1, 3
+# What pip-audit (through requests/urllib3) says when the advisory service cannot be reached.
+_NETWORK_FAILURE = re.compile(r"ConnectionError|ConnectTimeout|ReadTimeout|Max retries exceeded|Name or service not known|timed out")
 
 
 def _load(path: str) -> Any:
@@ -25,9 +30,13 @@ def _load(path: str) -> Any:
         return None  # the tool stopped before writing a report: its service was not reachable
 
 
-def _pip(runtime_path: str, dev_path: str, runtime_lock: str) -> int:
+def _pip(runtime_path: str, dev_path: str, runtime_lock: str, runtime_errors: str | None = None) -> int:
     runtime, dev = _load(runtime_path), _load(dev_path)
     if runtime is None:
+        errors = Path(runtime_errors).read_text(encoding="utf-8", errors="replace") if runtime_errors else ""
+        if runtime_errors and not _NETWORK_FAILURE.search(errors):
+            print(f"pip-audit: FAILED without a report: {errors.strip()[-500:] or 'no error output'}")
+            return _FAIL
         print("pip-audit: NOT AUDITED, the advisory service could not be reached")
         return _UNREACHABLE
     status = 0

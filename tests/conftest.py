@@ -19,18 +19,17 @@ from partner_center import (
 from pc_sandbox import SandboxOptions, running_sandbox
 from tests._helpers import FAST_RETRY
 
-# Re-exported while test modules still import them from here; new code imports tests._helpers.
-from tests._helpers import customer_named as customer_named
-from tests._helpers import operator as operator
-from tests._helpers import sandbox_customer_id as sandbox_customer_id
-from tests._helpers import sandbox_requests as sandbox_requests
-
 # Offboard's settings are OFFBOARD_* and the Bot Framework's Microsoft* names (MicrosoftAppId,
 # MicrosoftAppPassword, MicrosoftAppType, MicrosoftAppTenantId, MICROSOFT_APP_ID...); pydantic-settings
 # reads them in any case, so they are matched in any case too.
 _SETTING_PREFIXES = ("OFFBOARD_", "MICROSOFT")
-# Switches of the test run itself, not settings of the bot: they stay.
-_TEST_SWITCHES = frozenset({"OFFBOARD_BAD_INPUT_SCALE", "OFFBOARD_E2E_SCREENSHOTS"})
+# Which env file Settings reads (bot.settings.ENV_FILE_VARIABLE, spelled out so that this file
+# imports no botbuilder): empty for the whole run, so a developer's .env in the repo, which
+# `python app.py` and `bot.audit` started with cwd=the repo would read, reaches no test.
+_ENV_FILE_SWITCH = "OFFBOARD_ENV_FILE"
+# Switches of the test run itself, not settings of the bot: they stay. The env-file switch is
+# among them so that the clearing below keeps the value set here (subprocesses inherit it).
+_TEST_SWITCHES = frozenset({"OFFBOARD_BAD_INPUT_SCALE", "OFFBOARD_E2E_SCREENSHOTS", _ENV_FILE_SWITCH})
 # The per-test limit is pytest-timeout's `timeout` (pyproject.toml); these tests run whole stacks.
 _LONG_TEST_TIMEOUT = 900
 
@@ -44,9 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Drop the shell's settings once for the whole run, before any fixture or subprocess: a
     developer with live Partner Center credentials exported must not point a test run at a real
     tenant. Session fixtures and the processes the stacks start (tests/e2e/stack.py and
-    bench/stack.py pass ``os.environ`` on) would otherwise see them before the fixture below."""
+    bench/stack.py pass ``os.environ`` on) would otherwise see them before the fixture below.
+    No env file either: a live ``.env`` in the working directory is as real as an exported one."""
     for name in settings_in(os.environ):
         del os.environ[name]
+    os.environ[_ENV_FILE_SWITCH] = ""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,9 +61,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with none of Offboard's settings in the environment, whatever an earlier
-    test or fixture set there (subprocesses inherit the cleaned environment too)."""
+    test or fixture set there (subprocesses inherit the cleaned environment too), and no env file."""
     for name in settings_in(os.environ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(_ENV_FILE_SWITCH, "")
 
 
 @pytest.fixture

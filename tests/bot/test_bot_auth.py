@@ -32,10 +32,10 @@ from bench.ports import free_port
 from bot import signing_keys
 from bot.notify_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from bot.settings import Settings
+from tests._helpers import sandbox_requests
 from tests._openid import OpenIdProvider, SigningKey, hs256_token
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with
 from tests.bot.webhook_pki import Credentials, serve_certificates
-from tests.conftest import sandbox_requests
 from tests.dialogs.harness import card_text
 
 APP_ID = "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b"

@@ -38,7 +38,8 @@ async def test_a_step_is_noted_only_while_the_case_is_still_in_its_state() -> No
     book = CaseMessageBook(documents)
     await book.opened(case, plan="m-plan", step="m-first")
     await book.step_shown(case, "m-question", state_now=lambda: cases.state_of(case.id))
-    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-first", question="m-question")
+    # The question shows the case from now on (a pause or a progress updates it), as before the move.
+    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-question", question="m-question")
 
     def executing(current: RemovalCase) -> None:
         current.move_to(CaseState.EXECUTING, at=NOW)
@@ -46,3 +47,23 @@ async def test_a_step_is_noted_only_while_the_case_is_still_in_its_state() -> No
     await cases.update(case.id, executing)  # a click moved it on meanwhile
     await book.step_shown(case, "m-late", state_now=lambda: cases.state_of(case.id))
     assert (await book.get(case.id)).question == "m-question"
+
+
+async def test_the_ids_of_an_open_case_stored_by_an_older_version_survive_its_first_change() -> None:
+    documents = MemoryStore()
+    cases = CaseStore(documents)
+    case = await cases.create(_case(CaseState.AWAITING_APPROVAL))
+    old = (await documents.read(f"cases/{case.id}")).document  # type: ignore[union-attr]
+    await documents.write(
+        f"cases/{case.id}", old | {"plan_message_id": "m-plan", "status_message_id": "m-status", "final_message_id": "m-final"}
+    )
+    book = CaseMessageBook(documents)
+    assert await book.carry_over(await cases.open_cases()) == 1  # at start-up, before any change
+
+    def executing(current: RemovalCase) -> None:
+        current.move_to(CaseState.EXECUTING, at=NOW)
+
+    await cases.update(case.id, executing)  # the case model drops the old fields when it writes
+    assert "plan_message_id" not in (await documents.read(f"cases/{case.id}")).document  # type: ignore[union-attr]
+    assert await book.get(case.id) == CaseMessages(plan="m-plan", status="m-status", final="m-final")
+    assert await book.carry_over(await cases.open_cases()) == 0  # never twice, never over a newer record

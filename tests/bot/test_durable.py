@@ -31,9 +31,9 @@ from removal import CaseState, Outcome
 from removal.store import CaseStore
 from storage import SqliteStore
 from tests._azurite import Azurite, azurite  # noqa: F401  (the session fixture, for pytest to find)
+from tests._helpers import sandbox_requests
 from tests.bot.teams import Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
-from tests.conftest import sandbox_requests
 from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -40,9 +40,9 @@ from removal import CaseState
 from removal.audit import AuditTrail
 from removal.case import NEEDS_PERSON
 from removal.store import CaseStore
+from tests._helpers import operator, sandbox_requests
 from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, eventually
 from tests.cards.schema import assert_valid_card
-from tests.conftest import operator, sandbox_requests
 from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]

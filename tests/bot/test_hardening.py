@@ -41,9 +41,9 @@ from partner_center import RetryPolicy, connect
 from pc_sandbox import RunningSandbox, SandboxOptions, running_sandbox
 from removal import CaseState, Outcome
 from removal.store import CaseStore
+from tests._helpers import operator, sandbox_requests
 from tests.bot.teams import Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
-from tests.conftest import operator, sandbox_requests
 from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -46,9 +46,9 @@ from partner_center import PartnerCenterConfig, Relationship
 from pc_sandbox import SandboxOptions
 from removal import CaseState, Decision
 from removal.store import CaseStore
+from tests._helpers import operator, sandbox_customer_id, sandbox_requests
 from tests._openid import OpenIdProvider
 from tests.bot.teams import TENANT, Teams, card_with
-from tests.conftest import operator, sandbox_customer_id, sandbox_requests
 from tests.dialogs.harness import card_text
 
 APP_ID = "5c0a1f4e-9b7d-4e2a-8c3f-1d6e7f8a9b0c"

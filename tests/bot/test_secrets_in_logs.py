@@ -34,9 +34,9 @@ from pc_sandbox.demo import DEMO
 from pc_sandbox.tokens import IssuedToken, TokenStore
 from tests import _azurite
 from tests._azurite import ACCOUNT_KEY, Azurite
+from tests._helpers import operator, sandbox_customer_id, sandbox_requests
 from tests._openid import OpenIdProvider, SigningKey
 from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
-from tests.conftest import operator, sandbox_customer_id, sandbox_requests
 from tests.dialogs.harness import card_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -168,6 +168,7 @@ async def bot_log(
             env.update(
                 {
                     "MicrosoftAppId": APP_ID,
+                    "OFFBOARD_ENV_FILE": "",  # the bot starts in the repo: no developer's .env there
                     "OFFBOARD_SANDBOX": "true",
                     "OFFBOARD_BOT_OPENID_METADATA_URL": provider.metadata_url,
                     "OFFBOARD_PORT": str(port),

@@ -16,7 +16,7 @@ from bot.audit import write_events
 from partner_center import PartnerCenterClient, Relationship
 from removal import CaseState, Decision
 from removal.access import AccessPolicy
-from tests.conftest import operator
+from tests._helpers import operator
 from tests.dialogs.harness import ANN, BOB, Conversation, card_text
 
 APPROVERS = frozenset({BOB.aad_object_id})

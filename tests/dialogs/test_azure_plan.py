@@ -24,7 +24,7 @@ from partner_center import PartnerCenterClient, SubscriptionStatus
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, is_azure_plan
 from removal import CaseState, Outcome
-from tests.conftest import customer_named, operator, sandbox_requests
+from tests._helpers import customer_named, operator, sandbox_requests
 from tests.dialogs.harness import BOB, Conversation, card_text
 
 _WHY = "Azure is applying the cancellation"

@@ -16,7 +16,7 @@ from bench.buttons import button_data
 from partner_center import PartnerCenterClient, Relationship
 from partner_center.blockers import Action
 from removal import CaseState, Decision, Outcome
-from tests.conftest import operator, sandbox_requests
+from tests._helpers import operator, sandbox_requests
 from tests.dialogs.harness import BOB, Conversation, card_text
 
 _NEW_AZURE_SUBSCRIPTION = "9e1f0000-0000-4000-8000-00000000a2b1"

@@ -18,7 +18,7 @@ from bench.buttons import button_data
 from partner_center import PartnerCenterClient, Relationship
 from pc_sandbox.state import STATE
 from removal import CaseState
-from tests.conftest import sandbox_requests
+from tests._helpers import sandbox_requests
 from tests.dialogs.harness import BOB, Conversation, card_text
 
 

@@ -32,7 +32,7 @@ from removal.notifications import CaseNotifications
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import SqliteStore
-from tests.conftest import customer_named, sandbox_requests
+from tests._helpers import customer_named, sandbox_requests
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ANN = Person(id="29:ann", name="Ann Admin")

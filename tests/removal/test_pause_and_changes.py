@@ -16,7 +16,7 @@ from removal import CaseState, Decision, InvalidTransition, ItemError, Outcome, 
 from removal.lease import Leases, LeaseTaken
 from removal.store import CaseStore
 from storage import MemoryStore
-from tests.conftest import operator, sandbox_requests
+from tests._helpers import operator, sandbox_requests
 from tests.dialogs.harness import Conversation, card_text
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -32,8 +32,8 @@ from removal.scheduler import WaitingCases
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import SqliteStore
+from tests._helpers import customer_named, operator
 from tests.cards.schema import assert_valid_card
-from tests.conftest import customer_named, operator
 from tests.dialogs.harness import card_text
 
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

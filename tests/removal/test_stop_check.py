@@ -25,7 +25,7 @@ from removal.lease import Lease
 from removal.store import CaseStore
 from storage import DocumentStore
 from tests._azurite import Azurite, azurite  # noqa: F401  (the session fixture, for pytest to find)
-from tests.conftest import customer_named, sandbox_requests
+from tests._helpers import customer_named, sandbox_requests
 from tests.removal._documents import Delegating
 from tests.storage.conftest import Backend, make_backend
 
