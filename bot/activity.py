@@ -25,10 +25,11 @@ _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 
 
 def person_of(activity: Activity) -> Person:
-    """Who sent the activity (as the authenticated activity names them)."""
+    """Who sent the activity (as the authenticated activity names them); "unknown" when the
+    activity names nobody (Teams always does; a forged or malformed activity may not)."""
     sender = activity.from_property
     return Person(
-        id=sender.id if sender else "unknown",
+        id=(sender.id or "unknown") if sender else "unknown",
         name=(sender.name or "") if sender else "",
         aad_object_id=(sender.aad_object_id or "") if sender else "",
     )
