@@ -18,8 +18,8 @@ __all__ = ("final_confirmation_card",)
 def final_confirmation_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """ "Nothing blocks any more. Remove the reseller relationship with Contoso Ltd?"
 
-    Says in words that this cannot be undone from the partner's side, lists the four
-    consequences and who requested it. Buttons: "Remove relationship" (``confirm_removal``) and
+    Says in words that this cannot be undone from the partner's side, lists what the removal
+    does and does not do (it does not end GDAP relationships) and who requested it. Buttons: "Remove relationship" (``confirm_removal``) and
     "Not now" (``cancel_case``).
     """
     title = t(locale, "final.title", customer=customer_name(case.customer))

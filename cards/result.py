@@ -6,7 +6,7 @@ from typing import Any
 
 from removal.case import RemovalCase
 
-from .adaptive import adaptive_card, facts, open_url, text
+from .adaptive import adaptive_card, bullets, facts, open_url, text
 from .format import format_datetime
 from .texts import DEFAULT_LOCALE, t
 from .words import customer_name, error_lines, person_name
@@ -25,8 +25,9 @@ def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[st
 
 def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """The relationship is removed: who requested, who approved, when, the removal's correlation
-    id, and the relationship request link (an "Relationship request link" button and the URL as
-    text) that the customer's global admin must accept to re-establish the relationship."""
+    id, what remains to check (GDAP relationships, which the removal does not end), and the
+    relationship request link (an "Relationship request link" button and the URL as text) that the
+    customer's global admin must accept to re-establish the relationship."""
     title = t(locale, "result.title", customer=customer_name(case.customer))
     not_recorded = t(locale, "value.not_recorded")
     pairs = [
@@ -35,7 +36,7 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     ]
     if case.removal_correlation_id:
         pairs.append((t(locale, "result.correlation_id"), case.removal_correlation_id))
-    body = [text(title, size="Medium", weight="Bolder"), facts(pairs)]
+    body = [text(title, size="Medium", weight="Bolder"), facts(pairs), *_remains(locale)]
     buttons = []
     if case.relationship_request_url:
         body.append(text(t(locale, "result.link.explain"), spacing="Medium"))
@@ -56,6 +57,15 @@ def removal_unclear_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> 
     if case.error is not None:
         body.extend(text(line, subtle=True, spacing="Small") for line in error_lines(case.error, locale))
     return adaptive_card(body, fallback_text=title, lang=locale)
+
+
+def _remains(locale: str) -> list[dict[str, Any]]:
+    """What the removal left for a person to check: GDAP relationships, which nothing Microsoft
+    documents ends with the reseller relationship (../shared/reference/anchors.md §3.2)."""
+    return [
+        text(t(locale, "result.remains.heading"), weight="Bolder", spacing="Medium"),
+        bullets([t(locale, "result.remains.gdap")], spacing="Small"),
+    ]
 
 
 def _who_and_whom(case: RemovalCase, locale: str) -> list[tuple[str, str]]:

@@ -44,7 +44,17 @@ _UNITS = frozenset({BlockerKind.SOFTWARE_INSIDE_WINDOW, BlockerKind.SOFTWARE_PAS
 # Longer names and error descriptions are cut ("…"), so that a page always fits in a Teams message.
 MAX_NAME_LENGTH = 120
 MAX_DESCRIPTION_LENGTH = 300
-_CONSEQUENCES = ("consequence.customer_list", "consequence.support", "consequence.dap", "consequence.purchases")
+# What removing the relationship does, as Microsoft documents it ("Removes your delegation admin privileges
+# for the customer, if applicable": learn.microsoft.com/partner-center/customers/remove-a-relationship),
+# and what it does not: nothing Microsoft documents says it ends GDAP relationships, which auto-extend
+# until terminated (../shared/reference/anchors.md §3.2), so the cards say a person must terminate them.
+_CONSEQUENCES = (
+    "consequence.customer_list",
+    "consequence.support",
+    "consequence.dap",
+    "consequence.gdap",
+    "consequence.purchases",
+)
 
 
 def item_label(item: CaseItem, locale: str) -> str:
@@ -137,7 +147,8 @@ def customer_facts(customer: CustomerRef, locale: str) -> dict[str, Any]:
 
 
 def consequences(locale: str) -> list[dict[str, Any]]:
-    """The "What removing the relationship does" section: the four consequences (../shared/DESIGN.md)."""
+    """The "What removing the relationship does" section: the four documented consequences
+    (../shared/DESIGN.md), DAP only where the customer still has it, and that GDAP is not ended."""
     return [
         text(t(locale, "consequences.heading"), weight="Bolder", spacing="Medium"),
         bullets([t(locale, key) for key in _CONSEQUENCES], spacing="Small"),
