@@ -51,6 +51,8 @@ from partner_center import (
     PartnerCenterError,
     RateSettings,
     connect,
+    connect_graph,
+    token_provider,
 )
 from partner_center.webhooks import SignatureVerifier, load_ca_bundle
 from removal.access import AccessPolicy
@@ -162,7 +164,10 @@ def create_app(
             limits = LimitsRegistry(
                 RateSettings(requests_per_period=settings.requests_per_minute, period_seconds=60, max_concurrency=settings.max_concurrency)
             )
-            client = connect(config, session=session, limits=limits.for_tenant(config.tenant))
+            # One token provider for both clients: one MSAL cache, so the refresh token it rotates is one.
+            tokens = token_provider(config)
+            client = connect(config, session=session, limits=limits.for_tenant(config.tenant), tokens=tokens)
+            graph = connect_graph(config, session=session, limits=limits.for_tenant(config.tenant), tokens=tokens)
             app[CLIENT] = client
             installations = InstallationStore(store)
             notifier = TeamsNotifier(adapter, settings.app_id, installations)
@@ -186,6 +191,8 @@ def create_app(
                 access=access,
                 approvers=settings.approvers,
                 timings=CaseTimings.from_settings(settings),
+                graph=graph,
+                partner=settings.partner_identity,
             )
 
             async def announce(card: dict[str, Any]) -> int:

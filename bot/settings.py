@@ -26,6 +26,7 @@ from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from partner_center.access import SANDBOX_PARTNER, PartnerIdentity
 from partner_center.webhooks import DOCUMENTED_CERTIFICATE_PREFIX
 from storage import DocumentStore, StoreKind, open_store
 
@@ -110,6 +111,10 @@ class Settings(BaseSettings):
     teams_tenant_id: str = Field("", validation_alias="OFFBOARD_TEAMS_TENANT_ID")
     # Customer tenant ids Offboard refuses to plan or remove (the partner's own always).
     protected_customers: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_PROTECTED_CUSTOMERS")
+    # The partner's own domains (its people's addresses), to recognise its guests and contact
+    # addresses in a customer's tenant. Empty: the sandbox's partner on the sandbox; live, those
+    # parts of the plan's "Access the partner still has" say they cannot be checked.
+    partner_domains: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="OFFBOARD_PARTNER_DOMAINS")
     # Where replies and proactive messages may go (live mode): host names, "*.domain" for its
     # subdomains (https only), or a full origin such as http://127.0.0.1:8080 (tests).
     service_url_hosts: Annotated[list[str], NoDecode] = Field(
@@ -190,7 +195,7 @@ class Settings(BaseSettings):
             raise ValueError("OFFBOARD_BOT_OPENID_METADATA_URL must be an http(s) URL")
         return value
 
-    @field_validator("approvers", "requesters", "protected_customers", mode="before")
+    @field_validator("approvers", "requesters", "protected_customers", "partner_domains", mode="before")
     @classmethod
     def _comma_separated_lower(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -305,6 +310,16 @@ class Settings(BaseSettings):
         """The configured list, and the partner's own tenant (both spellings we know it by)."""
         own = {tenant.lower() for tenant in (self.partner_tenant, self.teams_tenant_id) if _GUID.match(tenant.lower())}
         return frozenset(self.protected_customers) | own
+
+    @property
+    def partner_identity(self) -> PartnerIdentity:
+        """Who the partner is in a customer's tenant (the plan's "Access the partner still has"):
+        its tenant id (OFFBOARD_PARTNER_TENANT when a GUID, else OFFBOARD_TEAMS_TENANT_ID) and
+        OFFBOARD_PARTNER_DOMAINS; on the sandbox, the sandbox's partner (its domains unless set)."""
+        if self.uses_sandbox:  # the sandbox's partner tenant, whatever Teams tenant it is used from
+            return PartnerIdentity(tenant_id=SANDBOX_PARTNER.tenant_id, domains=tuple(self.partner_domains) or SANDBOX_PARTNER.domains)
+        tenant_id = next((tenant.lower() for tenant in (self.partner_tenant, self.teams_tenant_id) if _GUID.match(tenant.lower())), "")
+        return PartnerIdentity(tenant_id=tenant_id, domains=tuple(self.partner_domains))
 
     @property
     def allowed_service_urls(self) -> tuple[str, ...] | None:

@@ -24,7 +24,8 @@ from bot.notifier import CardAnnouncer
 from bot.state_storage import DocumentStateStorage
 from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
-from partner_center import PartnerCenterClient
+from partner_center import GraphClient, PartnerCenterClient
+from partner_center.access import PartnerAccessReader, PartnerIdentity
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
@@ -111,6 +112,8 @@ def build_services(
     installations: InstallationStore | None = None,
     approvers: Sequence[str] = (),
     timings: CaseTimings = CaseTimings(),
+    graph: GraphClient | None = None,
+    partner: PartnerIdentity | None = None,
 ) -> Services:
     """Wire the services over ``documents`` (cases, leases, dialog state; the audit trail too
     unless ``audit_documents`` is given).
@@ -120,7 +123,10 @@ def build_services(
     :param installations: where the bot is installed; None: the ``notify`` commands are off.
     :param approvers: the approvers' Entra object ids, in the order escalations name them.
     :param access: who may do what; None: everyone may do everything (the dialog tests).
+    :param graph: Microsoft Graph, to read the access the partner still has (``partner`` says who
+        the partner is); None: the plan does not show it.
     """
+    partner_access = PartnerAccessReader(client, graph, partner) if graph is not None and partner is not None else None
     cases = CaseStore(documents)
     audit = AuditTrail(audit_documents or documents)
     leases = Leases(documents, owner=lease_owner, seconds=timings.lease_seconds)
@@ -146,6 +152,7 @@ def build_services(
         max_attempts=timings.max_attempts,
         backoff_initial=timings.backoff_initial,
         backoff_max=timings.backoff_max,
+        partner_access=partner_access,
     )
     decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock, notifications=notifications)
     removal = RemovalServices(
@@ -158,6 +165,7 @@ def build_services(
         installations=installations,
         messages=messages,
         access=access or AccessPolicy(),
+        partner_access=partner_access,
     )
     waiting = WaitingCases(
         store=cases,

@@ -13,6 +13,7 @@ from removal.case import CaseItem, CaseState, Outcome, RemovalCase
 
 from .adaptive import action, adaptive_card, container, facts, open_url, text
 from .paging import Page, page_actions, page_of, page_summary
+from .partner_access import partner_access_section
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
 from .words import (
@@ -71,6 +72,8 @@ def plan_card(
             body.append(text(t(locale, f"kind.{kind.value}"), weight="Bolder", spacing="Medium", separator=True))
             body.extend(_item(item, now, locale) for item in group)
     body.extend(consequences(locale))
+    if case.partner_access is not None:  # read at plan time and at each re-check
+        body.extend(partner_access_section(case.partner_access, locale))
     if dry_run:
         body.append(text(t(locale, "plan.dry_run.hint", customer_ref=customer_ref(case.customer)), spacing="Medium"))
     elif case.state is CaseState.AWAITING_APPROVAL and case.next_pending is not None:

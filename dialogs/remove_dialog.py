@@ -27,6 +27,7 @@ from partner_center import (
     plan_removal,
     resolve_customers,
 )
+from partner_center.access import PartnerAccessReader
 from removal import CaseState, CustomerRef, Person, RemovalCase
 from removal.access import AccessPolicy, Refusal
 from removal.audit import AuditEvent, AuditTrail, actor_of
@@ -86,6 +87,8 @@ class RemovalServices:
     messages: CaseMessageNotes | None = None
     # Who may do what (the edge checks people; the dialog asks it about customers).
     access: AccessPolicy = field(default_factory=AccessPolicy)
+    # Reads the access the partner still has (the plan's "Access the partner still has"); None: not shown.
+    partner_access: PartnerAccessReader | None = None
 
     async def record(self, person: Person, action: str, case: RemovalCase | None = None, **fields: Any) -> None:
         """Audit what a person did."""
@@ -187,6 +190,10 @@ class RemoveRelationshipDialog(ComponentDialog):
 
         requested_by = Person.model_validate(step.values.get("requested_by") or turn.person.model_dump())
         case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock())
+        if services.partner_access is not None:  # never fails the plan: what cannot be read is an entry
+            case.partner_access = await services.partner_access.read(
+                customer_id, now=services.clock(), allow_delegated_access=customer.allow_delegated_access
+            )
         if step.values["dry_run"]:
             await services.record(turn.person, "plan.viewed", case, detail=_blocker_counts(case))
             await show(cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))

@@ -16,13 +16,14 @@ from .blockers import (
     RemovalPlan,
     classify,
 )
-from .client import PartnerCenterClient, RemovalResult
-from .connection import PartnerCenterConfig, connect, token_provider
+from .client import DapRemoval, PartnerCenterClient, RemovalResult
+from .connection import PartnerCenterConfig, connect, connect_graph, token_provider
 from .customers import resolve_customers
 from .errors import (
     AuthError,
     CancellationWindowPassedError,
     ConflictError,
+    GraphPermissionError,
     NoRelationshipError,
     NotFoundError,
     PartnerCenterError,
@@ -31,6 +32,14 @@ from .errors import (
     is_unavailable,
 )
 from .gathering import gather_snapshot, plan_removal
+from .graph import ContactsCleanup, GdapTermination, GraphClient
+from .graph_models import (
+    DelegatedAdminRelationship,
+    GdapStatus,
+    GuestUser,
+    OrganizationContacts,
+    ServicePrincipal,
+)
 from .limits import LimitsRegistry, PartnerLimits, RateSettings
 from .models import Customer, Relationship, Subscription, SubscriptionStatus
 from .retry import RetryPolicy
@@ -43,13 +52,22 @@ __all__ = (
     "CancellationWindowPassedError",
     "CertificateCredential",
     "ConflictError",
+    "ContactsCleanup",
     "Customer",
     "CustomerSnapshot",
+    "DapRemoval",
+    "DelegatedAdminRelationship",
+    "GdapStatus",
+    "GdapTermination",
+    "GraphClient",
+    "GraphPermissionError",
+    "GuestUser",
     "LimitsRegistry",
     "LoopbackRouter",
     "MsalTokenProvider",
     "NoRelationshipError",
     "NotFoundError",
+    "OrganizationContacts",
     "PartnerCenterClient",
     "PartnerCenterConfig",
     "PartnerCenterError",
@@ -59,6 +77,7 @@ __all__ = (
     "RemovalPlan",
     "RemovalResult",
     "RetryPolicy",
+    "ServicePrincipal",
     "Subscription",
     "SubscriptionStatus",
     "ThrottledError",
@@ -67,6 +86,7 @@ __all__ = (
     "carry_out",
     "classify",
     "connect",
+    "connect_graph",
     "gather_snapshot",
     "is_unavailable",
     "plan_removal",

@@ -1,23 +1,27 @@
-"""The one way a request reaches Partner Center: the client's operations say what to ask, this says how.
+"""The one way a request reaches Partner Center (or Microsoft Graph): the client's operations say
+what to ask, this says how.
 
 Every call is paced (per-tenant rate limiter), authenticated (MSAL), sent with
 ``MS-RequestId`` / ``MS-CorrelationId``, mapped to the error tree in :mod:`partner_center.errors`,
 and retried per :class:`~partner_center.retry.RetryPolicy` keeping the same ``MS-RequestId``,
 so a retried write is applied once.
 
+What differs between the two services (path prefix, request headers, error body, throttling
+bucket) is a :class:`Dialect`; pacing, tokens, the 401 refresh and the retries are the same code.
+
 This is the seam a fake replaces (as httpx's ``MockTransport`` does): the operations in
-:mod:`partner_center.client` only ever call :meth:`Transport.send`.
+:mod:`partner_center.client` and :mod:`partner_center.graph` only ever call :meth:`Transport.send`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
@@ -27,9 +31,57 @@ from .errors import PartnerCenterError, UnavailableError, error_from_response, i
 from .limits import PartnerLimits, resource_family
 from .retry import RetryPolicy
 
-__all__ = ("API_PREFIX", "Reply", "Transport")
+__all__ = ("API_PREFIX", "PARTNER_CENTER", "Dialect", "ErrorMapper", "Reply", "Transport")
 
 API_PREFIX = "/v1"
+
+
+class ErrorMapper(Protocol):
+    """Reads a service's error answer into the error tree (:func:`~partner_center.errors.error_from_response`)."""
+
+    def __call__(
+        self, status: int, body: Any, *, correlation_id: str, request_id: str, retry_after: float | None = None
+    ) -> PartnerCenterError: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What one service wants that the other does not.
+
+    Attributes:
+        service: its name in messages ("Partner Center did not answer").
+        path_prefix: added to a path that lacks it (``/v1``); "" when the base URL carries it.
+        error_from_response: the service's error body read into the error tree.
+        headers: the per-call headers, from ``(request_id, correlation_id, application)``.
+        family: the throttling bucket of a path (:func:`~partner_center.limits.resource_family`).
+        no_fresh_token_helps: a 401 that a new token cannot cure (Partner Center's MFA refusal).
+    """
+
+    service: str
+    path_prefix: str
+    error_from_response: ErrorMapper
+    headers: Callable[[str, str, str], dict[str, str]]
+    family: Callable[[str], str]
+    no_fresh_token_helps: Callable[[int, Any], bool]
+
+
+def _partner_center_headers(request_id: str, correlation_id: str, application: str) -> dict[str, str]:
+    return {
+        "MS-RequestId": request_id,
+        "MS-CorrelationId": correlation_id,
+        "MS-Contract-Version": "v1",
+        "MS-PartnerCenter-Application": application,
+    }
+
+
+PARTNER_CENTER = Dialect(
+    service="Partner Center",
+    path_prefix=API_PREFIX,
+    error_from_response=error_from_response,
+    headers=_partner_center_headers,
+    family=resource_family,
+    no_fresh_token_helps=is_mfa_refusal,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +102,8 @@ class Reply:
 
 
 class Transport:
-    """Sends requests to one Partner Center (live or sandbox) for one partner tenant.
+    """Sends requests to one Partner Center (live or sandbox) for one partner tenant, or to
+    Microsoft Graph with ``dialect`` :data:`~partner_center.graph.GRAPH`.
 
     :param session: the aiohttp session to send with (owned by the caller).
     :param base_url: ``https://api.partnercenter.microsoft.com`` or the sandbox's URL.
@@ -59,6 +112,7 @@ class Transport:
     :param retry: the retry policy.
     :param request_timeout: seconds for one HTTP attempt.
     :param application: sent as ``MS-PartnerCenter-Application``.
+    :param dialect: the service's ways (Partner Center's by default).
     """
 
     def __init__(
@@ -71,7 +125,9 @@ class Transport:
         retry: RetryPolicy,
         request_timeout: float,
         application: str,
+        dialect: Dialect = PARTNER_CENTER,
     ) -> None:
+        self._dialect = dialect
         self._session = session
         self._base = base_url.rstrip("/")
         self._tokens = tokens
@@ -90,19 +146,22 @@ class Transport:
         needs_user: bool = False,
         correlation_id: str | None = None,
         retried: bool = True,
+        tokens: TokenProvider | None = None,
     ) -> Reply:
         """Send one logical call; ``retried=False`` makes exactly one attempt (a health probe).
 
         :param path: ``/v1/...`` (the prefix is added when missing), or a ``links.next`` uri.
         :param needs_user: ask for an app+user token instead of app-only.
         :param correlation_id: shared by the calls of one operation; a fresh one when None.
+        :param tokens: this call's tokens instead of the transport's (a Graph call's tenant).
         :raises PartnerCenterError: the subclass :func:`~partner_center.errors.error_from_response`
             chooses, or :class:`~partner_center.errors.UnavailableError` for no answer at all.
         """
         # One MS-RequestId per logical call, kept across retries: Partner Center's idempotency key.
         request_id = str(uuid.uuid4())
         correlation_id = correlation_id or str(uuid.uuid4())
-        family = resource_family(path)
+        family = self._dialect.family(path)
+        calling = tokens or self._tokens
         if not retried:
             return await self._attempt(
                 method,
@@ -113,6 +172,7 @@ class Transport:
                 needs_user=needs_user,
                 request_id=request_id,
                 correlation_id=correlation_id,
+                tokens=calling,
             )
         async for attempt in self._retry.attempts_for_call():
             with attempt:
@@ -125,6 +185,7 @@ class Transport:
                     needs_user=needs_user,
                     request_id=request_id,
                     correlation_id=correlation_id,
+                    tokens=calling,
                 )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -139,20 +200,18 @@ class Transport:
         needs_user: bool,
         request_id: str,
         correlation_id: str,
+        tokens: TokenProvider,
     ) -> Reply:
         # A 401 means the access token is no good any more (revoked, or expired earlier than
         # its expires_in said: clocks apart, the sandbox clock moved). MSAL would hand the
         # same token back from its cache for the rest of the hour, so drop it and send once
         # more with a fresh one; a second 401 is a real refusal.
         for fresh_token in (False, True):
-            token = await self._tokens.access_token(needs_user=needs_user)
+            token = await tokens.access_token(needs_user=needs_user)
             request_headers = {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
-                "MS-RequestId": request_id,
-                "MS-CorrelationId": correlation_id,
-                "MS-Contract-Version": "v1",
-                "MS-PartnerCenter-Application": self._application,
+                **self._dialect.headers(request_id, correlation_id, self._application),
                 **headers,
             }
             try:
@@ -169,18 +228,18 @@ class Transport:
                         retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             except (TimeoutError, aiohttp.ClientError) as error:
                 raise UnavailableError(
-                    f"Partner Center did not answer: {type(error).__name__} {error}".strip(),
+                    f"{self._dialect.service} did not answer: {type(error).__name__} {error}".strip(),
                     correlation_id=correlation_id,
                     request_id=request_id,
                 ) from error
             if status != 401 or fresh_token:
                 break
-            if is_mfa_refusal(status, _json_or_text(text)):
+            if self._dialect.no_fresh_token_helps(status, _json_or_text(text)):
                 break  # 401/900421: a new token from the same non-MFA refresh token cannot help
-            await self._tokens.forget(token)
+            await tokens.forget(token)
         payload = _json_or_text(text)
         if status >= 400:
-            raise error_from_response(
+            raise self._dialect.error_from_response(
                 status,
                 payload,
                 correlation_id=correlation_id,
@@ -193,14 +252,15 @@ class Transport:
         """Absolute URL of a path or of a ``links.next`` uri (relative to /v1 in the docs)."""
         if path.startswith(("http://", "https://")):
             absolute = URL(path, encoded=True)
-            # A next link is followed with our bearer token: only ever to Partner Center itself.
+            # A next link is followed with our bearer token: only ever to the service itself.
             if absolute.origin() != URL(self._base).origin():
                 raise PartnerCenterError(f"Refusing to follow a link to another host: {absolute.host}")
             return absolute
         if not path.startswith("/"):
             path = "/" + path
-        if not path.startswith(API_PREFIX + "/"):
-            path = API_PREFIX + path
+        prefix = self._dialect.path_prefix
+        if prefix and not path.startswith(prefix + "/"):
+            path = prefix + path
         return URL(self._base + path, encoded=True)
 
 

@@ -11,6 +11,11 @@ Some operations are app+user only (removal, relationship request link, entitleme
 asks for ``needs_user=True`` there and gets an app-only token everywhere else when one is
 configured.
 
+Microsoft Graph tokens (:meth:`MsalTokenProvider.graph_token`) are app+user too, from the same
+refresh token (delegated permissions), for the partner tenant (``tenantRelationships``) or for a
+customer's tenant (what GDAP lets the admin agent do there): one MSAL application per authority,
+all sharing the one token cache, so the refresh token MSAL rotates is the same for all.
+
 The same MSAL code path serves the sandbox: MSAL insists on an ``https://host/tenant`` authority,
 so in sandbox mode the authority is a made-up https host that :class:`LoopbackRouter` (MSAL's
 ``http_client``) sends to the sandbox's plain-HTTP token endpoint on 127.0.0.1.
@@ -36,6 +41,8 @@ from storage.private_files import PRIVATE_FILE_MODE, tighten, tighten_folder, wr
 from .errors import AuthError, UnavailableError
 
 __all__ = (
+    "GRAPH_RESOURCE",
+    "GRAPH_SCOPE",
     "PARTNER_CENTER_RESOURCE",
     "CertificateCredential",
     "LoopbackRouter",
@@ -46,6 +53,10 @@ __all__ = (
 PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
 _APP_ONLY_SCOPE = f"{PARTNER_CENTER_RESOURCE}/.default"
 _APP_USER_SCOPE = f"{PARTNER_CENTER_RESOURCE}/user_impersonation"
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+# Every delegated permission the app was consented, for the signed-in admin agent
+# (https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope).
+GRAPH_SCOPE = f"{GRAPH_RESOURCE}/.default"
 # The cache holds an admin agent's refresh token (every customer, app+user): this user's alone.
 
 _log = logging.getLogger(__name__)
@@ -141,6 +152,8 @@ class MsalTokenProvider:
         if not client_secret and not certificate:
             raise ValueError("a client secret or a certificate is required")
         self._refresh_token = refresh_token
+        self._authority_host = authority_host.rstrip("/")
+        self._tenant = tenant
         self._cache_path = cache_path
         self._cache = msal.SerializableTokenCache()
         if cache_path is not None:
@@ -160,6 +173,8 @@ class MsalTokenProvider:
         # OpenID configuration synchronously, which must not block the event loop (the
         # in-process sandbox serves it from that very loop).
         self._app: msal.ConfidentialClientApplication | None = None
+        # The customer tenants' applications (Graph through GDAP), by lower-case tenant id.
+        self._customer_apps: dict[str, msal.ConfidentialClientApplication] = {}
         # MSAL is synchronous; one lock keeps concurrent calls from racing to the endpoint.
         self._lock = asyncio.Lock()
 
@@ -187,6 +202,31 @@ class MsalTokenProvider:
             )
         return str(result["access_token"])
 
+    async def graph_token(self, *, tenant: str | None = None) -> str:
+        """An app+user token for Microsoft Graph (``https://graph.microsoft.com/.default``).
+
+        :param tenant: a customer's tenant id, for calls into that tenant (GDAP); None (or the
+            partner tenant) for the partner's own, such as ``tenantRelationships``.
+        :raises AuthError: no app+user credential, or Entra ID refused it.
+        :raises UnavailableError: the token endpoint did not answer.
+        """
+        async with self._lock:
+            result = await asyncio.to_thread(self._acquire_graph, tenant)
+        if result.get("error") == "unreachable":
+            raise UnavailableError(
+                f"Could not reach the token endpoint: {result.get('error_description')}",
+                code="unreachable",
+            )
+        if "access_token" not in result:
+            raise AuthError(
+                f"Could not get a Microsoft Graph token for tenant {tenant or self._tenant}: "
+                f"{result.get('error_description') or result.get('error')}",
+                status=401,
+                code=str(result.get("error", "")),
+                correlation_id=str(result.get("correlation_id", "")),
+            )
+        return str(result["access_token"])
+
     async def forget(self, token: str) -> None:
         """Drop a cached access token Partner Center refused, so the next call gets a new one."""
         async with self._lock:
@@ -203,10 +243,33 @@ class MsalTokenProvider:
             self._app = msal.ConfidentialClientApplication(self._client_id, **self._options)
         return self._app
 
+    def _customer_application(self, tenant: str) -> msal.ConfidentialClientApplication:
+        """The MSAL application of a customer's authority, sharing the token cache."""
+        key = tenant.lower()
+        if key not in self._customer_apps:
+            options = {**self._options, "authority": f"{self._authority_host}/{tenant}"}
+            self._customer_apps[key] = msal.ConfidentialClientApplication(self._client_id, **options)
+        return self._customer_apps[key]
+
+    def _acquire_graph(self, tenant: str | None) -> dict[str, Any]:
+        try:
+            if tenant is None or tenant.lower() == self._tenant.lower():
+                app = self._application()
+            else:
+                app = self._customer_application(tenant)
+            result = self._acquire_app_user(app, GRAPH_SCOPE)
+        except requests.RequestException as error:
+            return {"error": "unreachable", "error_description": str(error)}
+        except ValueError as error:
+            # MSAL could not read the authority's OpenID configuration (unknown tenant...).
+            return {"error": "invalid_authority", "error_description": str(error)}
+        self._persist_cache()
+        return result or {"error": "no_token", "error_description": "MSAL returned nothing"}
+
     def _acquire(self, needs_user: bool) -> dict[str, Any]:
         try:
             if needs_user:
-                result = self._acquire_app_user()
+                result = self._acquire_app_user(self._application(), _APP_USER_SCOPE)
             else:
                 result = self._application().acquire_token_for_client(scopes=[_APP_ONLY_SCOPE])
         except requests.RequestException as error:
@@ -217,11 +280,13 @@ class MsalTokenProvider:
         self._persist_cache()
         return result or {"error": "no_token", "error_description": "MSAL returned nothing"}
 
-    def _acquire_app_user(self) -> dict[str, Any] | None:
-        app = self._application()
+    def _acquire_app_user(self, app: msal.ConfidentialClientApplication, scope: str) -> dict[str, Any] | None:
+        # The cached account is the admin agent's (home tenant: the partner's); MSAL finds its
+        # refresh token for any authority of the same host, so a customer tenant's first token
+        # comes from the same, rotated, refresh token.
         accounts = app.get_accounts()
         if accounts:
-            result: dict[str, Any] | None = app.acquire_token_silent([_APP_USER_SCOPE], account=accounts[0])
+            result: dict[str, Any] | None = app.acquire_token_silent([scope], account=accounts[0])
             if result and "access_token" in result:
                 return result
         if not self._refresh_token:
@@ -229,7 +294,7 @@ class MsalTokenProvider:
                 "error": "app_user_not_configured",
                 "error_description": "this operation needs an App+User credential (refresh token)",
             }
-        refreshed: dict[str, Any] | None = app.acquire_token_by_refresh_token(self._refresh_token, [_APP_USER_SCOPE])
+        refreshed: dict[str, Any] | None = app.acquire_token_by_refresh_token(self._refresh_token, [scope])
         return refreshed
 
     def _persist_cache(self) -> None:

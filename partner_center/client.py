@@ -50,7 +50,7 @@ from .models import (
 )
 from .retry import RetryPolicy
 
-__all__ = ("PartnerCenterClient", "RemovalResult", "SearchField")
+__all__ = ("DapRemoval", "PartnerCenterClient", "RemovalResult", "SearchField")
 
 _log = logging.getLogger(__name__)
 
@@ -90,6 +90,25 @@ class RemovalResult:
     request_id: str
     correlation_id: str
     confirmed_by: str = "read"
+
+
+@dataclass(frozen=True, slots=True)
+class DapRemoval:
+    """DAP is confirmed removed: the customer reads ``allowDelegatedAccess: false`` (see
+    :meth:`PartnerCenterClient.remove_dap`).
+
+    Attributes:
+        customer_id: the customer's tenant id.
+        already_removed: it read false before any write of ours took effect (nothing sent, or
+            our PATCH was refused and the read-back showed false).
+        request_id: ``MS-RequestId`` of the PATCH ("" when none was accepted).
+        correlation_id: ``MS-CorrelationId`` shared by the reads and the PATCH.
+    """
+
+    customer_id: str
+    already_removed: bool
+    request_id: str
+    correlation_id: str
 
 
 class PartnerCenterClient:
@@ -249,6 +268,57 @@ class PartnerCenterClient:
             code=refused.code if refused is not None else "",
             correlation_id=correlation_id,
             request_id=request_id or (refused.request_id if refused is not None else ""),
+        )
+
+    async def remove_dap(self, customer_id: str) -> DapRemoval:
+        """Remove the legacy delegated admin privileges (DAP) for a customer, then confirm it.
+
+        ``PATCH /v1/customers/{id}`` with a Customer body whose ``AllowDelegatedAccess`` is
+        false, app+user only (learn.microsoft.com/partner-center/developer/remove-dap; the body
+        sent is that page's request example). Read first: a customer already reading false needs
+        no write. A customer read without the flag (``None``) is written to, since nothing says
+        DAP is gone. A refused PATCH is read back too, like the relationship removal.
+
+        :raises PartnerCenterError: refused and the customer still allows delegated access, or
+            accepted and the read-back still says true.
+        :raises RemovalUnclearError: the read-back does not carry the flag at all.
+        """
+        correlation_id = str(uuid.uuid4())
+        current = await self.get_customer(customer_id, correlation_id=correlation_id)
+        if current.allow_delegated_access is False:
+            return DapRemoval(customer_id, True, "", correlation_id)
+        request_id = ""
+        refused: PartnerCenterError | None = None
+        try:
+            reply = await self._transport.send(
+                "PATCH",
+                f"/v1/customers/{_segment(customer_id)}",
+                body={"AllowDelegatedAccess": False, "attributes": {"objectType": "Customer"}},
+                needs_user=True,
+                correlation_id=correlation_id,
+            )
+            request_id = reply.request_id
+        except PartnerCenterError as error:
+            if is_unavailable(error) or isinstance(error, (AuthError, NotFoundError)):
+                raise  # nothing happened, or nothing is known: a resumed teardown reads first
+            refused = error
+        after = await self.get_customer(customer_id, correlation_id=correlation_id)
+        if after.allow_delegated_access is False:
+            return DapRemoval(customer_id, refused is not None, request_id, correlation_id)
+        if refused is not None:
+            raise refused
+        if after.allow_delegated_access is None:
+            raise RemovalUnclearError(
+                "Unclear: the DAP removal was accepted but the customer reads without allowDelegatedAccess; check in Partner Center",
+                status=200,
+                correlation_id=correlation_id,
+                request_id=request_id,
+            )
+        raise PartnerCenterError(
+            "The DAP removal was accepted but the customer still allows delegated access",
+            status=200,
+            correlation_id=correlation_id,
+            request_id=request_id,
         )
 
     async def get_relationship_request_url(self) -> str:

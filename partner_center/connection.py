@@ -7,12 +7,13 @@ from pathlib import Path
 
 import aiohttp
 
-from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider
+from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider, TokenProvider
 from .client import LIVE_BASE_URL, PartnerCenterClient
+from .graph import LIVE_GRAPH_URL, GraphClient, GraphTokenProvider
 from .limits import PartnerLimits
 from .retry import RetryPolicy
 
-__all__ = ("LIVE_AUTHORITY_HOST", "SANDBOX_AUTHORITY_HOST", "PartnerCenterConfig", "connect", "token_provider")
+__all__ = ("LIVE_AUTHORITY_HOST", "SANDBOX_AUTHORITY_HOST", "PartnerCenterConfig", "connect", "connect_graph", "token_provider")
 
 LIVE_AUTHORITY_HOST = "https://login.microsoftonline.com"
 # MSAL wants an https authority; this host exists only inside LoopbackRouter (never resolved).
@@ -31,6 +32,7 @@ class PartnerCenterConfig:
         client_id, client_secret, certificate: the web app's credential.
         refresh_token: the app+user refresh token (Secure Application Model).
         token_cache_path: where MSAL's token cache is kept between runs.
+        graph_base_url: Microsoft Graph's v1.0 root (live), or the sandbox's ``{base}/graph/v1.0``.
     """
 
     base_url: str
@@ -42,6 +44,7 @@ class PartnerCenterConfig:
     authority_host: str = LIVE_AUTHORITY_HOST
     token_endpoint_base: str | None = None
     token_cache_path: Path | None = None
+    graph_base_url: str = LIVE_GRAPH_URL
 
     @classmethod
     def sandbox(
@@ -66,6 +69,7 @@ class PartnerCenterConfig:
             authority_host=SANDBOX_AUTHORITY_HOST,
             token_endpoint_base=base_url,
             token_cache_path=token_cache_path,
+            graph_base_url=f"{base_url.rstrip('/')}/graph/v1.0",
         )
 
     @classmethod
@@ -94,11 +98,36 @@ def connect(
     session: aiohttp.ClientSession,
     limits: PartnerLimits,
     retry: RetryPolicy | None = None,
+    tokens: TokenProvider | None = None,
 ) -> PartnerCenterClient:
+    """The Partner Center client; ``tokens`` to share one provider with :func:`connect_graph`."""
     return PartnerCenterClient(
         session=session,
         base_url=config.base_url,
-        tokens=token_provider(config),
+        tokens=tokens or token_provider(config),
+        limits=limits,
+        retry=retry,
+    )
+
+
+def connect_graph(
+    config: PartnerCenterConfig,
+    *,
+    session: aiohttp.ClientSession,
+    limits: PartnerLimits,
+    tokens: GraphTokenProvider | None = None,
+    retry: RetryPolicy | None = None,
+) -> GraphClient:
+    """The Graph client of the partner tenant ``config`` names.
+
+    :param tokens: the token provider the Partner Center client uses (``token_provider(config)``,
+        built once): one MSAL cache, so the refresh token MSAL rotates is one. A new provider
+        when None (fine without a cache file; with one, two providers would each rotate it).
+    """
+    return GraphClient(
+        session=session,
+        base_url=config.graph_base_url,
+        tokens=tokens or token_provider(config),
         limits=limits,
         retry=retry,
     )

@@ -11,7 +11,9 @@ The tree, narrowest last; callers catch the narrowest one they can act on::
     │                                  delegated access: never proof that a removal happened
     ├── RemovalUnclearError            the removal's outcome cannot be confirmed either way
     ├── AuthError                      401, and 403 that says the token or role lacks the right
-    │   └── MfaRequiredError           401 / 900421: the app+user consent lacks MFA
+    │   ├── MfaRequiredError           401 / 900421: the app+user consent lacks MFA
+    │   └── GraphPermissionError       Graph 403 (``Authorization_RequestDenied``): the app's
+    │                                  permission or the GDAP role a call needs is missing
     └── UnavailableError               5xx, timeouts and connection failures (retried first)
 
 :func:`is_unavailable` tells the two families apart once the retries are spent: Partner Center
@@ -21,6 +23,11 @@ about one item (every other error: report it on that item).
 Every error keeps Partner Center's ``code`` (as a string, whatever the wire type) and
 ``description``, plus ``MS-CorrelationId`` and ``MS-RequestId``: the three things a Partner
 Center support ticket asks for.
+
+Microsoft Graph's errors (:func:`graph_error_from_response`) go into the same tree: its
+``error.code`` and ``error.message`` become ``code`` and ``description``, the ``client-request-id``
+we sent is ``request_id`` and Graph's ``innerError`` (its own ``request-id`` and ``date``, what a
+Graph support ticket asks for) is kept in ``data``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ __all__ = (
     "AuthError",
     "CancellationWindowPassedError",
     "ConflictError",
+    "GraphPermissionError",
     "MfaRequiredError",
     "NoRelationshipError",
     "NotFoundError",
@@ -39,6 +47,7 @@ __all__ = (
     "ThrottledError",
     "UnavailableError",
     "error_from_response",
+    "graph_error_from_response",
     "is_unavailable",
 )
 
@@ -144,6 +153,39 @@ class MfaRequiredError(AuthError):
     developer/gdap-and-secure-application-model.md): a person with MFA must renew the consent."""
 
 
+class GraphPermissionError(AuthError):
+    """Microsoft Graph answered 403: the partner app lacks a delegated permission, or the admin
+    agent lacks the Entra role (through GDAP, in a customer tenant) the call needs. Graph says
+    ``Authorization_RequestDenied`` "Insufficient privileges to complete the operation." and no
+    more; ``needs`` is what the calling operation knows it needed, so that a plan can say
+    "cannot be checked: needs <needs>".
+
+    :param needs: the permission and role the call needed ("" until the operation names it).
+    """
+
+    def __init__(self, description: str, *, needs: str = "", **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.needs = needs
+
+    def needing(self, needs: str) -> GraphPermissionError:
+        """The same refusal, naming what the call needed."""
+        named = GraphPermissionError(
+            self.description,
+            needs=needs,
+            status=self.status,
+            code=self.code,
+            correlation_id=self.correlation_id,
+            request_id=self.request_id,
+            data=self.data,
+        )
+        named.__cause__ = self.__cause__
+        return named
+
+    def __str__(self) -> str:
+        needs = f"; needs {self.needs}" if self.needs else ""
+        return f"{super().__str__()}{needs}"
+
+
 def is_mfa_refusal(status: int, body: Any) -> bool:
     """401 / 900421: refused because the app+user sign-in had no MFA (no point in a new token)."""
     return status == 401 and _read_fault(body)[0] == _CODE_MFA_REQUIRED
@@ -212,4 +254,58 @@ def _read_fault(body: Any) -> tuple[str, str, list[Any]]:
         "" if code is None else str(code),
         str(description),
         data if isinstance(data, list) else [],
+    )
+
+
+def graph_error_from_response(
+    status: int,
+    body: Any,
+    *,
+    correlation_id: str,
+    request_id: str,
+    retry_after: float | None = None,
+) -> PartnerCenterError:
+    """Map a Microsoft Graph error answer to the narrowest error of the tree.
+
+    Graph's body is ``{"error": {"code", "message", "innerError": {"date", "request-id",
+    "client-request-id"}}}`` (https://learn.microsoft.com/graph/errors). Its status codes read as
+    Partner Center's do, except 403: Graph's "Access is denied to the requested resource. The
+    user might not have enough permission" (same page), ``Authorization_RequestDenied`` for a
+    missing permission or directory role, is always a :class:`GraphPermissionError`.
+    """
+    code, description, inner = _read_graph_fault(body)
+    if not description:
+        description = f"Microsoft Graph answered HTTP {status}"
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "correlation_id": correlation_id,
+        "request_id": request_id,
+        "data": [inner] if inner else [],
+    }
+    if status == 429:
+        return ThrottledError(description, retry_after=retry_after or 0.0, **kwargs)
+    if status == 403:
+        return GraphPermissionError(description, **kwargs)
+    if status == 404:
+        return NotFoundError(description, **kwargs)
+    if status in (409, 412):
+        return ConflictError(description, **kwargs)
+    if status == 401:
+        return AuthError(description, **kwargs)
+    if status >= 500 or status == 408:
+        return UnavailableError(description, **kwargs)
+    return PartnerCenterError(description, **kwargs)
+
+
+def _read_graph_fault(body: Any) -> tuple[str, str, dict[str, Any]]:
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        code, description, _ = _read_fault(body)  # not Graph's shape: a proxy's page, plain text
+        return code, description, {}
+    inner = error.get("innerError") or error.get("innererror")
+    return (
+        str(error.get("code") or ""),
+        str(error.get("message") or ""),
+        dict(inner) if isinstance(inner, dict) else {},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, operator, v1
+from . import auth, graph, operator, v1
 from .middleware import SANDBOX_MIDDLEWARES
 from .options import SandboxOptions
 from .state import STATE, SandboxState
@@ -15,8 +15,9 @@ __all__ = ("create_sandbox_app",)
 def create_sandbox_app(*, options: SandboxOptions | None = None) -> web.Application:
     """Build the embedded Partner Center sandbox as an aiohttp application.
 
-    It serves the ``/v1`` Partner Center subset, the token endpoint (for MSAL)
-    and the ``/_sandbox`` operator controls. Mount it, run it with
+    It serves the ``/v1`` Partner Center subset, the ``/graph/v1.0`` Microsoft Graph
+    subset (GDAP relationships, customer tenants' contacts, guests and service principals),
+    the token endpoint (for MSAL) and the ``/_sandbox`` operator controls. Mount it, run it with
     :func:`running_sandbox`, or hand it to pytest-aiohttp's ``aiohttp_client``::
 
         app = create_sandbox_app(options=SandboxOptions(latency_ms=50))
@@ -25,9 +26,10 @@ def create_sandbox_app(*, options: SandboxOptions | None = None) -> web.Applicat
         ``None`` = defaults.
     """
     options = options or SandboxOptions()
-    app = web.Application(middlewares=SANDBOX_MIDDLEWARES)
+    app = web.Application(middlewares=(*SANDBOX_MIDDLEWARES, graph.graph_gate))
     app[STATE] = SandboxState.create(options)
     app.add_routes(v1.routes)
+    app.add_routes(graph.routes)
     app.add_routes(operator.routes)
     app.add_routes(auth.routes)
     return app

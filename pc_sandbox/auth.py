@@ -5,7 +5,10 @@ Routes (what MSAL 1.39 calls, read from its ``authority.py`` and ``oauth2cli``):
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration`` - tenant discovery;
   MSAL requires ``authorization_endpoint`` and ``token_endpoint``.
 - ``POST /{tenant}/oauth2/v2.0/token`` - ``client_credentials`` (app-only) and
-  ``refresh_token`` (App+User), with a client secret or a certificate assertion.
+  ``refresh_token`` (App+User), with a client secret or a certificate assertion. ``{tenant}``
+  is the partner's (``sandbox`` or its GUID) or a customer tenant of the world (GDAP calls);
+  the token's ``tid`` is that tenant, its ``aud`` the resource of the requested scope:
+  Partner Center (the default) or Microsoft Graph (``https://graph.microsoft.com/...``).
 - ``GET /common/discovery/instance`` - for clients that point MSAL's
   ``instance_discovery`` here instead of turning it off.
 
@@ -29,13 +32,13 @@ from .client_auth import ClientAuthError, authenticate_client
 from .demo import DEMO
 from .errors import ApiFault
 from .state import CALLER, STATE, SandboxState
-from .tokens import ACCESS_TOKEN_LIFETIME, IssuedToken
+from .tokens import ACCESS_TOKEN_LIFETIME, GRAPH_AUDIENCE, PARTNER_CENTER_AUDIENCE, IssuedToken
 
 __all__ = ("authenticate_bearer", "require_app_user", "routes")
 
 routes = web.RouteTableDef()
 
-_PARTNER_CENTER = "https://api.partnercenter.microsoft.com"
+_PARTNER_CENTER = PARTNER_CENTER_AUDIENCE
 _RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
 _APP_ONLY_SCOPE = f"{_PARTNER_CENTER}/.default"
 _DELEGATED_SCOPE = f"{_PARTNER_CENTER}/user_impersonation"
@@ -44,8 +47,27 @@ _DELEGATED_SCOPE = f"{_PARTNER_CENTER}/user_impersonation"
 _WWW_AUTHENTICATE = f"OAuth realm=urn:cpsvc:cpid:{DEMO.partner_tenant_id}"
 
 
-def _known_tenant(tenant: str) -> bool:
-    return tenant.lower() in (DEMO.tenant.lower(), DEMO.partner_tenant_id)
+def _tenant_id(state: SandboxState, tenant: str) -> str | None:
+    """The ``tid`` for the tenant segment of the URL: the partner's, a customer's, or ``None``."""
+    tenant = tenant.lower()
+    if tenant in (DEMO.tenant.lower(), DEMO.partner_tenant_id):
+        return DEMO.partner_tenant_id
+    # A partner user signs in to a customer tenant through GDAP (authority /{customer tenant id}).
+    if state.graph.is_customer_tenant(tenant):
+        return tenant
+    return None
+
+
+def _audience(scopes: list[str]) -> str | None:
+    """The one resource the scopes name (Entra: one resource per token); ``None`` if several.
+
+    ``https://graph.microsoft.com/...`` and bare Graph permission names (``User.Read``) are
+    Graph; anything else stays Partner Center, as the sandbox always answered.
+    """
+    audiences = {GRAPH_AUDIENCE if scope.lower().startswith(GRAPH_AUDIENCE) or "://" not in scope else _PARTNER_CENTER for scope in scopes}
+    if len(audiences) > 1:
+        return None
+    return audiences.pop() if audiences else _PARTNER_CENTER
 
 
 def _base_url(request: web.Request) -> str:
@@ -79,7 +101,7 @@ def _tenant_not_found(request: web.Request, tenant: str) -> web.Response:
 @routes.get("/{tenant}/v2.0/.well-known/openid-configuration")
 async def openid_configuration(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
-    if not _known_tenant(tenant):
+    if _tenant_id(request.app[STATE], tenant) is None:
         return _tenant_not_found(request, tenant)
     root = f"{_base_url(request)}/{tenant}"
     return web.json_response(
@@ -118,9 +140,10 @@ async def instance_discovery(request: web.Request) -> web.Response:
 @routes.post("/{tenant}/oauth2/v2.0/token")
 async def token(request: web.Request) -> web.Response:
     tenant = request.match_info["tenant"]
-    if not _known_tenant(tenant):
-        return _tenant_not_found(request, tenant)
     state = request.app[STATE]
+    tenant_id = _tenant_id(state, tenant)
+    if tenant_id is None:
+        return _tenant_not_found(request, tenant)
     form = {key: str(value) for key, value in (await request.post()).items()}
     secrets = {DEMO.client_id: DEMO.client_secret}
     try:
@@ -133,8 +156,17 @@ async def token(request: web.Request) -> web.Response:
     except ClientAuthError as exc:
         return _oauth_error(request, exc.status, exc.error, exc.code, exc.description)
     grant_type = form.get("grant_type", "")
+    audience = _audience(_requested_scopes(form))
+    if audience is None:
+        return _oauth_error(
+            request,
+            400,
+            "invalid_scope",
+            28000,
+            "AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource.",
+        )
     if grant_type == "client_credentials":
-        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=True)
+        issued = state.tokens.issue(client_id=client_id, tenant_id=tenant_id, app_only=True, audience=audience)
         return web.json_response(_token_body(issued, _granted_scope(form, _APP_ONLY_SCOPE)))
     if grant_type == "refresh_token":
         if form.get("refresh_token") != DEMO.refresh_token:
@@ -145,9 +177,9 @@ async def token(request: web.Request) -> web.Response:
                 70000,
                 "AADSTS70000: Provided grant is invalid or malformed. The refresh token is not valid.",
             )
-        issued = state.tokens.issue(client_id=client_id, tenant_id=DEMO.partner_tenant_id, app_only=False, mfa=state.options.user_mfa)
+        issued = state.tokens.issue(client_id=client_id, tenant_id=tenant_id, app_only=False, mfa=state.options.user_mfa, audience=audience)
         body = _token_body(issued, _granted_scope(form, _DELEGATED_SCOPE))
-        body.update(_user_tokens(state, request, client_id))
+        body.update(_user_tokens(state, request, client_id, tenant_id))
         return web.json_response(body)
     return _oauth_error(
         request,
@@ -158,9 +190,12 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
+def _requested_scopes(form: Mapping[str, str]) -> list[str]:
+    return [scope for scope in form.get("scope", "").split() if scope not in _RESERVED_SCOPES]
+
+
 def _granted_scope(form: Mapping[str, str], default: str) -> str:
-    requested = [scope for scope in form.get("scope", "").split() if scope not in _RESERVED_SCOPES]
-    return " ".join(requested) or default
+    return " ".join(_requested_scopes(form)) or default
 
 
 def _token_body(issued: IssuedToken, scope: str) -> dict[str, Any]:
@@ -178,15 +213,17 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _user_tokens(state: SandboxState, request: web.Request, client_id: str) -> dict[str, str]:
+def _user_tokens(state: SandboxState, request: web.Request, client_id: str, tenant_id: str) -> dict[str, str]:
     """What MSAL needs to file an account in its cache: ``id_token`` and ``client_info``.
 
-    The id_token is unsigned (``alg: none``): MSAL only decodes it (oidc.py).
+    The id_token is unsigned (``alg: none``): MSAL only decodes it (oidc.py). Its ``tid`` is
+    the tenant signed in to (a customer's, for GDAP); ``client_info`` names the user's home
+    tenant, the partner's, as Entra does for a partner user in a customer tenant.
     """
     issued_at = int(state.clock.now().timestamp())
     claims = {
         "aud": client_id,
-        "iss": f"{_base_url(request)}/{DEMO.partner_tenant_id}/v2.0",
+        "iss": f"{_base_url(request)}/{tenant_id}/v2.0",
         "iat": issued_at,
         "nbf": issued_at,
         "exp": issued_at + int(ACCESS_TOKEN_LIFETIME.total_seconds()),
@@ -194,7 +231,7 @@ def _user_tokens(state: SandboxState, request: web.Request, client_id: str) -> d
         "oid": DEMO.user_object_id,
         "preferred_username": DEMO.username,
         "sub": DEMO.user_object_id,
-        "tid": DEMO.partner_tenant_id,
+        "tid": tenant_id,
         "ver": "2.0",
         # Entra ID's authentication-methods claim: "mfa" only when the sign-in had MFA
         # (SandboxOptions.user_mfa), which the MFA switch (mfa_enforced) then requires.
@@ -215,6 +252,10 @@ def authenticate_bearer(request: web.Request, state: SandboxState) -> IssuedToke
         raise ApiFault(401, errors.TOKEN_MISSING, "Partner Token missing in request context", headers=challenge)
     issued = state.tokens.find(value.strip())
     if issued is None:
+        raise ApiFault(401, errors.ACCESS_DENIED, "Access denied", headers=challenge)
+    if issued.audience != PARTNER_CENTER_AUDIENCE or issued.tenant_id != DEMO.partner_tenant_id:
+        # A Graph token, or one issued in a customer tenant: not Partner Center's. The exact
+        # answer is undocumented; the same 401 as an unknown token (ASSUMPTION).
         raise ApiFault(401, errors.ACCESS_DENIED, "Access denied", headers=challenge)
     if state.options.mfa_enforced and not issued.app_only and not issued.mfa:
         # App+user calls without an MFA claim: "a 401 response code and 900421 error code"

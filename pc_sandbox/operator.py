@@ -5,7 +5,8 @@ way a person does in the Azure portal, create an Azure subscription under an
 Azure plan the way a customer does there, suspend, cancel or reactivate what a
 person changes in the Partner Center portal, make a client's etag stale, queue
 faults and latency spikes, throttle everyone for a while, take Partner Center
-down and bring it back, and show what the sandbox received.
+down and bring it back, change the partner app's Microsoft Graph permissions (an
+admin consenting or revoking), and show what the sandbox received.
 """
 
 from __future__ import annotations
@@ -321,3 +322,43 @@ async def switch_outage(request: web.Request) -> web.Response:
     outage = _state(request).outage
     outage.switch(on, mode)
     return web.json_response(outage.to_json())
+
+
+# ---- Microsoft Graph: the partner app's delegated permissions ----
+
+
+def _permissions_json(state: SandboxState) -> dict[str, Any]:
+    return {"granted": sorted(state.graph.permissions)}
+
+
+@routes.get("/_sandbox/graph/permissions")
+async def get_graph_permissions(request: web.Request) -> web.Response:
+    """``{"granted": [...]}``: the delegated Graph permissions the partner app holds now."""
+    return web.json_response(_permissions_json(_state(request)))
+
+
+@routes.put("/_sandbox/graph/permissions")
+async def set_graph_permissions(request: web.Request) -> web.Response:
+    """``{"granted": ["User.ReadWrite.All", ...]}`` replaces them (as an admin re-consenting would)."""
+    granted = (await _json(request)).get("granted")
+    if not isinstance(granted, list) or not all(isinstance(item, str) and item.strip() for item in granted):
+        raise _bad_request("granted must be a list of permission names")
+    state = _state(request)
+    state.graph.permissions = {item.strip() for item in granted}
+    return web.json_response(_permissions_json(state))
+
+
+@routes.delete("/_sandbox/graph/permissions/{permission}")
+async def revoke_graph_permission(request: web.Request) -> web.Response:
+    """Take one permission away: Graph calls needing it answer 403 ``Authorization_RequestDenied``."""
+    state = _state(request)
+    wanted = request.match_info["permission"].lower()
+    state.graph.permissions = {item for item in state.graph.permissions if item.lower() != wanted}
+    return web.json_response(_permissions_json(state))
+
+
+@routes.post("/_sandbox/graph/permissions/{permission}")
+async def grant_graph_permission(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.graph.permissions.add(request.match_info["permission"])
+    return web.json_response(_permissions_json(state))

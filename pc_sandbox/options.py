@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .clock import SandboxClock
+from .graph_access import DEFAULT_GRAPH_PERMISSIONS
 from .subscription_rules import SubscriptionLifecycle
 
 __all__ = ("SandboxOptions",)
@@ -63,6 +64,14 @@ class SandboxOptions:
             an Azure plan keeps reading ``active`` before it reads ``inactive`` ("Expect about
             10 mins for the status to be reflected (that is, active to inactive)",
             learn.microsoft.com/partner-center/developer/cancel-an-azure-subscription).
+        graph_permissions: the partner app's delegated Microsoft Graph permissions (a real token's
+            ``scp``); a Graph call needing one it lacks answers 403 ``Authorization_RequestDenied``.
+            Changed at run time with ``/_sandbox/graph/permissions`` (a reset restores these).
+        graph_page_size: items per page of the Graph lists before ``@odata.nextLink`` (``$top``
+            overrides it); Graph's own page sizes for these lists are undocumented.
+        gdap_termination_step: on the sandbox clock, how long a terminated GDAP relationship
+            reads ``terminationRequested``, then ``terminating``, before ``terminated``
+            (ASSUMPTION: Microsoft gives no timing).
     """
 
     latency_ms: float = 0
@@ -86,6 +95,9 @@ class SandboxOptions:
     mfa_enforced: bool = False
     user_mfa: bool = True
     azure_cancel_delay: timedelta = timedelta(minutes=10)
+    graph_permissions: frozenset[str] = DEFAULT_GRAPH_PERMISSIONS
+    graph_page_size: int = 100
+    gdap_termination_step: timedelta = timedelta(minutes=5)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:
@@ -108,6 +120,10 @@ class SandboxOptions:
             raise ValueError("spike_ms must be >= 0")
         if self.azure_cancel_delay < timedelta(0):
             raise ValueError("azure_cancel_delay must be >= 0")
+        if self.graph_page_size < 1:
+            raise ValueError("graph_page_size must be >= 1")
+        if self.gdap_termination_step < timedelta(0):
+            raise ValueError("gdap_termination_step must be >= 0")
         if self.removal_patch_answer not in ("200", "400-3000", "403-20002"):
             raise ValueError("removal_patch_answer must be 200, 400-3000 or 403-20002")
         if self.removed_customer_read not in ("200", "403", "404"):

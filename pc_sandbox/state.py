@@ -9,7 +9,10 @@ from aiohttp import web
 
 from .bursts import ThrottleBursts
 from .clock import SandboxClock
+from .demo import DEMO
 from .faults import FaultInjector
+from .graph_seed import load_graph
+from .graph_world import GraphWorld
 from .idempotency import IdempotencyStore
 from .options import SandboxOptions
 from .outage import Outage
@@ -37,14 +40,16 @@ class SandboxState:
     limiter: SlidingWindowLimiter
     idempotency: IdempotencyStore
     seed: dict[str, Any]
+    graph: GraphWorld
 
     @classmethod
     def create(cls, options: SandboxOptions) -> SandboxState:
         clock = options.clock or SandboxClock()
+        world = World(clock=clock, lifecycle=options.lifecycle, azure_cancel_delay=options.azure_cancel_delay)
         state = cls(
             options=options,
             clock=clock,
-            world=World(clock=clock, lifecycle=options.lifecycle, azure_cancel_delay=options.azure_cancel_delay),
+            world=world,
             tokens=TokenStore(clock=clock),
             log=RequestLog(),
             faults=FaultInjector(rate=options.fault_rate, after_rate=options.fault_after_rate, random_seed=options.random_seed),
@@ -54,21 +59,31 @@ class SandboxState:
             limiter=SlidingWindowLimiter(limit=options.rate_limit, window_seconds=options.rate_window_seconds),
             idempotency=IdempotencyStore(),
             seed=read_seed(options.seed_path),
+            graph=GraphWorld(
+                clock=clock,
+                customers=world,
+                partner_tenant_id=DEMO.partner_tenant_id,
+                termination_step=options.gdap_termination_step,
+                permissions=options.graph_permissions,
+            ),
         )
         state.reload_world()
         return state
 
     def reload_world(self) -> None:
         """Load the seed against the clock's current time (relative dates move with it)."""
-        self.world.replace(load_customers(self.seed, now=self.clock.now()))
+        now = self.clock.now()
+        self.world.replace(load_customers(self.seed, now=now))
+        self.graph.replace(*load_graph(self.seed, now=now, customers=self.world.customers))
 
     def reset(self) -> None:
-        """Back to the seed: world, request log, stored replays, queued faults and spikes, the
-        operator's burst and outage.
+        """Back to the seed: world (Partner Center and Graph), the app's Graph permissions, request
+        log, stored replays, queued faults and spikes, the operator's burst and outage.
 
         Tokens survive, so a running bot keeps working across a reset.
         """
         self.reload_world()
+        self.graph.permissions = set(self.options.graph_permissions)
         self.log.clear()
         self.idempotency.clear()
         self.faults.clear()

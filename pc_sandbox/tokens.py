@@ -14,19 +14,24 @@ from datetime import datetime, timedelta
 
 from .clock import SandboxClock
 
-__all__ = ("ACCESS_TOKEN_LIFETIME", "IssuedToken", "TokenStore")
+__all__ = ("ACCESS_TOKEN_LIFETIME", "GRAPH_AUDIENCE", "PARTNER_CENTER_AUDIENCE", "IssuedToken", "TokenStore")
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)  # Entra ID's usual 3600 s
+# The resource a token is for (its `aud`): Partner Center's or Microsoft Graph's. Each API
+# refuses the other's tokens.
+PARTNER_CENTER_AUDIENCE = "https://api.partnercenter.microsoft.com"
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     value: str
     client_id: str
-    tenant_id: str  # the partner tenant (throttling is keyed by it)
+    tenant_id: str  # `tid`: the partner tenant, or a customer tenant for GDAP calls (throttling is keyed by it)
     app_only: bool
     expires_at: datetime
     mfa: bool = False  # app+user: the user's sign-in had MFA (its id_token's amr has "mfa")
+    audience: str = PARTNER_CENTER_AUDIENCE  # `aud`
 
 
 class TokenStore:
@@ -37,7 +42,15 @@ class TokenStore:
         self._tokens: dict[str, IssuedToken] = {}
         self.issued_count = 0  # every token ever issued (tests count refreshes with it)
 
-    def issue(self, *, client_id: str, tenant_id: str, app_only: bool, mfa: bool = False) -> IssuedToken:
+    def issue(
+        self,
+        *,
+        client_id: str,
+        tenant_id: str,
+        app_only: bool,
+        mfa: bool = False,
+        audience: str = PARTNER_CENTER_AUDIENCE,
+    ) -> IssuedToken:
         now = self._clock.now()
         self._forget_expired(now)
         token = IssuedToken(
@@ -47,6 +60,7 @@ class TokenStore:
             app_only=app_only,
             expires_at=now + ACCESS_TOKEN_LIFETIME,
             mfa=mfa and not app_only,
+            audience=audience,
         )
         self._tokens[token.value] = token
         self.issued_count += 1

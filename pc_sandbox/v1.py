@@ -130,6 +130,8 @@ async def remove_relationship(request: web.Request) -> web.Response:
     customer_id = request.match_info["customer_id"]
     world.customer(customer_id)  # 404 before judging the body
     body = await _body(request, required=True)
+    if "allowdelegatedaccess" in body and str(body.get("relationshiptopartner", "")).lower() != "none":
+        return _remove_delegated_access(world, customer_id, body)
     value = body.get("relationshiptopartner")
     if set(body) - {"relationshiptopartner", "attributes"} or not isinstance(value, str) or value.lower() != "none":
         raise errors.invalid_input('the only supported change is {"relationshipToPartner": "none"}')
@@ -142,6 +144,22 @@ async def remove_relationship(request: web.Request) -> web.Response:
         raise errors.no_relationship()
     world.remove_relationship(customer_id, assumed_blockers=options.removal_assumed_blockers)
     return json_response(wire.removal_response_json())
+
+
+def _remove_delegated_access(world: World, customer_id: str, body: dict[str, Any]) -> web.Response:
+    """Remove DAP: "A Customer resource is required in the request body. Ensure the
+    AllowDelegatedAccess property has been set to false" (learn.microsoft.com/partner-center/
+    developer/remove-dap). The page's request example is the two-property body
+    ``{"AllowDelegatedAccess": false, "attributes": {"objectType": "Customer"}}``, accepted as it
+    is; a body that names a customer ``id`` must name this one. The other Customer properties are
+    read-only and ignored (ASSUMPTION). The doc shows a 200 without its body: the sandbox answers
+    the updated Customer (ASSUMPTION)."""
+    if "id" in body and str(body.get("id", "")).lower() != customer_id.lower():
+        raise errors.invalid_input("the body's id is not this customer's")
+    if body.get("allowdelegatedaccess") is not False:
+        raise errors.invalid_input("allowDelegatedAccess can only be set to false (DAP cannot be granted through the API)")
+    customer = world.remove_delegated_access(customer_id)
+    return json_response(wire.customer_json(customer, detailed=True))
 
 
 # ---- Subscriptions and Azure entitlements ----

@@ -142,6 +142,14 @@ class World:
         customer.allow_delegated_access = False  # removal also removes DAP (reference §7)
         return customer
 
+    def remove_delegated_access(self, customer_id: str) -> Customer:
+        """Remove DAP: ``allowDelegatedAccess`` becomes false, the reseller relationship stays
+        (learn.microsoft.com/partner-center/developer/remove-dap). Removing it again is accepted
+        and changes nothing (ASSUMPTION: the repeat is undocumented)."""
+        customer = self.related_customer(customer_id)
+        customer.allow_delegated_access = False
+        return customer
+
     def update_subscription(self, customer_id: str, subscription_id: str, body: dict[str, Any], *, if_match: str | None) -> Subscription:
         subscription = self.subscription(customer_id, subscription_id)
         update_subscription(

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from partner_center.access import AccessInventory
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import PartnerCenterError
@@ -420,6 +421,10 @@ class RemovalCase(_Model):
     conversation_gone_at: datetime | None = None
     # Consecutive failed attempts of the case's background work (see FailedAttempts).
     failed_attempts: FailedAttempts = Field(default_factory=FailedAttempts)
+    # The access the partner still has to the customer besides the relationship (GDAP, DAP, its
+    # footprints in the customer's tenant), as last read at plan time or a re-check; None: not
+    # read (cases stored before it existed). Shown, not acted on.
+    partner_access: AccessInventory | None = None
 
     @classmethod
     def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime) -> RemovalCase:

@@ -54,6 +54,7 @@ from partner_center import (
     is_unavailable,
     plan_removal,
 )
+from partner_center.access import PartnerAccessReader
 from partner_center.errors import NoRelationshipError, RemovalUnclearError
 from partner_center.models import CompanyProfile
 
@@ -97,6 +98,7 @@ class RemovalWorkflow:
         backoff_max: float = 900.0,
         wall_clock: Callable[[], float] = time.time,
         azure_recheck_seconds: float = 180.0,
+        partner_access: PartnerAccessReader | None = None,
     ) -> None:
         """
         :param display: where what happens to a case is shown (its conversation; the notification
@@ -106,12 +108,15 @@ class RemovalWorkflow:
         :param backoff_initial: seconds the resume sweep waits after a first failed attempt;
             doubled after each further one, up to ``backoff_max`` (the app: the resume
             interval; 0: no wait, for callers that run :meth:`resume` themselves).
+        :param partner_access: reads what access the partner still has (kept on the case at each
+            re-check); None: not read.
         :param wall_clock: when to try again is stored with the case and compared by every
             instance, so it is the wall clock (``time.time``), never the sandbox's movable one.
         """
         self._notifications = notifications
         self._audit = audit
         self._client = client
+        self._partner_access = partner_access
         self._store = store
         self._display = display
         self._leases = leases
@@ -270,6 +275,8 @@ class RemovalWorkflow:
                 _log.warning("case %s not re-checked, Partner Center is not answering: %s", case_id, error.description)
                 return case  # waiting: the next check will do
             return await self._failed_by(case_id, error)
+        # Never fails the re-check: what cannot be read is an entry of the inventory.
+        inventory = await self._partner_access.read(case.customer.id, now=now) if self._partner_access is not None else None
         before = case.state
         fresh = case.model_copy(deep=True)
         fresh.refresh(plan)
@@ -279,6 +286,8 @@ class RemovalWorkflow:
 
         def apply(current: RemovalCase) -> None:
             current.refresh(plan)
+            if inventory is not None:
+                current.partner_access = inventory
             current.move_to(target, at=now)
             current.clear_failed_attempts()
 

@@ -6,7 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 import cards
+from partner_center.access import (
+    AccessInventory,
+    AccessPart,
+    ContactEntry,
+    GdapEntry,
+    GuestEntry,
+    ServicePrincipalEntry,
+    Unchecked,
+    UncheckedReason,
+)
 from partner_center.errors import PartnerCenterError
+from partner_center.graph_models import GdapStatus
 from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
 
 from .factories import (
@@ -84,6 +95,50 @@ _HISTORY = [
     },
 ]
 
+
+def _with_access(case: RemovalCase, inventory: AccessInventory) -> RemovalCase:
+    return case.model_copy(update={"partner_access": inventory})
+
+
+def _inventory(*, many: int = 0) -> AccessInventory:
+    """Everything found: GDAP (auto-extending, Microsoft's, pending), DAP, guests, contacts, apps;
+    ``many``: that many guests and apps (a large tenant), with long names."""
+    count = many or 2
+    return AccessInventory(
+        read_at=NOW,
+        gdap=(
+            GdapEntry(
+                id="g-1", name="Contoso support", status=GdapStatus.ACTIVE, raw_status="active", roles=4, ends_at=NOW, auto_extends=True
+            ),
+            GdapEntry(id="g-2", name="MLT_0f1e2d3c", status=GdapStatus.ACTIVE, raw_status="active", roles=8, microsoft_default=True),
+            GdapEntry(id="g-3", name="New *request*", status=GdapStatus.APPROVAL_PENDING, raw_status="approvalPending", auto_extends=False),
+        ),
+        dap=True,
+        guests=tuple(
+            GuestEntry(id=f"u-{n}", name=f"Partner engineer {n} " + "x" * 40, address=f"eng{n}@partner.example") for n in range(count)
+        ),
+        contacts=(
+            ContactEntry(where="technicalNotificationMails", addresses=("it@partner.example",)),
+            ContactEntry(where="securityComplianceNotificationMails", addresses=("soc@partner.example", "it@partner.example")),
+            ContactEntry(where="marketingNotificationEmails", addresses=("news@partner.example",)),
+            ContactEntry(where="privacyProfile.contactEmail", addresses=("privacy@partner.example",)),
+        ),
+        service_principals=tuple(ServicePrincipalEntry(id=f"sp-{n}", app_id=f"app-{n}", name=f"Partner tool {n}") for n in range(count)),
+    )
+
+
+_UNREADABLE = AccessInventory(
+    read_at=NOW,
+    dap=False,
+    unchecked=(
+        Unchecked(part=AccessPart.GDAP, reason=UncheckedReason.NEEDS, needs="DelegatedAdminRelationship.Read.All and the Admin agent role"),
+        Unchecked(part=AccessPart.GUESTS, reason=UncheckedReason.NO_GDAP),
+        Unchecked(part=AccessPart.CONTACTS, reason=UncheckedReason.NO_GDAP),
+        Unchecked(part=AccessPart.SERVICE_PRINCIPALS, reason=UncheckedReason.UNAVAILABLE),
+    ),
+)
+_NOTHING = AccessInventory(read_at=NOW, dap=False)
+
 ALL_CARDS: dict[str, Build] = {
     "choice-several": lambda: cards.customer_choice_card("Contoso", _MANY[:3]),
     "choice-more-than-ten": lambda: cards.customer_choice_card("Contoso", _MANY),
@@ -98,6 +153,11 @@ ALL_CARDS: dict[str, Build] = {
     "plan-1000-middle": lambda: cards.plan_card(make_large_case(), page=24, now=NOW),
     "plan-1000-last": lambda: cards.plan_card(make_large_case(), page=49, now=NOW),
     "plan-cancelled": lambda: cards.plan_card(make_case(state=CaseState.CANCELLED), now=NOW),
+    "plan-partner-access": lambda: cards.plan_card(_with_access(make_case(), _inventory()), now=NOW),
+    "plan-partner-access-dry-run": lambda: cards.plan_card(_with_access(make_case(), _inventory()), dry_run=True, now=NOW),
+    "plan-partner-access-unreadable": lambda: cards.plan_card(_with_access(make_case(), _UNREADABLE), dry_run=True, now=NOW),
+    "plan-partner-access-none": lambda: cards.plan_card(_with_access(make_case([]), _NOTHING), dry_run=True, now=NOW),
+    "plan-partner-access-large": lambda: cards.plan_card(_with_access(make_large_case(), _inventory(many=500)), now=NOW),
     **_confirmations(),
     **_decisions(),
     **_statuses(),

@@ -16,7 +16,8 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.messenger import AdapterMessenger
 from bot.wiring import CaseTimings, build_services
-from partner_center import PartnerCenterClient
+from partner_center import GraphClient, PartnerCenterClient
+from partner_center.access import SANDBOX_PARTNER, PartnerIdentity
 from removal.access import AccessPolicy
 from removal.background import BackgroundTasks
 from storage import MemoryStore
@@ -56,7 +57,11 @@ class Conversation:
         locale: str = "en-US",
         access: AccessPolicy | None = None,
         progress_interval: float = 0.0,
+        graph: GraphClient | None = None,
+        partner: PartnerIdentity = SANDBOX_PARTNER,
     ) -> None:
+        """:param graph: Microsoft Graph (the sandbox's), for the plan's "Access the partner still
+        has"; None: the plan does not show it."""
         self.adapter = TestAdapter()
         self.adapter.template.channel_id = "msteams"
         self.background = BackgroundTasks()
@@ -73,6 +78,8 @@ class Conversation:
             lease_owner="harness",
             access=access,
             timings=CaseTimings(progress_interval=progress_interval),
+            graph=graph,
+            partner=partner,
         )
         self.store = services.cases
         self.audit = services.audit
