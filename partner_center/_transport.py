@@ -15,6 +15,7 @@ This is the seam a fake replaces (as httpx's ``MockTransport`` does): the operat
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -162,31 +163,23 @@ class Transport:
         correlation_id = correlation_id or str(uuid.uuid4())
         family = self._dialect.family(path)
         calling = tokens or self._tokens
+        attempt_once = functools.partial(
+            self._attempt,
+            method,
+            path,
+            family=family,
+            body=body,
+            headers=headers or {},
+            needs_user=needs_user,
+            request_id=request_id,
+            correlation_id=correlation_id,
+            tokens=calling,
+        )
         if not retried:
-            return await self._attempt(
-                method,
-                path,
-                family=family,
-                body=body,
-                headers=headers or {},
-                needs_user=needs_user,
-                request_id=request_id,
-                correlation_id=correlation_id,
-                tokens=calling,
-            )
+            return await attempt_once()
         async for attempt in self._retry.attempts_for_call():
             with attempt:
-                return await self._attempt(
-                    method,
-                    path,
-                    family=family,
-                    body=body,
-                    headers=headers or {},
-                    needs_user=needs_user,
-                    request_id=request_id,
-                    correlation_id=correlation_id,
-                    tokens=calling,
-                )
+                return await attempt_once()
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(

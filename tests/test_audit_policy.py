@@ -24,7 +24,9 @@ def _pip_report(*dependencies: tuple[str, str, list[str]]) -> dict[str, object]:
     }
 
 
-def _summary(tmp_path: Path, kind: str, *reports: object, lock: str | None = None) -> subprocess.CompletedProcess[str]:
+def _summary(
+    tmp_path: Path, kind: str, *reports: object, lock: str | None = None, errors: str | None = None
+) -> subprocess.CompletedProcess[str]:
     paths = []
     for number, report in enumerate(reports):
         path = tmp_path / f"{kind}-{number}.json"
@@ -34,6 +36,9 @@ def _summary(tmp_path: Path, kind: str, *reports: object, lock: str | None = Non
     if lock is not None:
         (tmp_path / "requirements.lock").write_text(lock, encoding="utf-8")
         paths.append(str(tmp_path / "requirements.lock"))
+    if errors is not None:  # what pip-audit wrote on stderr
+        (tmp_path / "pip-audit.err").write_text(errors, encoding="utf-8")
+        paths.append(str(tmp_path / "pip-audit.err"))
     return subprocess.run([sys.executable, str(SUMMARY), kind, *paths], capture_output=True, text=True, check=False)
 
 
@@ -74,41 +79,13 @@ def test_a_runtime_npm_finding_fails_and_a_dev_one_is_reported(tmp_path: Path) -
 
 
 def test_a_pip_audit_that_fails_for_another_reason_than_the_network_fails(tmp_path: Path) -> None:
-    crashed = tmp_path / "crashed.err"
-    crashed.write_text("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n", encoding="utf-8")
     result = _summary(tmp_path, "pip", None, None, lock="aiohttp==3.14.5\n")
     assert result.returncode == 3  # no error output given: the service was not reachable
-    failed = subprocess.run(
-        [
-            sys.executable,
-            str(SUMMARY),
-            "pip",
-            str(tmp_path / "none.json"),
-            str(tmp_path / "none.json"),
-            str(tmp_path / "requirements.lock"),
-            str(crashed),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    hashes = "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n"
+    failed = _summary(tmp_path, "pip", None, None, lock="aiohttp==3.14.5\n", errors=hashes)
     assert failed.returncode == 1
     assert "DO NOT MATCH THE HASHES" in failed.stdout
-    offline = tmp_path / "offline.err"
-    offline.write_text("requests.exceptions.ConnectionError: Max retries exceeded with url: /pypi/aiohttp/json\n", encoding="utf-8")
-    unreachable = subprocess.run(
-        [
-            sys.executable,
-            str(SUMMARY),
-            "pip",
-            str(tmp_path / "none.json"),
-            str(tmp_path / "none.json"),
-            str(tmp_path / "requirements.lock"),
-            str(offline),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    offline = "requests.exceptions.ConnectionError: Max retries exceeded with url: /pypi/aiohttp/json\n"
+    unreachable = _summary(tmp_path, "pip", None, None, lock="aiohttp==3.14.5\n", errors=offline)
     assert unreachable.returncode == 3
     assert "NOT AUDITED" in unreachable.stdout
