@@ -20,12 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from cards import CardDecision, Verb
 from cards.adaptive import CARD_CONTENT_TYPE
+from removal.case import TeardownTiming
 
 __all__ = (
     "ADAPTIVE_CARD_ACTION",
     "ApproveAll",
     "CancelCase",
     "ChooseCustomer",
+    "ChooseTeardownTiming",
     "Click",
     "ConfirmRemoval",
     "Decide",
@@ -105,8 +107,17 @@ class CancelCase(_Payload):
     case_id: _CaseId
 
 
+class ChooseTeardownTiming(_Payload):
+    """Whether the approved access teardown runs before or after the relationship's removal
+    (the plan card's one switch); any other value is refused, not read as the default."""
+
+    verb: Literal[Verb.TEARDOWN_TIMING]
+    case_id: _CaseId
+    timing: TeardownTiming
+
+
 Click = Annotated[
-    ChooseCustomer | PlanPage | StatusPage | Decide | ApproveAll | ConfirmRemoval | CancelCase,
+    ChooseCustomer | PlanPage | StatusPage | Decide | ApproveAll | ConfirmRemoval | CancelCase | ChooseTeardownTiming,
     Field(discriminator="verb"),
 ]
 _CLICK: TypeAdapter[Click] = TypeAdapter(Click)

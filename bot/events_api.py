@@ -5,6 +5,9 @@ never told to the caller). A verified one is answered 200 at once and acted on i
 
 - ``subscription-updated``: the customer's open case, if waiting, is re-checked now (the
   subscription may have ended, been cancelled in the portal, or been reactivated).
+- ``granular-admin-relationship-terminated`` and ``-expired``: the same, so that a GDAP
+  relationship that ended (terminated by the partner or the customer, or expired) leaves the
+  case's "Access the partner still has" now rather than at the next hourly re-check.
 - ``reseller-relationship-accepted-by-customer``: "relationship re-established" is announced.
 - anything else (``test-created`` …): acknowledged, ignored.
 
@@ -24,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -31,10 +35,11 @@ from pydantic import ValidationError
 import cards
 from bot.request_body import read_body
 from partner_center import PartnerCenterClient, PartnerCenterError
+from partner_center.blockers import BlockerKind
 from partner_center.webhooks import InvalidCallback, PartnerCenterEvent, SignatureVerifier
 from removal.audit import AuditEvent, AuditTrail
 from removal.background import BackgroundTasks
-from removal.case import CaseState
+from removal.case import CaseState, RemovalCase
 from removal.scheduler import WaitingCases
 from removal.store import CaseStore
 from storage import DocumentStore, PreconditionFailed
@@ -51,6 +56,12 @@ _KEEP = timedelta(hours=72)
 _AHEAD = timedelta(minutes=10)  # Partner Center's clock and ours may differ a little, not more
 _CLEANUP_EVERY_SECONDS = 3600.0
 _ACTOR = "Partner Center"
+# The events after which a waiting case is re-checked. The GDAP ones ("terminated by the
+# partner/customer tenant", and expired) are Partner Center's webhook events, 2023-10 revision of
+# learn.microsoft.com/partner-center/developer/partner-center-webhook-events
+# (../shared/reference/anchors.md §3.1).
+_RECHECKING = frozenset({"subscription-updated", "granular-admin-relationship-terminated", "granular-admin-relationship-expired"})
+_GDAP_EVENTS = frozenset({"granular-admin-relationship-terminated", "granular-admin-relationship-expired"})
 
 Announce = Callable[[dict], Awaitable[int]]
 Clock = Callable[[], datetime]
@@ -181,15 +192,30 @@ def events_handler(
         return ""
 
     def _act_on(event: PartnerCenterEvent) -> None:
-        if event.event_name == "subscription-updated" and event.customer_id:
-            background.start(_recheck(event.customer_id), name=f"event {event.event_name}")
+        if event.event_name in _RECHECKING:
+            background.start(_recheck(event), name=f"event {event.event_name}")
         elif event.event_name == "reseller-relationship-accepted-by-customer" and event.customer_id:
             background.start(_relationship_back(event.customer_id), name=f"event {event.event_name}")
 
-    async def _recheck(customer_id: str) -> None:
-        case = await store.open_for_customer(customer_id)
+    async def _recheck(event: PartnerCenterEvent) -> None:
+        case = await _open_case_of(event)
         if case is not None and case.state is CaseState.WAITING:
             await waiting.check(case.id)
+
+    async def _open_case_of(event: PartnerCenterEvent) -> RemovalCase | None:
+        """The open case the event is about: its customer's, from ``/customers/{id}`` in the
+        resource. Assumption: a GDAP event's ResourceUri names the customer as the customer events
+        do; should it name only the relationship, the open case holding that relationship (a path
+        segment equal to a GDAP item's id) is the one."""
+        if event.customer_id:
+            return await store.open_for_customer(event.customer_id)
+        if event.event_name not in _GDAP_EVENTS:
+            return None
+        named = set(urlsplit(event.resource_uri).path.split("/")) - {""}
+        for case in await store.open_cases():
+            if any(item.kind is BlockerKind.GDAP and item.item_id in named for item in case.items):
+                return case
+        return None
 
     async def _relationship_back(customer_id: str) -> None:
         try:

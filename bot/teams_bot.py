@@ -6,7 +6,8 @@
 - Card clicks, as Action.Execute invokes (``adaptiveCard/action``) or Action.Submit messages,
   are parsed once (:func:`bot.card_actions.card_action_of`) and routed by verb through
   :data:`_CLICKS`. Clicks on a case's cards (decide, approve all, confirm, cancel) change the
-  stored case through :class:`CaseDecisions` and are answered with the case's current card;
+  stored case through :class:`CaseDecisions` and are answered with the case's current card (the
+  plan's teardown timing switch, with the plan card);
   page buttons are answered from the store; only the customer choice goes to the waiting dialog.
   A click on a case never loads dialog state.
 - Every invoke gets a valid answer: the card a step chose, or the case's current card, or an
@@ -55,6 +56,7 @@ from .card_actions import (
     ApproveAll,
     CancelCase,
     ChooseCustomer,
+    ChooseTeardownTiming,
     Click,
     ConfirmRemoval,
     Decide,
@@ -339,6 +341,23 @@ class OffboardBot(TeamsActivityHandler):
         applied = await self._cancel(turn_context, click.case_id, by=person_of(activity), locale=locale_of(activity), read=stored)
         # The plan card's one button besides its pages: this click may come from the plan message.
         await self._answer_case(turn_context, click.case_id, applied, reply, from_the_plan=True)
+
+    @_CLICKS.on(Verb.TEARDOWN_TIMING, needs=Permission.DECIDE, reads_case=True)
+    async def _choose_teardown_timing(
+        self, turn_context: TurnContext, click: ChooseTeardownTiming, stored: StoredCase | None, reply: Reply
+    ) -> None:
+        """The plan card's switch: approved teardown items run before or after the relationship's
+        removal. Answered with the plan card as it now reads (the timing in force, the button to
+        switch it back), also for a late or duplicate click: the plan shows where the case is."""
+        by = person_of(turn_context.activity)
+        applied = await self._services.decisions.choose_teardown_timing(click.case_id, click.timing, by=by, read=stored)
+        if applied.case is None:
+            await self._answer_unexpected(turn_context, click.case_id, reply)
+            return
+        case = applied.case
+        # In the case's language, as the workflow redraws the plan: the plan is one message for
+        # the whole conversation, whoever clicked.
+        await reply.show(cards.plan_card(case, now=self._services.clock(), locale=case.locale))
 
     async def _cancel(self, turn_context: TurnContext, case_id: str, *, by: Person, locale: str, read: StoredCase | None = None) -> Applied:
         """The one cancel, typed or clicked: end the case cleanly, or say it is too late (Partner

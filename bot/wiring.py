@@ -26,6 +26,7 @@ from bot.teams_bot import OffboardBot
 from dialogs.remove_dialog import RemovalServices
 from partner_center import GraphClient, PartnerCenterClient
 from partner_center.access import PartnerAccessReader, PartnerIdentity
+from partner_center.teardown import Teardown
 from removal.access import AccessPolicy
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
@@ -124,9 +125,12 @@ def build_services(
     :param approvers: the approvers' Entra object ids, in the order escalations name them.
     :param access: who may do what; None: everyone may do everything (the dialog tests).
     :param graph: Microsoft Graph, to read the access the partner still has (``partner`` says who
-        the partner is); None: the plan does not show it.
+        the partner is) and to remove what is approved of it; None: the plan does not show it.
     """
     partner_access = PartnerAccessReader(client, graph, partner) if graph is not None and partner is not None else None
+    # Always there, Graph or not: a stored case may hold teardown items read under another
+    # configuration, and without Graph each says it needs Graph rather than failing the run.
+    teardown = Teardown(graph=graph, partner_center=client, partner=partner or PartnerIdentity())
     cases = CaseStore(documents)
     audit = AuditTrail(audit_documents or documents)
     leases = Leases(documents, owner=lease_owner, seconds=timings.lease_seconds)
@@ -153,6 +157,7 @@ def build_services(
         backoff_initial=timings.backoff_initial,
         backoff_max=timings.backoff_max,
         partner_access=partner_access,
+        teardown=teardown,
     )
     decisions = CaseDecisions(store=cases, workflow=workflow, audit=audit, clock=clock, notifications=notifications)
     removal = RemovalServices(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from partner_center.blockers import Action
+from partner_center.blockers import Action, BlockerKind
 from removal.case import CaseItem, Decision, RemovalCase, SincePlan
 
 from .adaptive import action, adaptive_card, text
 from .format import format_date_relative, format_time
+from .partner_access import is_microsoft_default
 from .texts import DEFAULT_LOCALE, t
 from .verbs import CardDecision, Verb
-from .words import action_phrase, customer_name, item_label, person_name
+from .words import action_phrase, customer_name, gdap_line, item_label, person_name
 
 __all__ = ("confirmation_card", "decision_recorded_card")
 
@@ -62,7 +63,10 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
         body.append(text(t(locale, "confirm.window", date=format_date_relative(item.window_ends, now, locale))))
     if item.action is Action.TURN_OFF_AUTO_RENEW and item.term_ends is not None:
         body.append(text(t(locale, "confirm.term", date=format_date_relative(item.term_ends, now, locale))))
-    body.append(text(t(locale, "confirm.skip_note"), subtle=True, spacing="Medium"))
+    if item.kind.is_teardown:
+        body.extend(_teardown_lines(case, item, now, locale))
+    else:
+        body.append(text(t(locale, "confirm.skip_note"), subtle=True, spacing="Medium"))
     return adaptive_card(body, _buttons(case, item, locale), fallback_text=question, lang=locale)
 
 
@@ -76,6 +80,17 @@ def decision_recorded_card(case: RemovalCase, item: CaseItem, *, locale: str = D
         line = t(locale, f"decided.{item.decision.value}", action=what, person=person_name(item.decided_by, locale), time=when)
     context = t(locale, "confirm.context", customer=customer_name(case.customer), person=person_name(case.requested_by, locale))
     return adaptive_card([text(line, weight="Bolder"), text(context, subtle=True, spacing="None")], fallback_text=line, lang=locale)
+
+
+def _teardown_lines(case: RemovalCase, item: CaseItem, now: datetime, locale: str) -> list[dict[str, Any]]:
+    """A teardown item: the relationship as Graph shows it (GDAP), when an approval runs (the
+    case's timing), and that skipping keeps the access without holding the removal."""
+    lines = []
+    if item.kind is BlockerKind.GDAP:
+        lines.append(text(gdap_line(item, now, locale, microsoft_default=is_microsoft_default(case.partner_access, item)), subtle=True))
+    lines.append(text(t(locale, f"confirm.timing.{case.teardown_timing.value}")))
+    lines.append(text(t(locale, "confirm.skip_note.teardown"), subtle=True, spacing="Medium"))
+    return lines
 
 
 def _question(item: CaseItem, locale: str) -> str:

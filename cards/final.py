@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from removal.case import RemovalCase
+from removal.case import Decision, Outcome, RemovalCase, TeardownTiming
 
 from .adaptive import action, adaptive_card, text
 from .format import format_date
@@ -19,7 +19,8 @@ def final_confirmation_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) 
     """ "Nothing blocks any more. Remove the reseller relationship with Contoso Ltd?"
 
     Says in words that this cannot be undone from the partner's side, lists what the removal
-    does and does not do (it does not end GDAP relationships) and who requested it. Buttons: "Remove relationship" (``confirm_removal``) and
+    does and does not do (it does not end GDAP relationships: only the approved access items do;
+    those that run after the removal are counted) and who requested it. Buttons: "Remove relationship" (``confirm_removal``) and
     "Not now" (``cancel_case``).
     """
     title = t(locale, "final.title", customer=customer_name(case.customer))
@@ -28,6 +29,7 @@ def final_confirmation_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) 
         customer_facts(case.customer, locale),
         text(t(locale, "final.irreversible"), weight="Bolder", spacing="Medium"),
         *consequences(locale),
+        *_teardown_after(case, locale),
         text(
             t(locale, "final.requested_by", person=person_name(case.requested_by, locale), date=format_date(case.requested_at, locale)),
             subtle=True,
@@ -39,3 +41,11 @@ def final_confirmation_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) 
         action(t(locale, "final.not_now"), Verb.CANCEL_CASE, {"caseId": case.id}),
     ]
     return adaptive_card(body, buttons, fallback_text=title, lang=locale)
+
+
+def _teardown_after(case: RemovalCase, locale: str) -> list[dict[str, Any]]:
+    """The approved access items still to run, when they run after the removal."""
+    if case.teardown_timing is not TeardownTiming.AFTER:
+        return []
+    waiting = [i for i in case.teardown_items if i.decision is Decision.APPROVED and i.outcome is not Outcome.DONE and not i.cleared]
+    return [text(t(locale, "final.teardown_after", count=len(waiting)), spacing="Small")] if waiting else []

@@ -17,7 +17,7 @@ from .adaptive import action, adaptive_card, bullets, facts, literal, open_url, 
 from .format import format_date, format_date_relative, format_datetime
 from .texts import DEFAULT_LOCALE, has_message, t
 from .verbs import Verb
-from .words import action_phrase, customer_name, done_phrase, error_lines, item_label, person_name
+from .words import action_phrase, customer_name, done_phrase, item_error_lines, item_label, person_name
 
 __all__ = (
     "MAX_ITEM_LINES",
@@ -120,8 +120,7 @@ def _items(kind: NotificationKind, items: list[CaseItem], now: datetime, locale:
     for item in shown:
         if kind == "items_failed":
             lines.append(text(t(locale, "notify.items_failed.item", action=action_phrase(item, locale)), spacing="Small"))
-            if item.error is not None:
-                lines.extend(text(line, subtle=True, spacing="None") for line in error_lines(item.error, locale))
+            lines.extend(text(line, subtle=True, spacing="None") for line in item_error_lines(item, locale))
         else:
             ends = format_date_relative(item.term_ends, now, locale) if item.term_ends else ""
             lines.append(text(t(locale, "notify.reminder.item", item=item_label(item, locale), date=ends), spacing="None"))

@@ -1,4 +1,5 @@
-"""The removal plan: what blocks removing the relationship, what the bot proposes, what removal does."""
+"""The removal plan: what blocks removing the relationship, what the bot proposes, what removal does,
+and the access the partner still has (the teardown items, cards/partner_access.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from removal.case import CaseItem, CaseState, Outcome, RemovalCase
 
 from .adaptive import action, adaptive_card, container, facts, open_url, text
 from .paging import Page, page_actions, page_of, page_summary
-from .partner_access import partner_access_section
+from .partner_access import access_items, partner_access_section
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
 from .words import (
@@ -44,7 +45,9 @@ def plan_card(
 ) -> dict[str, Any]:
     """The plan for ``case``: the customer, counts per kind, one page of items grouped by kind.
 
-    Items are ordered by kind, so a page shows whole runs of one kind under its heading. Paging
+    Items are ordered by kind, so a page shows whole runs of one kind under its heading: the
+    blockers under "What blocks the removal" (counted there), then the teardown items, which do
+    not block, under "Access the partner still has" (paged with them). Paging
     buttons are ``plan_page`` with ``{"caseId", "page"}`` (0-based), each only where that page
     exists. A dry run says that nothing was changed and how to start a real removal.
 
@@ -52,8 +55,11 @@ def plan_card(
     :param page_size: items per page (at most 25, so that a page fits in a Teams message).
     :param now: the time the relative dates ("in 3 days") are counted from.
     """
-    items = sorted(case.items, key=lambda item: _KIND_ORDER[item.kind])
+    # The teardown kinds come after the blockers' in BlockerKind, in their safe order.
+    items = sorted([*case.blocker_items, *access_items(case)], key=lambda item: _KIND_ORDER[item.kind])
     shown = page_of(len(items), page, page_size)
+    on_page = shown.slice(items)
+    blockers = case.blocker_items
     title = t(locale, "plan.title", customer=customer_name(case.customer))
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder"), customer_facts(case.customer, locale)]
     if dry_run:
@@ -61,19 +67,19 @@ def plan_card(
     else:
         # Updated on every change of state, so whoever scrolls back to the plan sees where it is.
         body.append(text(t(locale, "plan.state", state=t(locale, f"state.{case.state.value}")), subtle=True, spacing="None"))
-    if not items:
+    if not blockers:
         body.append(text(t(locale, "plan.nothing_blocks"), spacing="Medium"))
     else:
         body.append(text(t(locale, "plan.counts.heading"), weight="Bolder", spacing="Medium"))
-        body.append(_counts(items, locale))
-        if shown.count > 1:
-            body.append(page_summary(shown, locale))
-        for kind, group in groupby(shown.slice(items), key=lambda item: item.kind):
-            body.append(text(t(locale, f"kind.{kind.value}"), weight="Bolder", spacing="Medium", separator=True))
-            body.extend(_item(item, now, locale) for item in group)
+        body.append(_counts(blockers, locale))
+    if shown.count > 1:
+        body.append(page_summary(shown, locale))
+    for kind, group in groupby((item for item in on_page if not item.kind.is_teardown), key=lambda item: item.kind):
+        body.append(text(t(locale, f"kind.{kind.value}"), weight="Bolder", spacing="Medium", separator=True))
+        body.extend(_item(item, now, locale) for item in group)
     body.extend(consequences(locale))
-    if case.partner_access is not None:  # read at plan time and at each re-check
-        body.extend(partner_access_section(case.partner_access, locale))
+    teardown_shown = [item for item in on_page if item.kind.is_teardown]
+    body.extend(partner_access_section(case, teardown_shown, now=now, dry_run=dry_run, locale=locale))
     if dry_run:
         body.append(text(t(locale, "plan.dry_run.hint", customer_ref=customer_ref(case.customer)), spacing="Medium"))
     elif case.state is CaseState.AWAITING_APPROVAL and case.next_pending is not None:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from removal.case import RemovalCase
+from partner_center.blockers import Action
+from removal.case import CaseItem, Decision, Outcome, RemovalCase
 
-from .adaptive import adaptive_card, bullets, facts, open_url, text
+from .adaptive import adaptive_card, container, facts, open_url, text
 from .format import format_datetime
+from .partner_access import unchecked_lines
 from .texts import DEFAULT_LOCALE, t
-from .words import customer_name, error_lines, person_name
+from .words import customer_name, described, error_lines, item_error_lines, person_name
 
 __all__ = ("removal_unclear_card", "removing_card", "result_card")
 
 
 def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """ "Removing the reseller relationship with Contoso Ltd…" while Partner Center works."""
+    """ "Removing the reseller relationship with Contoso Ltd…" while Partner Center works; once
+    it is removed, that the approved access items are being carried out."""
     title = t(locale, "removing.title", customer=customer_name(case.customer))
     body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
+    if case.removed_at is not None:
+        # The removal went through; the approved access items run now (the "after" timing).
+        body.append(text(t(locale, "removing.teardown"), weight="Bolder"))
     if case.approved_by is not None:
         body.append(text(t(locale, "removing.approved_by", person=person_name(case.approved_by, locale)), subtle=True))
     return adaptive_card(body, fallback_text=title, lang=locale)
@@ -25,8 +31,7 @@ def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[st
 
 def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """The relationship is removed: who requested, who approved, when, the removal's correlation
-    id, what remains to check (GDAP relationships, which the removal does not end), and the
-    relationship request link (an "Relationship request link" button and the URL as text) that the
+    id, the partner's access now (:func:`_access_now`), and the relationship request link (an "Relationship request link" button and the URL as text) that the
     customer's global admin must accept to re-establish the relationship."""
     title = t(locale, "result.title", customer=customer_name(case.customer))
     not_recorded = t(locale, "value.not_recorded")
@@ -36,7 +41,7 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     ]
     if case.removal_correlation_id:
         pairs.append((t(locale, "result.correlation_id"), case.removal_correlation_id))
-    body = [text(title, size="Medium", weight="Bolder"), facts(pairs), *_remains(locale)]
+    body = [text(title, size="Medium", weight="Bolder"), facts(pairs), *_access_now(case, locale)]
     buttons = []
     if case.relationship_request_url:
         body.append(text(t(locale, "result.link.explain"), spacing="Medium"))
@@ -59,13 +64,41 @@ def removal_unclear_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> 
     return adaptive_card(body, fallback_text=title, lang=locale)
 
 
-def _remains(locale: str) -> list[dict[str, Any]]:
-    """What the removal left for a person to check: GDAP relationships, which nothing Microsoft
-    documents ends with the reseller relationship (../shared/reference/anchors.md §3.2)."""
-    return [
-        text(t(locale, "result.remains.heading"), weight="Bolder", spacing="Medium"),
-        bullets([t(locale, "result.remains.gdap")], spacing="Small"),
-    ]
+def _access_now(case: RemovalCase, locale: str) -> list[dict[str, Any]]:
+    """ "Partner access now", as read after the removal and the teardown items: none remains; or
+    what remains (skipped, failed, not carried out), the GDAP relationships whose termination
+    Microsoft is completing, and the parts that could not be checked, with where to look by hand.
+    The removal itself ends DAP only (../shared/reference/anchors.md §3.2): nothing else is
+    assumed gone unless a read said so."""
+    body = [text(t(locale, "result.access.heading"), weight="Bolder", spacing="Medium")]
+    if case.partner_access is None:
+        body.append(text(t(locale, "result.access.not_read"), spacing="Small"))
+        return body
+    if case.no_access_remains:
+        body.append(text(t(locale, "result.access.none"), spacing="Small"))
+        return body
+    body.extend(_remaining(item, locale) for item in case.access_remaining)
+    body.extend(text(t(locale, "result.access.ending", item=described(item, locale)), spacing="Small") for item in case.access_ending)
+    for entry in case.access_unchecked:
+        body.extend(unchecked_lines(entry, locale))
+    return body
+
+
+def _remaining(item: CaseItem, locale: str) -> dict[str, Any]:
+    what = described(item, locale)
+    details: list[str] = []
+    if item.outcome is Outcome.FAILED:
+        line = t(locale, "result.access.failed", item=what)
+        details = item_error_lines(item, locale)
+    elif item.decision is Decision.SKIPPED:
+        line = t(locale, "result.access.skipped", item=what, person=person_name(item.decided_by, locale))
+    elif item.action is Action.NOTE_GDAP_PENDING:
+        line = t(locale, "result.access.pending_approval", item=what)
+    elif not item.action.is_automatic:
+        line = t(locale, "result.access.not_acted_on", item=what)
+    else:
+        line = t(locale, "result.access.not_run", item=what)
+    return container([text(line), *(text(detail, subtle=True, spacing="None") for detail in details)], spacing="Small")
 
 
 def _who_and_whom(case: RemovalCase, locale: str) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from .notification import half_offboarded_since
 from .paging import page_actions, page_of, page_summary
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
-from .words import action_phrase, customer_name, error_lines, item_label, person_name, proposal
+from .words import action_phrase, customer_name, described, error_lines, item_error_lines, person_name, proposal
 
 __all__ = ("item_progress", "status_card")
 
@@ -97,7 +97,7 @@ def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     progress = item_progress(item)
     if progress in ("manual", "info"):
         lines = [
-            text(t(locale, f"status.item.{progress}", item=item_label(item, locale))),
+            text(t(locale, f"status.item.{progress}", item=described(item, locale))),
             text(proposal(item, now, locale), subtle=True, spacing="None"),
         ]
         return container(lines, spacing="Small")
@@ -108,8 +108,8 @@ def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     lines = [text(head)]
     if progress == "pending" and item.since_plan == SincePlan.CHANGED:
         lines.append(text(t(locale, "item.since.changed"), subtle=True, spacing="None"))
-    if progress == "failed" and item.error is not None:
-        lines.extend(text(line, subtle=True, spacing="None") for line in error_lines(item.error, locale))
+    if progress == "failed":
+        lines.extend(text(line, subtle=True, spacing="None") for line in item_error_lines(item, locale))
     if progress == "queued" and item.error is not None and item.error.reason == AZURE_CANCELLING:
         # Approved, cancels sent, Azure applying them: why it waits (partner_center.actions).
         lines.append(text(t(locale, "error.reason.azure_cancelling"), subtle=True, spacing="None"))

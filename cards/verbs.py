@@ -16,6 +16,8 @@ verb                data
 ``confirm_removal`` ``{"caseId"}``
 ``cancel_case``     ``{"caseId"}``
 ``status_page``     ``{"caseId", "page"}`` (0-based page)
+``teardown_timing`` ``{"caseId", "timing": "before" | "after"}`` (when approved
+                    access items run, relative to the relationship's removal)
 =================== ==========================================================
 """
 
@@ -34,6 +36,7 @@ class Verb(StrEnum):
     CONFIRM_REMOVAL = "confirm_removal"
     CANCEL_CASE = "cancel_case"
     STATUS_PAGE = "status_page"
+    TEARDOWN_TIMING = "teardown_timing"
 
 
 class CardDecision(StrEnum):

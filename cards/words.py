@@ -27,9 +27,12 @@ __all__ = (
     "customer_facts",
     "customer_name",
     "customer_ref",
+    "described",
     "done_phrase",
     "error_lines",
+    "gdap_line",
     "item_dates",
+    "item_error_lines",
     "item_label",
     "person_name",
     "proposal",
@@ -47,7 +50,9 @@ MAX_DESCRIPTION_LENGTH = 300
 # What removing the relationship does, as Microsoft documents it ("Removes your delegation admin privileges
 # for the customer, if applicable": learn.microsoft.com/partner-center/customers/remove-a-relationship),
 # and what it does not: nothing Microsoft documents says it ends GDAP relationships, which auto-extend
-# until terminated (../shared/reference/anchors.md §3.2), so the cards say a person must terminate them.
+# until terminated (../shared/reference/anchors.md §3.2), nor the partner's guests, contact addresses
+# and apps in the customer's tenant (§3.4). Those end only through the access (teardown) items a person
+# approves, which "consequence.gdap" says.
 _CONSEQUENCES = (
     "consequence.customer_list",
     "consequence.support",
@@ -58,16 +63,46 @@ _CONSEQUENCES = (
 
 
 def item_label(item: CaseItem, locale: str) -> str:
-    """``"Office 365 E3 (25 licences)"``: the name (escaped) and, where it means something, the quantity."""
+    """``"Office 365 E3 (25 licences)"``: the name (escaped) and, where it means something, the
+    quantity; a GDAP relationship with its number of roles, DAP as "DAP (delegated admin privileges)"."""
+    if item.kind is BlockerKind.DAP:
+        return t(locale, "item.dap")
     # Cut first: cutting after escaping could split a backslash from the character it escapes.
     name = literal(_shorten(item.name or item.item_id, MAX_NAME_LENGTH))
     if item.quantity is None:
         return name
+    if item.kind is BlockerKind.GDAP:
+        return t(locale, "item.gdap_roles", name=name, count=item.quantity)
     if item.kind in _LICENCES:
         return t(locale, "item.licences", name=name, count=item.quantity)
     if item.kind in _UNITS:
         return t(locale, "item.units", name=name, count=item.quantity)
     return name
+
+
+def described(item: CaseItem, locale: str) -> str:
+    """The item with what it is, for a line that stands alone: ``"guest user Jane Doe (jane@…)"``,
+    ``"GDAP relationship Support (3 roles)"``; a blocker is its label."""
+    if item.kind.is_teardown and item.kind is not BlockerKind.DAP:
+        return t(locale, f"item.described.{item.kind.value}", item=item_label(item, locale))
+    return item_label(item, locale)
+
+
+def gdap_line(item: CaseItem, now: datetime, locale: str, *, microsoft_default: bool = False) -> str:
+    """A GDAP relationship in one line: ``"Support: status active, roles granted: 3; ends Nov 24,
+    2027 (in 368 days); auto-extends by 180 days at its end"``. The status is Graph's, as Graph spells
+    it (what a person finds in Partner Center → Admin relationships)."""
+    name = literal(_shorten(item.name or item.item_id, MAX_NAME_LENGTH))
+    parts = [t(locale, "access.gdap.item", name=name, status=literal(item.status or "unknown"), roles=item.quantity or 0)]
+    if item.term_ends is not None:
+        parts.append(t(locale, "access.gdap.ends", date=format_date_relative(item.term_ends, now, locale)))
+    if item.auto_renew:
+        parts.append(t(locale, "access.gdap.auto_extends"))
+    elif item.auto_renew is False:
+        parts.append(t(locale, "access.gdap.no_auto_extend"))
+    if microsoft_default:
+        parts.append(t(locale, "access.gdap.microsoft_default"))
+    return "; ".join(parts)
 
 
 def action_phrase(item: CaseItem, locale: str) -> str:
@@ -93,6 +128,8 @@ def proposal(item: CaseItem, now: datetime, locale: str) -> str:
         if item.term_ends is None:
             return t(locale, f"{key}.no_date")
         return t(locale, key, date=format_date_relative(item.term_ends, now, locale))
+    if item.action is Action.NOTE_UNKNOWN_STATUS and item.kind is BlockerKind.GDAP:
+        return t(locale, f"{key}.gdap")  # Microsoft Graph's status, not Partner Center's
     return t(locale, key)
 
 
@@ -148,25 +185,36 @@ def customer_facts(customer: CustomerRef, locale: str) -> dict[str, Any]:
 
 def consequences(locale: str) -> list[dict[str, Any]]:
     """The "What removing the relationship does" section: the four documented consequences
-    (../shared/DESIGN.md), DAP only where the customer still has it, and that GDAP is not ended."""
+    (../shared/DESIGN.md), DAP only where the customer still has it, and that GDAP and the
+    partner's footprints in the customer's tenant end only through the access items approved."""
     return [
         text(t(locale, "consequences.heading"), weight="Bolder", spacing="Medium"),
         bullets([t(locale, key) for key in _CONSEQUENCES], spacing="Small"),
     ]
 
 
-def error_lines(error: ItemError, locale: str) -> list[str]:
-    """What Partner Center said: code and description, correlation id, request id (for a ticket);
-    first, when the bot gave up for a reason of its own, that reason."""
+def item_error_lines(item: CaseItem, locale: str) -> list[str]:
+    """:func:`error_lines` of an item's error, naming who answered: Microsoft Graph for the
+    teardown items carried out there (all but DAP, which Partner Center removes)."""
+    if item.error is None:
+        return []
+    return error_lines(item.error, locale, graph=item.kind.is_teardown and item.kind is not BlockerKind.DAP)
+
+
+def error_lines(error: ItemError, locale: str, *, graph: bool = False) -> list[str]:
+    """What Partner Center (or, ``graph``, Microsoft Graph) said: code and description,
+    correlation id, request id (for a ticket); first, when the bot gave up for a reason of its
+    own, that reason."""
     description = _shorten(error.description, MAX_DESCRIPTION_LENGTH)
     reason: str = error.reason
     if not reason and error.status == 401 and error.code == "900421":
         reason = "mfa_required"  # MFA enforcement on app+user calls: its own words
     lines = [t(locale, f"error.reason.{reason}")] if reason else []
+    source = "error.graph" if graph else "error.partner_center"
     if error.code:
-        lines.append(t(locale, "error.partner_center", code=error.code, description=description))
+        lines.append(t(locale, source, code=error.code, description=description))
     else:
-        lines.append(t(locale, "error.partner_center.no_code", description=description))
+        lines.append(t(locale, f"{source}.no_code", description=description))
     if error.correlation_id:
         lines.append(t(locale, "error.correlation", correlation_id=error.correlation_id))
     if error.request_id:

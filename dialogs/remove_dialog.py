@@ -27,7 +27,7 @@ from partner_center import (
     plan_removal,
     resolve_customers,
 )
-from partner_center.access import PartnerAccessReader
+from partner_center.access import AccessInventory, PartnerAccessReader
 from removal import CaseState, CustomerRef, Person, RemovalCase
 from removal.access import AccessPolicy, Refusal
 from removal.audit import AuditEvent, AuditTrail, actor_of
@@ -189,17 +189,24 @@ class RemoveRelationshipDialog(ComponentDialog):
             return await step.end_dialog()
 
         requested_by = Person.model_validate(step.values.get("requested_by") or turn.person.model_dump())
-        case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock())
-        if services.partner_access is not None:  # never fails the plan: what cannot be read is an entry
-            case.partner_access = await services.partner_access.read(
-                customer_id, now=services.clock(), allow_delegated_access=customer.allow_delegated_access
-            )
+        # Read before the case opens: what it finds becomes the case's teardown items.
+        access = await self._read_access(customer_id, allow_delegated_access=customer.allow_delegated_access)
+        case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock(), access=access)
         if step.values["dry_run"]:
             await services.record(turn.person, "plan.viewed", case, detail=_blocker_counts(case))
             await show(cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))
             return await step.end_dialog()
         await self._open(step.context, turn, case, can_remove_now=plan.can_remove_now)
         return await step.end_dialog()
+
+    async def _read_access(self, customer_id: str, *, allow_delegated_access: bool | None) -> AccessInventory | None:
+        """The access the partner still has to the customer; None when Graph is not wired (the
+        plan then neither shows it nor offers to remove it). Never fails the plan: a part that
+        cannot be read is an entry of the inventory saying why."""
+        reader = self._services.partner_access
+        if reader is None:
+            return None
+        return await reader.read(customer_id, now=self._services.clock(), allow_delegated_access=allow_delegated_access)
 
     async def _open(self, context: TurnContext, turn: Turn, case: RemovalCase, *, can_remove_now: bool) -> None:
         """Store the case (the customer's only open one), then post its plan and first card."""
@@ -254,4 +261,6 @@ class RemoveRelationshipDialog(ComponentDialog):
 
 
 def _blocker_counts(case: RemovalCase) -> str:
-    return f"{len(case.items)} blocker(s), {len(case.to_decide)} to decide"
+    teardown = len(case.teardown_items)
+    access = f", {teardown} access item(s)" if teardown else ""
+    return f"{len(case.blocker_items)} blocker(s){access}, {len(case.to_decide)} to decide"

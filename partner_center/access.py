@@ -169,6 +169,9 @@ class AccessInventory(_Model):
     """
 
     read_at: datetime
+    # Whose access (the customer's id, which is its tenant id): the key of its one contacts item
+    # and its one DAP item. "" in inventories stored before it was kept.
+    customer_id: str = ""
     gdap: tuple[GdapEntry, ...] = ()
     dap: bool | None = None
     guests: tuple[GuestEntry, ...] = ()
@@ -195,7 +198,7 @@ class _Unreadable(Exception):
 
 
 _DOMAINS_SETTING = "the partner's domains (setting OFFBOARD_PARTNER_DOMAINS)"
-_TENANT_SETTING = "the partner's tenant id (setting OFFBOARD_TEAMS_TENANT_ID)"
+_TENANT_SETTING = "the partner's tenant id (setting OFFBOARD_PARTNER_TENANT as a GUID, or OFFBOARD_TEAMS_TENANT_ID)"
 
 
 async def read_partner_access(
@@ -282,6 +285,7 @@ async def read_partner_access(
     principals_found = through_gdap(principals_task.result())
     return AccessInventory(
         read_at=now,
+        customer_id=customer_id,
         gdap=tuple(GdapEntry.of(relationship) for relationship in found_relationships),
         dap=None if isinstance(dap_result, Unchecked) else dap_result,
         guests=guests_found,

@@ -24,6 +24,25 @@ with the Admin agent role, and takes "about 10 mins" to show (learn.microsoft.co
 developer/cancel-an-azure-subscription); the plan is suspended only once none reads ``active``
 (403/900115 otherwise, developer/error-codes): see :mod:`partner_center.actions`.
 
+Teardown items (issue 19) are not blockers of the removal but the partner's remaining access, as
+:mod:`partner_center.access` reads it; :mod:`partner_center.teardown` makes them items and carries
+them out. None holds the removal (``blocks_removal=False``); "undoable" is whether the partner can
+undo it (four-eyes applies to deciding what it cannot):
+
+==============================================  ====================================  ========
+teardown item                                   proposed action                       undoable
+==============================================  ====================================  ========
+partner guest user                              delete it                             no
+partner addresses in the organization contacts  remove them, keep the customer's own  yes
+service principal of a partner-owned app        delete it                             no
+DAP (``allowDelegatedAccess`` true)             remove it                             no
+GDAP active, expiring, approved, activating     terminate it                          no
+GDAP ``created`` (never sent to the customer)   delete it                             no
+GDAP ``approvalPending``                        shown only: the customer may decline  --
+GDAP ``terminationRequested``, ``terminating``  shown only: Microsoft finishes it     --
+GDAP of a status Offboard does not know         shown only                            --
+==============================================  ====================================  ========
+
 A new-commerce subscription blocks until it is ``deleted``, ``expired`` or ``disabled``
 (suspending one does not stop billing, and Microsoft says they must be cancelled; disabled
 follows expiry or the end of a suspended term: learn.microsoft.com/partner-center/
@@ -50,6 +69,7 @@ from .models import (
 
 __all__ = (
     "SOFTWARE_CANCELLATION_WINDOW",
+    "TEARDOWN_KINDS",
     "Action",
     "Blocker",
     "BlockerKind",
@@ -85,10 +105,27 @@ class BlockerKind(StrEnum):
     # Engineer D (../shared/reference/fidelity-audit.md #15, #21): recognised, but not something Offboard may act on.
     MARKETPLACE_SAAS = "marketplace_saas"
     STATUS_TO_CHECK = "status_to_check"
+    # The partner's access to the customer (issue 19; partner_center.teardown). The item's name:
+    PARTNER_GUEST = "partner_guest"  # "Display Name (address)"; item_id: the user's id
+    PARTNER_CONTACTS = "partner_contacts"  # the partner's addresses, "; "-joined
+    PARTNER_APP = "partner_app"  # the service principal's display name (or appId); item_id: its id
+    DAP = "dap"  # "DAP"
+    GDAP = "gdap"  # displayName; item_id: the relationship id; status: Graph's raw status
+
+    @property
+    def is_teardown(self) -> bool:
+        """Part of the partner's access, not of what the customer buys: a teardown item."""
+        return self in TEARDOWN_KINDS
+
+
+TEARDOWN_KINDS: Final = frozenset(
+    {BlockerKind.PARTNER_GUEST, BlockerKind.PARTNER_CONTACTS, BlockerKind.PARTNER_APP, BlockerKind.DAP, BlockerKind.GDAP}
+)
 
 
 class Action(StrEnum):
-    """What the bot proposes; the first four are carried out through Partner Center."""
+    """What the bot proposes; the automatic ones are carried out through Partner Center, or, for
+    the teardown items, through Microsoft Graph (:mod:`partner_center.teardown`)."""
 
     SUSPEND = "suspend"
     CANCEL_SUBSCRIPTION = "cancel_subscription"
@@ -102,6 +139,18 @@ class Action(StrEnum):
     CHECK_IN_PARTNER_CENTER = "check_in_partner_center"
     # Shown only: a status Offboard does not know, which does not hold the removal.
     NOTE_UNKNOWN_STATUS = "note_unknown_status"
+    # Teardown (issue 19; the GDAP rules by status are in partner_center.teardown).
+    DELETE_GUEST = "delete_guest"
+    CLEAR_CONTACTS = "clear_contacts"
+    DELETE_SERVICE_PRINCIPAL = "delete_service_principal"
+    REMOVE_DAP = "remove_dap"
+    TERMINATE_GDAP = "terminate_gdap"
+    DELETE_GDAP_REQUEST = "delete_gdap_request"
+    # Shown only: the customer may decline it, and an unanswered request expires after 90 days
+    # (learn.microsoft.com/partner-center/dap-faq, GDAP FAQ).
+    NOTE_GDAP_PENDING = "note_gdap_pending"
+    # Shown only: a termination was requested (by either side) and Microsoft completes it.
+    NOTE_GDAP_ENDING = "note_gdap_ending"
 
     @property
     def is_automatic(self) -> bool:
@@ -121,12 +170,33 @@ _AUTOMATIC_ACTIONS = frozenset(
         Action.TURN_OFF_AUTO_RENEW,
         Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN,
         Action.CANCEL_ORDER,
+        Action.DELETE_GUEST,
+        Action.CLEAR_CONTACTS,
+        Action.DELETE_SERVICE_PRINCIPAL,
+        Action.REMOVE_DAP,
+        Action.TERMINATE_GDAP,
+        Action.DELETE_GDAP_REQUEST,
     }
 )
 
 # Cancellations cannot be undone by the partner; a suspension can be reactivated, and auto-renew
-# turned back on.
-_IRREVERSIBLE_ACTIONS = frozenset({Action.CANCEL_SUBSCRIPTION, Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN, Action.CANCEL_ORDER})
+# turned back on. Of the teardown: a deleted guest is restorable by the customer's admins only
+# (deleted items, 30 days: user-delete), and so is a service principal (assumption); DAP and GDAP
+# come back only through a new request the customer accepts (remove-dap; GDAP: a terminated
+# relationship has no "reactivate" action, delegatedadminrelationship-post-requests); the removed
+# contact addresses can be written back, since the audit names them (assumption).
+_IRREVERSIBLE_ACTIONS = frozenset(
+    {
+        Action.CANCEL_SUBSCRIPTION,
+        Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN,
+        Action.CANCEL_ORDER,
+        Action.DELETE_GUEST,
+        Action.DELETE_SERVICE_PRINCIPAL,
+        Action.REMOVE_DAP,
+        Action.TERMINATE_GDAP,
+        Action.DELETE_GDAP_REQUEST,
+    }
+)
 
 
 class _Identity(TypedDict):

@@ -86,7 +86,11 @@ def _customer(spec: Mapping[str, Any], offers: Mapping[str, Any], now: datetime)
         company_name=spec["companyName"],
         domain=spec["domain"],
         relationship=spec.get("relationshipToPartner", "reseller"),
-        allow_delegated_access=bool(spec.get("allowDelegatedAccess", True)),
+        # DAP is the exception now: new relationships have come without it since the GDAP
+        # transition, and Microsoft removed it where it was unused ("dap-admin-relationship-
+        # terminated-by-microsoft", ../shared/reference/anchors.md §3.3). A demo customer that still
+        # has it says so.
+        allow_delegated_access=bool(spec.get("allowDelegatedAccess", False)),
         billing=BillingProfile(
             first_name=contact.get("firstName", "Alex"),
             last_name=contact.get("lastName", "Wilber"),

@@ -23,6 +23,7 @@ from .case import (
     Person,
     RemovalCase,
     SincePlan,
+    TeardownTiming,
 )
 
 __all__ = (
@@ -37,4 +38,5 @@ __all__ = (
     "Person",
     "RemovalCase",
     "SincePlan",
+    "TeardownTiming",
 )

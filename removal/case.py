@@ -20,10 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from partner_center.access import AccessInventory
+from partner_center.access import AccessInventory, AccessPart, Unchecked, UncheckedReason
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import PartnerCenterError
+from partner_center.teardown import teardown_blockers, unread_kinds
 
 __all__ = (
     "CLOSED_STATES",
@@ -43,6 +44,7 @@ __all__ = (
     "Proposal",
     "RemovalCase",
     "SincePlan",
+    "TeardownTiming",
 )
 
 
@@ -168,6 +170,16 @@ class InvalidTransition(ValueError):
         super().__init__(f"case {case_id}: {current.value} → {wanted.value} is not allowed")
         self.current = current
         self.wanted = wanted
+
+
+class TeardownTiming(StrEnum):
+    """When the approved teardown items (the partner's access beside the relationship: GDAP, DAP,
+    its guests, contacts and apps) are carried out: with the other approved actions, before the
+    relationship is removed, or once it is removed (the default: the partner keeps its access
+    until the relationship is gone, should the removal be refused or stopped)."""
+
+    BEFORE = "before"
+    AFTER = "after"
 
 
 class Decision(StrEnum):
@@ -353,6 +365,13 @@ class CaseItem(_Model):
 
 _BLOCKER_FIELDS = tuple(field.name for field in dataclasses.fields(Blocker))
 
+# The teardown kind each part of the tenant read through GDAP gives (partner_center.teardown).
+_KIND_OF_PART = {
+    AccessPart.GUESTS: BlockerKind.PARTNER_GUEST,
+    AccessPart.CONTACTS: BlockerKind.PARTNER_CONTACTS,
+    AccessPart.SERVICE_PRINCIPALS: BlockerKind.PARTNER_APP,
+}
+
 
 class Pause(_Model):
     """Why and since when a case is paused, and the state it goes back to."""
@@ -422,20 +441,27 @@ class RemovalCase(_Model):
     # Consecutive failed attempts of the case's background work (see FailedAttempts).
     failed_attempts: FailedAttempts = Field(default_factory=FailedAttempts)
     # The access the partner still has to the customer besides the relationship (GDAP, DAP, its
-    # footprints in the customer's tenant), as last read at plan time or a re-check; None: not
-    # read (cases stored before it existed). Shown, not acted on.
+    # footprints in the customer's tenant), as last read at plan time, a re-check or after the
+    # removal; None: not read (Graph not wired, or cases stored before it existed). What it finds
+    # is the case's teardown items (:attr:`teardown_items`).
     partner_access: AccessInventory | None = None
+    # When the approved teardown items run (chosen while the case awaits approval).
+    teardown_timing: TeardownTiming = TeardownTiming.AFTER
 
     @classmethod
-    def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime) -> RemovalCase:
+    def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime, access: AccessInventory | None = None) -> RemovalCase:
+        """A case for ``plan``: its items are the plan's blockers, then the teardown items of
+        ``access`` (what the partner's access to the customer was read to be; None: not read)."""
         customer = plan.customer
+        teardown = teardown_blockers(access) if access is not None else ()
         return cls(
             customer=CustomerRef(id=customer.id or "", name=customer.name, domain=customer.domain),
             requested_by=requested_by,
             requested_at=at,
             state=CaseState.AWAITING_APPROVAL,
             state_since=at,
-            items=[CaseItem.from_blocker(b) for b in plan.blockers],
+            items=[CaseItem.from_blocker(b) for b in (*plan.blockers, *teardown)],
+            partner_access=access,
         )
 
     # ---- Questions ----
@@ -483,8 +509,66 @@ class RemovalCase(_Model):
         return [i for i in self.items if i.blocks_removal and not i.cleared]
 
     @property
+    def teardown_items(self) -> list[CaseItem]:
+        """The partner's access beside the relationship, one item each (GDAP, DAP, guests...)."""
+        return [i for i in self.items if i.kind.is_teardown]
+
+    @property
+    def blocker_items(self) -> list[CaseItem]:
+        """What Partner Center reports about the relationship (the blockers), not the teardown."""
+        return [i for i in self.items if not i.kind.is_teardown]
+
+    @property
+    def access_remaining(self) -> list[CaseItem]:
+        """Teardown items whose access still stands as far as the case knows: pending, skipped,
+        failed or not run (not found at the last read, done, or ending by itself: not here)."""
+        return [
+            i for i in self.teardown_items if not i.cleared and i.outcome is not Outcome.DONE and i.action is not Action.NOTE_GDAP_ENDING
+        ]
+
+    @property
+    def access_ending(self) -> list[CaseItem]:
+        """GDAP relationships whose termination is under way: Microsoft completes it by itself
+        (terminationRequested, terminating), whether the bot or someone else asked for it."""
+        return [
+            i
+            for i in self.teardown_items
+            if i.kind is BlockerKind.GDAP
+            and not i.cleared
+            and (i.action is Action.NOTE_GDAP_ENDING or (i.outcome is Outcome.DONE and i.action is Action.TERMINATE_GDAP))
+        ]
+
+    @property
+    def access_unchecked(self) -> tuple[Unchecked, ...]:
+        """The parts of the partner's access that could not be read at the last reading (to check
+        by hand), but for those the teardown itself made unreadable (:meth:`_torn_down`)."""
+        if self.partner_access is None:
+            return ()
+        return tuple(entry for entry in self.partner_access.unchecked if not self._torn_down(entry))
+
+    @property
+    def no_access_remains(self) -> bool:
+        """The partner's access was read, and nothing of it remains, ends or went unchecked."""
+        return self.partner_access is not None and not (self.access_remaining or self.access_ending or self.access_unchecked)
+
+    @property
     def is_open(self) -> bool:
         return self.state not in CLOSED_STATES
+
+    def _torn_down(self, unchecked: Unchecked) -> bool:
+        """A part of the customer's tenant that cannot be read now only because no GDAP
+        relationship gives access to it any more (terminating GDAP, the teardown's last step, does
+        that), and every item found there at an earlier reading was removed (each one read back
+        as it was removed, :meth:`Teardown.carry_out <partner_center.teardown.Teardown.carry_out>`).
+        Not a part to check by hand: were it, no teardown could ever end on "no access remains".
+        A part never read (no item came from it) stays unchecked."""
+        kind = _KIND_OF_PART.get(unchecked.part)
+        items = [item for item in self.teardown_items if item.kind is kind]
+        return (
+            unchecked.reason is UncheckedReason.NO_GDAP
+            and bool(items)
+            and all(item.outcome is Outcome.DONE or item.cleared for item in items)
+        )
 
     def may_move_to(self, state: CaseState) -> bool:
         if self.state is CaseState.PAUSED:
@@ -586,13 +670,22 @@ class RemovalCase(_Model):
             item.decided_on = item.proposal
         return item
 
-    def refresh(self, plan: RemovalPlan) -> None:
-        """Merge a fresh plan: known items keep their decisions, new blockers are added,
-        items Partner Center no longer reports are marked cleared.
+    def refresh(self, plan: RemovalPlan | None, *, access: AccessInventory | None = None) -> None:
+        """Merge what was read afresh: known items keep their decisions, new ones are added (marked
+        new), items no longer found are marked cleared.
 
-        An item done earlier that blocks again with something for the bot to do (reactivated
-        in the portal, auto-renew turned back on) was undone by someone: it is asked about
-        again, never redone on the strength of the old decision.
+        ``plan``: Partner Center's blockers (None: not read, e.g. after the removal, when only the
+        access is read; the blocker items are left as they are). ``access``: the partner's access
+        (None: not read; the teardown items are left as they are). A part of it that could not be
+        read (:func:`~partner_center.teardown.unread_kinds`) says nothing about its items: they are
+        left as they are too, never taken as gone. A teardown item no longer found is cleared:
+        that is the read-back of a guest deleted, an app removed, DAP or a GDAP ended.
+
+        An item done earlier that is found again with something for the bot to do (reactivated
+        in the portal, auto-renew turned back on, a guest invited again) was undone by someone: it
+        is asked about again, never redone on the strength of the old decision. A GDAP
+        relationship whose termination the bot requested and that now reads as ending
+        (terminationRequested, terminating) is not undone: it stays done, ending.
 
         A decision is about an action on given targets, not about an item's key: an item not
         done whose action or targets are no longer what was approved or skipped (an Azure plan
@@ -600,30 +693,15 @@ class RemovalCase(_Model):
         subscription) is asked about again, marked "changed"; whatever happened to the old
         proposal (a failure) no longer says anything about the new one.
         """
-        fresh = {blocker.key: blocker for blocker in plan.blockers}
-        for item in self.items:
-            blocker = fresh.pop(item.key, None)
-            item.cleared = blocker is None
-            if blocker is not None and item.outcome is Outcome.DONE and blocker.action.is_automatic:
-                _forget_decision(item)
-                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.BACK
-            elif (
-                blocker is not None
-                and item.outcome is not Outcome.DONE
-                and item.decision is not Decision.PENDING
-                and not item._decided_about(_proposal_of(blocker))
-            ):
-                _forget_decision(item)
-                item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.CHANGED
-            if blocker is not None:
-                item.action = blocker.action
-                item.status = blocker.status
-                item.window_ends = blocker.window_ends
-                item.term_ends = blocker.term_ends
-                item.azure_subscription_ids = blocker.azure_subscription_ids
-                item.auto_renew = blocker.auto_renew
-                item.blocks_removal = blocker.blocks_removal
-        added = [CaseItem.from_blocker(blocker) for blocker in fresh.values()]
+        added: list[CaseItem] = []
+        if plan is not None:
+            added += _merge(self.blocker_items, plan.blockers)
+        if access is not None:
+            unread = unread_kinds(access)
+            read_items = [item for item in self.teardown_items if item.kind not in unread]
+            found = [blocker for blocker in teardown_blockers(access) if blocker.kind not in unread]
+            added += _merge(read_items, found, teardown=True)
+            self.partner_access = access
         for item in added:
             item.since_plan = SincePlan.NEW
         self.items.extend(added)
@@ -645,6 +723,36 @@ class RemovalCase(_Model):
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _merge(items: list[CaseItem], blockers: tuple[Blocker, ...] | list[Blocker], *, teardown: bool = False) -> list[CaseItem]:
+    """Bring ``items`` up to date with ``blockers``, read afresh for the same kinds (see
+    :meth:`RemovalCase.refresh`); returns the items to add for what is new. ``teardown``: the
+    items are the partner's access, whose name (a guest's address, the contact addresses) and
+    count (a GDAP relationship's roles) are what was read, so they are updated too."""
+    fresh = {blocker.key: blocker for blocker in blockers}
+    for item in items:
+        blocker = fresh.pop(item.key, None)
+        item.cleared = blocker is None
+        if blocker is None:
+            continue
+        if item.outcome is Outcome.DONE and blocker.action.is_automatic:
+            _forget_decision(item)
+            item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.BACK
+        elif item.outcome is not Outcome.DONE and item.decision is not Decision.PENDING and not item._decided_about(_proposal_of(blocker)):
+            _forget_decision(item)
+            item.outcome, item.error, item.since_plan = Outcome.NOT_STARTED, None, SincePlan.CHANGED
+        item.action = blocker.action
+        item.status = blocker.status
+        item.window_ends = blocker.window_ends
+        item.term_ends = blocker.term_ends
+        item.azure_subscription_ids = blocker.azure_subscription_ids
+        item.auto_renew = blocker.auto_renew
+        item.blocks_removal = blocker.blocks_removal
+        if teardown:
+            item.name = blocker.name
+            item.quantity = blocker.quantity
+    return [CaseItem.from_blocker(blocker) for blocker in fresh.values()]
 
 
 def _proposal_of(blocker: Blocker) -> Proposal:

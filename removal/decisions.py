@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
-from .case import CaseItem, CaseState, Decision, Person, RemovalCase
+from .case import CaseItem, CaseState, Decision, Person, RemovalCase, TeardownTiming
 from .notifications import CaseNotifications
 from .store import CaseStore, StoredCase, Unchanged
 from .workflow import RemovalWorkflow
@@ -133,6 +133,24 @@ class CaseDecisions:
             left = len([item for item in applied.case.to_decide if item.decision is Decision.PENDING])
             detail = f"{counted[0]} item(s)" + (f", {left} left for a second approver" if left else "")
             await self._record(applied.case, by, "items.approved_all", detail=detail)
+        return applied
+
+    async def choose_teardown_timing(self, case_id: str, timing: TeardownTiming, *, by: Person, read: StoredCase | None = None) -> Applied:
+        """Carry out the approved teardown items before the relationship's removal (with the
+        other approved actions) or after it. Only while the case awaits approval: once it
+        executes, what runs when is under way (a late click changes nothing)."""
+
+        def change(case: RemovalCase) -> Effect:
+            if case.state is not CaseState.AWAITING_APPROVAL:
+                raise Unchanged(Effect.NOT_NOW)
+            if case.teardown_timing is timing:
+                raise Unchanged(Effect.ALREADY)  # a double click, or two people choosing the same
+            case.teardown_timing = timing
+            return Effect.CHANGED
+
+        applied = await self._apply(case_id, change, read=read)
+        if applied.effect is Effect.CHANGED and applied.case is not None:
+            await self._record(applied.case, by, "teardown.timing", detail=timing.value)
         return applied
 
     async def confirm_removal(self, case_id: str, *, by: Person, read: StoredCase | None = None) -> Applied:

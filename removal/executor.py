@@ -26,10 +26,20 @@ answers, the lease is held, and the case is still executing *as the case documen
 on any instance before that check stops the item, whatever order the storage wrote things in;
 a write already under way when the cancel lands is finished and journaled, like any other.
 
-The items of one run are one task group: when one fails hard (a bug in carrying it out, the
-journal or the audit hooks raising, a storage error), the others stop before writing and the
-exception is raised only once none of them is running, so nothing writes after the caller
-has released the lease.
+The items run phase by phase (:func:`~partner_center.teardown.teardown_phase`): the Partner
+Center blockers and the clean-ups in the customer's tenant (guests, contacts, apps: done through
+GDAP, so while it stands), then DAP, then GDAP. The items of one phase are one task group: when
+one fails hard (a bug in carrying it out, the journal or the audit hooks raising, a storage
+error), the others stop before writing and the exception is raised only once none of them is
+running, so nothing writes after the caller has released the lease. Once the run stopped
+(Partner Center or Graph not answering, the lease lost, the case moved on), no later phase
+starts. A teardown item is carried out by :meth:`Teardown.carry_out
+<partner_center.teardown.Teardown.carry_out>`, whose account of what it removed is handed to
+``on_item`` for the audit.
+
+The same run serves the removal's own state: the workflow carries out the teardown items once
+the relationship is removed (``running_in=REMOVING``); the stop check then compares the stored
+state with that one.
 
 Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
 ``on_progress`` shows it: the status card is updated in place without flooding Teams'
@@ -47,6 +57,7 @@ from typing import Any
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 from partner_center.actions import AzureCancellationPending
+from partner_center.teardown import Teardown, teardown_phase
 
 from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ErrorReason, ItemError, Outcome, Proposal, RemovalCase
 from .lease import Lease
@@ -57,6 +68,9 @@ __all__ = ("Execution", "execute_approved")
 _log = logging.getLogger(__name__)
 
 Progress = Callable[[RemovalCase], Awaitable[None]]
+# After an item's outcome is journaled: the case, the item, and what carrying it out reported it
+# removed (a teardown item's account, for the audit; "" otherwise).
+ItemHook = Callable[[RemovalCase, CaseItem, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,38 +94,53 @@ async def execute_approved(
     store: CaseStore,
     lease: Lease,
     on_progress: Progress,
-    on_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
+    on_item: ItemHook | None = None,
     before_item: Callable[[RemovalCase, CaseItem], Awaitable[None]] | None = None,
     concurrency: int = 8,
     progress_interval: float = 1.5,
+    teardown: Teardown | None = None,
+    running_in: CaseState = CaseState.EXECUTING,
+    selects: Callable[[CaseItem], bool] | None = None,
 ) -> Execution:
-    """Run every approved, not yet done item of an executing case.
+    """Run every approved, not yet done item of a case in ``running_in`` (those ``selects``
+    selects), phase by phase.
 
-    ``before_item`` is awaited after the stop check and just before the item's first Partner
-    Center write (the audit's intent record), ``on_item`` after its outcome is journaled. If
-    either, the journal or anything unexpected raises, the other items stop (those waiting never
-    start, those under way are cancelled, as a crash would cut them short) and that exception is
-    raised once all of them have stopped: nothing is still writing when the caller releases the
-    lease. A failing ``on_progress`` (Teams refusing a card update) is logged and stops nothing.
+    ``teardown`` carries out the teardown items (None: they are not run). ``before_item`` is
+    awaited after the stop check and just before the item's first write (the audit's intent
+    record), ``on_item`` after its outcome is journaled, with what a teardown item reported it
+    removed. If either, the journal or anything unexpected raises, the other items stop (those
+    waiting never start, those under way are cancelled, as a crash would cut them short) and
+    that exception is raised once all of them have stopped: nothing is still writing when the
+    caller releases the lease. A failing ``on_progress`` (Teams refusing a card update) is
+    logged and stops nothing.
     """
     case = await store.get(case_id)
-    if case is None or case.state is not CaseState.EXECUTING:
-        raise ValueError(f"case {case_id} is not executing")
+    if case is None or case.state is not running_in:
+        raise ValueError(f"case {case_id} is not {running_in.value}")
     await _show(on_progress, case)
-    to_run = _runnable(case)
+    phases = _by_phase(_runnable(case, selects=selects, tears_down=teardown is not None))
     gate = asyncio.Semaphore(concurrency)
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
     unavailable: list[PartnerCenterError] = []
 
     async def stopped() -> bool:
-        # Partner Center is not answering, this instance lost the lease, or someone (on any
-        # instance) moved the case on: start nothing new. The state comes from the case
+        # Partner Center (or Graph) is not answering, this instance lost the lease, or someone
+        # (on any instance) moved the case on: start nothing new. The state comes from the case
         # document itself, so a cancel stored before this check is seen by it.
-        return bool(unavailable) or lease.lost or await store.state_of(case_id) is not CaseState.EXECUTING
+        return bool(unavailable) or lease.lost or await store.state_of(case_id) is not running_in
+
+    async def carried_out(item: CaseItem, work: Blocker) -> str:
+        """Carry out one item; what it removed, for the audit ("" for a Partner Center blocker)."""
+        if item.kind.is_teardown:
+            assert teardown is not None  # (_runnable leaves teardown items out without one)
+            return await teardown.carry_out(case.customer.id, work)
+        await carry_out(client, case.customer.id, work)
+        return ""
 
     async def run(item: CaseItem, work: Blocker) -> None:
         nonlocal last_report
+        removed = ""
         async with gate:
             if await stopped():
                 return
@@ -120,11 +149,11 @@ async def execute_approved(
                 if await stopped():  # the intent took a while (a cancel, a lost lease meanwhile)
                     await store.record_outcome(case_id, item.key, Outcome.NOT_STARTED, None)
                     if on_item is not None:
-                        await on_item(case, item)  # closes the intent: not started
+                        await on_item(case, item, "")  # closes the intent: not started
                     return
             item.outcome = Outcome.RUNNING
             try:
-                await carry_out(client, case.customer.id, work)
+                removed = await carried_out(item, work)
             except AzureCancellationPending as waiting:
                 # Not a failure: the Azure subscriptions' cancels were sent and take about ten
                 # minutes to show; the item stays approved and not started, the case waits, and
@@ -151,21 +180,28 @@ async def execute_approved(
                 item.outcome, item.error = Outcome.DONE, None
             await store.record_outcome(case_id, item.key, item.outcome, item.error)
         if on_item is not None:
-            await on_item(case, item)
+            await on_item(case, item, removed)
         if time.monotonic() - last_report >= progress_interval and not report_lock.locked():
             async with report_lock:
                 last_report = time.monotonic()
                 await _show(on_progress, await _folded(store, case_id))
 
-    await _all_or_none(run(item, work) for item, work in to_run)
+    for index, phase in enumerate(phases):
+        if index and await stopped():
+            break  # a later phase removes what an earlier one may still need (GDAP, for the tenant clean-ups)
+        await _all_or_none(run(item, work) for item, work in phase)
     return Execution(await _folded(store, case_id), unavailable[0] if unavailable else None)
 
 
-def _runnable(case: RemovalCase) -> list[tuple[CaseItem, Blocker]]:
-    """The approved items not done yet, each with the work its approval covers."""
+def _runnable(case: RemovalCase, *, selects: Callable[[CaseItem], bool] | None, tears_down: bool) -> list[tuple[CaseItem, Blocker]]:
+    """The approved items not done yet (those ``selects`` selects), each with the work its
+    approval covers; teardown items only when there is something to carry them out."""
     to_run: list[tuple[CaseItem, Blocker]] = []
     for item in case.approved:
-        if item.outcome is Outcome.DONE:
+        if item.outcome is Outcome.DONE or (selects is not None and not selects(item)):
+            continue
+        if item.kind.is_teardown and not tears_down:
+            _log.warning("case %s: %s not carried out: nothing to remove the partner's access with", case.id, item.key)
             continue
         work = item.approved_work()
         if work is None:
@@ -179,6 +215,14 @@ def _runnable(case: RemovalCase) -> list[tuple[CaseItem, Blocker]]:
             continue
         to_run.append((item, work))
     return to_run
+
+
+def _by_phase(to_run: list[tuple[CaseItem, Blocker]]) -> list[list[tuple[CaseItem, Blocker]]]:
+    """The items grouped by phase, earliest first (each group in the case's order)."""
+    phases: dict[int, list[tuple[CaseItem, Blocker]]] = {}
+    for item, work in to_run:
+        phases.setdefault(teardown_phase(item.kind), []).append((item, work))
+    return [phases[phase] for phase in sorted(phases)]
 
 
 async def _all_or_none(runs: Iterable[Coroutine[Any, Any, None]]) -> None:

@@ -5,15 +5,23 @@
 - :meth:`RemovalWorkflow.recheck`: read Partner Center afresh: if nothing blocks, post the final
   confirmation; if new blockers need a decision, ask; otherwise say what still blocks and wait.
 - :meth:`RemovalWorkflow.remove`: check afresh, remove the relationship, verify it, fetch the
-  relationship request link, and show the result. If Partner Center changed since the final
-  confirmation, nothing is removed: what blocks now is shown and new blockers are asked about.
+  relationship request link; then carry out the approved teardown items left (the partner's
+  access beside the relationship: guests, contacts, apps, DAP, GDAP, in that order), read that
+  access afresh, and show the result. If Partner Center changed since the final confirmation,
+  nothing is removed: what blocks now is shown and new blockers are asked about.
 - :meth:`RemovalWorkflow.resume`: at start and then periodically, take over executing and
   removing cases whose lease has expired (their instance died) and finish them, and carry on
   paused cases once Partner Center answers again.
 
-Partner Center not answering (after the client's retries: :func:`is_unavailable`) is not a
-failure of the case: an executing or removing case is *paused* (the conversation is told, in
-its language, that it will resume by itself), a waiting case just waits for the next check.
+Partner Center (or Graph) not answering (after the client's retries: :func:`is_unavailable`) is
+not a failure of the case: an executing or removing case is *paused* (the conversation is told,
+in its language, that it will resume by itself), a waiting case just waits for the next check.
+A removing case paused while it tears down the partner's access after the removal keeps its
+removal (:attr:`RemovalCase.removed_at`): resumed, it carries on with the teardown and does not
+remove, nor audit the removal, again.
+
+**Teardown timing.** The approved teardown items run with the other approved actions when the
+case says :attr:`TeardownTiming.BEFORE`, else (the default) once the relationship is removed.
 
 **State first, then messages.** Every state change goes through :meth:`CaseStore.update`
 (ETag-checked, transitions checked), so a cancel from another instance is never overwritten, and
@@ -54,15 +62,28 @@ from partner_center import (
     is_unavailable,
     plan_removal,
 )
-from partner_center.access import PartnerAccessReader
+from partner_center.access import AccessInventory, PartnerAccessReader
 from partner_center.errors import NoRelationshipError, RemovalUnclearError
 from partner_center.models import CompanyProfile
+from partner_center.teardown import Teardown
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
-from .case import CaseItem, CaseState, ErrorReason, InvalidTransition, ItemError, Outcome, Person, Proposal, RemovalCase
+from .case import (
+    CaseItem,
+    CaseState,
+    Decision,
+    ErrorReason,
+    InvalidTransition,
+    ItemError,
+    Outcome,
+    Person,
+    Proposal,
+    RemovalCase,
+    TeardownTiming,
+)
 from .display import CaseDisplay
-from .executor import execute_approved
+from .executor import Execution, execute_approved
 from .lease import Lease, Leases, LeaseTaken
 from .messaging import ConversationGone
 from .notifications import CaseNotifications
@@ -99,6 +120,7 @@ class RemovalWorkflow:
         wall_clock: Callable[[], float] = time.time,
         azure_recheck_seconds: float = 180.0,
         partner_access: PartnerAccessReader | None = None,
+        teardown: Teardown | None = None,
     ) -> None:
         """
         :param display: where what happens to a case is shown (its conversation; the notification
@@ -109,7 +131,9 @@ class RemovalWorkflow:
             doubled after each further one, up to ``backoff_max`` (the app: the resume
             interval; 0: no wait, for callers that run :meth:`resume` themselves).
         :param partner_access: reads what access the partner still has (kept on the case at each
-            re-check); None: not read.
+            re-check, and after the removal); None: not read.
+        :param teardown: carries out the approved teardown items; None: they are not carried out
+            (they stay as they are, and the result says the access remains).
         :param wall_clock: when to try again is stored with the case and compared by every
             instance, so it is the wall clock (``time.time``), never the sandbox's movable one.
         """
@@ -117,6 +141,7 @@ class RemovalWorkflow:
         self._audit = audit
         self._client = client
         self._partner_access = partner_access
+        self._teardown = teardown
         self._store = store
         self._display = display
         self._leases = leases
@@ -192,10 +217,10 @@ class RemovalWorkflow:
         done_before = len(case.done)
         failed_here: list[str] = []
 
-        async def on_item(current: RemovalCase, item: CaseItem) -> None:
+        async def on_item(current: RemovalCase, item: CaseItem, removed: str) -> None:
             if item.outcome is Outcome.FAILED:
                 failed_here.append(item.key)
-            await self._record_item(current, item)
+            await self._record_item(current, item, removed)
 
         run = await execute_approved(
             case_id,
@@ -206,6 +231,9 @@ class RemovalWorkflow:
             on_item=on_item,
             before_item=self._record_intent,
             progress_interval=self._progress_interval,
+            teardown=self._teardown,
+            # After the removal (the default), the teardown items wait for it: see _tear_down.
+            selects=None if case.teardown_timing is TeardownTiming.BEFORE else _is_blocker,
         )
         case = run.case
         progressed = len(case.done) > done_before
@@ -279,15 +307,13 @@ class RemovalWorkflow:
         inventory = await self._partner_access.read(case.customer.id, now=now) if self._partner_access is not None else None
         before = case.state
         fresh = case.model_copy(deep=True)
-        fresh.refresh(plan)
+        fresh.refresh(plan, access=inventory)
         target = _state_after(fresh, can_remove_now=plan.can_remove_now)
         if not fresh.may_move_to(target) and target is not fresh.state:
             return fresh  # cancelled meanwhile: say nothing more
 
         def apply(current: RemovalCase) -> None:
-            current.refresh(plan)
-            if inventory is not None:
-                current.partner_access = inventory
+            current.refresh(plan, access=inventory)
             current.move_to(target, at=now)
             current.clear_failed_attempts()
 
@@ -322,6 +348,17 @@ class RemovalWorkflow:
         case = await self._store.get(case_id)
         if case is None or case.state is not CaseState.REMOVING:
             return case
+        if case.removed_at is None:  # (set: a resumed case, removed before it paused or its instance died)
+            case = await self._remove_relationship(case, lease)
+            if case is None or case.state is not CaseState.REMOVING or case.removed_at is None:
+                return case  # refused, failed, paused, or left to the lease's holder
+        return await self._after_the_removal(case, lease)
+
+    async def _remove_relationship(self, case: RemovalCase, lease: Lease) -> RemovalCase | None:
+        """Check afresh, send the PATCH, confirm it, and store that the relationship is removed
+        (the case stays removing: the teardown comes next). Returns the case as stored; it has
+        no :attr:`~RemovalCase.removed_at` when nothing was removed."""
+        case_id = case.id
         now = self._clock()
         approver = case.approved_by or case.requested_by
         try:
@@ -386,19 +423,66 @@ class RemovalWorkflow:
             _log.warning("removed %s but could not fetch the relationship request link", case.customer.id)
 
         def removed(current: RemovalCase) -> None:
-            at = self._clock()
-            current.move_to(CaseState.REMOVED, at=at)
-            current.removed_at = at
+            # Whatever happens next (the teardown paused, given up on), the relationship is gone.
+            current.removed_at = self._clock()
             current.removal_correlation_id = result.correlation_id
             current.relationship_request_url = link
 
-        case, _ = await self._store.update(case_id, removed)
-        await self._refresh_plan(case_id)
+        updated, _ = await self._store.update(case_id, removed)
+        return updated
+
+    async def _after_the_removal(self, case: RemovalCase, lease: Lease) -> RemovalCase | None:
+        """The relationship is removed: carry out the approved teardown items left, read the
+        partner's access afresh, then the case is removed and people are told."""
+        torn_down = self._teardown is not None and _teardown_work(case)
+        if torn_down:
+            done_before = len(case.done)
+            run = await self._tear_down(case.id, lease)
+            case = run.case
+            if case.state is not CaseState.REMOVING or lease.lost:
+                return case  # given up on meanwhile, or another instance carries on
+            if run.unavailable is not None:
+                # Graph (or Partner Center) not answering: resumed later, without a second removal.
+                return await self._pause(case.id, run.unavailable, progressed=len(case.done) > done_before)
+        inventory = await self._read_access_after_removal(case)
+
+        def removed(current: RemovalCase) -> None:
+            if inventory is not None:
+                current.refresh(None, access=inventory)  # the read-back of the teardown
+            current.move_to(CaseState.REMOVED, at=self._clock())
+
+        case, _ = await self._store.update(case.id, removed)
+        await self._refresh_plan(case.id)
+        if torn_down:
+            await self._show_progress(case)  # the teardown's progress ends on the result
         await self._show(case, self._display.removed)
         if self._notifications is not None and case.conversation_gone_at is None:
             # (Gone: the result card itself went to the channels and the requester.)
             await self._notifications.removed(case)
         return case
+
+    async def _tear_down(self, case_id: str, lease: Lease) -> Execution:
+        """Carry out the approved teardown items not done yet (in the removing state)."""
+        return await execute_approved(
+            case_id,
+            client=self._client,
+            store=self._store,
+            lease=lease,
+            on_progress=self._show_progress,
+            on_item=self._record_item,
+            before_item=self._record_intent,
+            progress_interval=self._progress_interval,
+            teardown=self._teardown,
+            running_in=CaseState.REMOVING,
+            selects=_tears_down_now,
+        )
+
+    async def _read_access_after_removal(self, case: RemovalCase) -> AccessInventory | None:
+        """The partner's access read afresh for the result (None: not read, as it was not at
+        plan time either). Never fails: what cannot be read is an entry saying so."""
+        if self._partner_access is None or case.partner_access is None:
+            return None
+        return await self._partner_access.read(case.customer.id, now=self._clock())
 
     # ---- Partner Center changed, or stopped answering, or refused ----
 
@@ -657,9 +741,10 @@ class RemovalWorkflow:
             )
         )
 
-    async def _record_item(self, case: RemovalCase, item: CaseItem) -> None:
-        """After an item's Partner Center write (or after its intent, when the run stopped
-        before the write: ``item.not_started``)."""
+    async def _record_item(self, case: RemovalCase, item: CaseItem, removed: str = "") -> None:
+        """After an item's Partner Center (or Graph) write, or after its intent when the run
+        stopped before the write (``item.not_started``). ``removed``: what a teardown item's
+        carrying out reported it removed, the detail of its ``item.done``."""
         failed = item.outcome is Outcome.FAILED
         action, result = ("item.failed", "failed") if failed else ("item.done", "ok")
         if item.outcome is Outcome.NOT_STARTED:
@@ -672,7 +757,7 @@ class RemovalWorkflow:
                 actor="offboard",
                 item=item_of(item),
                 result=result,
-                detail=item.error.description if item.error else "",
+                detail=item.error.description if item.error else removed,
                 correlation_id=item.error.correlation_id if item.error else "",
             )
         )
@@ -698,7 +783,11 @@ class RemovalWorkflow:
 
 
 def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
-    """Where a fresh read of Partner Center leaves the case."""
+    """Where a fresh read of Partner Center (and of the partner's access) leaves the case."""
+    if any(item.decision is Decision.PENDING and not item.cleared for item in case.to_decide):
+        # Something found needs a decision (a new guest, a GDAP relationship): asked before the
+        # final confirmation, which would otherwise remove the relationship without it.
+        return CaseState.AWAITING_APPROVAL
     if can_remove_now:
         return CaseState.READY
     if case.next_pending is not None:
@@ -706,6 +795,21 @@ def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
     if any(_azure_plan_can_go_on(item) for item in case.items):
         return CaseState.EXECUTING  # Azure applied the cancellation: suspend the plan now
     return CaseState.WAITING
+
+
+def _is_blocker(item: CaseItem) -> bool:
+    """Not a teardown item: what runs before the removal when the teardown waits for it."""
+    return not item.kind.is_teardown
+
+
+def _tears_down_now(item: CaseItem) -> bool:
+    """A teardown item to carry out after the removal: one still found at the last read."""
+    return item.kind.is_teardown and not item.cleared
+
+
+def _teardown_work(case: RemovalCase) -> bool:
+    """Approved teardown items are left to carry out after the removal."""
+    return any(item.outcome is not Outcome.DONE and _tears_down_now(item) for item in case.approved)
 
 
 def _waits_for_azure(case: RemovalCase) -> bool:

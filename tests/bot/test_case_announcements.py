@@ -18,7 +18,7 @@ from app import BACKGROUND, SANDBOX, STORE, create_app
 from bench.buttons import button_data
 from bench.connector import RecordingConnector
 from bot.settings import Settings
-from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, card_with, eventually
+from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, approve_all, card_with, eventually, skip_the_access_teardown
 from tests.cards.schema import assert_valid_card
 from tests.dialogs.harness import card_text
 
@@ -26,6 +26,7 @@ CHANNEL = CHANNEL_THREAD.split(";", 1)[0]
 BOB = "00000000-0000-0000-0000-0000000000b2"  # an approver who has a personal chat with the bot
 CAROL = "00000000-0000-0000-0000-0000000000c3"  # an approver the bot has never talked with
 BOB_CHAT = "a:1:personal-bob"
+AS_BOB = {"id": "29:bob", "name": "Bob Approver", "aadObjectId": BOB}
 
 
 @pytest.fixture
@@ -110,9 +111,13 @@ async def _rounds() -> None:
 async def test_a_case_left_ready_is_reminded_about_once_then_escalated_once_to_the_approvers(bot: tuple[Teams, Any]) -> None:
     teams, app = bot
     await _bob_writes_to_the_bot(teams)
-    await teams.say("remove Fabrikam Inc")  # nothing blocks: ready for the final confirmation
+    await teams.say("remove Fabrikam Inc")  # nothing blocks the removal
+    # Only the access the partner still has (issue 19) is asked about: once Bob approves it, to run
+    # after the removal, the case is ready for the final confirmation.
+    await approve_all(teams, by=AS_BOB)
+    await app[BACKGROUND].drain()
     assert (await _case(app, teams))["state"] == "ready"
-    # The sweep notes since when it waits (the dialog moved it without saying when).
+    # Since when it waits is noted (by the sweep, when what moved it did not say when).
     since = await eventually(lambda: _since(app, teams), timeout=10, what="the case's state_since", every=0.1)
 
     await _advance(teams, app, 23)
@@ -164,6 +169,8 @@ async def test_a_cancelled_case_is_announced_with_what_was_already_done(bot: tup
     teams, app = bot
     await teams.say("remove Contoso Pharma")  # one subscription: turn off its auto-renew, then wait for its term end
     await _bob_approves(teams)
+    # Its GDAP request never sent (issue 19) is not what this test is about: Bob skips it.
+    await skip_the_access_teardown(teams, app[STORE], (await _case(app, teams))["id"], by=AS_BOB)
     await app[BACKGROUND].drain()
     assert (await _case(app, teams))["state"] == "waiting"
 

@@ -18,7 +18,7 @@ from bench.buttons import button_data
 from bench.connector import RecordingConnector
 from bot.notify_api import _UsedSignatures, signed_headers
 from bot.settings import Settings
-from tests.bot.teams import CHANNEL_THREAD, Teams, card_with, eventually
+from tests.bot.teams import CHANNEL_THREAD, Teams, approve_all, card_with, eventually, skip_the_access_teardown
 from tests.bot.webhook_pki import Credentials, serve_certificates
 from tests.cards.markdown import EVIL_NAME, as_read, live_bold, live_link, markdown_texts
 from tests.cards.schema import assert_valid_card
@@ -79,7 +79,19 @@ def _threads(connector: RecordingConnector, conversation_id: str) -> list[Any]:
 
 
 async def _remove_fabrikam(teams: Teams, app: Any) -> None:
+    await _ask_to_remove_fabrikam(teams, app)
+    await _confirm_the_removal(teams, app)
+
+
+async def _ask_to_remove_fabrikam(teams: Teams, app: Any) -> None:
+    """Nothing blocks the removal; the access the partner still has (issue 19) is approved, to be
+    torn down after it. The case is then ready, and that is announced ("can now be removed")."""
     await teams.say("remove Fabrikam Inc")
+    await approve_all(teams)
+    await app[BACKGROUND].drain()
+
+
+async def _confirm_the_removal(teams: Teams, app: Any) -> None:
     final_id, final = card_with(teams.connector, "confirm_removal")
     status, _, _ = await teams.click(final_id, "confirm_removal", button_data(final, "confirm_removal"))
     assert status == 200
@@ -89,16 +101,21 @@ async def _remove_fabrikam(teams: Teams, app: Any) -> None:
 async def test_a_completed_removal_is_announced_in_the_channel_and_to_the_requester(bot: tuple[Teams, Any, str]) -> None:
     teams, app, _ = bot
     await _remove_fabrikam(teams, app)
-    [thread] = _threads(teams.connector, CHANNEL)
+    # Two announcements: the case ready once its access teardown (issue 19) was approved, then the removal.
+    ready, thread = _threads(teams.connector, CHANNEL)
+    assert "Fabrikam Inc can now be removed" in card_text(ready.card)
     assert "Fabrikam Inc" in card_text(thread.card) and "removed" in card_text(thread.card)
-    # The requester is @mentioned in the thread, and gets a 1:1 chat.
+    # The requester is @mentioned in the thread, and gets a 1:1 chat (each announcement in the same one).
     assert "<at>Ann Admin</at>" in thread.body["text"]
     assert thread.body["entities"][0]["mentioned"]["id"] == "29:ann"
-    [created] = [c for c in teams.connector.calls if c.method == "create"]
-    assert created.body["members"][0]["id"] == "29:ann", created.body
-    assert TENANT in (created.body.get("tenantId"), created.body.get("channelData", {}).get("tenant", {}).get("id")), created.body
-    [personal] = [c for c in teams.connector.sent if c.conversation_id == created.conversation_id]
-    assert "Fabrikam Inc" in card_text(personal.card)
+    created_calls = [c for c in teams.connector.calls if c.method == "create"]
+    assert len(created_calls) == 2 and len({c.conversation_id for c in created_calls}) == 1, created_calls
+    for created in created_calls:
+        assert created.body["members"][0]["id"] == "29:ann", created.body
+        assert TENANT in (created.body.get("tenantId"), created.body.get("channelData", {}).get("tenant", {}).get("id")), created.body
+    personal_ready, personal = [c for c in teams.connector.sent if c.conversation_id == created.conversation_id]
+    assert "can now be removed" in card_text(personal_ready.card)
+    assert "Fabrikam Inc" in card_text(personal.card) and "removed" in card_text(personal.card)
     # The card leads back to the case: a Teams link to the removal's message, and a status button.
     actions = thread.card.get("actions", [])
     assert any(a["type"] == "Action.OpenUrl" and CHANNEL in a["url"] for a in actions)
@@ -114,7 +131,8 @@ async def test_notify_here_subscribes_a_channel(bot: tuple[Teams, Any, str]) -> 
     await teams.post({**here, "id": "again"})
     assert "already" in teams.connector.sent[-1].body["text"]
     await _remove_fabrikam(teams, app)
-    assert len(_threads(teams.connector, other)) == 1 and len(_threads(teams.connector, CHANNEL)) == 1
+    # Each channel once per announcement: the case ready (its access teardown approved, issue 19), then removed.
+    assert len(_threads(teams.connector, other)) == 2 and len(_threads(teams.connector, CHANNEL)) == 2
 
 
 @pytest.mark.parametrize(("status", "code"), [(403, "BotNotInConversationRoster"), (404, "ConversationNotFound")])
@@ -123,9 +141,13 @@ async def test_a_channel_the_bot_was_removed_from_is_forgotten(bot: tuple[Teams,
     await teams.say("help")  # the bot is installed in the channel
     key = f"installations/{TENANT}/team/19:team@thread.tacv2/channel/{CHANNEL}"
     assert await app[STORE].read(key) is not None
+    # Up to the final confirmation while the bot is still in the channel (the case's ready
+    # announcement, issue 19, reaches it); then the bot is removed from it.
+    await _ask_to_remove_fabrikam(teams, app)
+    announced = len(_threads(teams.connector, CHANNEL))
     teams.connector.fail(CHANNEL, status, code)
-    await _remove_fabrikam(teams, app)
-    assert not _threads(teams.connector, CHANNEL)
+    await _confirm_the_removal(teams, app)
+    assert len(_threads(teams.connector, CHANNEL)) == announced  # the removal's announcement did not reach it
     assert await app[STORE].read(key) is None and [r.method for r in teams.connector.refused] == [f"refused {status}"]
 
 
@@ -339,6 +361,8 @@ async def test_a_reminder_then_a_now_ready_notification_as_the_term_ends(bot: tu
     card_id, card = card_with(teams.connector, "decide")
     status, _, _ = await teams.click(card_id, "decide", button_data(card, "decide", decision="approve"))  # turn off auto-renew
     assert status == 200
+    # Its GDAP request never sent (issue 19) is not what this test is about: skipped.
+    await skip_the_access_teardown(teams, app[STORE], button_data(card, "decide")["caseId"])
     await app[BACKGROUND].drain()
 
     async def announced(words: str) -> list[Any]:

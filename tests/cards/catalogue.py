@@ -28,6 +28,7 @@ from .factories import (
     azure_plan_suspend_item,
     decided,
     every_row,
+    failed,
     legacy_item,
     make_case,
     make_large_case,
@@ -37,6 +38,7 @@ from .factories import (
     nce_past_item,
     software_inside_item,
 )
+from .teardown_items import INVENTORY, UNREAD_APPS, access_case, app_item, gdap_item, guest_item, teardown_items
 
 __all__ = ("ALL_CARDS", "CARD_FUNCTIONS")
 
@@ -69,6 +71,57 @@ def _decisions() -> dict[str, Build]:
                 make_case([marked]), marked
             )
     return builds
+
+
+def _teardown() -> dict[str, Build]:
+    """The partner's access as teardown items (issue 19): the plan (both timings, a dry run, one
+    page of a large tenant), each confirmation, the decision, the status, the result variants."""
+    case = access_case()
+    builds: dict[str, Build] = {
+        "plan-teardown": lambda: cards.plan_card(access_case(), now=NOW),
+        "plan-teardown-before": lambda: cards.plan_card(access_case(teardown_timing="before"), now=NOW, locale="fr-FR"),
+        "plan-teardown-dry-run": lambda: cards.plan_card(access_case(), dry_run=True, now=NOW, locale="ru-RU"),
+        "plan-teardown-large-first": lambda: cards.plan_card(_large_teardown(), now=NOW),
+        "plan-teardown-large-last": lambda: cards.plan_card(_large_teardown(), page=99, now=NOW),
+        "removing-teardown": lambda: cards.removing_card(access_case(state=CaseState.REMOVING, removed_at=NOW), locale="fr-FR"),
+        "status-teardown": lambda: cards.status_card(_worked_teardown(CaseState.REMOVING), now=NOW),
+        "result-teardown-remains": lambda: cards.result_card(_worked_teardown(CaseState.REMOVED)),
+        "result-teardown-none-remains": lambda: cards.result_card(access_case([], blockers=[], state=CaseState.REMOVED)),
+        "result-teardown-not-read": lambda: cards.result_card(access_case([], blockers=[], state=CaseState.REMOVED, inventory=None)),
+        "final-teardown-after": lambda: cards.final_confirmation_card(
+            access_case([decided(gdap_item(), Decision.APPROVED)], blockers=[], state=CaseState.READY)
+        ),
+        "notification-items-failed-teardown": lambda: cards.notification_card(
+            "items_failed", _worked_teardown(CaseState.REMOVING), now=NOW, items=_worked_teardown(CaseState.REMOVING).failed
+        ),
+    }
+    for item in case.to_decide:
+        if item.kind.is_teardown:
+            builds[f"confirmation-{item.action.value}-{item.item_id}"] = lambda item=item: cards.confirmation_card(case, item, now=NOW)
+            builds[f"decision-approved-{item.action.value}-{item.item_id}"] = lambda item=item: cards.decision_recorded_card(
+                case, decided(item, Decision.APPROVED)
+            )
+    return builds
+
+
+def _large_teardown() -> RemovalCase:
+    """A large tenant: a thousand blockers, five hundred guests, five hundred apps, GDAP."""
+    guests = [guest_item(f"u-{n}", f"Partner engineer {n} " + "x" * 60 + f" (eng{n}@partner.example)") for n in range(500)]
+    apps = [app_item().model_copy(update={"item_id": f"sp-{n}", "key": f"partner_app:sp-{n}"}) for n in range(500)]
+    return make_large_case().model_copy(
+        update={"items": [*make_large_case().items, *guests, *apps, gdap_item()], "partner_access": INVENTORY}
+    )
+
+
+def _worked_teardown(state: CaseState) -> RemovalCase:
+    """After the removal: a guest skipped, an app failed (Graph refused), GDAP terminated, the rest
+    not found any more; the apps part could not be read."""
+    items = [item.model_copy(update={"cleared": True}) for item in teardown_items()]
+    items[0] = decided(guest_item(), Decision.SKIPPED)
+    items[3] = failed(app_item(), code="Authorization_RequestDenied", description="Insufficient privileges to complete the operation.")
+    items[5] = decided(gdap_item(), Decision.APPROVED, outcome=Outcome.DONE)
+    inventory = INVENTORY.model_copy(update={"unchecked": (UNREAD_APPS,)})
+    return access_case(items, blockers=[], state=state, inventory=inventory)
 
 
 def _statuses() -> dict[str, Build]:
@@ -160,6 +213,7 @@ ALL_CARDS: dict[str, Build] = {
     "plan-partner-access-large": lambda: cards.plan_card(_with_access(make_large_case(), _inventory(many=500)), now=NOW),
     **_confirmations(),
     **_decisions(),
+    **_teardown(),
     **_statuses(),
     "status-1000": lambda: cards.status_card(make_large_case(worked=True), now=NOW),
     "status-1000-last": lambda: cards.status_card(make_large_case(worked=True), page=49, now=NOW),

@@ -40,13 +40,15 @@ __all__ = (
 )
 
 # What removing the relationship does (DESIGN.md; DAP only "if applicable", learn remove-a-relationship)
-# and does not do (end GDAP: ../shared/reference/anchors.md §3.2), as the cards say it.
+# and does not do (end GDAP, or the partner's footprints in the customer's tenant: ../shared/reference/anchors.md
+# §3.2, §3.4; only the teardown items approved end them), as the cards say it.
 CONSEQUENCES = (
     "The customer leaves your customer list.",
     "You stop being a support contact for the customer.",
     "Your delegated admin privileges (DAP) for the customer are removed, if the customer still has them.",
-    "Any GDAP relationships (granular delegated admin) you have with the customer are not ended: terminate them in Partner Center"
-    " → Customers → the customer → Admin relationships, or the customer can in the Microsoft 365 admin center → Partner relationships.",
+    "Your GDAP relationships (granular delegated admin) with the customer are not ended, and your guest users, contact addresses and"
+    " apps stay in its tenant: only the access items you approve end them (the customer can also remove your roles in the Microsoft"
+    " 365 admin center → Partner relationships).",
     "You can no longer buy anything for this customer.",
 )
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -17,6 +17,7 @@ DATA_KEYS = {
     "confirm_removal": {"caseId"},
     "cancel_case": {"caseId"},
     "status_page": {"caseId", "page"},
+    "teardown_timing": {"caseId", "timing"},
 }
 
 
@@ -37,6 +38,8 @@ def test_every_button_has_a_known_verb_and_exactly_its_data(name: str) -> None:
             assert type(button["data"]["page"]) is int and button["data"]["page"] >= 0
         if verb == "decide":
             assert type(button["data"]["decision"]) is str and button["data"]["decision"] in ("approve", "skip")
+        if verb == "teardown_timing":
+            assert type(button["data"]["timing"]) is str and button["data"]["timing"] in ("before", "after")
         for value in button["data"].values():
             assert type(value) in (str, int) and value != ""
 
