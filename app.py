@@ -216,6 +216,7 @@ def create_app(
                     background=background,
                     audit=services.audit,
                     documents=store,
+                    workflow=services.workflow,
                 ),
             )  # fmt: skip
             # Before any case changes: the Teams message ids older versions kept in the case itself.

@@ -7,7 +7,10 @@ never told to the caller). A verified one is answered 200 at once and acted on i
   subscription may have ended, been cancelled in the portal, or been reactivated).
 - ``granular-admin-relationship-terminated`` and ``-expired``: the same, so that a GDAP
   relationship that ended (terminated by the partner or the customer, or expired) leaves the
-  case's "Access the partner still has" now rather than at the next hourly re-check.
+  case's "Access the partner still has" now rather than at the next hourly re-check. And a
+  removed case whose result says that relationship's termination is under way (the customer has
+  no open case any more: :meth:`CaseStore.with_access_ending`) has its access read again
+  (:meth:`RemovalWorkflow.access_changed`): its result card then says the access ended.
 - ``reseller-relationship-accepted-by-customer``: "relationship re-established" is announced.
 - anything else (``test-created`` …): acknowledged, ignored.
 
@@ -42,6 +45,7 @@ from removal.background import BackgroundTasks
 from removal.case import CaseState, RemovalCase
 from removal.scheduler import WaitingCases
 from removal.store import CaseStore
+from removal.workflow import RemovalWorkflow
 from storage import DocumentStore, PreconditionFailed
 
 __all__ = ("SeenEvents", "events_handler")
@@ -146,7 +150,11 @@ def events_handler(
     audit: AuditTrail,
     documents: DocumentStore,
     clock: Clock = lambda: datetime.now(UTC),
+    workflow: RemovalWorkflow,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """
+    :param workflow: reads a removed case's access again after a GDAP event.
+    """
     seen = SeenEvents(documents)
     last_cleanup = float("-inf")
 
@@ -201,6 +209,23 @@ def events_handler(
         case = await _open_case_of(event)
         if case is not None and case.state is CaseState.WAITING:
             await waiting.check(case.id)
+        if event.event_name in _GDAP_EVENTS:
+            for removed in await _removed_cases_of(event):
+                try:
+                    await workflow.access_changed(removed.id, why=event.event_name)
+                except Exception:  # one case's trouble must not stop the others  # noqa: BLE001
+                    _log.exception("reading the access of removed case %s again failed", removed.id)
+
+    async def _removed_cases_of(event: PartnerCenterEvent) -> list[RemovalCase]:
+        """The removed cases whose result says a relationship of the event is ending: the
+        customer's (named in the resource), else those holding the relationship the resource
+        names (a path segment equal to the GDAP item's id; see :func:`_open_case_of`)."""
+        named = set(urlsplit(event.resource_uri).path.split("/")) - {""}
+        return [
+            case
+            for case in await store.with_access_ending()
+            if (case.customer.id == event.customer_id if event.customer_id else any(item.item_id in named for item in case.access_ending))
+        ]
 
     async def _open_case_of(event: PartnerCenterEvent) -> RemovalCase | None:
         """The open case the event is about: its customer's, from ``/customers/{id}`` in the

@@ -15,6 +15,7 @@ from removal.case import CaseItem, CaseState, RemovalCase
 
 from .adaptive import action, adaptive_card, bullets, facts, literal, open_url, text
 from .format import format_date, format_date_relative, format_datetime
+from .result import relationship_link, removed_lines
 from .texts import DEFAULT_LOCALE, has_message, t
 from .verbs import Verb
 from .words import action_phrase, customer_name, done_phrase, item_error_lines, item_label, person_name
@@ -36,6 +37,9 @@ MAX_ITEM_LINES = 15
 # The kinds about a case waiting for people (a reminder, then an escalation): their text says
 # since when, and what it waits for (approvals or the final confirmation).
 _WAITS = frozenset({"waiting_reminder", "escalation"})
+# The kinds that can end a case whose relationship is already removed (its access teardown
+# given up on): their title and text say so (``notify.<kind>.removed.*``).
+_AFTER_REMOVAL = frozenset({"failed", "needs_person"})
 
 
 def notification_card(
@@ -57,16 +61,27 @@ def notification_card(
     Partner Center refused or failed, each with its error. ``approvers``: for an ``escalation``,
     who is asked to decide (names or Entra object ids). ``plan_message_id``: the Teams message
     showing the case's plan, which the link opens (else the message the removal was asked in). A case that changed Partner Center and is
-    not finished says since when the customer is half-offboarded.
+    not finished says since when the customer is half-offboarded. A case failed or given up on
+    after its relationship was removed (in the access teardown) says that what failed is the
+    removal of the partner's access, when the relationship was removed, and gives the
+    relationship request link (as the result card does).
     """
     customer = customer_name(case.customer)
-    title = t(locale, f"notify.{kind}.title", customer=customer)
+    # Given up on once the relationship was removed (the teardown after it): what failed is the
+    # removal of the partner's access, not of the relationship, and the card says which.
+    after_removal = kind in _AFTER_REMOVAL and case.removed_at is not None
+    message = f"notify.{kind}.removed" if after_removal else f"notify.{kind}"
+    title = t(locale, f"{message}.title", customer=customer)
     body: list[dict[str, Any]] = [text(title, size="Medium", weight="Bolder")]
     if kind in _WAITS:
         since = format_datetime(case.state_since or case.requested_at, locale)
         body.append(text(t(locale, f"notify.{kind}.{_wait_of(case)}.text", customer=customer, since=since), spacing="Small"))
     else:
-        body.append(text(t(locale, f"notify.{kind}.text", customer=customer), spacing="Small"))
+        body.append(text(t(locale, f"{message}.text", customer=customer), spacing="Small"))
+    link_buttons: list[dict[str, Any]] = []
+    if after_removal:
+        body.extend(removed_lines(case, locale))
+        link_buttons = relationship_link(case, locale)[1]
     body.extend(_items(kind, list(items or ()), now, locale))
     half = half_offboarded_since(case)
     if half is not None:
@@ -84,7 +99,7 @@ def notification_card(
         if case.error.correlation_id:
             pairs.append((t(locale, "result.correlation_id"), case.error.correlation_id))
     body.append(facts(pairs))
-    buttons = [action(t(locale, "notify.show_status"), Verb.STATUS_PAGE, {"caseId": case.id, "page": 0})]
+    buttons = [action(t(locale, "notify.show_status"), Verb.STATUS_PAGE, {"caseId": case.id, "page": 0}), *link_buttons]
     link = case_link(case, message_id=plan_message_id)
     if link:
         buttons.insert(0, open_url(t(locale, "notify.open"), link))
@@ -93,12 +108,14 @@ def notification_card(
 
 def half_offboarded_since(case: RemovalCase) -> datetime | None:
     """Since when the customer is half-offboarded: Partner Center was changed for it (an item is
-    done) and the case has not finished (the relationship is still there); None otherwise.
+    done) and the relationship is still there (the case has not removed it); None otherwise, and
+    for a case whose relationship was removed (:attr:`RemovalCase.removed_at`) but that did not
+    end as removed: its access teardown runs, is paused, or was given up on.
 
     The time is when the first execution began (:attr:`RemovalCase.changes_since`); for a case
     stored before that was kept, the latest decision on an item carried out (what let it run).
     """
-    if not case.done or case.state is CaseState.REMOVED:
+    if not case.done or case.state is CaseState.REMOVED or case.removed_at is not None:
         return None
     if case.changes_since is not None:
         return case.changes_since

@@ -2,7 +2,7 @@
 customer's tenant (issue 19), as the case's teardown items, each with what it is and what
 approving it does; the parts that could not be read with what a person should check by hand; and,
 while approvals are asked for, when the approved items run (before or after the relationship is
-removed) with one button to switch.
+removed) with one button to switch, until an item of the section is decided.
 
 The items are decided like the blockers (the confirmation cards ask about each); this section
 only shows them, so a person sees the whole of the partner's access before deciding.
@@ -156,11 +156,13 @@ def _none_found(teardown: list[CaseItem], inventory: AccessInventory | None, loc
 
 
 def _timing(case: RemovalCase, locale: str) -> list[dict[str, Any]]:
-    """When the approved items run, and the one button that switches it."""
+    """When the approved items run, and the one button that switches it; once an item of the
+    section is decided, the timing it was decided under, without a button (the click would be
+    refused: :attr:`RemovalCase.teardown_timing_settled`)."""
     timing = case.teardown_timing
+    sentence = text(t(locale, f"access.timing.{timing.value}"), weight="Bolder", spacing="Medium")
+    if case.teardown_timing_settled:
+        return [sentence, text(t(locale, "access.timing.settled"), subtle=True, spacing="None")]
     switch = other_timing(timing)
     button = action(t(locale, f"access.timing.switch.{switch.value}"), Verb.TEARDOWN_TIMING, {"caseId": case.id, "timing": switch.value})
-    return [
-        text(t(locale, f"access.timing.{timing.value}"), weight="Bolder", spacing="Medium"),
-        action_set([button], spacing="Small"),
-    ]
+    return [sentence, action_set([button], spacing="Small")]

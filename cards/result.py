@@ -13,16 +13,21 @@ from .partner_access import unchecked_lines
 from .texts import DEFAULT_LOCALE, t
 from .words import customer_name, described, error_lines, item_error_lines, person_name
 
-__all__ = ("removal_unclear_card", "removing_card", "result_card")
+__all__ = ("relationship_link", "removal_unclear_card", "removed_lines", "removing_card", "result_card")
 
 
 def removing_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """ "Removing the reseller relationship with Contoso Ltd…" while Partner Center works; once
-    it is removed, that the approved access items are being carried out."""
-    title = t(locale, "removing.title", customer=customer_name(case.customer))
-    body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
-    if case.removed_at is not None:
-        # The removal went through; the approved access items run now (the "after" timing).
+    it is removed (``removed_at``, the case still removing), that it was removed and when, and that
+    the approved access items are being carried out."""
+    if case.removed_at is None:
+        title = t(locale, "removing.title", customer=customer_name(case.customer))
+        body = [text(title, size="Medium", weight="Bolder"), text(t(locale, "removing.body"))]
+    else:
+        # The removal went through; the approved access items run now (the "after" timing):
+        # Partner Center is no longer processing anything, and the card must not say it is.
+        title = t(locale, "removing.teardown.title", customer=customer_name(case.customer))
+        body = [text(title, size="Medium", weight="Bolder"), *removed_lines(case, locale, link=False)]
         body.append(text(t(locale, "removing.teardown"), weight="Bolder"))
     if case.approved_by is not None:
         body.append(text(t(locale, "removing.approved_by", person=person_name(case.approved_by, locale)), subtle=True))
@@ -41,15 +46,36 @@ def result_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str,
     ]
     if case.removal_correlation_id:
         pairs.append((t(locale, "result.correlation_id"), case.removal_correlation_id))
-    body = [text(title, size="Medium", weight="Bolder"), facts(pairs), *_access_now(case, locale)]
-    buttons = []
-    if case.relationship_request_url:
-        body.append(text(t(locale, "result.link.explain"), spacing="Medium"))
-        body.append(text(case.relationship_request_url, spacing="Small"))
-        buttons.append(open_url(t(locale, "result.link.button"), case.relationship_request_url))
-    else:
-        body.append(text(t(locale, "result.link.missing"), spacing="Medium"))
+    link, buttons = relationship_link(case, locale)
+    body = [text(title, size="Medium", weight="Bolder"), facts(pairs), *_access_now(case, locale), *link]
     return adaptive_card(body, buttons, fallback_text=title, lang=locale)
+
+
+def relationship_link(case: RemovalCase, locale: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The relationship request link that re-establishes the removed relationship (what it is
+    for, the URL as text, and its button), or where to find it when it could not be read: the
+    blocks and the buttons, for every card about a case whose relationship is removed."""
+    if not case.relationship_request_url:
+        return [text(t(locale, "result.link.missing"), spacing="Medium")], []
+    blocks = [
+        text(t(locale, "result.link.explain"), spacing="Medium"),
+        text(case.relationship_request_url, spacing="Small"),
+    ]
+    return blocks, [open_url(t(locale, "result.link.button"), case.relationship_request_url)]
+
+
+def removed_lines(case: RemovalCase, locale: str, *, link: bool = True) -> list[dict[str, Any]]:
+    """For a case whose relationship is removed but that did not end as removed (its access
+    teardown runs, paused, or was given up on): that the relationship was removed, and when, in
+    bold (whoever reads that the case failed must not think the customer still has it as their
+    reseller); then, with ``link``, the relationship request link (its button:
+    :func:`relationship_link`). None for a case whose relationship was not removed."""
+    if case.removed_at is None:
+        return []
+    lines = [text(t(locale, "case.removed_on", when=format_datetime(case.removed_at, locale)), weight="Bolder", spacing="Small")]
+    if link:
+        lines.extend(relationship_link(case, locale)[0])
+    return lines
 
 
 def removal_unclear_card(case: RemovalCase, *, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from .adaptive import adaptive_card, container, facts, text
 from .format import format_datetime, format_time
 from .notification import half_offboarded_since
 from .paging import page_actions, page_of, page_summary
+from .result import relationship_link, removed_lines
 from .texts import DEFAULT_LOCALE, t
 from .verbs import Verb
 from .words import action_phrase, customer_name, described, error_lines, item_error_lines, person_name, proposal
@@ -56,7 +57,8 @@ def status_card(
     """The state in words, counts, then one page of item lines, failed items first.
 
     A case that changed Partner Center (an item done) and did not remove the relationship says
-    since when the customer is half-offboarded (:func:`half_offboarded_since`).
+    since when the customer is half-offboarded (:func:`half_offboarded_since`); one that removed
+    it says when, with the relationship request link (:func:`~cards.result.removed_lines`).
 
     Lines: ✓ done, ✗ failed (with Partner Center's code, description and correlation id),
     … running, — skipped (and by whom); an item waiting for a decision again because what the bot
@@ -81,6 +83,9 @@ def status_card(
     half = half_offboarded_since(case)
     if half is not None:  # the worst place to leave a customer: say it, and since when
         body.append(text(t(locale, "case.half_offboarded", since=format_datetime(half, locale)), weight="Bolder", spacing="Small"))
+    # Removed, and the teardown after it runs or was given up on: the relationship is gone
+    # whatever the state says, and the link to re-establish it is here (not on a result card).
+    body.extend(removed_lines(case, locale))
     if case.state is CaseState.PAUSED:
         body.append(text(t(locale, "paused.body"), weight="Bolder", spacing="Small"))
     if case.error is not None:
@@ -90,7 +95,10 @@ def status_card(
     elif shown.count > 1:
         body.append(page_summary(shown, locale))
     body.extend(_line(item, now, locale) for item in shown.slice(items))
-    return adaptive_card(body, page_actions(shown, Verb.STATUS_PAGE, case.id, locale), fallback_text=title, lang=locale)
+    buttons = page_actions(shown, Verb.STATUS_PAGE, case.id, locale)
+    if case.removed_at is not None:
+        buttons.extend(relationship_link(case, locale)[1])
+    return adaptive_card(body, buttons, fallback_text=title, lang=locale)
 
 
 def _line(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:

@@ -219,6 +219,9 @@ def error_lines(error: ItemError, locale: str, *, graph: bool = False) -> list[s
         lines.append(t(locale, "error.correlation", correlation_id=error.correlation_id))
     if error.request_id:
         lines.append(t(locale, "error.request", request_id=error.request_id))
+    if error.needs:
+        # What to grant (a Graph permission and role, or a setting): what a person acts on.
+        lines.append(t(locale, "error.needs", needs=error.needs))
     return lines
 
 

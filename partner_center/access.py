@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict
@@ -31,9 +31,11 @@ from .graph import GraphClient
 from .graph_models import PRIVACY_CONTACT, DelegatedAdminRelationship, GdapStatus
 
 __all__ = (
+    "DOMAINS_SETTING",
     "GIVES_ACCESS",
     "REPORTED_STATUSES",
     "SANDBOX_PARTNER",
+    "TENANT_SETTING",
     "AccessInventory",
     "AccessPart",
     "ContactEntry",
@@ -197,8 +199,8 @@ class _Unreadable(Exception):
         self.needs = needs
 
 
-_DOMAINS_SETTING = "the partner's domains (setting OFFBOARD_PARTNER_DOMAINS)"
-_TENANT_SETTING = "the partner's tenant id (setting OFFBOARD_PARTNER_TENANT as a GUID, or OFFBOARD_TEAMS_TENANT_ID)"
+DOMAINS_SETTING: Final = "the partner's domains (setting OFFBOARD_PARTNER_DOMAINS)"
+TENANT_SETTING: Final = "the partner's tenant id (setting OFFBOARD_PARTNER_TENANT as a GUID, or OFFBOARD_TEAMS_TENANT_ID)"
 
 
 async def read_partner_access(
@@ -235,19 +237,19 @@ async def read_partner_access(
 
     async def guests(client: GraphClient) -> list[GuestEntry]:
         if not partner.domains:
-            raise _Unreadable(UncheckedReason.NEEDS, _DOMAINS_SETTING)
+            raise _Unreadable(UncheckedReason.NEEDS, DOMAINS_SETTING)
         found = await client.partner_guests(tenant, partner.domains)
         return [GuestEntry(id=guest.id, name=guest.display_name, address=guest.mail or guest.user_principal_name) for guest in found]
 
     async def contacts(client: GraphClient) -> list[ContactEntry]:
         if not partner.domains:
-            raise _Unreadable(UncheckedReason.NEEDS, _DOMAINS_SETTING)
+            raise _Unreadable(UncheckedReason.NEEDS, DOMAINS_SETTING)
         found = (await client.organization_contacts(tenant)).partner_addresses(partner.domains)
         return [ContactEntry(where=where, addresses=addresses) for where, addresses in found.items()]
 
     async def principals(client: GraphClient) -> list[ServicePrincipalEntry]:
         if not _is_guid(partner.tenant_id):
-            raise _Unreadable(UncheckedReason.NEEDS, _TENANT_SETTING)
+            raise _Unreadable(UncheckedReason.NEEDS, TENANT_SETTING)
         found = await client.partner_service_principals(tenant, partner.tenant_id)
         return [ServicePrincipalEntry(id=p.id, app_id=p.app_id, name=p.display_name) for p in found]
 
@@ -295,7 +297,7 @@ async def read_partner_access(
     )
 
 
-_SETTINGS = frozenset({_DOMAINS_SETTING, _TENANT_SETTING})
+_SETTINGS = frozenset({DOMAINS_SETTING, TENANT_SETTING})
 
 
 async def _part(part: AccessPart, read: Awaitable[T]) -> T | Unchecked:

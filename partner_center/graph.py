@@ -203,6 +203,24 @@ class GraphClient:
             dialect=GRAPH,
         )
 
+    # ---- Is it there? ----
+
+    async def is_answering(self) -> bool:
+        """One call, no retries: does Microsoft Graph answer at all now (even with a refusal)?
+
+        A page of one of the partner's own GDAP relationships (delegatedadminrelationship-list,
+        ``$top``: https://learn.microsoft.com/graph/query-parameters). False when the connection
+        fails, times out, or the answer is a 5xx or a 429 (:func:`is_unavailable`), as
+        :meth:`PartnerCenterClient.is_answering <partner_center.client.PartnerCenterClient.is_answering>`.
+        """
+        try:
+            await self._transport.send(
+                "GET", f"{_RELATIONSHIPS}?$top=1", needs_user=True, retried=False, tokens=_TenantTokens(self._tokens, None)
+            )
+        except PartnerCenterError as error:
+            return not is_unavailable(error)
+        return True
+
     # ---- GDAP relationships (partner tenant) ----
 
     async def relationships_with(self, customer_tenant_id: str) -> list[DelegatedAdminRelationship]:

@@ -17,23 +17,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final, TypeVar
 
-from .access import AccessInventory, AccessPart, ContactEntry, GdapEntry, GuestEntry, PartnerIdentity, ServicePrincipalEntry
+from .access import (
+    DOMAINS_SETTING,
+    TENANT_SETTING,
+    AccessInventory,
+    AccessPart,
+    ContactEntry,
+    GdapEntry,
+    GuestEntry,
+    PartnerIdentity,
+    ServicePrincipalEntry,
+)
 from .blockers import TEARDOWN_KINDS, Action, Blocker, BlockerKind
 from .client import PartnerCenterClient
 from .errors import GraphPermissionError, NotFoundError, PartnerCenterError
 from .graph import GraphClient
 from .graph_models import GdapStatus
 
-__all__ = ("GRAPH_NOT_CONFIGURED", "Teardown", "teardown_blockers", "teardown_phase", "unread_kinds")
+__all__ = (
+    "DAP_ENDED_BY_REMOVAL",
+    "GRAPH_NOT_CONFIGURED",
+    "KIND_OF_PART",
+    "Service",
+    "Teardown",
+    "service_of",
+    "teardown_blockers",
+    "teardown_phase",
+    "unread_kinds",
+)
 
 _Identity = TypeVar("_Identity", str, tuple[str, ...])
 
 # What a Graph item needs when no Graph client is configured (the inventory's word for it too).
 GRAPH_NOT_CONFIGURED: Final = "Microsoft Graph (not configured)"
-_DOMAINS_SETTING = "the partner's domains (setting OFFBOARD_PARTNER_DOMAINS)"
-_TENANT_SETTING = "the partner's tenant id (setting OFFBOARD_TEAMS_TENANT_ID)"
 
 # The proposal for a GDAP relationship by its status (resources/delegatedadminrelationship,
 # "delegatedAdminRelationshipStatus values"; anchors.md §3.1):
@@ -61,7 +80,7 @@ _GDAP_ACTIONS: Final[Mapping[GdapStatus, Action]] = {
 }
 
 # Which kind each part of the inventory gives (an unread part leaves its kind's items alone).
-_KIND_OF_PART: Final[Mapping[AccessPart, BlockerKind]] = {
+KIND_OF_PART: Final[Mapping[AccessPart, BlockerKind]] = {
     AccessPart.GUESTS: BlockerKind.PARTNER_GUEST,
     AccessPart.CONTACTS: BlockerKind.PARTNER_CONTACTS,
     AccessPart.SERVICE_PRINCIPALS: BlockerKind.PARTNER_APP,
@@ -69,6 +88,44 @@ _KIND_OF_PART: Final[Mapping[AccessPart, BlockerKind]] = {
     AccessPart.GDAP: BlockerKind.GDAP,
 }
 
+
+# What the teardown's audit says of DAP when the relationship was removed first. Removing the
+# reseller relationship "Removes your delegation admin privileges for the customer, if applicable"
+# (learn.microsoft.com/partner-center/customers/remove-a-relationship; ../shared/reference/
+# partner-center-api.md §7, anchors.md §3.2), and delegation admin privileges are DAP. Nothing is
+# sent: Partner Center may refuse a former customer's calls (403/404; assumption, not documented),
+# and the access read after the removal says whether DAP still reads granted.
+DAP_ENDED_BY_REMOVAL: Final = (
+    "DAP ended by the removal of the reseller relationship (Microsoft: removing it removes the delegated admin "
+    "privileges, learn.microsoft.com/partner-center/customers/remove-a-relationship): no PATCH of "
+    "allowDelegatedAccess to false sent"
+)
+
+
+class Service(StrEnum):
+    """Which Microsoft service a call goes to (e.g. which one a paused case waits for)."""
+
+    PARTNER_CENTER = "partner_center"
+    GRAPH = "graph"
+
+
+def service_of(action: Action) -> Service:
+    """The service a teardown item is carried out through: Partner Center for DAP (a customer
+    PATCH, remove-dap), Microsoft Graph for the rest; Partner Center for any other action."""
+    if action in _GRAPH_ACTIONS:
+        return Service.GRAPH
+    return Service.PARTNER_CENTER
+
+
+_GRAPH_ACTIONS: Final = frozenset(
+    {
+        Action.DELETE_GUEST,
+        Action.CLEAR_CONTACTS,
+        Action.DELETE_SERVICE_PRINCIPAL,
+        Action.TERMINATE_GDAP,
+        Action.DELETE_GDAP_REQUEST,
+    }
+)
 
 
 # ---- The items ----
@@ -90,7 +147,7 @@ def unread_kinds(inventory: AccessInventory | None) -> frozenset[BlockerKind]:
     read says nothing about whether its items are still there."""
     if inventory is None:
         return TEARDOWN_KINDS
-    unread = {_KIND_OF_PART[entry.part] for entry in inventory.unchecked}
+    unread = {KIND_OF_PART[entry.part] for entry in inventory.unchecked}
     if inventory.dap is None:
         unread.add(BlockerKind.DAP)
     return frozenset(unread)
@@ -194,7 +251,7 @@ class Teardown:
     partner_center: PartnerCenterClient
     partner: PartnerIdentity
 
-    async def carry_out(self, customer_id: str, work: Blocker) -> str:
+    async def carry_out(self, customer_id: str, work: Blocker, *, relationship_removed: bool = False) -> str:
         """Do one approved teardown item, read back; returns what was removed, in English, for the
         audit (e.g. "guest Jane Doe (jane@…) deleted", "already gone: nothing sent",
         "technicalNotificationMails: a@x; privacyProfile.contactEmail: b@x removed",
@@ -203,6 +260,8 @@ class Teardown:
         Each reads first and sends nothing when it is already done.
 
         :param customer_id: the customer's id, which is its Entra tenant id (customers-get).
+        :param relationship_removed: the reseller relationship is removed already: DAP went with
+            it, so REMOVE_DAP sends nothing and says so (:data:`DAP_ENDED_BY_REMOVAL`).
         :raises PartnerCenterError: what Microsoft refused or did not answer, as the clients raise
             it (:class:`GraphPermissionError` with ``needs`` for a 403; ``UnavailableError`` etc.).
             Graph not configured: a :class:`GraphPermissionError` whose ``needs`` is
@@ -216,6 +275,8 @@ class Teardown:
                 return await self._clear_contacts(customer_id)
             case Action.DELETE_SERVICE_PRINCIPAL:
                 return await self._delete_app(customer_id, work)
+            case Action.REMOVE_DAP if relationship_removed:
+                return DAP_ENDED_BY_REMOVAL
             case Action.REMOVE_DAP:
                 return await self._remove_dap(customer_id)
             case Action.TERMINATE_GDAP:
@@ -227,7 +288,7 @@ class Teardown:
 
     async def _delete_guest(self, customer_id: str, work: Blocker) -> str:
         graph = self._graph()
-        domains = _needed(self.partner.domains, _DOMAINS_SETTING)
+        domains = _needed(self.partner.domains, DOMAINS_SETTING)
         # Read first: only a user still a guest from the partner's domains is deleted, and one
         # already gone costs no write.
         guests = {guest.id: guest for guest in await graph.partner_guests(customer_id, domains)}
@@ -242,7 +303,7 @@ class Teardown:
 
     async def _clear_contacts(self, customer_id: str) -> str:
         graph = self._graph()
-        domains = _needed(self.partner.domains, _DOMAINS_SETTING)
+        domains = _needed(self.partner.domains, DOMAINS_SETTING)
         cleanup = await graph.clear_partner_contacts(customer_id, domains)  # reads first, reads back
         if not cleanup.removed:
             return "the partner's addresses already gone from the organization's contacts: nothing sent"
@@ -251,7 +312,7 @@ class Teardown:
 
     async def _delete_app(self, customer_id: str, work: Blocker) -> str:
         graph = self._graph()
-        owner = _needed(self.partner.tenant_id, _TENANT_SETTING)
+        owner = _needed(self.partner.tenant_id, TENANT_SETTING)
         principals = {principal.id: principal for principal in await graph.partner_service_principals(customer_id, owner)}
         principal = principals.get(work.item_id)
         if principal is None:

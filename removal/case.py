@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from partner_center.access import AccessInventory, AccessPart, Unchecked, UncheckedReason
+from partner_center.access import AccessInventory, Unchecked, UncheckedReason
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
-from partner_center.errors import PartnerCenterError
-from partner_center.teardown import teardown_blockers, unread_kinds
+from partner_center.errors import GraphPermissionError, PartnerCenterError
+from partner_center.teardown import KIND_OF_PART, Service, teardown_blockers, unread_kinds
 
 __all__ = (
     "CLOSED_STATES",
@@ -223,6 +223,10 @@ class ItemError(_Model):
     request_id: str = ""
     # Why the bot gave up, when it is the bot's own reason (none: Partner Center's words say it).
     reason: ErrorReason = ErrorReason.NONE
+    # What was missing when Microsoft Graph refused (403) or could not be called: the permission
+    # and role, or the setting (GraphPermissionError.needs); "" otherwise, and in errors stored
+    # before it was kept.
+    needs: str = ""
 
     @field_validator("reason", mode="before")
     @classmethod
@@ -240,6 +244,7 @@ class ItemError(_Model):
             status=error.status,
             correlation_id=error.correlation_id,
             request_id=error.request_id,
+            needs=error.needs if isinstance(error, GraphPermissionError) else "",
         )
 
 
@@ -365,20 +370,23 @@ class CaseItem(_Model):
 
 _BLOCKER_FIELDS = tuple(field.name for field in dataclasses.fields(Blocker))
 
-# The teardown kind each part of the tenant read through GDAP gives (partner_center.teardown).
-_KIND_OF_PART = {
-    AccessPart.GUESTS: BlockerKind.PARTNER_GUEST,
-    AccessPart.CONTACTS: BlockerKind.PARTNER_CONTACTS,
-    AccessPart.SERVICE_PRINCIPALS: BlockerKind.PARTNER_APP,
-}
-
 
 class Pause(_Model):
-    """Why and since when a case is paused, and the state it goes back to."""
+    """Why and since when a case is paused, the state it goes back to, and the service whose
+    silence paused it (it resumes once that one answers)."""
 
     since: datetime
     resume_to: CaseState
     error: ItemError
+    # Cases paused before the service was kept waited for Partner Center (the only one then), as
+    # does a value a newer version wrote that this one does not know.
+    service: Service = Service.PARTNER_CENTER
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _known_service(cls, value: object) -> object:
+        known = {service.value for service in Service}
+        return value if isinstance(value, Service) or value in known else Service.PARTNER_CENTER
 
 
 class FailedAttempts(_Model):
@@ -514,6 +522,15 @@ class RemovalCase(_Model):
         return [i for i in self.items if i.kind.is_teardown]
 
     @property
+    def teardown_timing_settled(self) -> bool:
+        """Whether the teardown timing can no longer be switched: a teardown item was approved
+        or skipped. What a person approved (terminating GDAP, deleting a guest) was approved to run
+        at the time the cards then said (the confirmation card states it): switching afterwards would
+        carry it out at a time nobody agreed to. An item asked about again (its decision forgotten
+        because what the bot proposes changed) is pending, and decides nothing here."""
+        return any(item.decision is not Decision.PENDING for item in self.teardown_items)
+
+    @property
     def blocker_items(self) -> list[CaseItem]:
         """What Partner Center reports about the relationship (the blockers), not the teardown."""
         return [i for i in self.items if not i.kind.is_teardown]
@@ -561,8 +578,12 @@ class RemovalCase(_Model):
         that), and every item found there at an earlier reading was removed (each one read back
         as it was removed, :meth:`Teardown.carry_out <partner_center.teardown.Teardown.carry_out>`).
         Not a part to check by hand: were it, no teardown could ever end on "no access remains".
-        A part never read (no item came from it) stays unchecked."""
-        kind = _KIND_OF_PART.get(unchecked.part)
+        A part never read (no item came from it) stays unchecked.
+
+        Assumption: nothing new appeared in that part between its last reading and the GDAP
+        termination (the tenant is not re-read just before GDAP ends). A guest the partner added
+        in between is neither an item nor unchecked here, and the result would not name it."""
+        kind = KIND_OF_PART.get(unchecked.part)
         items = [item for item in self.teardown_items if item.kind is kind]
         return (
             unchecked.reason is UncheckedReason.NO_GDAP
@@ -610,11 +631,12 @@ class RemovalCase(_Model):
             item.error = None
             item.interruptions += 1
 
-    def pause_for(self, error: ItemError, *, at: datetime) -> None:
-        """Partner Center is not answering: pause, to go back to the current state later."""
+    def pause_for(self, error: ItemError, *, at: datetime, service: Service = Service.PARTNER_CENTER) -> None:
+        """``service`` (Partner Center, or Microsoft Graph) is not answering: pause, to go back to
+        the current state once it answers again."""
         resume_to = self.state
         self.move_to(CaseState.PAUSED, at=at)
-        self.pause = Pause(since=at, resume_to=resume_to, error=error)
+        self.pause = Pause(since=at, resume_to=resume_to, error=error, service=service)
 
     def unpause(self, *, at: datetime | None = None) -> CaseState:
         """Partner Center answers again: back to the state the case was paused in."""

@@ -138,13 +138,16 @@ class CaseDecisions:
     async def choose_teardown_timing(self, case_id: str, timing: TeardownTiming, *, by: Person, read: StoredCase | None = None) -> Applied:
         """Carry out the approved teardown items before the relationship's removal (with the
         other approved actions) or after it. Only while the case awaits approval: once it
-        executes, what runs when is under way (a late click changes nothing)."""
+        executes, what runs when is under way (a late click changes nothing). And only until a
+        teardown item is decided (:attr:`RemovalCase.teardown_timing_settled`)."""
 
         def change(case: RemovalCase) -> Effect:
             if case.state is not CaseState.AWAITING_APPROVAL:
                 raise Unchanged(Effect.NOT_NOW)
             if case.teardown_timing is timing:
                 raise Unchanged(Effect.ALREADY)  # a double click, or two people choosing the same
+            if case.teardown_timing_settled:
+                raise Unchanged(Effect.NOT_NOW)
             case.teardown_timing = timing
             return Effect.CHANGED
 

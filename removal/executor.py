@@ -39,7 +39,12 @@ starts. A teardown item is carried out by :meth:`Teardown.carry_out
 
 The same run serves the removal's own state: the workflow carries out the teardown items once
 the relationship is removed (``running_in=REMOVING``); the stop check then compares the stored
-state with that one.
+state with that one, and an approved REMOVE_DAP sends nothing: the removal ended DAP
+(:data:`~partner_center.teardown.DAP_ENDED_BY_REMOVAL`, the item's audit detail).
+
+A run that stopped because a service was not answering says which (:attr:`Execution.service`:
+Microsoft Graph for the tenant clean-ups and GDAP, Partner Center otherwise), so that the paused
+case resumes once that one answers.
 
 Every ``progress_interval`` seconds (and at the end) the journal is folded into the case and
 ``on_progress`` shows it: the status card is updated in place without flooding Teams'
@@ -57,7 +62,7 @@ from typing import Any
 
 from partner_center import Blocker, PartnerCenterClient, PartnerCenterError, carry_out, is_unavailable
 from partner_center.actions import AzureCancellationPending
-from partner_center.teardown import Teardown, teardown_phase
+from partner_center.teardown import Service, Teardown, service_of, teardown_phase
 
 from .case import MAX_INTERRUPTIONS, CaseItem, CaseState, ErrorReason, ItemError, Outcome, Proposal, RemovalCase
 from .lease import Lease
@@ -79,12 +84,14 @@ class Execution:
 
     Attributes:
         case: the case as stored afterwards.
-        unavailable: the error that showed Partner Center was not answering (the run stopped
-            starting items; the case should pause), or None.
+        unavailable: the error that showed Partner Center (or Graph) was not answering (the run
+            stopped starting items; the case should pause), or None.
+        service: the service that was not answering (what the paused case waits for).
     """
 
     case: RemovalCase
     unavailable: PartnerCenterError | None = None
+    service: Service = Service.PARTNER_CENTER
 
 
 async def execute_approved(
@@ -122,7 +129,9 @@ async def execute_approved(
     gate = asyncio.Semaphore(concurrency)
     last_report = time.monotonic()
     report_lock = asyncio.Lock()
-    unavailable: list[PartnerCenterError] = []
+    unavailable: list[tuple[PartnerCenterError, Service]] = []
+    # After the removal (the workflow's teardown in REMOVING), DAP went with the relationship.
+    relationship_removed = running_in is CaseState.REMOVING and case.removed_at is not None
 
     async def stopped() -> bool:
         # Partner Center (or Graph) is not answering, this instance lost the lease, or someone
@@ -134,7 +143,7 @@ async def execute_approved(
         """Carry out one item; what it removed, for the audit ("" for a Partner Center blocker)."""
         if item.kind.is_teardown:
             assert teardown is not None  # (_runnable leaves teardown items out without one)
-            return await teardown.carry_out(case.customer.id, work)
+            return await teardown.carry_out(case.customer.id, work, relationship_removed=relationship_removed)
         await carry_out(client, case.customer.id, work)
         return ""
 
@@ -164,7 +173,7 @@ async def execute_approved(
                 )
             except PartnerCenterError as error:
                 if is_unavailable(error) and item.interruptions + 1 < MAX_INTERRUPTIONS:
-                    unavailable.append(error)
+                    unavailable.append((error, service_of(work.action) if item.kind.is_teardown else Service.PARTNER_CENTER))
                     item.outcome, item.error = Outcome.NOT_STARTED, None
                     await store.record_interruption(case_id, item.key)
                     return
@@ -190,7 +199,10 @@ async def execute_approved(
         if index and await stopped():
             break  # a later phase removes what an earlier one may still need (GDAP, for the tenant clean-ups)
         await _all_or_none(run(item, work) for item, work in phase)
-    return Execution(await _folded(store, case_id), unavailable[0] if unavailable else None)
+    if unavailable:
+        error, service = unavailable[0]
+        return Execution(await _folded(store, case_id), error, service)
+    return Execution(await _folded(store, case_id))
 
 
 def _runnable(case: RemovalCase, *, selects: Callable[[CaseItem], bool] | None, tears_down: bool) -> list[tuple[CaseItem, Blocker]]:

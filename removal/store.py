@@ -9,6 +9,10 @@ out, memory in tests)::
                                 (cheap, never conflicts) and folded into the case later
     opencase/{customer id}      the customer's one open case (claimed with if-none-match)
     conversations/{conv id}     the conversation's current case (for typed status / cancel)
+    accessending/{id}           a removed case whose GDAP termination Microsoft is completing
+                                (:attr:`RemovalCase.access_ending`): its customer and those
+                                relationships, so that Partner Center's GDAP events (and a sweep)
+                                find it once its customer has no open case any more
 
 Why a journal: a 1,000-item case is ~0.5 MB of JSON; rewriting it after every Partner Center
 write would cost more than the write itself. Progress is saved after each write as a small
@@ -40,6 +44,7 @@ __all__ = ("CaseAlreadyOpen", "CaseStore", "ConcurrentUpdates", "MemoryCaseStore
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _MAX_ATTEMPTS = 50
+_ENDING = "accessending/"
 _KNOWN_STATES = 1_024  # (ETag, state) pairs remembered: the cases being worked on, with room to spare
 
 
@@ -123,6 +128,14 @@ class CaseStore:
         cases = [await self.get(stored.document["caseId"]) for stored in found.values()]
         return [case for case in cases if case is not None and case.is_open]
 
+    async def with_access_ending(self) -> list[RemovalCase]:
+        """Every removed case whose result says some GDAP access is still ending (few: each
+        leaves the index once a read shows its relationships ended)."""
+        keys = await self._documents.list_keys(_ENDING)
+        found = await self._documents.read_many(keys)
+        cases = [await self.get(stored.document["caseId"]) for stored in found.values()]
+        return [case for case in cases if case is not None and _ending(case)]
+
     async def current_for(self, conversation_id: str) -> RemovalCase | None:
         stored = await self._documents.read(f"conversations/{conversation_id}")
         return await self.get(stored.document["caseId"]) if stored else None
@@ -176,6 +189,7 @@ class CaseStore:
                 raise KeyError(case_id)
             case, etag = loaded
             was_open = case.is_open
+            ending_before = _ending(case)
             try:
                 result = change(case)
             except Unchanged as unchanged:
@@ -187,6 +201,8 @@ class CaseStore:
             self._know(case_id, written, case.state)
             if was_open and not case.is_open:
                 await self._release_customer(case)
+            if _ending(case) != ending_before:
+                await self._index_ending(case)
             return case, result
         raise ConcurrentUpdates(case_id)
 
@@ -230,6 +246,19 @@ class CaseStore:
         while len(self._states) > _KNOWN_STATES:
             self._states.popitem(last=False)
 
+    async def _index_ending(self, case: RemovalCase) -> None:
+        """Keep ``accessending/{id}`` in step with the case (a failure is logged: the index only
+        saves the events a wait for the next read)."""
+        key = _ENDING + case.id
+        relationships = _ending(case)
+        try:
+            if relationships:
+                await self._documents.write(key, {"caseId": case.id, "customerId": case.customer.id, "relationships": list(relationships)})
+            else:
+                await self._documents.delete(key)
+        except Exception:  # noqa: BLE001
+            _log.exception("could not update the access-ending index of case %s", case.id)
+
     async def _release_customer(self, case: RemovalCase) -> None:
         index = f"opencase/{case.customer.id}"
         stored = await self._documents.read(index)
@@ -238,6 +267,13 @@ class CaseStore:
                 await self._documents.delete(index, if_match=stored.etag)
             except PreconditionFailed:
                 _log.info("open-case index of %s changed meanwhile; left as is", case.customer.id)
+
+
+def _ending(case: RemovalCase) -> tuple[str, ...]:
+    """The GDAP relationships a removed case shows as ending (none for any other case)."""
+    if case.state is not CaseState.REMOVED:
+        return ()
+    return tuple(sorted(item.item_id for item in case.access_ending))
 
 
 class MemoryCaseStore(CaseStore):

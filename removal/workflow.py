@@ -11,7 +11,10 @@
   nothing is removed: what blocks now is shown and new blockers are asked about.
 - :meth:`RemovalWorkflow.resume`: at start and then periodically, take over executing and
   removing cases whose lease has expired (their instance died) and finish them, and carry on
-  paused cases once Partner Center answers again.
+  paused cases once the service they wait for (Partner Center, or Microsoft Graph) answers again.
+- :meth:`RemovalWorkflow.access_changed`: a removed case whose result says GDAP access is still
+  ending has its access read again (Partner Center's GDAP events; a sweep could call it too); the
+  result card is redrawn only when what it says changed.
 
 Partner Center (or Graph) not answering (after the client's retries: :func:`is_unavailable`) is
 not a failure of the case: an executing or removing case is *paused* (the conversation is told,
@@ -65,7 +68,7 @@ from partner_center import (
 from partner_center.access import AccessInventory, PartnerAccessReader
 from partner_center.errors import NoRelationshipError, RemovalUnclearError
 from partner_center.models import CompanyProfile
-from partner_center.teardown import Teardown
+from partner_center.teardown import Service, Teardown
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
 from .background import BackgroundTasks
@@ -176,7 +179,7 @@ class RemovalWorkflow:
         Center answers again; returns how many were started. A case whose last attempt failed
         is left alone until its backoff has passed."""
         started = 0
-        answering: bool | None = None  # asked once a round, and only when a case is paused
+        answering: dict[Service, bool] = {}  # each service asked once a round, and only when a case waits for it
         for case in await self._store.open_cases():
             if not self._due(case):
                 continue
@@ -185,9 +188,10 @@ class RemovalWorkflow:
                     started += await self._recheck_azure(case.id)
                 continue
             if case.state is CaseState.PAUSED:
-                if answering is None:
-                    answering = await self._client.is_answering()
-                if answering and await self._unpause(case.id):
+                service = case.pause.service if case.pause is not None else Service.PARTNER_CENTER
+                if service not in answering:
+                    answering[service] = await self._is_answering(service)
+                if answering[service] and await self._unpause(case.id):
                     started += 1
                 continue
             if case.state not in (CaseState.EXECUTING, CaseState.REMOVING) or not await self._leases.is_free(case.id):
@@ -196,6 +200,14 @@ class RemovalWorkflow:
             (self.start_execution if case.state is CaseState.EXECUTING else self.start_removal)(case.id)
             started += 1
         return started
+
+    async def _is_answering(self, service: Service) -> bool:
+        """Whether ``service`` answers now (Microsoft Graph: through the teardown's client; with
+        none configured, nothing can have paused on it, so Partner Center is asked)."""
+        graph = self._teardown.graph if self._teardown is not None else None
+        if service is Service.GRAPH and graph is not None:
+            return await graph.is_answering()
+        return await self._client.is_answering()
 
     # ---- The work ----
 
@@ -241,7 +253,7 @@ class RemovalWorkflow:
         if case.state is not CaseState.EXECUTING or lease.lost:
             await self._show_progress(case)  # cancelled meanwhile, or another instance carries on
         elif run.unavailable is not None:
-            case = await self._pause(case_id, run.unavailable, progressed=progressed)
+            case = await self._pause(case_id, run.unavailable, progressed=progressed, service=run.service)
         else:
             case = await self.recheck(case_id, progressed=progressed)
             # The execution's progress ends on the new state (what the re-check asks is shown
@@ -443,7 +455,7 @@ class RemovalWorkflow:
                 return case  # given up on meanwhile, or another instance carries on
             if run.unavailable is not None:
                 # Graph (or Partner Center) not answering: resumed later, without a second removal.
-                return await self._pause(case.id, run.unavailable, progressed=len(case.done) > done_before)
+                return await self._pause(case.id, run.unavailable, progressed=len(case.done) > done_before, service=run.service)
         inventory = await self._read_access_after_removal(case)
 
         def removed(current: RemovalCase) -> None:
@@ -484,6 +496,58 @@ class RemovalWorkflow:
             return None
         return await self._partner_access.read(case.customer.id, now=self._clock())
 
+    async def access_changed(self, case_id: str, *, why: str = "") -> RemovalCase | None:
+        """The partner's access to a removed case's customer may have changed (Partner Center
+        said a GDAP relationship was terminated or expired; a sweep may ask too): read it afresh
+        and, if what the result says changed (a relationship that was ending now reads ended),
+        store it, audit it and redraw the result card. Only a removed case whose result shows
+        some access still ending is read; anything else is left as it is. Idempotent: a read
+        that finds what the case already shows changes nothing and says nothing.
+
+        :param why: what prompted it (the event's name), for the audit.
+        :returns: the case as stored (None: no such case).
+        """
+        case = await self._store.get(case_id)
+        if case is None or case.state is not CaseState.REMOVED or not case.access_ending or self._partner_access is None:
+            return case
+        try:
+            async with self._leases.hold(case_id):
+                return await self._reread_access(case, why)
+        except LeaseTaken:
+            _log.info("case %s: its access is being read by another instance", case_id)
+            return await self._store.get(case_id)
+
+    async def _reread_access(self, case: RemovalCase, why: str) -> RemovalCase:
+        assert self._partner_access is not None
+        now = self._clock()
+        # Never fails: what cannot be read is an entry of the inventory (and its items are kept).
+        inventory = await self._partner_access.read(case.customer.id, now=now)
+
+        def reread(current: RemovalCase) -> list[str] | None:
+            if current.state is not CaseState.REMOVED or not current.access_ending:
+                raise Unchanged(None)
+            before = _result_shows(current)
+            ending = list(current.access_ending)
+            current.refresh(None, access=inventory)
+            if _result_shows(current) == before:
+                raise Unchanged(None)  # nothing the result says changed: the stored case stays as it is
+            still = {item.key for item in current.access_ending}
+            return [item_of(item) for item in ending if item.key not in still]
+
+        case, ended = await self._store.update(case.id, reread)
+        if ended is None:
+            return case
+        detail = "access read again" + (f" after {why}" if why else "")
+        if ended:
+            detail += ": no longer ending (ended): " + ", ".join(ended)
+        detail += "; no partner access remains" if case.no_access_remains else "; some partner access remains or is to check"
+        await self._audit.record(
+            AuditEvent.about(case, at=now, action="access.reread", actor="offboard", result="ok", detail=detail[:1000])
+        )
+        await self._refresh_plan(case.id)
+        await self._show(case, self._display.removed)  # the result card, brought up to date
+        return case
+
     # ---- Partner Center changed, or stopped answering, or refused ----
 
     async def _refuse_removal(self, case: RemovalCase, plan: RemovalPlan) -> RemovalCase:
@@ -512,9 +576,11 @@ class RemovalWorkflow:
         await self._show(case, self._display.refused)
         return case
 
-    async def _pause(self, case_id: str, error: PartnerCenterError, *, progressed: bool = False) -> RemovalCase:
-        """Partner Center is not answering: pause the case and say so; :meth:`resume` carries
-        on once it answers. Items not yet carried out stay as they are (not failed). Pausing
+    async def _pause(
+        self, case_id: str, error: PartnerCenterError, *, progressed: bool = False, service: Service = Service.PARTNER_CENTER
+    ) -> RemovalCase:
+        """``service`` (Partner Center, or Microsoft Graph) is not answering: pause the case and
+        say so; :meth:`resume` carries on once that service answers. Items not yet carried out stay as they are (not failed). Pausing
         again and again with nothing done in between is a failing attempt like any other: after
         ``max_attempts`` of them the case needs a person."""
         now = self._clock()
@@ -523,7 +589,7 @@ class RemovalWorkflow:
             was = current.state
             if self._count_failure(current, _UNAVAILABLE, error.description, progressed=progressed):
                 return was
-            current.pause_for(ItemError.from_error(error), at=now)
+            current.pause_for(ItemError.from_error(error), at=now, service=service)
             return None
 
         try:
@@ -532,7 +598,7 @@ class RemovalWorkflow:
             return await self._get(case_id)  # cancelled meanwhile
         if given_up_from is not None:
             return await self._gave_up(case, given_up_from)
-        _log.warning("case %s paused: Partner Center is not answering (%s)", case_id, error.description)
+        _log.warning("case %s paused: %s is not answering (%s)", case_id, _named(service), error.description)
         await self._audit.record(
             AuditEvent.about(
                 case,
@@ -540,7 +606,7 @@ class RemovalWorkflow:
                 action="case.paused",
                 actor="offboard",
                 result="paused",
-                detail=error.description,
+                detail=f"{_named(service)} not answering: {error.description}",
                 correlation_id=error.correlation_id,
             )
         )
@@ -562,7 +628,7 @@ class RemovalWorkflow:
             return False
         if resumed_to is None:
             return False
-        _log.info("case %s resumed (%s): Partner Center answers again", case_id, resumed_to.value)
+        _log.info("case %s resumed (%s): the service it waited for answers again", case_id, resumed_to.value)
         await self._audit.record(AuditEvent.about(case, at=self._clock(), action="case.resumed", actor="offboard", result="ok"))
         await self._show(case, self._display.resumed)
         (self.start_removal if resumed_to is CaseState.REMOVING else self.start_execution)(case_id)
@@ -797,6 +863,16 @@ def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
     return CaseState.WAITING
 
 
+def _result_shows(case: RemovalCase) -> tuple[object, ...]:
+    """What the result card's "Partner access now" says, to tell whether a fresh read changed it."""
+    return (
+        case.no_access_remains,
+        tuple((item.key, item.outcome, item.status) for item in case.access_remaining),
+        tuple((item.key, item.status) for item in case.access_ending),
+        case.access_unchecked,
+    )
+
+
 def _is_blocker(item: CaseItem) -> bool:
     """Not a teardown item: what runs before the removal when the teardown waits for it."""
     return not item.kind.is_teardown
@@ -848,6 +924,11 @@ def _gave_up_because(kind: str, count: int, detail: str) -> str:
     reader's language: :data:`NEEDS_PERSON`)."""
     what = "Partner Center did not answer" if kind == _UNAVAILABLE else f"Unexpected error ({kind.removeprefix('error:')})"
     return f"{what} on {count} attempts in a row: {detail}"[:500]
+
+
+def _named(service: Service) -> str:
+    """A service's name, for the log and the audit (in English, as they are)."""
+    return "Microsoft Graph" if service is Service.GRAPH else "Partner Center"
 
 
 def _customer_of(case: RemovalCase) -> Customer:

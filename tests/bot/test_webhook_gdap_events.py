@@ -22,12 +22,14 @@ from app import BACKGROUND, SANDBOX, STORE, create_app
 from bench.buttons import button_data
 from bench.connector import RecordingConnector
 from bot.settings import Settings
+from cards import t
 from partner_center.blockers import BlockerKind
 from pc_sandbox.state import STATE
 from removal import CaseState, RemovalCase
 from removal.store import CaseStore
 from tests.bot.teams import Teams, card_with
 from tests.bot.webhook_pki import Credentials, serve_certificates
+from tests.dialogs.harness import card_text
 
 FROMAGES = "4e5f6a7b-8c9d-4e0f-9a2b-3c4d5e6f7a07"
 
@@ -145,3 +147,95 @@ async def test_an_event_about_another_relationship_changes_nothing(bot: tuple[Te
     await app[BACKGROUND].drain()
     stored = await cases.get(case.id)
     assert stored is not None and _gdap_items(stored)  # left to the hourly re-check
+
+
+# ---- A removed case whose GDAP termination was still under way ----
+
+FABRIKAM = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d04"
+
+
+async def _removed_fabrikam(teams: Teams, app: Any) -> tuple[CaseStore, RemovalCase]:
+    """Fabrikam removed, its access torn down after the removal (the default timing): its two GDAP
+    relationships read terminationRequested (the sandbox ends them over minutes of its clock)."""
+    await teams.say("remove Fabrikam Inc")
+    card_id, card = card_with(teams.connector, "approve_all")
+    assert (await teams.click(card_id, "approve_all", button_data(card, "approve_all")))[0] == 200
+    await app[BACKGROUND].drain()
+    final_id, final = card_with(teams.connector, "confirm_removal")
+    assert (await teams.click(final_id, "confirm_removal", button_data(final, "confirm_removal")))[0] == 200
+    await app[BACKGROUND].drain()
+    cases = CaseStore(app[STORE])
+    case = await cases.get(button_data(final, "confirm_removal")["caseId"])
+    assert case is not None and case.state is CaseState.REMOVED, case.state if case else None
+    return cases, case
+
+
+def _result_cards(teams: Teams, case: RemovalCase) -> list[dict[str, Any]]:
+    """The result cards sent or updated, latest last (the removal's result card names its ending access)."""
+    heading = t("en-US", "result.access.heading")
+    return [call.card for call in teams.connector.calls if call.card and heading in card_text(call.card)]
+
+
+async def test_a_gdap_event_after_the_removal_brings_the_result_to_no_partner_access_remains(
+    bot: tuple[Teams, Any, str], pki: dict[str, Credentials]
+) -> None:
+    teams, app, certificates = bot
+    cases, case = await _removed_fabrikam(teams, app)
+    ending = {item.item_id for item in case.access_ending}
+    assert len(ending) == 2 and not case.access_remaining and not case.no_access_remains
+    shown = card_text(_result_cards(teams, case)[-1])
+    assert t("en-US", "result.access.none") not in shown and "Fabrikam - Offboard support" in shown
+
+    # Microsoft completes the terminations (terminationRequested, terminating, terminated).
+    app[SANDBOX].clock.advance(timedelta(minutes=11))
+    resource = f"https://api.partnercenter.microsoft.com/v1/customers/{FABRIKAM}/delegatedAdminRelationships/{sorted(ending)[0]}"
+    event = _event("granular-admin-relationship-terminated", resource)
+    assert await _send(teams, certificates, event, pki["microsoft"]) == 200
+    await app[BACKGROUND].drain()
+
+    stored = await cases.get(case.id)
+    assert stored is not None and stored.state is CaseState.REMOVED
+    assert not stored.access_ending and stored.no_access_remains
+    result = _result_cards(teams, case)[-1]
+    assert t("en-US", "result.access.none") in card_text(result)
+    [reread] = [record for record in await app[STORE].read_stream("audit") if record[1]["action"] == "access.reread"]
+    detail = reread[1]["detail"]
+    assert "granular-admin-relationship-terminated" in detail and "no partner access remains" in detail
+    assert all(relationship in detail for relationship in ending)
+
+    # The same news again (another relationship's event, a second delivery): nothing changes.
+    calls = len(teams.connector.calls)
+    again = _event("granular-admin-relationship-expired", resource)
+    assert await _send(teams, certificates, again, pki["microsoft"]) == 200
+    await app[BACKGROUND].drain()
+    assert len(teams.connector.calls) == calls
+    assert [r for _, r in await app[STORE].read_stream("audit") if r["action"] == "access.reread"] == [reread[1]]
+    assert (await cases.get(case.id)) == stored
+
+
+async def test_a_gdap_event_naming_only_the_relationship_finds_the_removed_case(
+    bot: tuple[Teams, Any, str], pki: dict[str, Credentials]
+) -> None:
+    teams, app, certificates = bot
+    cases, case = await _removed_fabrikam(teams, app)
+    relationship = sorted(item.item_id for item in case.access_ending)[0]
+    app[SANDBOX].clock.advance(timedelta(minutes=11))
+    resource = f"https://api.partnercenter.microsoft.com/v1/delegatedAdminRelationships/{relationship}"
+    assert await _send(teams, certificates, _event("granular-admin-relationship-terminated", resource), pki["microsoft"]) == 200
+    await app[BACKGROUND].drain()
+    stored = await cases.get(case.id)
+    assert stored is not None and stored.no_access_remains
+    assert t("en-US", "result.access.none") in card_text(_result_cards(teams, case)[-1])
+
+
+async def test_while_gdap_still_reads_as_ending_the_event_changes_nothing(bot: tuple[Teams, Any, str], pki: dict[str, Credentials]) -> None:
+    teams, app, certificates = bot
+    cases, case = await _removed_fabrikam(teams, app)
+    calls = len(teams.connector.calls)
+    resource = f"https://api.partnercenter.microsoft.com/v1/customers/{FABRIKAM}/delegatedAdminRelationships/x"
+    assert await _send(teams, certificates, _event("granular-admin-relationship-terminated", resource), pki["microsoft"]) == 200
+    await app[BACKGROUND].drain()
+    stored = await cases.get(case.id)
+    assert stored is not None and stored.access_ending and not stored.no_access_remains
+    assert len(teams.connector.calls) == calls
+    assert not [r for _, r in await app[STORE].read_stream("audit") if r["action"] == "access.reread"]

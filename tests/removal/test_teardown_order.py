@@ -19,6 +19,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.case_display import TeamsCaseDisplay
+from bot.case_messages import CaseMessageBook
+from bot.case_notices import TeamsCaseNotices
+from cards import format_datetime, plan_card, t
 from partner_center import PartnerCenterClient, PartnerCenterConfig, PartnerLimits, RateSettings, connect_graph, plan_removal
 from partner_center.access import SANDBOX_PARTNER, PartnerAccessReader
 from partner_center.blockers import BlockerKind
@@ -30,11 +34,14 @@ from removal import CaseItem, CaseState, Decision, Outcome, Person, RemovalCase,
 from removal.audit import AuditTrail
 from removal.background import BackgroundTasks
 from removal.decisions import CaseDecisions, Effect
+from removal.display import CaseDisplay
 from removal.lease import Leases
+from removal.notifications import CaseNotifications
 from removal.store import CaseStore
 from removal.workflow import RemovalWorkflow
 from storage import SqliteStore
 from tests._helpers import FAST_RETRY, customer_named, sandbox_requests
+from tests.cards.reading import buttons, seen
 
 ANN = Person(id="29:ann", name="Ann Admin", aad_object_id="a-1")
 BOB = Person(id="29:bob", name="Bob Approver", aad_object_id="b-2")
@@ -44,16 +51,40 @@ _TENANT_CLEANUPS = (BlockerKind.PARTNER_GUEST, BlockerKind.PARTNER_CONTACTS, Blo
 
 
 class _Display:
-    """The display port, reduced to what it was asked to show (the cards are tested elsewhere)."""
+    """The display port, reduced to what it was asked to show; with ``teams``, what it is asked
+    is also shown by the Teams edge's display (the cards people see)."""
 
-    def __init__(self) -> None:
+    def __init__(self, teams: CaseDisplay | None = None) -> None:
         self.shown: list[tuple[str, CaseState]] = []
+        self._teams = teams
 
     def __getattr__(self, verb: str) -> Callable[..., Any]:
-        async def show(case: RemovalCase, *_: Any, **__: Any) -> None:
+        async def show(case: RemovalCase, *args: Any, **kwargs: Any) -> None:
             self.shown.append((verb, case.state))
+            if self._teams is not None:
+                await getattr(self._teams, verb)(case, *args, **kwargs)
 
         return show
+
+
+class _Teams:
+    """Teams as the edge's messenger and announcer see it: every card posted or updated in the
+    case's conversation, and every card announced to the channels and the requester."""
+
+    def __init__(self) -> None:
+        self.in_conversation: list[dict[str, Any]] = []
+        self.announced: list[dict[str, Any]] = []
+
+    async def post(self, conversation: dict[str, Any], card: dict[str, Any]) -> str:
+        self.in_conversation.append(card)
+        return f"message-{len(self.in_conversation)}"
+
+    async def update(self, conversation: dict[str, Any], activity_id: str, card: dict[str, Any]) -> None:
+        self.in_conversation.append(card)
+
+    async def announce(self, card: dict[str, Any], *, text: str, requester: Person | None, tenant_id: str, service_url: str) -> int:
+        self.announced.append(card)
+        return 1
 
 
 @dataclass
@@ -111,9 +142,13 @@ def _offboard(
     *,
     teardown_graph: GraphClient | None = None,
     max_attempts: int = 5,
+    teams: _Teams | None = None,
 ) -> _Offboard:
-    store, audit, background, display = CaseStore(documents), AuditTrail(documents), BackgroundTasks(), _Display()
+    """``teams``: the cases are shown, and announced, by the Teams edge to it (else only recorded)."""
+    store, audit, background = CaseStore(documents), AuditTrail(documents), BackgroundTasks()
     clock = lambda: datetime.now(UTC)  # noqa: E731
+    edge = TeamsCaseDisplay(teams, CaseMessageBook(documents), cases=store, clock=clock, announcer=teams) if teams else None
+    display = _Display(edge)
     workflow = RemovalWorkflow(
         client=client,
         store=store,
@@ -125,6 +160,7 @@ def _offboard(
         partner_access=PartnerAccessReader(client, graph, SANDBOX_PARTNER),
         teardown=Teardown(graph=teardown_graph or graph, partner_center=client, partner=SANDBOX_PARTNER),
         max_attempts=max_attempts,
+        notifications=CaseNotifications(TeamsCaseNotices(teams, clock=clock)) if teams else None,
     )
     decisions = CaseDecisions(store=store, workflow=workflow, audit=audit, clock=clock)
     return _Offboard(client, graph, store, audit, workflow, decisions, background, display)
@@ -278,6 +314,30 @@ async def test_chosen_before_they_run_with_the_other_actions_in_the_same_order(
     assert removed.access_remaining == [] and len(removed.access_ending) == 2
 
 
+@pytest.mark.parametrize("decision", [Decision.APPROVED, Decision.SKIPPED])
+async def test_once_a_teardown_item_is_decided_the_timing_cannot_be_switched(
+    offboard: _Offboard, decision: Decision, http: aiohttp.ClientSession, sandbox: Any
+) -> None:
+    case = await offboard.open_case()
+    first = case.next_pending
+    assert first is not None and first.kind.is_teardown  # Fabrikam: nothing blocks, the access is asked about
+    assert (await offboard.decisions.decide(case.id, first.key, decision, by=BOB)).effect is Effect.CHANGED
+
+    refused = await offboard.decisions.choose_teardown_timing(case.id, TeardownTiming.BEFORE, by=BOB)
+
+    assert refused.effect is Effect.NOT_NOW
+    stored = await offboard.store.get(case.id)
+    assert stored is not None and stored.teardown_timing is TeardownTiming.AFTER
+    assert not [record for record in await offboard.actions(case.id) if record["action"] == "teardown.timing"]
+    # The plan (as the refused click is answered with it) states the timing and offers no switch.
+    plan = plan_card(stored, now=datetime.now(UTC))
+    assert t("en-US", "access.timing.after") in seen(plan) and t("en-US", "access.timing.settled") in seen(plan)
+    assert not [button for button in buttons(plan) if button.get("verb") == "teardown_timing"]
+    # And the approved items run as approved: after the removal.
+    await offboard.approve_and_execute(case.id)
+    assert await _graph_writes(http, sandbox) == []
+
+
 # ---- Graph not answering after the removal ----
 
 
@@ -329,7 +389,8 @@ async def test_graph_silent_during_the_teardown_pauses_the_removed_case_and_resu
 async def test_a_teardown_given_up_on_after_the_removal_still_says_the_relationship_is_removed(
     client: PartnerCenterClient, graph: GraphClient, config: PartnerCenterConfig, documents: SqliteStore, http: aiohttp.ClientSession
 ) -> None:
-    down = _offboard(client, graph, documents, teardown_graph=_silent_graph(config, http), max_attempts=1)
+    teams = _Teams()
+    down = _offboard(client, graph, documents, teardown_graph=_silent_graph(config, http), max_attempts=1, teams=teams)
     case = await down.open_case()
     await down.approve_and_execute(case.id)
 
@@ -340,6 +401,21 @@ async def test_a_teardown_given_up_on_after_the_removal_still_says_the_relations
     assert await client.read_relationship(case.customer.id) is Relationship.NONE
     assert ("needs_person", CaseState.FAILED) in down.display.shown
     assert len(failed.access_remaining) == 7  # none of the access was removed
+
+    # What people see: the status card (in place of "removing…") and the "needs a person"
+    # notification both say the relationship was removed, when, and give the link to re-establish it.
+    removed_on = t("en-US", "case.removed_on", when=format_datetime(failed.removed_at))
+    [status] = [card for card in teams.in_conversation if card["fallbackText"] == t("en-US", "status.title", customer=FABRIKAM)]
+    # (The "ready" notification came before it.)
+    gave_up = t("en-US", "notify.needs_person.removed.title", customer=FABRIKAM)
+    [notice] = [card for card in teams.announced if card["fallbackText"] == gave_up]
+    assert t("en-US", "notify.needs_person.removed.text", customer=FABRIKAM) in seen(notice)
+    for card in (status, notice):
+        assert removed_on in seen(card)
+        assert failed.relationship_request_url in seen(card)
+        assert [b["url"] for b in buttons(card) if b["type"] == "Action.OpenUrl"][-1] == failed.relationship_request_url
+        assert "still in place" not in seen(card) and "Half-offboarded" not in seen(card)
+    assert failed.error.description[:300] in seen(notice)  # and why it was given up on
 
 
 # ---- A re-check finds more ----
