@@ -41,11 +41,13 @@ from bot.notifier import TeamsAnnouncer, TeamsNotifier
 from bot.notify_api import notifications_handler
 from bot.sandbox_banner import SandboxBanner
 from bot.service_urls import ServiceUrlPolicy
-from bot.settings import Settings, open_configured_store
+from bot.settings import Settings, open_configured_store, open_key_vault
+from bot.settings import partner_center_config as configured_partner_center
+from bot.token_health import TOKEN_HEALTH, SandboxClockFollower, TokenHealthMonitor, health_word
 from bot.wiring import CaseTimings, build_services
 from partner_center import (
-    CertificateCredential,
     LimitsRegistry,
+    MsalTokenProvider,
     PartnerCenterClient,
     PartnerCenterConfig,
     PartnerCenterError,
@@ -72,6 +74,7 @@ __all__ = (
     "MAX_BODY_BYTES",
     "SANDBOX",
     "STORE",
+    "TOKENS",
     "Endpoints",
     "access_policy",
     "create_app",
@@ -104,6 +107,8 @@ CLIENT = web.AppKey("partner_center_client", PartnerCenterClient)
 STORE = web.AppKey("store", DocumentStore)
 BACKGROUND = web.AppKey("background", BackgroundTasks)
 ENDPOINTS = web.AppKey("endpoints", Endpoints)
+# The app+user token's provider: its last redemption and exercise() for the token-health check.
+TOKENS = web.AppKey("tokens", MsalTokenProvider)
 # The sandbox's type is named for type checkers only (see the import above).
 SANDBOX: web.AppKey[RunningSandbox] = web.AppKey("sandbox")
 _HEALTH_CACHE_SECONDS = 15.0
@@ -140,7 +145,7 @@ def create_app(
                 config = partner_center_config
                 clock = lambda: datetime.now(UTC)  # noqa: E731
             elif settings.uses_sandbox and settings.sandbox_url:
-                config = PartnerCenterConfig.sandbox(settings.sandbox_url)
+                config = await _configured(settings, stack)
                 clock = lambda: datetime.now(UTC)  # noqa: E731
             elif settings.uses_sandbox:
                 # Imported here only: a live deployment never loads the sandbox (its token
@@ -151,10 +156,10 @@ def create_app(
                     running_sandbox(options=sandbox_options or SandboxOptions(), host=settings.sandbox_host, port=settings.sandbox_port)
                 )
                 app[SANDBOX] = sandbox
-                config = PartnerCenterConfig.sandbox(sandbox.base_url)
+                config = await _configured(settings, stack, sandbox_base_url=sandbox.base_url)
                 clock = sandbox.clock.now
             else:
-                config = _live_config(settings)
+                config = await _configured(settings, stack)
                 clock = lambda: datetime.now(UTC)  # noqa: E731
             _log.info("Cases and conversation state: %s storage", settings.effective_storage)
             store = open_configured_store(settings)
@@ -165,7 +170,18 @@ def create_app(
                 RateSettings(requests_per_period=settings.requests_per_minute, period_seconds=60, max_concurrency=settings.max_concurrency)
             )
             # One token provider for both clients: one MSAL cache, so the refresh token it rotates is one.
-            tokens = token_provider(config)
+            # A sandbox elsewhere: the token's redeemed-at tag and its health follow that sandbox's clock.
+            follower = (
+                SandboxClockFollower(settings.sandbox_url, session)
+                if settings.uses_sandbox and settings.sandbox_url and partner_center_config is None
+                else None
+            )
+            token_clock = follower.now if follower is not None else clock
+            if follower is not None:
+                await follower.refresh()
+            tokens = token_provider(config, clock=token_clock)
+            await tokens.load()  # the stored token cache (a Key Vault secret): refused access shows at start
+            app[TOKENS] = tokens
             client = connect(config, session=session, limits=limits.for_tenant(config.tenant), tokens=tokens)
             graph = connect_graph(config, session=session, limits=limits.for_tenant(config.tenant), tokens=tokens)
             app[CLIENT] = client
@@ -198,6 +214,18 @@ def create_app(
             async def announce(card: dict[str, Any]) -> int:
                 return await announcer.announce(card, text="", requester=None, tenant_id="", service_url="")
 
+            app[TOKEN_HEALTH] = token_health = TokenHealthMonitor(
+                tokens,
+                store,
+                announce=announce,
+                clock=token_clock,
+                before_check=follower.refresh if follower is not None else None,
+                check_days=settings.token_check_days,
+                warn_days=settings.token_warn_days,
+                personal_chats=KnownPersonalChats(installations, notifier),
+                approvers=settings.approvers,
+                tenant_id=settings.teams_tenant_id,
+            )
             verifier = SignatureVerifier(
                 session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
             )
@@ -227,6 +255,7 @@ def create_app(
             loops = [
                 asyncio.create_task(_every(settings.resume_interval_seconds, services.workflow.resume), name="resume cases"),
                 asyncio.create_task(_every(settings.recheck_interval_seconds, services.waiting.check_all), name="recheck waiting cases"),
+                asyncio.create_task(token_health.run_every(), name="token health"),
             ]
             yield
             for loop in loops:
@@ -287,21 +316,13 @@ def _trusted_cas(path: Path | None) -> list[Any]:
         return []
 
 
-def _live_config(settings: Settings) -> PartnerCenterConfig:
-    certificate = None
-    if settings.partner_certificate_path:
-        certificate = CertificateCredential(
-            private_key_pem=Path(settings.partner_certificate_path).read_text(encoding="utf-8"),
-            thumbprint=settings.partner_certificate_thumbprint,
-        )
-    return PartnerCenterConfig.live(
-        tenant=settings.partner_tenant,
-        client_id=settings.partner_client_id,
-        client_secret=settings.partner_client_secret.get_secret_value() or None,
-        certificate=certificate,
-        refresh_token=settings.partner_refresh_token.get_secret_value() or None,
-        token_cache_path=settings.token_cache_path,
-    )
+async def _configured(settings: Settings, stack: AsyncExitStack, *, sandbox_base_url: str | None = None) -> PartnerCenterConfig:
+    """Partner Center as the settings describe it, the Key Vault (if any) opened for the app's life."""
+    vault = open_key_vault(settings, sandbox_base_url=sandbox_base_url)
+    if vault is not None:
+        stack.push_async_callback(vault.close)
+        _log.info("Secrets and the Partner Center token cache: Key Vault %s", vault.vault_url)
+    return await configured_partner_center(settings, vault=vault, sandbox_base_url=sandbox_base_url)
 
 
 def _health_handler() -> Any:
@@ -312,9 +333,18 @@ def _health_handler() -> Any:
 
     async def healthz(request: web.Request) -> web.Response:
         if time.monotonic() - last["at"] > _HEALTH_CACHE_SECONDS or last["body"] is None:
-            checks = {"storage": await _storage_check(request.app), "partnerCenter": await _partner_center_check(request.app)}
-            ready = all(value == "ok" for value in checks.values())
-            last.update(at=time.monotonic(), body={"ready": ready, "status": "ok" if ready else "degraded", "checks": checks})
+            checks = {
+                "storage": await _storage_check(request.app),
+                "partnerCenter": await _partner_center_check(request.app),
+                "partnerCenterToken": await health_word(request.app.get(TOKEN_HEALTH)),
+            }
+            # Ready (HTTP 200) while the bot can serve: storage and Partner Center answer. A token
+            # nearing its lapse, or one that needs a new consent, is "degraded" in the answer (what
+            # a monitor alerts on) without taking every replica out of the load balancer: Teams
+            # messages still work, and the approvers were told in Teams what to run.
+            ready = checks["storage"] == "ok" and checks["partnerCenter"] == "ok"
+            healthy = ready and all(value == "ok" for value in checks.values())
+            last.update(at=time.monotonic(), body={"ready": ready, "status": "ok" if healthy else "degraded", "checks": checks})
         body = last["body"]
         return web.json_response(body, status=200 if body["ready"] else 503)
 

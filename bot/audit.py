@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from bot.settings import Settings, open_configured_store
 from removal.audit import PREVIOUS, AuditTrail, ChainReport, writes_without_outcome
-from storage import BlobStore, DocumentStore, StoreKind
+from storage import DocumentStore, StoreKind
 
 _COLUMNS = (
     "seq",
@@ -54,7 +54,8 @@ def open_audit_store(settings: Settings, *, kind: StoreKind | None = None) -> Do
     container = settings.blob_audit_container
     if (kind or settings.effective_storage) != "blob" or not container or container == settings.blob_container:
         return None
-    return BlobStore(settings.blob_connection_string.get_secret_value(), container)
+    # The same way in as the cases' store: the managed identity with OFFBOARD_BLOB_ACCOUNT_URL.
+    return open_configured_store(settings, kind="blob", container=container)
 
 
 def neutralised(value: Any) -> Any:

@@ -15,22 +15,32 @@ does not fall back to the demo world silently either: it needs ``OFFBOARD_SANDBO
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from partner_center import CertificateCredential, ClientCredentialsAzureCredential, PartnerCenterConfig
 from partner_center.access import SANDBOX_PARTNER, PartnerIdentity
 from partner_center.webhooks import DOCUMENTED_CERTIFICATE_PREFIX
-from storage import DocumentStore, StoreKind, open_store
+from storage import DocumentStore, KeyVaultSecrets, StoreKind, open_store
 
-__all__ = ("ENV_FILE_VARIABLE", "MICROSOFT_SERVICE_URL_HOSTS", "Settings", "open_configured_store")
+__all__ = (
+    "ENV_FILE_VARIABLE",
+    "MICROSOFT_SERVICE_URL_HOSTS",
+    "Settings",
+    "open_configured_store",
+    "open_key_vault",
+    "partner_center_config",
+)
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -90,6 +100,24 @@ class Settings(BaseSettings):
     partner_certificate_thumbprint: str = Field("", validation_alias="OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT")
     partner_refresh_token: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_PARTNER_REFRESH_TOKEN")
     token_cache_path: Path = Field(Path(".offboard/msal-cache.json"), validation_alias="OFFBOARD_TOKEN_CACHE_PATH")
+
+    # ---- Azure Key Vault (secrets there instead of the environment and the cache file) ----
+    # https://<name>.vault.azure.net/ : the MSAL token cache (with the app+user refresh token that
+    # `python -m golive consent` stores) lives in the secret OFFBOARD_TOKEN_SECRET_NAME, every
+    # rotation written back; the app's client secret or certificate are read from there when the
+    # environment gives none. Reached with the managed identity (DefaultAzureCredential; the
+    # user-assigned one named by AZURE_CLIENT_ID), or the sandbox's identity on the sandbox.
+    key_vault_url: str = Field("", validation_alias="OFFBOARD_KEY_VAULT_URL")
+    token_secret_name: str = Field("partner-center-token-cache", validation_alias="OFFBOARD_TOKEN_SECRET_NAME")
+    partner_secret_name: str = Field("partner-center-client-secret", validation_alias="OFFBOARD_PARTNER_SECRET_NAME")
+    partner_certificate_secret_name: str = Field("partner-center-certificate", validation_alias="OFFBOARD_PARTNER_CERTIFICATE_SECRET_NAME")
+    # azure-identity's own variable, read here too so that a .env file can carry it.
+    azure_client_id: str = Field("", validation_alias="AZURE_CLIENT_ID")
+    # Token health: use the app+user token at least this often; warn once it has not been
+    # redeemed for this long (Entra refresh tokens lapse after 90 days of inactivity:
+    # https://learn.microsoft.com/entra/identity-platform/refresh-tokens).
+    token_check_days: int = Field(7, ge=1, le=89, validation_alias="OFFBOARD_TOKEN_CHECK_DAYS")
+    token_warn_days: int = Field(75, ge=1, le=89, validation_alias="OFFBOARD_TOKEN_WARN_DAYS")
     requests_per_minute: int = Field(500, ge=1, validation_alias="OFFBOARD_REQUESTS_PER_MINUTE")
     max_concurrency: int = Field(16, ge=1, validation_alias="OFFBOARD_MAX_CONCURRENCY")
 
@@ -125,6 +153,10 @@ class Settings(BaseSettings):
     storage: Literal["sqlite", "blob", "memory"] = Field("sqlite", validation_alias="OFFBOARD_STORAGE")
     sqlite_path: Path = Field(Path(".offboard/offboard.db"), validation_alias="OFFBOARD_SQLITE_PATH")
     blob_connection_string: SecretStr = Field(SecretStr(""), validation_alias="OFFBOARD_BLOB_CONNECTION_STRING")
+    # Or, with no key: https://<account>.blob.core.windows.net, reached with the managed identity
+    # (DefaultAzureCredential; the user-assigned one named by AZURE_CLIENT_ID). Live, a connection
+    # string carrying a key is refused (live_mode_gaps): a key is every permission on every container.
+    blob_account_url: str = Field("", validation_alias="OFFBOARD_BLOB_ACCOUNT_URL")
     blob_container: str = Field("offboard", validation_alias="OFFBOARD_BLOB_CONTAINER")
     # The audit trail in a container of its own (empty: in OFFBOARD_BLOB_CONTAINER), which can be
     # made immutable (WORM): the cases' container cannot, its documents are deleted and rewritten.
@@ -136,6 +168,11 @@ class Settings(BaseSettings):
     # A sandbox already running elsewhere (``python -m pc_sandbox``): used instead of
     # starting one inside the bot, so that it outlives bot restarts (crash tests, several instances).
     sandbox_url: str = Field("", validation_alias="OFFBOARD_SANDBOX_URL")
+    # The sandbox's Key Vault stand-in (TLS): the socket (host:port) a *.vault.azure.net name in
+    # OFFBOARD_KEY_VAULT_URL is sent to (empty: OFFBOARD_SANDBOX_URL's, when that is https), and
+    # the CA bundle its certificate chains to. Sandbox only: refused when live.
+    sandbox_vault_address: str = Field("", validation_alias="OFFBOARD_SANDBOX_VAULT_ADDRESS")
+    sandbox_ca_file: Path | None = Field(None, validation_alias="OFFBOARD_SANDBOX_CA_FILE")
 
     # ---- Notifications ----
     # Team channels (ids like 19:…@thread.tacv2) that get a new thread per notification; channels
@@ -195,6 +232,45 @@ class Settings(BaseSettings):
             raise ValueError("OFFBOARD_BOT_OPENID_METADATA_URL must be an http(s) URL")
         return value
 
+    @field_validator("blob_account_url")
+    @classmethod
+    def _a_blob_account_url(cls, value: str) -> str:
+        """https only, even on loopback: Azure Storage's SDK sends a bearer token over TLS alone (and
+        Azurite accepts one over HTTPS only), so an http URL could never work. No query: a SAS
+        token there would be a key by another name."""
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("OFFBOARD_BLOB_ACCOUNT_URL must be the storage account's https URL, https://<account>.blob.core.windows.net")
+        return value.rstrip("/")
+
+    @field_validator("key_vault_url")
+    @classmethod
+    def _a_vault_url(cls, value: str) -> str:
+        """https only (Key Vault serves nothing else, and its SDK sends bearer tokens over TLS alone),
+        a host and nothing after the path: a typo must not send the app's secrets elsewhere."""
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("OFFBOARD_KEY_VAULT_URL must be the vault's https URL, https://<name>.vault.azure.net/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("sandbox_ca_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("token_secret_name", "partner_secret_name", "partner_certificate_secret_name")
+    @classmethod
+    def _a_secret_name(cls, value: str) -> str:
+        # Key Vault's rule for object names: 1-127 letters, digits and dashes
+        # (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers).
+        if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", value):
+            raise ValueError("Key Vault secret names are 1-127 letters, digits and dashes")
+        return value
+
     @field_validator("approvers", "requesters", "protected_customers", "partner_domains", mode="before")
     @classmethod
     def _comma_separated_lower(cls, value: Any) -> Any:
@@ -227,16 +303,36 @@ class Settings(BaseSettings):
             if not self.partner_tenant:
                 raise ValueError("OFFBOARD_PARTNER_TENANT is required with OFFBOARD_PARTNER_CLIENT_ID")
             has_certificate = bool(self.partner_certificate_path and self.partner_certificate_thumbprint)
-            if not self.partner_client_secret.get_secret_value() and not has_certificate:
+            # With a vault, the credential is read from it at start-up (the secret or the certificate).
+            if not self.partner_client_secret.get_secret_value() and not has_certificate and not self.key_vault_url:
                 raise ValueError(
-                    "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT"
+                    "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT, "
+                    "or OFFBOARD_KEY_VAULT_URL (the vault holding them)"
                 )
         return self
 
     @model_validator(mode="after")
+    def _sandbox_vault_settings_stay_on_the_sandbox(self) -> Settings:
+        # Live, a vault is reached by its name and verified against the system's roots: nothing
+        # may redirect it to another socket nor trust another CA.
+        if not self.uses_sandbox and (self.sandbox_vault_address or self.sandbox_ca_file):
+            raise ValueError(
+                "OFFBOARD_SANDBOX_VAULT_ADDRESS and OFFBOARD_SANDBOX_CA_FILE apply to the sandbox only: unset them in live mode"
+            )
+        if self.token_warn_days <= self.token_check_days:
+            raise ValueError("OFFBOARD_TOKEN_WARN_DAYS must be more than OFFBOARD_TOKEN_CHECK_DAYS")
+        return self
+
+    @model_validator(mode="after")
     def _blob_storage_has_a_connection_string(self) -> Settings:
-        if self.storage == "blob" and not self.blob_connection_string.get_secret_value():
-            raise ValueError("OFFBOARD_STORAGE=blob needs OFFBOARD_BLOB_CONNECTION_STRING")
+        connection_string = bool(self.blob_connection_string.get_secret_value())
+        if self.storage == "blob" and not connection_string and not self.blob_account_url:
+            raise ValueError(
+                "OFFBOARD_STORAGE=blob needs OFFBOARD_BLOB_ACCOUNT_URL (through the managed identity) "
+                "or OFFBOARD_BLOB_CONNECTION_STRING (Azurite, local development)"
+            )
+        if connection_string and self.blob_account_url:
+            raise ValueError("OFFBOARD_BLOB_ACCOUNT_URL and OFFBOARD_BLOB_CONNECTION_STRING are both set: choose one")
         return self
 
     @model_validator(mode="after")
@@ -282,6 +378,11 @@ class Settings(BaseSettings):
                 not self.approvers or not self.effective_four_eyes or len(set(self.approvers)) >= 2,
             ),
             ("OFFBOARD_STORAGE=sqlite or blob (memory loses cases and their audit trail)", self.storage != "memory"),
+            (
+                "OFFBOARD_BLOB_ACCOUNT_URL (Blob storage through the managed identity) instead of an "
+                "OFFBOARD_BLOB_CONNECTION_STRING carrying a key",
+                not _carries_a_key(self.blob_connection_string.get_secret_value()),
+            ),
         )
         return [name for name, ok in checks if not ok]
 
@@ -385,21 +486,135 @@ def _guids_only(value: list[str], rule: str) -> list[str]:
     return value
 
 
+def _carries_a_key(connection_string: str) -> bool:
+    """An Azure Storage connection string with a key in it: the account key, a SAS (signed with
+    it), or Azurite's shorthand (which means its published key)."""
+    fields = {part.split("=", 1)[0].strip().lower() for part in connection_string.split(";") if "=" in part}
+    return bool(fields & {"accountkey", "sharedaccesssignature", "usedevelopmentstorage"})
+
+
 class _BotFrameworkConfiguration(SimpleNamespace):
     def __repr__(self) -> str:
         shown = {name: "**********" if name == "APP_PASSWORD" and value else value for name, value in vars(self).items()}
         return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
 
-def open_configured_store(settings: Settings, *, kind: StoreKind | None = None) -> DocumentStore:
-    """The document store the settings name (``kind`` overrides it); nothing is contacted yet."""
+def open_configured_store(settings: Settings, *, kind: StoreKind | None = None, container: str | None = None) -> DocumentStore:
+    """The document store the settings name (``kind`` overrides it; ``container`` the Blob
+    container, e.g. the audit trail's own); nothing is contacted yet.
+
+    Blob storage with ``OFFBOARD_BLOB_ACCOUNT_URL`` is reached with ``DefaultAzureCredential``: the
+    user-assigned managed identity named by ``AZURE_CLIENT_ID`` in Azure, the developer's Azure CLI
+    / VS Code sign-in locally; the store closes it.
+    """
     kind = kind or settings.effective_storage
     if kind == "sqlite":
         # 0700: the bot's user alone lists it (the store makes an existing one 0700, its files 0600).
         settings.sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    credential = None
+    if kind == "blob" and settings.blob_account_url:
+        # Imported here: azure-identity is only needed once an account URL is configured.
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id or None)
     return open_store(
         kind,
         sqlite_path=settings.sqlite_path,
-        blob_connection_string=settings.blob_connection_string.get_secret_value() or None,
-        blob_container=settings.blob_container,
+        blob_connection_string=None if credential else settings.blob_connection_string.get_secret_value() or None,
+        blob_account_url=settings.blob_account_url or None,
+        blob_credential=credential,
+        blob_container=container or settings.blob_container,
     )
+
+
+def open_key_vault(settings: Settings, *, sandbox_base_url: str | None = None) -> KeyVaultSecrets | None:
+    """The vault ``OFFBOARD_KEY_VAULT_URL`` names (None without one); nothing is contacted yet.
+
+    Live, it is reached with ``DefaultAzureCredential``: the user-assigned managed identity named by
+    ``AZURE_CLIENT_ID`` in Azure, the developer's Azure CLI / VS Code sign-in locally. On the
+    sandbox, with the sandbox app's own identity (client credentials at the sandbox's token
+    endpoint, ``sandbox_base_url`` or ``OFFBOARD_SANDBOX_URL``), and the vault's name sent to the
+    sandbox's TLS socket (``OFFBOARD_SANDBOX_VAULT_ADDRESS``) with its CA (``OFFBOARD_SANDBOX_CA_FILE``).
+
+    :raises ValueError: a sandbox vault with no sandbox to reach.
+    """
+    if not settings.key_vault_url:
+        return None
+    if not settings.uses_sandbox:
+        # Imported here: azure-identity is only needed once a vault is configured.
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id or None)
+        return KeyVaultSecrets(settings.key_vault_url, credential)
+    base_url = sandbox_base_url or settings.sandbox_url
+    if not base_url:
+        raise ValueError("OFFBOARD_KEY_VAULT_URL on the sandbox needs OFFBOARD_SANDBOX_URL (a sandbox serving the Key Vault stand-in)")
+    demo = PartnerCenterConfig.sandbox(base_url)
+    sandbox_credential = ClientCredentialsAzureCredential(
+        authority_host=demo.authority_host,
+        tenant=demo.tenant,
+        client_id=demo.client_id,
+        client_secret=demo.client_secret,
+        http_client=demo.router(),
+        known_authority=False,
+    )
+    address = settings.sandbox_vault_address or (urlsplit(base_url).netloc if base_url.startswith("https://") else "")
+    routes = None
+    if address:
+        target = urlsplit(f"//{address}")
+        if not target.hostname or not target.port:
+            raise ValueError("OFFBOARD_SANDBOX_VAULT_ADDRESS is host:port (the sandbox's TLS socket)")
+        routes = {urlsplit(settings.key_vault_url).hostname or "": (target.hostname, target.port)}
+    return KeyVaultSecrets(settings.key_vault_url, sandbox_credential, ca_file=settings.sandbox_ca_file, routes=routes)
+
+
+async def partner_center_config(
+    settings: Settings, *, vault: KeyVaultSecrets | None, sandbox_base_url: str | None = None
+) -> PartnerCenterConfig:
+    """Where Partner Center is and the credentials to use, reading the vault where the settings say.
+
+    With a vault, MSAL's token cache is its secret ``OFFBOARD_TOKEN_SECRET_NAME`` (what the consent
+    command stored; on the sandbox the demo refresh token is then not used at all), and the app's
+    client secret or certificate come from it when the environment gives neither.
+
+    :raises storage.KeyVaultError: the vault refused or did not answer (the message says what to do).
+    :raises ValueError: no client credential anywhere.
+    """
+    token_store = vault.secret(settings.token_secret_name) if vault is not None else None
+    if settings.uses_sandbox:
+        base_url = sandbox_base_url or settings.sandbox_url
+        if token_store is not None:
+            return PartnerCenterConfig.sandbox(base_url, refresh_token=None, token_cache_store=token_store)
+        return PartnerCenterConfig.sandbox(base_url)
+    secret, certificate = await _partner_credential(settings, vault)
+    return PartnerCenterConfig.live(
+        tenant=settings.partner_tenant,
+        client_id=settings.partner_client_id,
+        client_secret=secret,
+        certificate=certificate,
+        refresh_token=settings.partner_refresh_token.get_secret_value() or None,
+        token_cache_path=None if token_store is not None else settings.token_cache_path,
+        token_cache_store=token_store,
+    )
+
+
+async def _partner_credential(settings: Settings, vault: KeyVaultSecrets | None) -> tuple[str | None, CertificateCredential | None]:
+    """The app's client secret or certificate: the environment's, else the vault's."""
+    if settings.partner_client_secret.get_secret_value():
+        return settings.partner_client_secret.get_secret_value(), None
+    if settings.partner_certificate_path:
+        pem = await asyncio.to_thread(Path(settings.partner_certificate_path).read_text, encoding="utf-8")
+        return None, CertificateCredential(private_key_pem=pem, thumbprint=settings.partner_certificate_thumbprint)
+    if vault is not None:
+        stored = await vault.get(settings.partner_secret_name)
+        if stored is not None and stored.value:
+            return stored.value, None
+        stored = await vault.get(settings.partner_certificate_secret_name)
+        if stored is not None and stored.value:
+            return None, CertificateCredential.from_pem(stored.value)
+        raise ValueError(
+            f"Key Vault {settings.key_vault_url} holds neither the secret {settings.partner_secret_name!r} (the app's client "
+            f"secret) nor {settings.partner_certificate_secret_name!r} (its certificate, PEM key and certificate), and "
+            "OFFBOARD_PARTNER_CLIENT_SECRET / OFFBOARD_PARTNER_CERTIFICATE_PATH are not set"
+        )
+    raise ValueError("set OFFBOARD_PARTNER_CLIENT_SECRET or OFFBOARD_PARTNER_CERTIFICATE_PATH")

@@ -35,6 +35,7 @@ from .plan import plan_card
 from .result import removing_card, result_card
 from .status import item_progress, status_card
 from .texts import DEFAULT_LOCALE, t
+from .token_health import token_health_card
 from .verbs import CardDecision, Verb
 from .waiting import blocking_reason, still_blocked_card
 from .words import AZURE_RESERVATIONS_URL
@@ -85,4 +86,5 @@ __all__ = (
     "still_blocked_card",
     "t",
     "text",
+    "token_health_card",
 )

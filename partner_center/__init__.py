@@ -7,7 +7,15 @@ botbuilder, nor the sandbox: the embedded simulator is its own package, ``pc_san
 from __future__ import annotations
 
 from .actions import carry_out
-from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider, TokenProvider
+from .auth import (
+    CertificateCredential,
+    ClientCredentialsAzureCredential,
+    FileTokenCacheStore,
+    LoopbackRouter,
+    MsalTokenProvider,
+    TokenCacheStore,
+    TokenProvider,
+)
 from .blockers import (
     Action,
     Blocker,
@@ -51,12 +59,14 @@ __all__ = (
     "BlockerKind",
     "CancellationWindowPassedError",
     "CertificateCredential",
+    "ClientCredentialsAzureCredential",
     "ConflictError",
     "ContactsCleanup",
     "Customer",
     "CustomerSnapshot",
     "DapRemoval",
     "DelegatedAdminRelationship",
+    "FileTokenCacheStore",
     "GdapStatus",
     "GdapTermination",
     "GraphClient",
@@ -81,6 +91,7 @@ __all__ = (
     "Subscription",
     "SubscriptionStatus",
     "ThrottledError",
+    "TokenCacheStore",
     "TokenProvider",
     "UnavailableError",
     "carry_out",

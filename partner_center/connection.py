@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 
-from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider, TokenProvider
+from .auth import CertificateCredential, LoopbackRouter, MsalTokenProvider, TokenCacheStore, TokenProvider
 from .client import LIVE_BASE_URL, PartnerCenterClient
 from .graph import LIVE_GRAPH_URL, GraphClient, GraphTokenProvider
 from .limits import PartnerLimits
@@ -31,7 +33,8 @@ class PartnerCenterConfig:
         tenant: the partner tenant (id or domain).
         client_id, client_secret, certificate: the web app's credential.
         refresh_token: the app+user refresh token (Secure Application Model).
-        token_cache_path: where MSAL's token cache is kept between runs.
+        token_cache_path: where MSAL's token cache is kept between runs (a private file).
+        token_cache_store: where it is kept instead (a Key Vault secret), shared by instances.
         graph_base_url: Microsoft Graph's v1.0 root (live), or the sandbox's ``{base}/graph/v1.0``.
     """
 
@@ -45,6 +48,18 @@ class PartnerCenterConfig:
     token_endpoint_base: str | None = None
     token_cache_path: Path | None = None
     graph_base_url: str = LIVE_GRAPH_URL
+    token_cache_store: TokenCacheStore | None = None
+
+    @property
+    def authority(self) -> str:
+        """MSAL's authority: ``<authority host>/<tenant>``."""
+        return f"{self.authority_host.rstrip('/')}/{self.tenant}"
+
+    def router(self) -> LoopbackRouter | None:
+        """MSAL's HTTP client for the sandbox (its made-up authority host → the sandbox); None live."""
+        if self.token_endpoint_base is None:
+            return None
+        return LoopbackRouter({self.authority_host: self.token_endpoint_base})
 
     @classmethod
     def sandbox(
@@ -57,6 +72,7 @@ class PartnerCenterConfig:
         refresh_token: str | None = "sandbox-refresh-token",
         certificate: CertificateCredential | None = None,
         token_cache_path: Path | None = None,
+        token_cache_store: TokenCacheStore | None = None,
     ) -> PartnerCenterConfig:
         """The embedded sandbox with its demo identities (README: "Demo identities")."""
         return cls(
@@ -70,6 +86,7 @@ class PartnerCenterConfig:
             token_endpoint_base=base_url,
             token_cache_path=token_cache_path,
             graph_base_url=f"{base_url.rstrip('/')}/graph/v1.0",
+            token_cache_store=token_cache_store,
         )
 
     @classmethod
@@ -77,7 +94,8 @@ class PartnerCenterConfig:
         return cls(base_url=LIVE_BASE_URL, **fields)  # type: ignore[arg-type]
 
 
-def token_provider(config: PartnerCenterConfig) -> MsalTokenProvider:
+def token_provider(config: PartnerCenterConfig, *, clock: Callable[[], datetime] | None = None) -> MsalTokenProvider:
+    """The MSAL token provider ``config`` describes; ``clock`` dates the ``redeemed-at`` tag."""
     routed = config.token_endpoint_base is not None
     return MsalTokenProvider(
         authority_host=config.authority_host,
@@ -87,8 +105,10 @@ def token_provider(config: PartnerCenterConfig) -> MsalTokenProvider:
         certificate=config.certificate,
         refresh_token=config.refresh_token,
         cache_path=config.token_cache_path,
-        http_client=(LoopbackRouter({config.authority_host: config.token_endpoint_base or ""}) if routed else None),
+        cache_store=config.token_cache_store,
+        http_client=config.router(),
         known_authority=not routed,
+        clock=clock,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, graph, operator, v1
+from . import auth, graph, identity_operator, keyvault, operator, signin, v1
 from .middleware import SANDBOX_MIDDLEWARES
 from .options import SandboxOptions
 from .state import STATE, SandboxState
@@ -17,7 +17,8 @@ def create_sandbox_app(*, options: SandboxOptions | None = None) -> web.Applicat
 
     It serves the ``/v1`` Partner Center subset, the ``/graph/v1.0`` Microsoft Graph
     subset (GDAP relationships, customer tenants' contacts, guests and service principals),
-    the token endpoint (for MSAL) and the ``/_sandbox`` operator controls. Mount it, run it with
+    the token endpoint (for MSAL) with its sign-in and MFA pages, an Azure Key Vault
+    secrets stand-in (``/secrets``, over TLS) and the ``/_sandbox`` operator controls. Mount it, run it with
     :func:`running_sandbox`, or hand it to pytest-aiohttp's ``aiohttp_client``::
 
         app = create_sandbox_app(options=SandboxOptions(latency_ms=50))
@@ -31,5 +32,8 @@ def create_sandbox_app(*, options: SandboxOptions | None = None) -> web.Applicat
     app.add_routes(v1.routes)
     app.add_routes(graph.routes)
     app.add_routes(operator.routes)
+    app.add_routes(identity_operator.routes)
     app.add_routes(auth.routes)
+    app.add_routes(signin.routes)
+    app.add_routes(keyvault.routes)
     return app

@@ -26,6 +26,8 @@ class DemoIdentities:
         user_object_id: the partner admin the refresh token belongs to (``oid``).
         username: that admin's sign-in name (``preferred_username``).
         display_name: that admin's display name (``name``).
+        password: that admin's password on the sandbox's sign-in page (``/authorize``).
+        mfa_code: the one code the sandbox's MFA page accepts (the page shows it as a hint).
     """
 
     tenant: str = "sandbox"
@@ -36,6 +38,8 @@ class DemoIdentities:
     user_object_id: str = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"
     username: str = "admin@sandbox-partner.onmicrosoft.com"
     display_name: str = "Sandbox Partner Admin"
+    password: str = "sandbox-password"
+    mfa_code: str = "123456"
 
 
 DEMO = DemoIdentities()

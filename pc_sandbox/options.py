@@ -58,8 +58,12 @@ class SandboxOptions:
             microsoft/Partner-Smart-Office#12).
         mfa_enforced: refuse app+user tokens without an MFA claim with 401/900421 (Partner
             Center's MFA enforcement for app+user calls, announced for 2026).
-        user_mfa: whether the user's sign-in (the refresh-token grant) had MFA: ``amr`` then
-            contains ``"mfa"``.
+        user_mfa: whether the user's sign-in had MFA: ``amr`` then contains ``"mfa"``. For the
+            seeded refresh token it is read at each redemption; on the sandbox's sign-in page
+            (``/authorize``) ``False`` means no MFA page is shown (``amr`` = ``["pwd"]``).
+        seeded_refresh_token_lapses: the seeded ``DEMO.refresh_token`` (and the tokens it rotates
+            into) lapse after 90 days without use, like tokens from a real sign-in; ``False`` (the
+            default) keeps it working however far a test moves the clock (``refresh_tokens.py``).
         azure_cancel_delay: on the sandbox clock, how long a cancelled Azure subscription of
             an Azure plan keeps reading ``active`` before it reads ``inactive`` ("Expect about
             10 mins for the status to be reflected (that is, active to inactive)",
@@ -94,6 +98,7 @@ class SandboxOptions:
     delegated_access_revoked: bool = False
     mfa_enforced: bool = False
     user_mfa: bool = True
+    seeded_refresh_token_lapses: bool = False
     azure_cancel_delay: timedelta = timedelta(minutes=10)
     graph_permissions: frozenset[str] = DEFAULT_GRAPH_PERMISSIONS
     graph_page_size: int = 100

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .auth_codes import SignInFlows
 from .bursts import ThrottleBursts
 from .clock import SandboxClock
 from .demo import DEMO
@@ -17,10 +18,12 @@ from .idempotency import IdempotencyStore
 from .options import SandboxOptions
 from .outage import Outage
 from .ratelimit import SlidingWindowLimiter
+from .refresh_tokens import RefreshTokenStore
 from .requestlog import RequestLog
 from .seed import load_customers, read_seed
 from .spikes import LatencySpikes
 from .tokens import IssuedToken, TokenStore
+from .vault import SecretVault
 from .world import World
 
 __all__ = ("CALLER", "INJECTED", "REPLAYED", "STATE", "SandboxState")
@@ -41,6 +44,9 @@ class SandboxState:
     idempotency: IdempotencyStore
     seed: dict[str, Any]
     graph: GraphWorld
+    refresh_tokens: RefreshTokenStore
+    signin: SignInFlows
+    vault: SecretVault
 
     @classmethod
     def create(cls, options: SandboxOptions) -> SandboxState:
@@ -66,6 +72,14 @@ class SandboxState:
                 termination_step=options.gdap_termination_step,
                 permissions=options.graph_permissions,
             ),
+            refresh_tokens=RefreshTokenStore(
+                clock=clock,
+                seeded_value=DEMO.refresh_token,
+                seeded_client_id=DEMO.client_id,
+                seeded_lapses=options.seeded_refresh_token_lapses,
+            ),
+            signin=SignInFlows(),
+            vault=SecretVault(clock=clock),
         )
         state.reload_world()
         return state
@@ -78,9 +92,11 @@ class SandboxState:
 
     def reset(self) -> None:
         """Back to the seed: world (Partner Center and Graph), the app's Graph permissions, request
-        log, stored replays, queued faults and spikes, the operator's burst and outage.
+        log, stored replays, queued faults and spikes, the operator's burst and outage; the seeded
+        refresh token valid again (no revocation, no MFA demand); the vault's role assigned again.
 
-        Tokens survive, so a running bot keeps working across a reset.
+        Tokens, the refresh tokens issued since and the vault's secrets survive, so a running bot
+        keeps working across a reset.
         """
         self.reload_world()
         self.graph.permissions = set(self.options.graph_permissions)
@@ -90,6 +106,8 @@ class SandboxState:
         self.spikes.clear()
         self.bursts.clear()
         self.outage.switch(False)
+        self.refresh_tokens.seed()
+        self.vault.role_assigned = True
 
 
 STATE = web.AppKey("partner_center_sandbox_state", SandboxState)

@@ -14,13 +14,17 @@ from datetime import datetime, timedelta
 
 from .clock import SandboxClock
 
-__all__ = ("ACCESS_TOKEN_LIFETIME", "GRAPH_AUDIENCE", "PARTNER_CENTER_AUDIENCE", "IssuedToken", "TokenStore")
+__all__ = ("ACCESS_TOKEN_LIFETIME", "GRAPH_AUDIENCE", "KEY_VAULT_AUDIENCE", "PARTNER_CENTER_AUDIENCE", "IssuedToken", "TokenStore")
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)  # Entra ID's usual 3600 s
-# The resource a token is for (its `aud`): Partner Center's or Microsoft Graph's. Each API
-# refuses the other's tokens.
+# The resource a token is for (its `aud`): Partner Center's, Microsoft Graph's or Key Vault's.
+# Each API refuses the others' tokens.
 PARTNER_CENTER_AUDIENCE = "https://api.partnercenter.microsoft.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+# Azure Key Vault's data-plane resource (public cloud): what a real vault names in its 401
+# challenge and the scope its clients ask for (``https://vault.azure.net/.default``),
+# https://learn.microsoft.com/azure/key-vault/general/authentication-requests-and-responses
+KEY_VAULT_AUDIENCE = "https://vault.azure.net"
 
 
 @dataclass(frozen=True, slots=True)

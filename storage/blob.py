@@ -24,18 +24,27 @@ appends take a few seconds on Azurite); the audit trail of one case sees little 
 Like any client of an HTTP service, an append whose response is lost may be retried by the SDK:
 if the first try had in fact created the record, the retry sees 409 and the record is stored
 again under the next number (a duplicate record, never a gap or a shared number).
+
+Two ways in: a connection string (Azurite locally; a key), or the account's URL with an Azure AD
+token credential (``BlobStore.with_identity``: the managed identity in Azure, no key anywhere). The
+deployment (infra/main.bicep) gives the identity **Storage Blob Data Contributor** on each
+container and creates the containers itself, so the store's own attempt to create its container
+may be refused with 403 (AuthorizationPermissionMismatch): that is expected and not an error, as
+long as the container is there (https://learn.microsoft.com/azure/storage/blobs/assign-azure-role-data-access).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, TypeVar, final
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar, final
+from urllib.parse import urlsplit
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import ContainerClient
 
@@ -43,7 +52,17 @@ from . import _blob_names as names
 from ._codec import check_conditions, check_key, check_prefix, dumps, loads
 from .base import PreconditionFailed, Stored
 
-__all__ = ("BlobStore",)
+__all__ = ("DATA_ROLE", "BlobAccessDenied", "BlobStore")
+
+# Azure's built-in data-plane role for reading, writing and deleting blobs
+# (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage#storage-blob-data-contributor).
+DATA_ROLE = "Storage Blob Data Contributor"
+_ROLE_GUIDE = "https://learn.microsoft.com/azure/storage/blobs/assign-azure-role-data-access"
+# What Azure Storage answers (403) when the identity is authenticated but its role does not allow
+# the operation: with the role on the container, creating a container is not allowed
+# (https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes).
+_NOT_ALLOWED = frozenset({"AuthorizationPermissionMismatch", "AuthorizationFailure"})
+_FORBIDDEN = 403
 
 _T = TypeVar("_T")
 
@@ -54,6 +73,11 @@ _RECORD_SUFFIX = ".json"
 _JSON = ContentSettings(content_type="application/json; charset=utf-8")
 _CONDITION_FAILED = 412
 _CONFLICT = 409
+
+
+class BlobAccessDenied(PermissionError):
+    """Azure Storage refused the store's identity, or its container is missing and may not be
+    created; the message names the account, the container and what to grant."""
 
 
 @final
@@ -68,13 +92,54 @@ class BlobStore:
         finally:
             await store.close()
 
+    Through a managed identity (no key)::
+
+        store = BlobStore.with_identity("https://offboard.blob.core.windows.net", DefaultAzureCredential(), "cases")
+
     :param connection_string: an Azure Storage connection string (Azurite's development one works).
     :param container: the container's name (3-63 lowercase letters, digits and hyphens).
     :param max_concurrency: how many blobs ``read_many`` and ``read_stream`` download at once.
+    :param ca_file: a CA bundle to verify the service's certificate with instead of the system's
+        (tests against a local emulator serving TLS).
     """
 
-    def __init__(self, connection_string: str, container: str, *, max_concurrency: int = 16) -> None:
-        self._container = ContainerClient.from_connection_string(connection_string, container)
+    def __init__(self, connection_string: str, container: str, *, max_concurrency: int = 16, ca_file: Path | str | None = None) -> None:
+        options: dict[str, Any] = {} if ca_file is None else {"connection_verify": str(ca_file)}
+        self._init(ContainerClient.from_connection_string(connection_string, container, **options), max_concurrency, None)
+
+    @classmethod
+    def with_identity(
+        cls,
+        account_url: str,
+        credential: AsyncTokenCredential,
+        container: str,
+        *,
+        max_concurrency: int = 16,
+        ca_file: Path | str | None = None,
+        owns_credential: bool = True,
+    ) -> BlobStore:
+        """A store reached with an Azure AD token (``https://storage.azure.com/.default``), no key.
+
+        :param account_url: ``https://<account>.blob.core.windows.net`` (https: the SDK sends
+            bearer tokens over TLS only).
+        :param credential: gives the tokens (``azure.identity.aio.DefaultAzureCredential`` in Azure);
+            closed by :meth:`close` when ``owns_credential``.
+        :param ca_file: as for the constructor.
+        """
+        if urlsplit(account_url).scheme != "https":
+            raise ValueError(f"the storage account URL must be https (got {account_url!r})")
+        options: dict[str, Any] = {} if ca_file is None else {"connection_verify": str(ca_file)}
+        store = cls.__new__(cls)
+        store._init(
+            ContainerClient(account_url, container, credential=credential, **options),
+            max_concurrency,
+            credential if owns_credential else None,
+        )
+        return store
+
+    def _init(self, container: ContainerClient, max_concurrency: int, owned_credential: AsyncTokenCredential | None) -> None:
+        self._container = container
+        self._owned_credential = owned_credential
         self._max_concurrency = max_concurrency
         self._container_ready = False
         self._container_lock = asyncio.Lock()
@@ -263,6 +328,8 @@ class BlobStore:
         if not self._closed:
             self._closed = True
             await self._container.close()
+            if self._owned_credential is not None:
+                await self._owned_credential.close()
 
     async def _ready(self) -> None:
         if self._closed:
@@ -271,9 +338,65 @@ class BlobStore:
             return
         async with self._container_lock:
             if not self._container_ready:
-                with contextlib.suppress(ResourceExistsError):
-                    await self._container.create_container()
+                await self._create_container()
                 self._container_ready = True
+
+    async def _create_container(self) -> None:
+        """Create the container unless it exists, or make sure it exists where creating is not allowed."""
+        try:
+            await self._container.create_container()
+        except ResourceExistsError:
+            return
+        except HttpResponseError as error:
+            if error.status_code != _FORBIDDEN or _error_code(error) not in _NOT_ALLOWED:
+                self._raise_explained(error)
+        else:
+            return
+        # Authenticated, but the role (on the container, infra/main.bicep) does not allow creating
+        # containers: the deployment creates them. Whether this one is there and usable:
+        try:
+            await self._container.get_container_properties()
+        except ResourceNotFoundError:
+            raise BlobAccessDenied(
+                f"{self._where()} does not exist and this identity may not create it: create the container "
+                f"(the deployment does, infra/main.bicep) and grant the identity {DATA_ROLE!r} on it ({_ROLE_GUIDE})"
+            ) from None
+        except HttpResponseError as error:
+            self._raise_explained(error)
+
+    def _where(self) -> str:
+        return f"Blob container {self._container.container_name!r} at {self._container.primary_endpoint.rsplit('/', 1)[0]}"
+
+    def _raise_explained(self, error: HttpResponseError) -> NoReturn:
+        explained = self._explain(error)
+        if explained is None:
+            raise error
+        raise explained from error
+
+    def _explain(self, error: HttpResponseError) -> BlobAccessDenied | None:
+        """A refusal as an operator can act on it: which account and container, and what to grant
+        (None: not a refusal)."""
+        if error.status_code is None:  # no answer to explain: no token could be had at all
+            detail = str(error.message).splitlines()[0] if error.message else type(error).__name__
+        else:
+            detail = _describe(error)
+            extra = getattr(error, "additional_info", None) or {}
+            if extra.get("authenticationerrordetail"):
+                detail += f": {extra['authenticationerrordetail']}"
+        if isinstance(error, ClientAuthenticationError) or error.status_code == 401:
+            # The token (or key) itself was refused, or none could be had: wrong audience, expired, another tenant.
+            return BlobAccessDenied(
+                f"{self._where()} refused the credential ({detail}): a managed identity's token must be for Azure Storage "
+                "(https://storage.azure.com/) in the storage account's tenant (check AZURE_CLIENT_ID and the account URL); "
+                "a connection string's key must be the account's current one"
+            )
+        if error.status_code == _FORBIDDEN:
+            return BlobAccessDenied(
+                f"{self._where()}: access denied ({detail}); make sure the container exists (the deployment creates it, "
+                f"infra/main.bicep) and grant the identity (the managed identity named by AZURE_CLIENT_ID, or your own "
+                f"sign-in locally) {DATA_ROLE!r} on it ({_ROLE_GUIDE})"
+            )
+        return None
 
     # ---- Helpers ----
 

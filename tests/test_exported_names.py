@@ -16,7 +16,7 @@ PACKAGES = ("cards", "partner_center", "pc_sandbox", "removal", "storage")
 
 # Imported into a façade for its own signatures, not re-exported (``from __future__ import
 # annotations`` binds ``annotations`` too).
-FOR_ANNOTATIONS_ONLY = frozenset({"annotations", "Literal", "Path"})
+FOR_ANNOTATIONS_ONLY = frozenset({"annotations", "Literal", "Path", "TYPE_CHECKING"})
 
 
 def ruff_order(name: str) -> tuple[int, str]:

@@ -51,7 +51,11 @@ async def test_health_reports_ready_with_reasons(teams: tuple[Teams, Any]) -> No
     bot, _ = teams
     async with bot.http.get(f"{bot.bot_url}/healthz") as response:
         body = await response.json()
-    assert response.status == 200 and body == {"ready": True, "status": "ok", "checks": {"storage": "ok", "partnerCenter": "ok"}}
+    assert response.status == 200 and body == {
+        "ready": True,
+        "status": "ok",
+        "checks": {"storage": "ok", "partnerCenter": "ok", "partnerCenterToken": "ok"},
+    }
 
 
 async def test_full_removal_of_a_customer_with_mixed_blockers_over_http(teams: tuple[Teams, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import cards
@@ -18,6 +19,7 @@ from partner_center.access import (
 )
 from partner_center.errors import PartnerCenterError
 from partner_center.graph_models import GdapStatus
+from partner_center.token_health import Attempt, AttemptResult, TokenHealth, assess
 from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
 
 from .factories import (
@@ -270,7 +272,20 @@ ALL_CARDS: dict[str, Build] = {
     "status-gave-up": lambda: cards.status_card(make_case([_gave_up()], state=CaseState.WAITING), now=NOW),
     "notification-external": lambda: cards.external_notification_card("Ticket 4711", "Approved.", "https://tickets.example.com/4711"),
     "notification-external-plain": lambda: cards.external_notification_card("Relationship re-established", "", from_elsewhere=False),
+    "token-expiring": lambda: cards.token_health_card(_token(80, AttemptResult.UNREACHABLE), now=NOW + timedelta(days=80), check_days=7),
+    "token-expired": lambda: cards.token_health_card(
+        _token(91, AttemptResult.REFUSED, 700082), now=NOW + timedelta(days=91), check_days=7, locale="fr-FR"
+    ),
+    "token-revoked": lambda: cards.token_health_card(
+        _token(8, AttemptResult.REFUSED, 50173), now=NOW + timedelta(days=8), check_days=7, locale="ru-RU"
+    ),
 }
+
+
+def _token(days: int, result: AttemptResult, code: int = 0) -> TokenHealth:
+    """The Partner Center sign-in's health ``days`` after its last use, the latest attempt ``result``."""
+    at = NOW + timedelta(days=days)
+    return assess(has_user_credential=True, last_redeemed_at=NOW, now=at, latest=Attempt(result, at, code))
 
 
 def _paused(resume_to: CaseState) -> RemovalCase:
@@ -320,4 +335,5 @@ CARD_FUNCTIONS = (
     "resumed_card",
     "status_card",
     "still_blocked_card",
+    "token_health_card",
 )

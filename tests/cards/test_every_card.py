@@ -85,6 +85,7 @@ def test_catalogue_covers_every_card_function() -> None:
         "notification",
         "paused",
         "resumed",
+        "token",
     }
 
 

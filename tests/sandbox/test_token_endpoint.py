@@ -66,7 +66,8 @@ async def test_refresh_token_grant_returns_user_tokens_msal_can_cache(client):
     )
     assert response.status == 200
     body = await response.json()
-    assert body["refresh_token"] == DEMO.refresh_token
+    # Refresh tokens rotate on every use (issue 20; Entra's refresh-tokens page): a new one comes back.
+    assert body["refresh_token"] and body["refresh_token"] != DEMO.refresh_token
     assert body["scope"] == "https://api.partnercenter.microsoft.com/user_impersonation"
     claims = _decode_segment(body["id_token"].split(".")[1])
     assert claims["aud"] == DEMO.client_id
