@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,8 @@ from bot.sandbox_banner import SandboxBanner
 from bot.service_urls import ServiceUrlPolicy
 from bot.settings import Settings, open_configured_store, open_key_vault
 from bot.settings import partner_center_config as configured_partner_center
-from bot.token_health import TOKEN_HEALTH, SandboxClockFollower, TokenHealthMonitor, health_word
+from bot.token_health import NOTICE_KEY, TOKEN_HEALTH, SandboxClockFollower, TokenHealthMonitor, health_word
+from bot.windows import WINDOWS, WindowAnnouncements
 from bot.wiring import CaseTimings, build_services
 from partner_center import (
     LimitsRegistry,
@@ -225,6 +226,19 @@ def create_app(
                 personal_chats=KnownPersonalChats(installations, notifier),
                 approvers=settings.approvers,
                 tenant_id=settings.teams_tenant_id,
+                # One cheap app+user call after each redemption: Partner Center's MFA rule (900421).
+                probe=client.get_relationship_request_url,
+            )
+            # Refund and cancellation windows closing soon: told to the approvers once, on the
+            # bot's clock (the sandbox's, on the sandbox) like the token health.
+            app[WINDOWS] = windows = WindowAnnouncements(
+                services.cases,
+                announcer,
+                clock=token_clock,
+                warn=timedelta(hours=settings.window_warn_hours),
+                personal_chats=KnownPersonalChats(installations, notifier),
+                approvers=settings.approvers,
+                before_check=follower.refresh if follower is not None else None,
             )
             verifier = SignatureVerifier(
                 session, allowed_hosts=settings.events_certificate_hosts, trusted=_trusted_cas(settings.events_ca_file)
@@ -256,6 +270,7 @@ def create_app(
                 asyncio.create_task(_every(settings.resume_interval_seconds, services.workflow.resume), name="resume cases"),
                 asyncio.create_task(_every(settings.recheck_interval_seconds, services.waiting.check_all), name="recheck waiting cases"),
                 asyncio.create_task(token_health.run_every(), name="token health"),
+                asyncio.create_task(windows.run_every(settings.resume_interval_seconds), name="closing windows"),
             ]
             yield
             for loop in loops:
@@ -333,16 +348,19 @@ def _health_handler() -> Any:
 
     async def healthz(request: web.Request) -> web.Response:
         if time.monotonic() - last["at"] > _HEALTH_CACHE_SECONDS or last["body"] is None:
-            checks = {
-                "storage": await _storage_check(request.app),
-                "partnerCenter": await _partner_center_check(request.app),
-                "partnerCenterToken": await health_word(request.app.get(TOKEN_HEALTH)),
-            }
-            # Ready (HTTP 200) while the bot can serve: storage and Partner Center answer. A token
-            # nearing its lapse, or one that needs a new consent, is "degraded" in the answer (what
-            # a monitor alerts on) without taking every replica out of the load balancer: Teams
-            # messages still work, and the approvers were told in Teams what to run.
-            ready = checks["storage"] == "ok" and checks["partnerCenter"] == "ok"
+            # Side by side, 10 s each at most: the probes' timeout (infra/main.bicep) outwaits them.
+            storage, partner_center, token = await asyncio.gather(
+                _storage_check(request.app),
+                _partner_center_check(request.app),
+                health_word(request.app.get(TOKEN_HEALTH)),
+            )
+            checks = {"storage": storage, "partnerCenter": partner_center, "partnerCenterToken": token}
+            # Ready (HTTP 200) on what this replica can do alone: started, and its storage answers.
+            # Partner Center or the token degraded is "degraded" in the answer (what a monitor
+            # alerts on) with 200: an outage at Microsoft is every replica's, and taking them all
+            # out of ingress would refuse Teams' messages and the webhooks too (and a replica
+            # starting meanwhile would never pass its startup probe).
+            ready = storage == "ok" and partner_center != "starting"
             healthy = ready and all(value == "ok" for value in checks.values())
             last.update(at=time.monotonic(), body={"ready": ready, "status": "ok" if healthy else "degraded", "checks": checks})
         body = last["body"]
@@ -356,7 +374,10 @@ async def _storage_check(app: web.Application) -> str:
     if store is None:
         return "starting"
     try:
-        await asyncio.wait_for(store.write("health/probe", {"at": time.time()}), timeout=10)
+        # A read (the properties of the token-health notice, there or not): a round trip with the
+        # identity's token, and no write, so no blob version every 15 s per replica (versioning is
+        # on, infra/main.bicep). A lost write permission shows in the first write and in the doctor.
+        await asyncio.wait_for(store.etag(NOTICE_KEY), timeout=10)
     except Exception:  # any failure of the backend is the reason to report  # noqa: BLE001
         _log.exception("health check: storage unavailable")
         return "degraded"
@@ -390,6 +411,11 @@ async def _tell_the_user_something_went_wrong(turn_context: TurnContext, error: 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # azure-core's HttpLoggingPolicy logs every request and response (Key Vault, Blob) at INFO:
+    # quiet unless someone asked for DEBUG (then they want those lines) or set its level themselves.
+    azure = logging.getLogger("azure")
+    if azure.level == logging.NOTSET and logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        azure.setLevel(logging.WARNING)
     try:
         settings = Settings()
     except ValidationError as error:

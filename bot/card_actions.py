@@ -24,6 +24,7 @@ from removal.case import TeardownTiming
 
 __all__ = (
     "ADAPTIVE_CARD_ACTION",
+    "AcceptTransfer",
     "ApproveAll",
     "CancelCase",
     "ChooseCustomer",
@@ -33,6 +34,8 @@ __all__ = (
     "Decide",
     "InvalidCardAction",
     "PlanPage",
+    "RejectTransfer",
+    "ShowTransfer",
     "StatusPage",
     "card_action_of",
     "card_reply",
@@ -46,6 +49,11 @@ _ERROR_TYPE = "application/vnd.microsoft.error"
 _CASE_ID = r"^[A-Za-z0-9_-]*$"
 _CUSTOMER_ID = r"^[A-Za-z0-9_.-]*$"
 _DIGEST = r"^[0-9a-f]*$"
+# Partner Center's transfer and line item ids are GUIDs or short numbers (transfer-entity-resources);
+# anything else is not one our cards carry.
+_TRANSFER_ID = r"^[A-Za-z0-9_.-]+$"
+_TransferId = Annotated[str, Field(alias="transferId", min_length=1, max_length=64, pattern=_TRANSFER_ID)]
+_LineItemId = Annotated[str, Field(min_length=1, max_length=64, pattern=_TRANSFER_ID)]
 _CaseId = Annotated[str, Field(alias="caseId", min_length=1, max_length=64, pattern=_CASE_ID)]
 
 
@@ -116,8 +124,44 @@ class ChooseTeardownTiming(_Payload):
     timing: TeardownTiming
 
 
+class ShowTransfer(_Payload):
+    """Show a transfer request's confirmation card (what moves, to whom, that it is final)."""
+
+    verb: Literal[Verb.SHOW_TRANSFER]
+    case_id: _CaseId
+    transfer_id: _TransferId
+
+
+class AcceptTransfer(_Payload):
+    """Accept a transfer request: its ``lineItems`` (absent: all of them). Partner Center takes
+    at most a few hundred line items in one request; a card never carries more than the 25 that
+    partial acceptance sends at once (partner_center.transfers.MAX_LINE_ITEMS_PER_SUBMIT), so a
+    longer list is not one of ours."""
+
+    verb: Literal[Verb.ACCEPT_TRANSFER]
+    case_id: _CaseId
+    transfer_id: _TransferId
+    line_items: list[_LineItemId] | None = Field(None, alias="lineItems", min_length=1, max_length=25)
+
+
+class RejectTransfer(_Payload):
+    verb: Literal[Verb.REJECT_TRANSFER]
+    case_id: _CaseId
+    transfer_id: _TransferId
+
+
 Click = Annotated[
-    ChooseCustomer | PlanPage | StatusPage | Decide | ApproveAll | ConfirmRemoval | CancelCase | ChooseTeardownTiming,
+    ChooseCustomer
+    | PlanPage
+    | StatusPage
+    | Decide
+    | ApproveAll
+    | ConfirmRemoval
+    | CancelCase
+    | ChooseTeardownTiming
+    | ShowTransfer
+    | AcceptTransfer
+    | RejectTransfer,
     Field(discriminator="verb"),
 ]
 _CLICK: TypeAdapter[Click] = TypeAdapter(Click)

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     # (channels and requester); still waiting this much longer, escalated once to the approvers.
     decision_reminder_hours: float = Field(24.0, gt=0, validation_alias="OFFBOARD_DECISION_REMINDER_HOURS")
     escalation_hours: float = Field(48.0, gt=0, validation_alias="OFFBOARD_ESCALATION_HOURS")
+    # A cancellation, refund or seat-reduction window of an open case's item that closes within
+    # this many hours is announced to the approvers once, with the amount at stake (issue 21).
+    window_warn_hours: float = Field(48.0, gt=0, validation_alias="OFFBOARD_WINDOW_WARN_HOURS")
     # Partner Center webhooks: where x-ms-certificate-url may point ("host" or "host/path/prefix"),
     # and the CA bundle (PEM) the signing certificate must chain to: its root(s) and Microsoft's
     # issuing intermediate(s) (empty: the system's trusted roots, which hold no intermediate).
@@ -309,6 +312,14 @@ class Settings(BaseSettings):
                     "set OFFBOARD_PARTNER_CLIENT_SECRET, or OFFBOARD_PARTNER_CERTIFICATE_PATH and OFFBOARD_PARTNER_CERTIFICATE_THUMBPRINT, "
                     "or OFFBOARD_KEY_VAULT_URL (the vault holding them)"
                 )
+            # With a vault the sign-in is the one `golive consent` stored after checking its MFA; a
+            # refresh token from the environment is a second sign-in nobody checked, used silently
+            # whenever the vault's cache holds no account.
+            if self.key_vault_url and self.partner_refresh_token.get_secret_value():
+                raise ValueError(
+                    "OFFBOARD_PARTNER_REFRESH_TOKEN is set together with OFFBOARD_KEY_VAULT_URL: unset it; the bot uses the "
+                    "sign-in `python -m golive consent` stored in the vault (its MFA checked)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -382,6 +393,12 @@ class Settings(BaseSettings):
                 "OFFBOARD_BLOB_ACCOUNT_URL (Blob storage through the managed identity) instead of an "
                 "OFFBOARD_BLOB_CONNECTION_STRING carrying a key",
                 not _carries_a_key(self.blob_connection_string.get_secret_value()),
+            ),
+            (
+                # Blob storage is for several replicas: each with its own token cache file, the
+                # rotating refresh token would diverge between them (and lapse on the idle ones).
+                "OFFBOARD_KEY_VAULT_URL with OFFBOARD_STORAGE=blob (replicas share the token cache there, not in a cache file each)",
+                self.storage != "blob" or bool(self.key_vault_url),
             ),
         )
         return [name for name, ok in checks if not ok]

@@ -53,6 +53,7 @@ from removal.store import StoredCase
 from .activity import conversation_reference, locale_of, person_of, tenant_ids, typed_text
 from .card_actions import (
     ADAPTIVE_CARD_ACTION,
+    AcceptTransfer,
     ApproveAll,
     CancelCase,
     ChooseCustomer,
@@ -62,6 +63,8 @@ from .card_actions import (
     Decide,
     InvalidCardAction,
     PlanPage,
+    RejectTransfer,
+    ShowTransfer,
     StatusPage,
     card_action_of,
     card_reply,
@@ -115,6 +118,13 @@ def _may_approve_all(access: AccessPolicy, member: Member, case: RemovalCase | N
     if refusal is None and case is not None and access.approves_nothing(member.person, case):
         return Refusal.FOUR_EYES  # every item left cannot be undone: a second approver's
     return refusal
+
+
+def _may_decide_transfer(
+    access: AccessPolicy, member: Member, case: RemovalCase | None, click: AcceptTransfer | RejectTransfer
+) -> Refusal | None:
+    """Accepting or rejecting a transfer request: approver; accepting, a second approver."""
+    return access.transfer_refusal(member, case, accept=click.verb is Verb.ACCEPT_TRANSFER)
 
 
 class OffboardBot(TeamsActivityHandler):
@@ -358,6 +368,48 @@ class OffboardBot(TeamsActivityHandler):
         # In the case's language, as the workflow redraws the plan: the plan is one message for
         # the whole conversation, whoever clicked.
         await reply.show(cards.plan_card(case, now=self._services.clock(), locale=case.locale))
+
+    @_CLICKS.on(Verb.SHOW_TRANSFER, needs=Permission.VIEW, reads_case=True)
+    async def _show_transfer(self, turn_context: TurnContext, click: ShowTransfer, stored: StoredCase | None, reply: Reply) -> None:
+        """A transfer request's confirmation card: what moves, to whom, what it clears."""
+        case = stored.case if stored is not None else None
+        await self._answer_transfer(turn_context, case, click.transfer_id, reply)
+
+    @_CLICKS.on(Verb.ACCEPT_TRANSFER, needs=_may_decide_transfer, reads_case=True)
+    @_CLICKS.on(Verb.REJECT_TRANSFER, needs=_may_decide_transfer, reads_case=True)
+    async def _decide_transfer(
+        self, turn_context: TurnContext, click: AcceptTransfer | RejectTransfer, stored: StoredCase | None, reply: Reply
+    ) -> None:
+        """Accept (all or some line items) or reject a transfer request. Answered with the
+        transfer's card as it now reads (accepted, rejected, or no longer open: a late or
+        duplicate click changes nothing and shows why); a transfer the case does not have (a
+        forged or stale id) gets the stale card. The click whose decision was written starts
+        sending it to Partner Center."""
+        member = await self._member(turn_context)
+        accept = isinstance(click, AcceptTransfer)
+        decisions = self._services.decisions
+
+        def may_decide(case: RemovalCase) -> bool:
+            return self._access.transfer_refusal(member, case, accept=accept) is None
+
+        if isinstance(click, AcceptTransfer):
+            applied = await decisions.accept_transfer(
+                click.case_id, click.transfer_id, click.line_items, by=member.person, may_decide=may_decide, read=stored
+            )
+        else:
+            applied = await decisions.reject_transfer(
+                click.case_id, click.transfer_id, by=member.person, may_decide=may_decide, read=stored
+            )
+        await self._answer_transfer(turn_context, applied.case, click.transfer_id, reply)
+        if applied.effect is Effect.STARTS_TRANSFER:
+            await decisions.begin(applied)
+
+    async def _answer_transfer(self, turn_context: TurnContext, case: RemovalCase | None, transfer_id: str, reply: Reply) -> None:
+        locale = locale_of(turn_context.activity)
+        if case is None or case.transfer(transfer_id) is None:
+            await reply.show(_stale_card(locale))
+            return
+        await reply.show(cards.transfer_confirmation_card(case, transfer_id, now=self._services.clock(), locale=locale))
 
     async def _cancel(self, turn_context: TurnContext, case_id: str, *, by: Person, locale: str, read: StoredCase | None = None) -> Applied:
         """The one cancel, typed or clicked: end the case cleanly, or say it is too late (Partner

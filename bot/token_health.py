@@ -9,6 +9,12 @@ each approver in a personal chat with the bot), with what is wrong, since when, 
 what to run. The problem announced is kept in the document store (``notices/token-health``), so
 that a restart, or a second instance, does not announce it again; a new problem is announced;
 recovery clears it. ``/healthz`` reads :attr:`TokenHealthMonitor.latest`.
+
+The token is judged on what the shared store holds (the provider's ``last_persisted_redeemed_at``):
+a rotation that could not be written back (``persist_error``: the identity may read the Key Vault
+but not write the secret) keeps the stored token ageing, and is a problem of its own. Entra ID's
+redemption does not see Partner Center's MFA rule (401/900421, a sign-in without MFA): after a
+redemption one cheap app+user Partner Center call (``probe``) asks Partner Center too.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from aiohttp import web
 
 from cards import DEFAULT_LOCALE
 from cards.token_health import token_health_card
-from partner_center.errors import PartnerCenterError
+from partner_center.errors import MfaRequiredError, PartnerCenterError
 from partner_center.token_health import Attempt, AttemptResult, TokenHealth, assess, attempt_from_error, due_for_exercise
 from storage import DocumentStore, PreconditionFailed
 
@@ -38,6 +44,9 @@ NOTICE_KEY = "notices/token-health"
 CHECK_INTERVAL_SECONDS = 3600.0
 # /healthz waits this long for the first verdict (as for its other checks), then says degraded.
 _HEALTH_WAIT_SECONDS = 10.0
+# The app+user Partner Center call after a redemption: short, because /healthz waits for the first
+# verdict; a Partner Center that is slow or down (retrying) says nothing about the token.
+_PROBE_SECONDS = 5.0
 
 
 class TokenUser(Protocol):
@@ -66,6 +75,8 @@ class TokenHealthMonitor:
         1:1 too, where the bot has a personal chat with them.
     :param locale: the language of the warning (channels have none of their own).
     :param timeout: seconds a redemption may take before it counts as "not answering".
+    :param probe: one cheap app+user Partner Center call, made after a successful redemption
+        (``PartnerCenterClient.get_relationship_request_url``, as the doctor makes it).
     """
 
     def __init__(
@@ -83,6 +94,7 @@ class TokenHealthMonitor:
         tenant_id: str = "",
         locale: str = DEFAULT_LOCALE,
         timeout: float = 60.0,
+        probe: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._tokens = tokens
         self._documents = documents
@@ -96,6 +108,7 @@ class TokenHealthMonitor:
         self._tenant_id = tenant_id
         self._locale = locale
         self._timeout = timeout
+        self._probe = probe
         self._lock = asyncio.Lock()
         self._first: asyncio.Future[TokenHealth] | None = None
         self.latest: TokenHealth | None = None
@@ -121,14 +134,15 @@ class TokenHealthMonitor:
                 await self._tokens.load()
             except Exception:  # the store (Key Vault) not answering: judged on what is in memory  # noqa: BLE001
                 _log.exception("token health: could not read the stored token cache")
-            # The provider's own record (the stored cache's tag) or, where the cache is not shared
-            # (a sandbox without a vault), the latest this check saw: a restart keeps it.
-            redeemed = _later(self._tokens.last_redeemed_at, _time_of(notice.get("redeemedAt")))
+            # What the store holds (the stored cache's tag) or, where the cache is not shared (a
+            # sandbox without a vault), the latest this check saw: a restart keeps it.
+            redeemed = _later(self._stored_redeemed_at(), _time_of(notice.get("redeemedAt")))
             if self._tokens.has_user_credential and due_for_exercise(redeemed, self._clock(), check_days=self._check_days):
                 latest = await self._exercise()
-                redeemed = _later(self._tokens.last_redeemed_at, redeemed)
+                redeemed = _later(self._stored_redeemed_at(), redeemed)
             if redeemed is not None:
                 notice["redeemedAt"] = redeemed.astimezone(UTC).isoformat()
+            failing_since = self._write_back_failing_since(notice)
             health = assess(
                 has_user_credential=self._tokens.has_user_credential,
                 last_redeemed_at=redeemed,
@@ -136,6 +150,7 @@ class TokenHealthMonitor:
                 latest=latest,
                 check_days=self._check_days,
                 warn_days=self._warn_days,
+                write_back_failed_since=failing_since,
             )
             await self._settle(health, latest, notice, stored.etag if stored else None)
             self.latest = health
@@ -152,6 +167,28 @@ class TokenHealthMonitor:
             first = False
             await asyncio.sleep(interval)
 
+    def _stored_redeemed_at(self) -> datetime | None:
+        """The redemption the store holds (``last_persisted_redeemed_at``) while a write-back fails;
+        else the provider's record, the same when writes succeed, and the only one without a
+        shared store (a sandbox without a vault: the notice's ``redeemedAt`` keeps it)."""
+        persisted: datetime | None = getattr(self._tokens, "last_persisted_redeemed_at", None)
+        if getattr(self._tokens, "persist_error", None):
+            return persisted
+        return persisted or self._tokens.last_redeemed_at
+
+    def _write_back_failing_since(self, notice: dict[str, Any]) -> datetime | None:
+        """Since when rotated tokens cannot be written back (kept in the notice), or None."""
+        error = getattr(self._tokens, "persist_error", None)
+        if not error:
+            notice.pop("writeBackFailedSince", None)
+            return None
+        since = _time_of(notice.get("writeBackFailedSince"))
+        if since is None:
+            since = self._clock()
+            _log.warning("token health: the rotated sign-in cannot be written back to Key Vault: %s", error)
+        notice["writeBackFailedSince"] = since.astimezone(UTC).isoformat()
+        return since
+
     async def _exercise(self) -> Attempt:
         error: BaseException | None = None
         try:
@@ -160,7 +197,22 @@ class TokenHealthMonitor:
             error = failure
             # Entra ID's own words (an AADSTS text) go to the log only.
             _log.warning("token health: the refresh token could not be redeemed: %s", failure)
+        if error is None and self._probe is not None:
+            error = await self._ask_partner_center()
         return attempt_from_error(error, self._clock())
+
+    async def _ask_partner_center(self) -> BaseException | None:
+        """Partner Center's word on the redeemed token: only its MFA refusal (401/900421) is about
+        the token; an outage or a throttled call says nothing about it (logged, the redemption stands)."""
+        assert self._probe is not None
+        try:
+            await asyncio.wait_for(self._probe(), timeout=min(self._timeout, _PROBE_SECONDS))
+        except MfaRequiredError as refused:
+            _log.warning("token health: Partner Center refuses the app+user sign-in (no MFA): %s", refused)
+            return refused
+        except (PartnerCenterError, TimeoutError, OSError) as failure:
+            _log.warning("token health: the app+user Partner Center call failed: %s", type(failure).__name__)
+        return None
 
     async def _settle(self, health: TokenHealth, latest: Attempt | None, notice: dict[str, Any], etag: str | None) -> None:
         """Store the attempt; announce a problem not announced yet (claimed in the store first, so
@@ -181,8 +233,17 @@ class TokenHealthMonitor:
             if announced and not problem:
                 _log.info("token health: healthy again (the warning about %s is cleared)", announced)
             return
-        card = token_health_card(health, now=self._clock(), check_days=self._check_days, locale=self._locale)
-        sent = await self._announce(card)
+        try:
+            card = token_health_card(health, now=self._clock(), check_days=self._check_days, locale=self._locale)
+            sent = await self._announce(card)
+        except BaseException:
+            # Claimed but not told (Teams refused, the card could not be drawn): unclaimed, so that
+            # the next check, here or on another instance, announces it.
+            try:
+                await asyncio.shield(self._unclaim(announced))
+            except Exception:  # the store failing too: the claim stays; logged  # noqa: BLE001
+                _log.exception("token health: could not unclaim the warning that was not sent")
+            raise
         for object_id in self._approvers:
             sent += await self._to_approver(object_id, card)
         _log.warning("token health: %s (%s); warned in %d conversation(s)", health.status.value, health.reason.value, sent)

@@ -28,6 +28,7 @@ from .final import final_confirmation_card
 from .format import format_date, format_datetime, format_time, relative_days
 from .help import help_card
 from .history import history_card
+from .money import format_money
 from .notification import NotificationKind, case_link, external_notification_card, half_offboarded_since, notification_card
 from .paging import MAX_PAGE_SIZE
 from .paused import paused_card, resumed_card
@@ -36,8 +37,10 @@ from .result import removing_card, result_card
 from .status import item_progress, status_card
 from .texts import DEFAULT_LOCALE, t
 from .token_health import token_health_card
+from .transfer import transfer_confirmation_card
 from .verbs import CardDecision, Verb
 from .waiting import blocking_reason, still_blocked_card
+from .windows import window_closing_card
 from .words import AZURE_RESERVATIONS_URL
 
 __all__ = (
@@ -67,6 +70,7 @@ __all__ = (
     "final_confirmation_card",
     "format_date",
     "format_datetime",
+    "format_money",
     "format_time",
     "half_offboarded_since",
     "help_card",
@@ -87,4 +91,6 @@ __all__ = (
     "t",
     "text",
     "token_health_card",
+    "transfer_confirmation_card",
+    "window_closing_card",
 )

@@ -10,6 +10,7 @@ from removal.case import CaseItem, Decision, RemovalCase, SincePlan
 
 from .adaptive import action, adaptive_card, text
 from .format import format_date_relative, format_time
+from .money import money_blocks
 from .partner_access import is_microsoft_default
 from .texts import DEFAULT_LOCALE, t
 from .verbs import CardDecision, Verb
@@ -63,6 +64,8 @@ def confirmation_card(case: RemovalCase, item: CaseItem, *, now: datetime, local
         body.append(text(t(locale, "confirm.window", date=format_date_relative(item.window_ends, now, locale))))
     if item.action is Action.TURN_OFF_AUTO_RENEW and item.term_ends is not None:
         body.append(text(t(locale, "confirm.term", date=format_date_relative(item.term_ends, now, locale))))
+    # What each way out gives back or keeps costing, and until when (issue 21).
+    body.extend(money_blocks(case, item, now, locale))
     if item.kind.is_teardown:
         body.extend(_teardown_lines(case, item, now, locale))
     else:

@@ -13,9 +13,11 @@ from partner_center.blockers import Action, BlockerKind
 from removal.case import CaseItem, CaseState, Outcome, RemovalCase
 
 from .adaptive import action, adaptive_card, container, facts, open_url, text
+from .money import dates_in_options, money_blocks, totals_blocks
 from .paging import Page, page_actions, page_of, page_summary
 from .partner_access import access_items, partner_access_section
 from .texts import DEFAULT_LOCALE, t
+from .transfer import transfers_section
 from .verbs import Verb
 from .words import (
     AZURE_RESERVATIONS_URL,
@@ -72,11 +74,13 @@ def plan_card(
     else:
         body.append(text(t(locale, "plan.counts.heading"), weight="Bolder", spacing="Medium"))
         body.append(_counts(blockers, locale))
+        body.extend(totals_blocks(case, now, locale))
+    body.extend(transfers_section(case, now=now, dry_run=dry_run, locale=locale))
     if shown.count > 1:
         body.append(page_summary(shown, locale))
     for kind, group in groupby((item for item in on_page if not item.kind.is_teardown), key=lambda item: item.kind):
         body.append(text(t(locale, f"kind.{kind.value}"), weight="Bolder", spacing="Medium", separator=True))
-        body.extend(_item(item, now, locale) for item in group)
+        body.extend(_item(case, item, now, locale) for item in group)
     body.extend(consequences(locale))
     teardown_shown = [item for item in on_page if item.kind.is_teardown]
     body.extend(partner_access_section(case, teardown_shown, now=now, dry_run=dry_run, locale=locale))
@@ -92,17 +96,19 @@ def _counts(items: list[CaseItem], locale: str) -> dict[str, Any]:
     return facts([(t(locale, f"kind.{kind.value}"), str(counts[kind])) for kind in BlockerKind if counts[kind]])
 
 
-def _item(item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
+def _item(case: RemovalCase, item: CaseItem, now: datetime, locale: str) -> dict[str, Any]:
     lines = [text(f"**{item_label(item, locale)}**", spacing="Small")]
     if item.status:
         lines.append(text(t(locale, "item.status", status=status_word(item.status, locale)), subtle=True, spacing="None"))
-    lines.extend(text(line, subtle=True, spacing="None") for line in item_dates(item, now, locale))
+    dates = item_dates(item, now, locale, shown_elsewhere=dates_in_options(item, now))
+    lines.extend(text(line, subtle=True, spacing="None") for line in dates)
     lines.append(text(proposal(item, now, locale), spacing="None"))
     if item.action is Action.CANCEL_AZURE_SUBSCRIPTIONS_AND_SUSPEND_PLAN:
         # The non-destructive route (../shared/reference/fidelity-audit.md #3): a billing transfer, seen on re-check.
         lines.append(text(t(locale, "plan.azure.transfer"), subtle=True, spacing="None"))
     if item.error is not None and item.error.reason == AZURE_CANCELLING and item.outcome is Outcome.NOT_STARTED:
         lines.append(text(t(locale, "error.reason.azure_cancelling"), spacing="None"))
+    lines.extend(money_blocks(case, item, now, locale))
     return container(lines, spacing="Small")
 
 

@@ -43,8 +43,10 @@ def token_health_card(health: TokenHealth, *, now: datetime, check_days: int, lo
     fix = "token.fix.check" if health.reason in (Reason.UNUSED, Reason.UNREACHABLE) else "token.fix.consent"
     if health.reason is Reason.APP_CREDENTIAL:
         fix = "token.fix.app_credential"
+    elif health.reason is Reason.WRITE_BACK:
+        fix = "token.fix.key_vault_role"  # a role to grant, not a new sign-in
     body.append(text(t(locale, fix, command=CONSENT_COMMAND), weight="Bolder", spacing="Medium"))
     # The command alone, as a code block a person copies.
-    if health.reason is not Reason.APP_CREDENTIAL:
+    if health.reason not in (Reason.APP_CREDENTIAL, Reason.WRITE_BACK):
         body.append(text(f"`{CONSENT_COMMAND}`", spacing="Small"))
     return adaptive_card(body, fallback_text=f"{title}\n\n{t(locale, fix, command=CONSENT_COMMAND)}", lang=locale)

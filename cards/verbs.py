@@ -18,6 +18,11 @@ verb                data
 ``status_page``     ``{"caseId", "page"}`` (0-based page)
 ``teardown_timing`` ``{"caseId", "timing": "before" | "after"}`` (when approved
                     access items run, relative to the relationship's removal)
+``show_transfer``   ``{"caseId", "transferId"}`` (the transfer's confirmation
+                    card)
+``accept_transfer`` ``{"caseId", "transferId", "lineItems"?}`` (``lineItems``:
+                    the accepted line item ids; absent = all of them)
+``reject_transfer`` ``{"caseId", "transferId"}``
 =================== ==========================================================
 """
 
@@ -37,6 +42,9 @@ class Verb(StrEnum):
     CANCEL_CASE = "cancel_case"
     STATUS_PAGE = "status_page"
     TEARDOWN_TIMING = "teardown_timing"
+    SHOW_TRANSFER = "show_transfer"
+    ACCEPT_TRANSFER = "accept_transfer"
+    REJECT_TRANSFER = "reject_transfer"
 
 
 class CardDecision(StrEnum):

@@ -30,8 +30,8 @@ def blocking_reason(item: CaseItem) -> str | None:
         return None
     if item.outcome is Outcome.FAILED:
         return "failed"
-    if item.action is Action.WAIT_FOR_TERM_END:
-        return "wait"
+    if item.action in (Action.WAIT_FOR_TERM_END, Action.TRANSFER_OR_WAIT):
+        return "wait"  # a savings plan cannot be cancelled: it ends with its term (or a transfer)
     if item.action is Action.CANCEL_IN_AZURE_PORTAL:
         return "reservation"
     if item.outcome is Outcome.DONE:

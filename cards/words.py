@@ -124,7 +124,7 @@ def proposal(item: CaseItem, now: datetime, locale: str) -> str:
         return t(locale, key, count=len(item.azure_subscription_ids))
     if item.action is Action.CANCEL_IN_AZURE_PORTAL:
         return t(locale, key, url=AZURE_RESERVATIONS_URL)
-    if item.action in (Action.TURN_OFF_AUTO_RENEW, Action.WAIT_FOR_TERM_END):
+    if item.action in (Action.TURN_OFF_AUTO_RENEW, Action.WAIT_FOR_TERM_END, Action.TRANSFER_OR_WAIT):
         if item.term_ends is None:
             return t(locale, f"{key}.no_date")
         return t(locale, key, date=format_date_relative(item.term_ends, now, locale))
@@ -133,13 +133,16 @@ def proposal(item: CaseItem, now: datetime, locale: str) -> str:
     return t(locale, key)
 
 
-def item_dates(item: CaseItem, now: datetime, locale: str) -> list[str]:
-    """The item's dates in words: cancellation window, term end or expiry, each with relative days."""
+def item_dates(item: CaseItem, now: datetime, locale: str, *, shown_elsewhere: frozenset[str] = frozenset()) -> list[str]:
+    """The item's dates in words: cancellation window, term end or expiry, each with relative days.
+
+    ``shown_elsewhere``: ``"window"`` and/or ``"term"``, dates the card already shows next to the
+    item's options (cards/money.py), left out here to keep a page of priced items small."""
     lines = []
-    if item.window_ends is not None:
+    if item.window_ends is not None and "window" not in shown_elsewhere:
         key = "item.window_ends" if as_utc(item.window_ends) >= as_utc(now) else "item.window_ended"
         lines.append(t(locale, key, date=format_date_relative(item.window_ends, now, locale)))
-    if item.term_ends is not None:
+    if item.term_ends is not None and "term" not in shown_elsewhere:
         future = as_utc(item.term_ends) >= as_utc(now)
         if item.kind is BlockerKind.RESERVATION:
             key = "item.expires" if future else "item.expired"

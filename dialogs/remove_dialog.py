@@ -33,6 +33,7 @@ from removal.access import AccessPolicy, Refusal
 from removal.audit import AuditEvent, AuditTrail, actor_of
 from removal.decisions import CaseDecisions
 from removal.store import CaseAlreadyOpen, CaseStore
+from removal.transfers import read_transfers
 from removal.workflow import RemovalWorkflow
 
 from .card_prompt import CustomerChoicePrompt, expect
@@ -192,6 +193,11 @@ class RemoveRelationshipDialog(ComponentDialog):
         # Read before the case opens: what it finds becomes the case's teardown items.
         access = await self._read_access(customer_id, allow_delegated_access=customer.allow_delegated_access)
         case = RemovalCase.open(plan, requested_by=requested_by, at=services.clock(), access=access)
+        # The transfer requests other partners created for the customer, shown next to the plan
+        # (which blockers they would clear); not readable: none shown, the re-checks read again.
+        transfers = await read_transfers(services.client, customer_id)
+        if transfers:
+            case.refresh_transfers(transfers)
         if step.values["dry_run"]:
             await services.record(turn.person, "plan.viewed", case, detail=_blocker_counts(case))
             await show(cards.plan_card(case, dry_run=True, now=services.clock(), locale=locale))

@@ -8,16 +8,26 @@ browser comes back to ``http://localhost:<port>/`` (Entra's loopback redirect,
 https://learn.microsoft.com/entra/identity-platform/reply-url#localhost-exceptions), served once by a
 listener on the loopback interface only.
 
-The sign-in is stored only if its ID token says it used multi-factor authentication (``amr``
-contains ``mfa``): Partner Center requires MFA for App+User calls from 2026-04-01
+The sign-in is stored only if it used multi-factor authentication: Partner Center requires MFA
+for App+User calls from 2026-04-01
 (https://learn.microsoft.com/partner-center/developer/partner-center-authentication), and a token
-without it would fail on the first removal. And only if the user signed in to the partner's own
-tenant (``tid``): a multi-tenant app lets anyone sign in.
+without it would fail on the first removal. The ``amr`` claim is read from the Partner Center
+access token (a v1.0 resource token), not from the ID token: Entra's v2.0 ID tokens carry no
+``amr`` (https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference has no such
+row; the access token reference does: .../access-token-claims-reference). The access token is
+decoded without verifying its signature: it came straight from the token endpoint over TLS, in
+answer to this command's own code redemption, and Microsoft asks clients not to validate tokens
+meant for another API; Partner Center then confirms it with one cheap App+User call (the
+relationship request link), where 401 with code 900421 means no MFA. And only if the user is a
+member of the partner's own tenant: signed in there (``tid``), and with it as home tenant (the
+account's ``utid``; the token's ``idp``) — a multi-tenant app lets anyone sign in, and a B2B
+guest's sign-in is not an admin agent's of the partner.
 
 What is stored is MSAL's token cache (the refresh token is inside), in the Key Vault secret
 ``OFFBOARD_TOKEN_SECRET_NAME`` when ``OFFBOARD_KEY_VAULT_URL`` is set, else in the private file
-``OFFBOARD_TOKEN_CACHE_PATH``, tagged ``consented-by``, ``consented-at``, ``mfa`` and
-``redeemed-at``. No token is ever printed or logged.
+``OFFBOARD_TOKEN_CACHE_PATH``, tagged ``consented-by`` (the user's object id: tags are metadata
+that readers of the vault's metadata see, an address is personal data they need not), ``consented-at``,
+``mfa`` and ``redeemed-at``. No token is ever printed or logged.
 
 Exit codes: 0 stored; 1 the sign-in or the store failed; 2 the settings do not allow a consent;
 3 the sign-in was refused (no MFA, another tenant).
@@ -27,7 +37,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import contextlib
+import json
 import socket
 import sys
 import webbrowser
@@ -36,13 +49,16 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import msal
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.settings import Settings, open_key_vault, partner_center_config
-from partner_center import FileTokenCacheStore, PartnerCenterConfig, TokenCacheStore
+from partner_center import FileTokenCacheStore, PartnerCenterConfig, PartnerLimits, RateSettings, TokenCacheStore, connect
 from partner_center.auth import REDEEMED_AT_TAG
+from partner_center.errors import MfaRequiredError, PartnerCenterError
+from partner_center.retry import RetryPolicy
 from storage import KeyVaultError
 
 __all__ = ("EXIT_FAILED", "EXIT_REFUSED", "EXIT_SETTINGS", "EXIT_STORED", "HELP", "add_arguments", "consent", "run")
@@ -153,16 +169,25 @@ async def _consent(settings: Settings, *, port: int, open_browser: bool, wait_se
                 raise _Refusal(EXIT_FAILED, f"Failed: no sign-in came back within {wait_seconds:.0f} s. Nothing was stored.") from None
         try:
             result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, answer)
-        except ValueError as error:  # MSAL's own checks: a state that is not this flow's
-            raise _Refusal(EXIT_FAILED, f"Failed: the sign-in answer was not this sign-in's ({error}). Nothing was stored.") from error
-        if "error" in result or "id_token_claims" not in result:
-            detail = result.get("error_description") or result.get("error") or "no ID token"
+        except (ValueError, RuntimeError) as error:
+            # MSAL's own checks: a state that is not this flow's (ValueError), an ID token whose
+            # nonce is not this flow's (RuntimeError, msal/oauth2cli/oidc.py).
+            raise _Refusal(
+                EXIT_FAILED, f"Failed: the sign-in answer was not this sign-in's ({_first_line(str(error))}). Nothing was stored."
+            ) from error
+        if "error" in result or "id_token_claims" not in result or "access_token" not in result:
+            detail = result.get("error_description") or result.get("error") or "no ID token or access token"
             raise _Refusal(EXIT_FAILED, f"Failed: the sign-in did not complete: {_first_line(str(detail))}. Nothing was stored.")
         claims: Mapping[str, Any] = result["id_token_claims"]
-        user = str(claims.get("preferred_username") or claims.get("oid") or "the admin agent")
-        _check(claims, user=user, expected_tenant=expected_tenant)
+        access = _access_token_claims(str(result["access_token"]))
+        user = str(claims.get("preferred_username") or access.get("upn") or access.get("oid") or "the admin agent")
+        accounts = await asyncio.to_thread(app.get_accounts)
+        home_account_id = str(accounts[0].get("home_account_id", "")) if accounts else ""
+        _check(access, user=user, expected_tenant=expected_tenant, home_account_id=home_account_id)
+        await _confirm_with_partner_center(config, str(result["access_token"]), user=user, say=say)
         consented_at = _claim_time(claims)
-        tags = {"consented-by": user, "consented-at": consented_at, "mfa": "true", REDEEMED_AT_TAG: consented_at}
+        who = str(access.get("oid") or claims.get("oid") or "")
+        tags = {"consented-by": who, "consented-at": consented_at, "mfa": "true", REDEEMED_AT_TAG: consented_at}
         version = await store.save(cache.serialize(), tags)
     finally:
         if vault is not None:
@@ -193,7 +218,38 @@ def _require_pkce(flow: Mapping[str, Any]) -> None:
         raise _Refusal(EXIT_FAILED, "Failed: MSAL did not add PKCE (S256) to the sign-in request; refusing to continue.")
 
 
-def _check(claims: Mapping[str, Any], *, user: str, expected_tenant: str) -> None:
+def _access_token_claims(token: str) -> Mapping[str, Any]:
+    """The payload of the Partner Center access token (a JWT), not verified: it came straight from
+    the token endpoint over TLS in answer to this command's own code redemption (see the module's
+    docstring). Never printed: only the claims the checks need are named in messages."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error) as error:
+        raise _Refusal(
+            EXIT_FAILED,
+            "Failed: the Partner Center access token is not a JWT, so whether the sign-in had MFA cannot be read. Nothing was stored.",
+        ) from error
+    if not isinstance(claims, dict):
+        raise _Refusal(EXIT_FAILED, "Failed: the Partner Center access token's payload is not a JSON object. Nothing was stored.")
+    return claims
+
+
+def _home_tenant(claims: Mapping[str, Any], home_account_id: str) -> str:
+    """The user's home tenant: MSAL's account id is ``<uid>.<utid>`` (from the token endpoint's
+    ``client_info``); else the access token's ``idp`` (present for a user from another tenant,
+    naming its issuer ``https://sts.windows.net/<tenant>/``), else ``tid``."""
+    _, _, utid = home_account_id.partition(".")
+    if utid:
+        return utid
+    idp = str(claims.get("idp") or "")
+    if idp and idp != str(claims.get("iss") or ""):
+        return idp.rstrip("/").rsplit("/", 1)[-1]
+    return str(claims.get("tid") or "")
+
+
+def _check(claims: Mapping[str, Any], *, user: str, expected_tenant: str, home_account_id: str = "") -> None:
+    """``claims``: the Partner Center access token's payload."""
     methods = claims.get("amr") or []
     if "mfa" not in methods:
         raise _Refusal(
@@ -210,6 +266,49 @@ def _check(claims: Mapping[str, Any], *, user: str, expected_tenant: str) -> Non
             EXIT_REFUSED,
             f"Refused: {user} signed in to tenant {tenant or 'unknown'}, not the partner tenant {expected_tenant}. Sign in with "
             "an admin agent account of the partner tenant, then run `python -m golive consent` again. Nothing was stored.",
+        )
+    home = _home_tenant(claims, home_account_id)
+    if home.lower() != expected_tenant.lower():
+        raise _Refusal(
+            EXIT_REFUSED,
+            f"Refused: {user} is a guest in the partner tenant {expected_tenant} (home tenant {home or 'unknown'}). The admin agent "
+            "must be a member account of the partner tenant: sign in with one, then run `python -m golive consent` again. "
+            "Nothing was stored.",
+        )
+
+
+class _OneToken:
+    """The token just obtained, for one Partner Center call (nothing cached, nothing refreshed)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def access_token(self, *, needs_user: bool) -> str:
+        return self._token
+
+    async def forget(self, token: str) -> None:
+        return None
+
+
+async def _confirm_with_partner_center(config: PartnerCenterConfig, token: str, *, user: str, say: Callable[[str], None]) -> None:
+    """One cheap App+User call (the relationship request link, as ``golive doctor`` makes): Partner
+    Center's own MFA check, 401 with code 900421 when the token has none (see partner_center/errors.py).
+    Any other failure is said but does not stop the consent: the claims were checked already, and
+    ``golive doctor`` checks the rest."""
+    retry = RetryPolicy(attempts=2, timeout_seconds=30.0, wait_initial=0.2, wait_max=1.0, wait_jitter=0.1)
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = connect(config, session=session, limits=PartnerLimits(RateSettings()), retry=retry, tokens=_OneToken(token))
+            await asyncio.wait_for(client.get_relationship_request_url(), 30.0)
+    except MfaRequiredError as error:
+        raise _Refusal(
+            EXIT_REFUSED,
+            f"Refused: Partner Center says the sign-in of {user} did not use multi-factor authentication (401, code 900421; "
+            f"{_MFA_SOURCE}). Sign in again with MFA, then run `python -m golive consent` again. Nothing was stored.",
+        ) from error
+    except (PartnerCenterError, TimeoutError) as error:
+        say(
+            f"Note: Partner Center did not confirm the sign-in ({_first_line(str(error)) or type(error).__name__}); run `python -m golive doctor` after this."
         )
 
 

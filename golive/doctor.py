@@ -5,6 +5,8 @@ It reads the settings as the bot does (the environment and ``.env``) and goes th
 each service (``bot.settings.open_key_vault``, ``partner_center_config``, the same token provider
 and clients), so that what passes here works in the bot. Rows:
 
+0. **Settings**: what live mode refuses to start without (``Settings.live_mode_gaps``), FAIL; WARN
+   when ``OFFBOARD_INSECURE_DEV`` is on (live mode would start without them).
 1. **Bot identity**: ``MicrosoftAppId``/``MicrosoftAppType``/``MicrosoftAppTenantId`` coherent (a
    password for MultiTenant and SingleTenant; a tenant for SingleTenant and UserAssignedMSI; for
    UserAssignedMSI, ``AZURE_CLIENT_ID`` naming the managed identity, which is the bot's app id:
@@ -12,10 +14,11 @@ and clients), so that what passes here works in the bot. Rows:
 2. **Teams tenant**: ``OFFBOARD_TEAMS_TENANT_ID`` a GUID.
 3. **Approvers**: at least one; two different ones with four-eyes.
 4. **Storage**: a probe document written, read back and deleted through the configured store.
-5. **Key Vault**: the token secret read (403 → the role to grant).
+5. **Key Vault**: the token secret read (401 → no credential for the identity; 403 → the role to grant).
 6. **Partner Center app-only**: a token from the app's credential and one cheap GET.
 7. **Partner Center app+user**: the refresh token redeemed now (what the bot's token-health check
-   does) and one cheap app+user GET; 401/900421 means the sign-in had no MFA.
+   does) and one cheap app+user GET; 401/900421 means the sign-in had no MFA; a rotated token that
+   could not be written back to the Key Vault (the identity may read but not write the secret) FAILs.
 8. **Admin agent roles**: the groups of the signed-in account (Graph ``me/memberOf``); the sandbox
    serves no such endpoint, and says so (WARN "could not be read").
 9. **Graph permissions**: one page of GDAP relationships (``$top=1``): a 403 names the permission.
@@ -116,7 +119,9 @@ async def _diagnose_from_environment(*, events_url: str) -> list[Row]:
         # Live mode refuses to start without approvers, a Teams tenant...: the doctor reads the
         # settings anyway (its rows say what is missing, with the fix).
         try:
-            settings = Settings(insecure_dev=True)
+            # Read as the override would, then the override taken back: the Settings row must
+            # list the gaps as FAIL, not hide them behind a WARN the operator never asked for.
+            settings = Settings(insecure_dev=True).model_copy(update={"insecure_dev": False})
         except ValidationError:
             problems = "; ".join(_setting_problem(detail) for detail in refused.errors())
             return [Row("Settings", Status.FAIL, problems, "Fix these settings (environment or .env); README: Configuration.")]
@@ -134,7 +139,7 @@ async def diagnose(
     :param adjust: changes Partner Center's configuration once the settings made it (tests give the
         sandbox's app a wrong secret this way: on the sandbox the settings hold none).
     """
-    rows = [_bot_identity(settings), _teams_tenant(settings), _approvers(settings), await _storage(settings)]
+    rows = [_settings(settings), _bot_identity(settings), _teams_tenant(settings), _approvers(settings), await _storage(settings)]
     try:
         vault = open_key_vault(settings)
     except ValueError as error:
@@ -174,6 +179,27 @@ async def diagnose(
 
 
 # ---- Settings only ----
+
+
+def _settings(settings: Settings) -> Row:
+    name = "Settings"
+    gaps = settings.live_mode_gaps()
+    if gaps:
+        started = " (OFFBOARD_INSECURE_DEV is on: it would start anyway, unsafe)" if settings.insecure_dev else ""
+        return Row(
+            name,
+            Status.FAIL,
+            "live mode refuses to start without: " + "; ".join(gaps) + started,
+            'Set them (environment or .env); README: "Running it for real safely".',
+        )
+    if settings.insecure_dev:
+        return Row(
+            name,
+            Status.WARN,
+            "OFFBOARD_INSECURE_DEV is on: live mode would start with settings missing",
+            "Unset OFFBOARD_INSECURE_DEV outside development.",
+        )
+    return Row(name, Status.OK, "the sandbox: no live-mode settings needed" if settings.uses_sandbox else "live mode: every setting set")
 
 
 def _bot_identity(settings: Settings) -> Row:
@@ -301,13 +327,22 @@ async def _key_vault(settings: Settings, vault: KeyVaultSecrets | None) -> Row:
     identity = f" (AZURE_CLIENT_ID {settings.azure_client_id})" if settings.azure_client_id else ""
     try:
         stored = await asyncio.wait_for(vault.get(name), _CALL_SECONDS)
-    except KeyVaultAccessDenied:
+    except KeyVaultAccessDenied as denied:
+        if denied.status == 403:
+            return Row(
+                "Key Vault",
+                Status.FAIL,
+                f"{settings.key_vault_url}: 403, the bot's identity may not read secrets",
+                f"Grant the bot's identity{identity} the role 'Key Vault Secrets User' on the vault and "
+                f"'Key Vault Secrets Officer' on the secret {name!r} (it writes back the rotated token); infra/ does both.",
+            )
+        # 401, or no token at all: no identity the vault knows (README: Going live).
+        said = f"{denied.status}, " if denied.status else ""
         return Row(
             "Key Vault",
             Status.FAIL,
-            f"{settings.key_vault_url}: 403, the bot's identity may not read secrets",
-            f"Grant the role 'Key Vault Secrets Officer' on the vault to the bot's identity{identity} "
-            "(it reads and writes back the rotated token).",
+            f"{settings.key_vault_url}: {said}no credential the vault accepts: {_first_line(denied)}",
+            f"Check AZURE_CLIENT_ID{identity} names the managed identity (or sign in with `az login` locally), in the vault's tenant.",
         )
     except (KeyVaultError, TimeoutError) as error:
         return Row(
@@ -408,6 +443,16 @@ async def _app_user(tokens: MsalTokenProvider, client: PartnerCenterClient, sett
             Reason.UNREACHABLE: "Entra ID did not answer",
         }.get(health.reason, "refused")
         return Row(name, Status.FAIL, f"{why}: {_said(error)}", health.fix or _CONSENT_FIX)
+    # partner_center/auth.py's persist_error: the rotated token was not stored (getattr until it lands).
+    persist_error = getattr(tokens, "persist_error", None)
+    if persist_error:
+        return Row(
+            name,
+            Status.FAIL,
+            f"the rotated sign-in cannot be written back to Key Vault: {_first_line(persist_error)}",
+            f"Grant Key Vault Secrets Officer to the bot's identity on the secret {settings.token_secret_name!r} "
+            "(infra/: tokenSecretExists=true), then this doctor again.",
+        )
     try:
         await asyncio.wait_for(client.get_relationship_request_url(), _CALL_SECONDS)
     except MfaRequiredError as error:

@@ -84,6 +84,9 @@ param botSku string = 'S1'
 @description('Optional: object id of the admin agent who runs "python -m golive consent" (gets Key Vault Secrets Officer to write the token). Empty: assign it by hand.')
 param consentOperatorPrincipalId string = ''
 
+@description('The token-cache secret exists (the consent operator created it with "python -m golive consent"): true on the pass after the consent, which gives the bot\'s identity Key Vault Secrets Officer on that one secret. False: the identity can read secrets but not write the rotated token back yet.')
+param tokenSecretExists bool = false
+
 param tags object = {}
 
 // ---- Names (global ones made unique per resource group, as the toolkit's templates do) ----
@@ -101,12 +104,16 @@ var casesContainerName = 'cases'
 var auditContainerName = 'audit'
 var listenPort = 3978
 var deployApp = !empty(containerImage)
+// The secret the consent command writes and the bot rewrites on every rotation (bot/settings.py's
+// OFFBOARD_TOKEN_SECRET_NAME default). Never declared here with a value: only its role is.
+var tokenSecretName = 'partner-center-token-cache'
 
 // ---- Built-in role definition ids: the same GUID in every tenant. Source:
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
-// (…/built-in-roles/security#key-vault-secrets-officer, …/storage#storage-blob-data-contributor,
-// …/containers#acrpull, …/monitor#monitoring-metrics-publisher).
+// (…/built-in-roles/security#key-vault-secrets-officer, …/security#key-vault-secrets-user,
+// …/storage#storage-blob-data-contributor, …/containers#acrpull, …/monitor#monitoring-metrics-publisher).
 var roleKeyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+var roleKeyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var roleStorageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var roleAcrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 var roleMonitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -168,11 +175,32 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-// The identity writes the rotated refresh token back after every redemption, so it needs to
-// set secrets, not only read them (Key Vault Secrets User would only read).
-resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(keyVault.id, identity.id, roleKeyVaultSecretsOfficer)
+// The identity reads every secret it needs (the Partner Center client secret or certificate, the
+// token cache) but writes only one: Secrets User on the vault, Secrets Officer on the token-cache
+// secret alone, so that the bot cannot overwrite the app's own credential. Key Vault RBAC roles
+// can be scoped to a single secret
+// (https://learn.microsoft.com/azure/key-vault/general/rbac-guide#secret-scope-role-assignment).
+resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, identity.id, roleKeyVaultSecretsUser)
   scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleKeyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// A role is scoped to a secret only once the secret exists: the consent operator creates it
+// (python -m golive consent), then this template runs again with tokenSecretExists=true. Until
+// then the bot reads the sign-in but cannot write a rotated token back (/healthz and Teams say so).
+resource tokenSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existing = {
+  parent: keyVault
+  name: tokenSecretName
+}
+
+resource tokenSecretOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (tokenSecretExists) {
+  name: guid(keyVault.id, tokenSecretName, identity.id, roleKeyVaultSecretsOfficer)
+  scope: tokenSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleKeyVaultSecretsOfficer)
     principalId: identity.properties.principalId
@@ -460,28 +488,35 @@ resource containerApp 'Microsoft.App/containerApps@2024-03-01' = if (deployApp) 
             { name: 'OFFBOARD_PARTNER_DOMAINS', value: partnerDomains }
             { name: 'OFFBOARD_PROTECTED_CUSTOMERS', value: protectedCustomers }
           ]
+          // Limits (ContainerAppProbe, https://learn.microsoft.com/javascript/api/@azure/arm-appcontainers/containerappprobe):
+          // failureThreshold 1-10, periodSeconds 1-240, timeoutSeconds 1-240 (default 1),
+          // initialDelaySeconds 1-60; tests/infra checks every probe against them. /healthz runs
+          // its checks side by side, each given 10 s at most, so 12 s covers its slowest answer.
           probes: [
             {
-              // Until the store and the Partner Center client are open (/healthz "starting").
+              // Until the store and the Partner Center client are open (/healthz "starting"):
+              // 10 + 10 x 12 s = 130 s for a cold start (Key Vault, the first token redemption).
               type: 'Startup'
               httpGet: {
                 path: '/healthz'
                 port: listenPort
               }
-              periodSeconds: 5
-              failureThreshold: 24
+              initialDelaySeconds: 10
+              periodSeconds: 12
+              timeoutSeconds: 11
+              failureThreshold: 10
             }
             {
-              // Out of the load balancer while /healthz says degraded (storage or Partner
-              // Center unreachable from this replica); back in when it recovers.
+              // Out of the load balancer while this replica's storage does not answer (503);
+              // Partner Center or the token degraded stays 200 (every replica would be out).
               type: 'Readiness'
               httpGet: {
                 path: '/healthz'
                 port: listenPort
               }
               periodSeconds: 15
-              failureThreshold: 3
               timeoutSeconds: 12
+              failureThreshold: 3
             }
             {
               // Restart only a process that no longer answers at all. Not on /healthz's
@@ -492,6 +527,7 @@ resource containerApp 'Microsoft.App/containerApps@2024-03-01' = if (deployApp) 
                 port: listenPort
               }
               periodSeconds: 30
+              timeoutSeconds: 5
               failureThreshold: 3
             }
           ]
@@ -505,7 +541,8 @@ resource containerApp 'Microsoft.App/containerApps@2024-03-01' = if (deployApp) 
   }
   dependsOn: [
     registryPull
-    keyVaultSecretsOfficer
+    keyVaultSecretsUser
+    tokenSecretOfficer
     casesBlobContributor
     auditBlobContributor
   ]

@@ -15,6 +15,17 @@ change is written back at once, and an instance reloads the stored cache before 
 refresh token (and once more after ``invalid_grant``) when another instance has written a newer
 version: whichever instance used the token last, the others carry on with its successor.
 
+Key Vault has no conditional write for secrets (no If-Match: the last writer wins,
+https://learn.microsoft.com/rest/api/keyvault/secrets/set-secret/set-secret has no such header), so
+before every write to a shared store the instance reads the stored version: one it did not come
+from (another instance wrote since), or one tagged as redeemed later than its own rotation, is
+adopted and the pending rotation dropped rather than written over it. The read and the write are
+still two calls, so this narrows the race rather than closing it; both refresh tokens stay valid
+meanwhile (the sandbox's assumption: Entra does not revoke a redeemed one). A shared store gets only
+what the other instances need (the refresh token, the accounts and ID token of the home realm), not
+the access tokens of every customer tenant Graph reached: a Key Vault secret holds at most 25 KB
+(https://learn.microsoft.com/azure/key-vault/general/service-limits), and real JWTs are ~2 KB each.
+
 Some operations are app+user only (removal, relationship request link, entitlements); the client
 asks for ``needs_user=True`` there and gets an app-only token everywhere else when one is
 configured.
@@ -304,7 +315,9 @@ class MsalTokenProvider:
         self._clock = clock or (lambda: datetime.now(UTC))
         # The stored version this instance's cache came from (or last wrote), and its tags.
         self._version: str | None = None
-        self._tags: dict[str, str] = {}
+        self._tags: dict[str, str] = {}  # in memory: redeemed-at moves on when this instance redeems
+        self._persisted_tags: dict[str, str] = {}  # what the store holds, as last read or written
+        self._persist_error: str | None = None
         self._redeemed_now = self._clock()  # when this instance last redeemed (exact; the tag has seconds)
         self._unsaved_rotation = False  # a refresh token rotated here and not stored yet
         self._loaded = self._store is None
@@ -344,6 +357,19 @@ class MsalTokenProvider:
         """When a refresh token was last redeemed (by any instance sharing the store, as of the
         last read), from the stored cache's ``redeemed-at`` tag; None if never recorded."""
         return _parse_time(self._tags.get(REDEEMED_AT_TAG))
+
+    @property
+    def last_persisted_redeemed_at(self) -> datetime | None:
+        """The ``redeemed-at`` tag the store holds, as last read or written by this instance: behind
+        :attr:`last_redeemed_at` while a rotation could not be written back (what lapses after 90
+        days is the stored token's, if this instance stops)."""
+        return _parse_time(self._persisted_tags.get(REDEEMED_AT_TAG))
+
+    @property
+    def persist_error(self) -> str | None:
+        """Why the last write-back of a rotation failed (the store's words, never a token); None once
+        a write succeeded, or another instance's newer cache was adopted instead."""
+        return self._persist_error
 
     @property
     def stored_tags(self) -> Mapping[str, str]:
@@ -485,8 +511,10 @@ class MsalTokenProvider:
             )
         self._cache.has_state_changed = False
         self._unsaved_rotation = False  # what another instance stored is newer than ours
+        self._persist_error = None  # nothing of ours is waiting to be written any more
         self._version = stored.version
         self._tags = dict(stored.tags)
+        self._persisted_tags = dict(stored.tags)
 
     async def _persist(self, *, redeemed: bool) -> None:
         """Write the cache back if MSAL changed it.
@@ -502,20 +530,56 @@ class MsalTokenProvider:
             self._unsaved_rotation = True
         if self._store is None or not self._cache.has_state_changed:
             return
-        if not self._unsaved_rotation and not isinstance(self._store, FileTokenCacheStore):
+        shared = not isinstance(self._store, FileTokenCacheStore)
+        if not self._unsaved_rotation and shared:
+            return
+        if shared and not await self._still_ours():
             return
         state = self._cache.serialize()
+        if shared:
+            state = _shared_state(state, home_realms={self._tenant.lower()})
         self._cache.has_state_changed = False
         try:
             self._version = await self._store.save(state, self._tags)
-            self._unsaved_rotation = False
-        except Exception:
+        except Exception as error:
             # The new refresh token is in memory and works; the stored one still does too (Entra
-            # does not revoke it on redemption — assumption, see the sandbox). Written next time.
+            # does not revoke it on redemption — assumption, see the sandbox). Written next time,
+            # if the store still holds the version it came from.
             self._cache.has_state_changed = True
-            if isinstance(self._store, FileTokenCacheStore):
+            self._persist_error = f"could not write the rotated token cache to {self._store.description}: {_first_line(error)}"
+            if not shared:
                 raise
             _log.exception("could not write the rotated MSAL token cache to %s; trying again on the next change", self._store.description)
+            return
+        self._unsaved_rotation = False
+        self._persist_error = None
+        self._persisted_tags = dict(self._tags)
+
+    async def _still_ours(self) -> bool:
+        """Before a write to the shared store: True when it still holds the version this instance's
+        cache came from (or nothing yet) and no later redemption. Otherwise another instance wrote
+        since: its cache is adopted, this instance's pending rotation dropped (False)."""
+        assert self._store is not None
+        try:
+            stored = await self._store.load()
+        except Exception as error:  # noqa: BLE001  (any store's failure: the write waits, the call goes on)
+            # Unreadable now: never write blind over what may be a newer version. Tried again next time.
+            self._persist_error = f"could not read {self._store.description} before writing the rotated token cache: {_first_line(error)}"
+            _log.warning(
+                "could not read %s before writing the rotated MSAL token cache; trying again on the next change: %s",
+                self._store.description,
+                error,
+            )
+            return False
+        if stored is None:
+            return True
+        theirs, ours = _parse_time(stored.tags.get(REDEEMED_AT_TAG)), _parse_time(self._tags.get(REDEEMED_AT_TAG))
+        newer = theirs is not None and (ours is None or theirs > ours)
+        if stored.version == self._version and not newer:
+            return True
+        _log.info("%s holds a newer token cache than this instance's pending rotation: adopting it", self._store.description)
+        self._adopt(stored)
+        return False
 
     def _guarded(self, acquire: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
         """``acquire()`` with MSAL's failures as results (runs in a worker thread)."""
@@ -588,6 +652,30 @@ def _raise_for(result: dict[str, Any], what: str) -> None:
             code=str(result.get("error", "")),
             correlation_id=str(result.get("correlation_id", "")),
         )
+
+
+def _shared_state(state: str, *, home_realms: set[str]) -> str:
+    """MSAL's serialized cache cut to what another instance needs: the refresh tokens, app
+    metadata, and the accounts and ID tokens of the home realm (the account's home tenant, or the
+    authority's tenant as the provider names it); no access tokens (cheap to get again, and the
+    bulk: one per scope and customer tenant)."""
+    sections: dict[str, Any] = json.loads(state)
+    sections.pop("AccessToken", None)
+    refresh_tokens: dict[str, Any] = sections.get("RefreshToken", {})
+    realms = set(home_realms)
+    for entry in refresh_tokens.values():
+        _, _, home_tenant = str(entry.get("home_account_id", "")).partition(".")
+        if home_tenant:
+            realms.add(home_tenant.lower())
+    for section in ("Account", "IdToken"):
+        entries: dict[str, Any] = sections.get(section, {})
+        sections[section] = {key: entry for key, entry in entries.items() if str(entry.get("realm", "")).lower() in realms}
+    return json.dumps(sections)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
 
 
 def _parse_time(text: str | None) -> datetime | None:

@@ -15,7 +15,18 @@ Azure plan, active, none active         suspend the plan                        
 software purchase inside its window     cancel the order                          yes
 software purchase past its window       report; a person decides                  no
 Azure reservation                       cancel in the Azure portal; re-check      yes
+Azure savings plan                      transfer, or wait until its term ends     yes
 ======================================  ========================================  ===========
+
+Azure savings plans: "All savings plan purchases are final. After you buy a savings plan, you
+can't cancel it" (azure-docs cost-management-billing/savings-plan/cancel-savings-plan.md). They
+are shown only (never automatic): the exits are a transfer to the customer's new partner
+(targetProductTypes includes AzureSavingsPlan, transfer-entity-resources) or the term's end.
+That a savings plan holds the removal like a reservation is an assumption.
+
+Every blocker of a subscription, software purchase, reservation or savings plan carries its
+:class:`~partner_center.money.Money` (what Partner Center says about its price and windows; see
+:func:`money_of_subscription`).
 
 An Azure plan's active Azure subscriptions are proposed for cancellation only as the partner's
 destructive choice: the cards also offer the customer's billing transfer (skip; a re-check then
@@ -52,10 +63,11 @@ window cannot be cancelled by anyone, so it is reported without holding the remo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Final, Literal, TypedDict
 
 from .models import (
     AzureEntitlement,
@@ -66,6 +78,10 @@ from .models import (
     Subscription,
     SubscriptionStatus,
 )
+from .money import Money, RefundWindow, SeatTranche
+
+if TYPE_CHECKING:
+    from .transfers import Transfer
 
 __all__ = (
     "SOFTWARE_CANCELLATION_WINDOW",
@@ -79,6 +95,8 @@ __all__ = (
     "is_azure_plan",
     "is_marketplace_saas",
     "is_new_commerce",
+    "money_of_entitlement",
+    "money_of_subscription",
 )
 
 # Legacy software purchases may be cancelled within 30 days of purchase (../shared/reference/partner-center-api.md
@@ -102,6 +120,7 @@ class BlockerKind(StrEnum):
     SOFTWARE_INSIDE_WINDOW = "software_inside_window"
     SOFTWARE_PAST_WINDOW = "software_past_window"
     RESERVATION = "reservation"
+    SAVINGS_PLAN = "savings_plan"  # item_id: the savings plan's order id
     # Engineer D (../shared/reference/fidelity-audit.md #15, #21): recognised, but not something Offboard may act on.
     MARKETPLACE_SAAS = "marketplace_saas"
     STATUS_TO_CHECK = "status_to_check"
@@ -134,6 +153,8 @@ class Action(StrEnum):
     CANCEL_ORDER = "cancel_order"
     WAIT_FOR_TERM_END = "wait_for_term_end"
     CANCEL_IN_AZURE_PORTAL = "cancel_in_azure_portal"
+    # Shown only: a savings plan cannot be cancelled; transfer it or wait until its term ends.
+    TRANSFER_OR_WAIT = "transfer_or_wait"
     REPORT_ONLY = "report_only"
     # A person checks it in Partner Center; Offboard proposes nothing Partner Center may refuse.
     CHECK_IN_PARTNER_CENTER = "check_in_partner_center"
@@ -236,6 +257,8 @@ class Blocker:
         term_ends: end of the commitment term (new commerce), when known.
         azure_subscription_ids: the active Azure subscriptions to cancel (Azure plan only).
         auto_renew: whether the subscription renews at term end (new commerce).
+        money: its price and cancellation/refund windows as Partner Center says them; None
+            where nothing is known (teardown items, a blocker built before issue 21).
     """
 
     kind: BlockerKind
@@ -249,6 +272,7 @@ class Blocker:
     term_ends: datetime | None = None
     azure_subscription_ids: tuple[str, ...] = ()
     auto_renew: bool | None = None
+    money: Money | None = None
 
     @property
     def key(self) -> str:
@@ -266,15 +290,20 @@ class CustomerSnapshot:
     reservations: tuple[Entitlement, ...] = ()
     software: tuple[Entitlement, ...] = ()
     orders: tuple[Order, ...] = ()
+    savings_plans: tuple[Entitlement, ...] = ()
+    # Transfer requests other partners created for this customer (issue 21), as read.
+    transfers: tuple[Transfer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RemovalPlan:
-    """The blockers of one customer, classified at ``as_of``."""
+    """The blockers of one customer, classified at ``as_of``, and the transfer requests read
+    with them (``transfers``: :class:`~partner_center.transfers.Transfer`)."""
 
     customer: Customer
     blockers: tuple[Blocker, ...]
     as_of: datetime
+    transfers: tuple[Transfer, ...] = ()
 
     @property
     def blocking(self) -> tuple[Blocker, ...]:
@@ -313,14 +342,16 @@ def is_azure_plan(subscription: Subscription) -> bool:
 def classify(snapshot: CustomerSnapshot, now: datetime) -> RemovalPlan:
     """Every blocker of the snapshot, subscriptions first, then software, then reservations."""
     blockers: list[Blocker] = []
+    orders = {order.id: order for order in snapshot.orders}
     for subscription in snapshot.subscriptions:
         entitlements = snapshot.azure_entitlements.get(subscription.id, ())
         blocker = classify_subscription(subscription, now, azure_entitlements=entitlements)
         if blocker:
+            if blocker.kind is not BlockerKind.AZURE_PLAN:
+                blocker = replace(blocker, money=money_of_subscription(subscription, orders.get(subscription.order_id or "")))
             blockers.append(blocker)
     # A software subscription also shows up as a software entitlement of its order: count it once.
     covered_orders = {s.order_id for s in snapshot.subscriptions if s.order_id}
-    orders = {order.id: order for order in snapshot.orders}
     seen_orders: set[str] = set()
     for entitlement in snapshot.software:
         order_id = entitlement.reference_order.id
@@ -329,12 +360,19 @@ def classify(snapshot: CustomerSnapshot, now: datetime) -> RemovalPlan:
         seen_orders.add(order_id)
         blocker = classify_software_purchase(entitlement, orders.get(order_id), now)
         if blocker:
-            blockers.append(blocker)
+            blockers.append(
+                replace(blocker, money=money_of_entitlement(entitlement, orders.get(order_id), window_ends=blocker.window_ends))
+            )
     for entitlement in snapshot.reservations:
         blocker = classify_reservation(entitlement, now)
         if blocker:
-            blockers.append(blocker)
-    return RemovalPlan(snapshot.customer, tuple(blockers), now)
+            blockers.append(replace(blocker, money=money_of_entitlement(entitlement, orders.get(entitlement.reference_order.id))))
+    for entitlement in snapshot.savings_plans:
+        blocker = classify_savings_plan(entitlement, now)
+        if blocker:
+            money = money_of_entitlement(entitlement, orders.get(entitlement.reference_order.id), never_cancellable=True)
+            blockers.append(replace(blocker, money=money))
+    return RemovalPlan(snapshot.customer, tuple(blockers), now, transfers=snapshot.transfers)
 
 
 def classify_subscription(
@@ -513,4 +551,95 @@ def classify_reservation(entitlement: Entitlement, now: datetime) -> Blocker | N
         name=name,
         quantity=entitlement.quantity,
         term_ends=entitlement.expiry_date,
+    )
+
+
+def classify_savings_plan(entitlement: Entitlement, now: datetime) -> Blocker | None:
+    """An Azure savings plan: "All savings plan purchases are final" (cancel-savings-plan.md), so
+    the only exits are a transfer or waiting until ``expiryDate`` (its term end). Holds the
+    removal until then (assumption, as for reservations)."""
+    if entitlement.expiry_date is not None and entitlement.expiry_date < now:
+        return None
+    if entitlement.fulfillment_state.lower() in ("cancelled", "canceled", "expired"):
+        return None
+    return Blocker(
+        BlockerKind.SAVINGS_PLAN,
+        Action.TRANSFER_OR_WAIT,
+        item_id=entitlement.reference_order.id or entitlement.product_id,
+        name="Azure savings plan",
+        status=entitlement.fulfillment_state,
+        quantity=entitlement.quantity,
+        term_ends=entitlement.expiry_date,
+    )
+
+
+# ---- Money (issue 21; rules in partner_center.money) ----
+
+
+def _price_of(order: Order | None, subscription_id: str) -> tuple[Decimal | None, str | None]:
+    """The partner's unit price (line item ``pricing.price``) and the order's ``currencyCode``;
+    None where Partner Center gives none: no price is ever invented."""
+    if order is None:
+        return None, None
+    line = order.line_for(subscription_id)
+    price = line.pricing.price if line is not None and line.pricing is not None else None
+    return price, (order.currency_code or None)
+
+
+def money_of_subscription(subscription: Subscription, order: Order | None) -> Money:
+    """What Partner Center says about a subscription's cost and windows (its own fields, and the
+    price of the order line item that bought it, read with includePrice=true)."""
+    unit, currency = _price_of(order, subscription.id)
+    windows: list[RefundWindow] = []
+    for option in subscription.refund_options:
+        kind = option.type.strip().lower()
+        if option.until is not None and kind in ("full", "partial"):
+            windows.append(RefundWindow(kind="full" if kind == "full" else "partial", until=option.until))
+    tranches: list[SeatTranche] = []
+    if subscription.refundable_quantity is not None:
+        for detail in subscription.refundable_quantity.details:
+            if detail.allowed_until_date_time is not None and detail.quantity > 0:
+                tranches.append(SeatTranche(quantity=detail.quantity, until=detail.allowed_until_date_time))
+    return Money(
+        currency=currency,
+        unit_price=unit,
+        quantity=subscription.quantity,
+        billing_cycle=(subscription.billing_cycle or (order.billing_cycle if order else "")).lower() or None,
+        term=subscription.term_duration or None,
+        term_ends=subscription.commitment_end_date,
+        cancellable_until=subscription.cancellation_allowed_until_date,
+        refund_windows=tuple(sorted(windows, key=lambda w: w.until)),
+        refundable_seats=tuple(sorted(tranches, key=lambda t: t.until)),
+        auto_renew=subscription.auto_renew_enabled,
+    )
+
+
+def money_of_entitlement(
+    entitlement: Entitlement,
+    order: Order | None,
+    *,
+    never_cancellable: bool = False,
+    window_ends: datetime | None = None,
+) -> Money:
+    """A reservation's, savings plan's or software purchase's money: the price of its order line
+    item (matched by ``referenceOrder.lineItemId`` when sent, else the only line item), its
+    term end (``expiryDate``) and, for a software purchase, its 30-day window."""
+    unit: Decimal | None = None
+    line = None
+    if order is not None:
+        wanted = entitlement.reference_order.line_item_id
+        line = next((li for li in order.line_items if wanted and str(li.line_item_number) == wanted), None)
+        if line is None and len(order.line_items) == 1:
+            line = order.line_items[0]
+    if line is not None and line.pricing is not None:
+        unit = line.pricing.price
+    return Money(
+        currency=(order.currency_code or None) if order is not None else None,
+        unit_price=unit,
+        quantity=entitlement.quantity,
+        billing_cycle=(order.billing_cycle.lower() or None) if order is not None else None,
+        term=(line.term_duration or None) if line is not None else None,
+        term_ends=entitlement.expiry_date,
+        cancellable_until=window_ends,
+        never_cancellable=never_cancellable,
     )

@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -30,12 +31,16 @@ __all__ = (
     "CompanyProfile",
     "Customer",
     "Entitlement",
+    "LineItemPricing",
     "Link",
     "Order",
     "OrderLineItem",
     "OrderStatus",
     "PartnerCenterModel",
     "ProductType",
+    "RefundOption",
+    "RefundableQuantity",
+    "RefundableTranche",
     "Relationship",
     "RelationshipRequest",
     "Subscription",
@@ -120,6 +125,20 @@ def _lenient_datetime(value: Any) -> datetime | None:
 
 
 LenientDatetime = Annotated[datetime | None, BeforeValidator(_lenient_datetime)]
+
+
+def _lenient_decimal(value: Any) -> Decimal | None:
+    """A price as sent (a JSON number or a string); garbage or a bool reads as no price."""
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        parsed = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return parsed if parsed.is_finite() else None
+
+
+LenientDecimal = Annotated[Decimal | None, BeforeValidator(_lenient_decimal)]
 
 
 def _enum_or_unknown(enum: type[_TolerantEnum]) -> BeforeValidator:
@@ -241,6 +260,34 @@ class ProductType(PartnerCenterModel):
         return str(sub or "")
 
 
+class RefundOption(PartnerCenterModel):
+    """``refundOptions[] {type: "Full"|"Partial", expiresAt}``; the doc text names the date
+    ``expiresAfter``, the examples ``expiresAt`` (partner-center-api.md §3.2): both are read."""
+
+    type: str = ""
+    expires_at: LenientDatetime = None
+    expires_after: LenientDatetime = None
+
+    @property
+    def until(self) -> datetime | None:
+        return self.expires_at or self.expires_after
+
+
+class RefundableTranche(PartnerCenterModel):
+    """``refundableQuantity.details[] {quantity, allowedUntilDateTime}`` (.NET SDK)."""
+
+    quantity: int = 0
+    allowed_until_date_time: LenientDatetime = None
+
+
+class RefundableQuantity(PartnerCenterModel):
+    """ "The number of seats eligible for reduction at the time of the request", one window per
+    tranche (.NET SDK RefundableQuantity; ../shared/reference/anchors.md §4)."""
+
+    total_quantity: int | None = None
+    details: list[RefundableTranche] = Field(default_factory=list)
+
+
 class Subscription(PartnerCenterModel):
     id: str
     offer_id: str = ""
@@ -255,6 +302,9 @@ class Subscription(PartnerCenterModel):
     commitment_end_date: LenientDatetime = None
     cancellation_allowed_until_date: LenientDatetime = None
     term_duration: str | None = None
+    billing_cycle: str = ""
+    refund_options: list[RefundOption] = Field(default_factory=list)
+    refundable_quantity: RefundableQuantity | None = None
     order_id: str | None = None
     # Marketplace (third-party) products: isMicrosoftProduct false, publisherName set
     # (DOTNET Subscription.cs; ../shared/reference/partner-center-api.md §3.2).
@@ -330,8 +380,25 @@ class Entitlement(PartnerCenterModel):
         return self.entitlement_type.lower() == "reservedinstance"
 
     @property
+    def is_savings_plan(self) -> bool:
+        # entitlementType "savingsPlan": assumption on the shape (entitlements like reservations).
+        return self.entitlement_type.lower() == "savingsplan"
+
+    @property
     def is_software(self) -> bool:
         return self.entitlement_type.lower() == "software"
+
+
+class LineItemPricing(PartnerCenterModel):
+    """An order line item's ``pricing``, sent only with ``includePrice=true`` (Java SDK
+    ``com.microsoft.store.partnercenter.models.orders.Pricing``). ``price``: the partner's unit
+    price per billing period; ``extendedPrice``: price × quantity."""
+
+    list_price: LenientDecimal = None
+    discounted_price: LenientDecimal = None
+    price: LenientDecimal = None
+    extended_price: LenientDecimal = None
+    prorated_price: LenientDecimal = None
 
 
 class OrderLineItem(PartnerCenterModel):
@@ -340,6 +407,8 @@ class OrderLineItem(PartnerCenterModel):
     subscription_id: str = ""
     friendly_name: str = ""
     quantity: int | None = None
+    term_duration: str = ""
+    pricing: LineItemPricing | None = None
 
 
 class Order(PartnerCenterModel):
@@ -347,6 +416,8 @@ class Order(PartnerCenterModel):
     status: Annotated[OrderStatus, _enum_or_unknown(OrderStatus)] = OrderStatus.UNKNOWN
     raw_status: str = ""  # as Partner Center spelled it (for a status Offboard does not know)
     billing_cycle: str = ""
+    # The partner's billing currency; with includePrice=true (assumption: also on the order list).
+    currency_code: str = ""
     creation_date: LenientDatetime = None
     line_items: list[OrderLineItem] = Field(default_factory=list)
 
@@ -359,6 +430,21 @@ class Order(PartnerCenterModel):
     def name(self) -> str:
         names = [line.friendly_name for line in self.line_items if line.friendly_name]
         return ", ".join(names) or self.id
+
+    @property
+    def priced(self) -> bool:
+        """Read with its prices (some line item carries a price)."""
+        return any(line.pricing is not None and line.pricing.price is not None for line in self.line_items)
+
+    def line_for(self, subscription_id: str) -> OrderLineItem | None:
+        """The line item that bought ``subscription_id`` (or the only line item, when none
+        names a subscription: a purchase's own order)."""
+        wanted = subscription_id.lower()
+        for line in self.line_items:
+            if line.subscription_id.lower() == wanted:
+                return line
+        unnamed = [line for line in self.line_items if not line.subscription_id]
+        return unnamed[0] if len(self.line_items) == 1 and unnamed else None
 
 
 class RelationshipRequest(PartnerCenterModel):

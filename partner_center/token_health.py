@@ -10,13 +10,18 @@ Facts:
 - What a refused redemption means (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
   ``AADSTS700082`` the refresh token expired due to inactivity; ``AADSTS50173`` the grant was
   revoked (the user's sessions were revoked, a password changed); ``AADSTS50076`` / ``AADSTS50079``
-  MFA is required (a Conditional Access change); ``AADSTS65001`` the user or an administrator has
+  MFA is required (a Conditional Access change), ``AADSTS50078`` the presented MFA expired and
+  ``AADSTS70043`` the refresh token expired under a Conditional Access sign-in frequency: each a
+  new sign-in with MFA; ``AADSTS65001`` the user or an administrator has
   not consented to the app. Each of these takes a new interactive sign-in: an admin agent runs
   ``python -m golive consent``. ``invalid_client`` (``AADSTS7000215`` wrong secret, ``AADSTS7000222``
   expired secret, ``AADSTS700027`` certificate, ``AADSTS700016`` unknown app) is the app's own
   credential, which no consent fixes.
 - Partner Center answers 401 with code 900421 when the app+user token was not obtained with MFA
   (``partner_center.errors.MfaRequiredError``): a sign-in with MFA again.
+- A rotated refresh token that cannot be written back to the shared store (Key Vault refuses the
+  write: the identity lacks Key Vault Secrets Officer on the secret) leaves the stored one ageing:
+  judged on the stored redemption, and a problem of its own (``Reason.WRITE_BACK``).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ CONSENT_COMMAND = "python -m golive consent"
 # AADSTS codes (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
 _EXPIRED = frozenset({700082})
 _REVOKED = frozenset({50173})
-_MFA = frozenset({50076, 50079})
+_MFA = frozenset({50076, 50079, 50078, 70043})
 _CONSENT = frozenset({65001})
 _APP_CREDENTIAL = frozenset({7000215, 7000222, 700027, 700024, 700021, 700016, 7000218})
 _AADSTS = re.compile(r"AADSTS(\d+)")
@@ -73,6 +78,7 @@ class Reason(StrEnum):
     NO_CREDENTIAL = "no-credential"  # nobody consented yet
     UNREACHABLE = "unreachable"  # never redeemed here and Entra ID not answering
     APP_CREDENTIAL = "app-credential"  # the app's client secret or certificate refused
+    WRITE_BACK = "write-back"  # the rotated token cannot be written back to the Key Vault
 
 
 class AttemptResult(StrEnum):
@@ -156,6 +162,7 @@ def assess(
     latest: Attempt | None,
     check_days: int = 7,
     warn_days: int = 75,
+    write_back_failed_since: datetime | None = None,
 ) -> TokenHealth:
     """The token's health now.
 
@@ -163,6 +170,11 @@ def assess(
     time since the last redemption: 90 days or more is expired, ``warn_days`` or more is expiring.
     An unreachable token endpoint changes nothing by itself: the token keeps its last redemption's
     90 days, and the next check tries again.
+
+    :param last_redeemed_at: the redemption the shared store holds (not one only in memory).
+    :param write_back_failed_since: since when rotated tokens cannot be stored (None: they can):
+        unless the token is refused or lapsed already, that is the problem (the stored one ages
+        towards its lapse while the one in memory works).
     """
     consent = f"An admin agent runs `{CONSENT_COMMAND}` (a sign-in with MFA) to store a new refresh token."
     lapses_at = last_redeemed_at + REFRESH_TOKEN_INACTIVITY if last_redeemed_at is not None else None
@@ -178,6 +190,8 @@ def assess(
             return TokenHealth(TokenStatus.UNKNOWN, Reason.APP_CREDENTIAL, last_redeemed_at, lapses_at, latest.at, fix)
         return TokenHealth(TokenStatus.CONSENT_AGAIN, _reason_of(latest.code), last_redeemed_at, lapses_at, latest.at, consent)
     if last_redeemed_at is None or lapses_at is None:
+        if write_back_failed_since is not None:
+            return _write_back(None, None, write_back_failed_since)
         if latest is not None and latest.result is AttemptResult.UNREACHABLE:
             fix = "Check that the bot reaches Microsoft Entra ID (login.microsoftonline.com); the next check tries again."
             return TokenHealth(TokenStatus.UNKNOWN, Reason.UNREACHABLE, None, None, latest.at, fix)
@@ -185,6 +199,8 @@ def assess(
         return TokenHealth(TokenStatus.HEALTHY, Reason.NONE, None, None, None, "")
     if now >= lapses_at:
         return TokenHealth(TokenStatus.CONSENT_AGAIN, Reason.EXPIRED, last_redeemed_at, lapses_at, lapses_at, consent)
+    if write_back_failed_since is not None:
+        return _write_back(last_redeemed_at, lapses_at, write_back_failed_since)
     if now - last_redeemed_at >= timedelta(days=warn_days):
         fix = (
             f"Check that the bot reaches Microsoft Entra ID (it redeems the token every {check_days} days); "
@@ -192,6 +208,14 @@ def assess(
         )
         return TokenHealth(TokenStatus.EXPIRING, Reason.UNUSED, last_redeemed_at, lapses_at, last_redeemed_at, fix)
     return TokenHealth(TokenStatus.HEALTHY, Reason.NONE, last_redeemed_at, lapses_at, None, "")
+
+
+def _write_back(last_redeemed_at: datetime | None, lapses_at: datetime | None, since: datetime) -> TokenHealth:
+    fix = (
+        "The rotated sign-in cannot be written back to Key Vault: grant Key Vault Secrets Officer to the identity "
+        "on the token-cache secret (infra/: tokenSecretExists=true)."
+    )
+    return TokenHealth(TokenStatus.UNKNOWN, Reason.WRITE_BACK, last_redeemed_at, lapses_at, since, fix)
 
 
 def _reason_of(code: int) -> Reason:

@@ -260,10 +260,9 @@ def _user_tokens(
         "sub": DEMO.user_object_id,
         "tid": tenant_id,
         "ver": "2.0",
-        # Entra ID's authentication-methods claim: "mfa" only when the sign-in had MFA
-        # (SandboxOptions.user_mfa, or the sign-in page's MFA step), which the MFA switch
-        # (mfa_enforced) then requires.
-        "amr": ["pwd", "mfa"] if mfa else ["pwd"],
+        # No "amr": Entra's v2.0 ID tokens do not carry it (the ID token claims reference,
+        # https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference, has no
+        # amr row); whether the sign-in had MFA is in the access token's amr (pc_sandbox/tokens.py).
     }
     if nonce is not None:
         claims["nonce"] = nonce

@@ -21,7 +21,9 @@ ASSUMPTIONS (on unless ``SandboxOptions.removal_assumed_blockers`` is off):
   (the portal: "If any subscriptions are still active, the Remove reseller
   relationship link will be inactive"; not in the API pre-check);
 - perpetual software inside its 30-day cancellation window blocks (the portal
-  page says "Cancel any software purchases"; not in the API pre-check).
+  page says "Cancel any software purchases"; not in the API pre-check);
+- an Azure savings plan still running blocks, like a reservation (not in the API pre-check; it
+  can never be cancelled, so only a transfer or its term end clears it).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ __all__ = ("Blocker", "removal_blockers")
 
 @dataclass(frozen=True, slots=True)
 class Blocker:
-    kind: str  # subscription | azureEntitlement | order | reservation
+    kind: str  # subscription | azureEntitlement | order | reservation | savingsPlan
     id: str
 
     def __str__(self) -> str:
@@ -79,4 +81,5 @@ def _assumed_item_blockers(customer: Customer, now: datetime) -> list[Blocker]:
     for order in customer.orders.values():
         if order.kind == "software" and order.status.lower() != "cancelled" and is_inside_window(order, now):
             found.append(Blocker("order", order.id))
+    found.extend(Blocker("savingsPlan", plan.order_id) for plan in customer.savings_plans.values() if plan.is_active(now))
     return found

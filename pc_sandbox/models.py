@@ -11,6 +11,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 __all__ = (
@@ -20,8 +21,12 @@ __all__ = (
     "Order",
     "OrderLineItem",
     "Reservation",
+    "SavingsPlan",
+    "SeatTranche",
     "Subscription",
     "SubscriptionKind",
+    "Transfer",
+    "TransferLine",
 )
 
 
@@ -60,6 +65,14 @@ class AzureEntitlement:
 
 
 @dataclass(slots=True)
+class SeatTranche:
+    """Seats bought together, reducible until ``allowed_until`` (``refundableQuantity.details``)."""
+
+    quantity: int
+    allowed_until: datetime
+
+
+@dataclass(slots=True)
 class Subscription:
     id: str
     offer_id: str
@@ -82,6 +95,14 @@ class Subscription:
     # When the current status ends by itself (lifecycle timers: subscription_rules.py); None = no
     # timer running, or derived from the term end.
     status_until: datetime | None = None
+    # The partner's price per seat and billing period (``pricing.price`` on its order line);
+    # None = the sandbox gives no price for it, as Partner Center sometimes does not.
+    unit_price: Decimal | None = None
+    list_price: Decimal | None = None
+    # Refund windows (refund_rules.py): a full refund until ``full_refund_until``, a prorated one
+    # until ``cancellation_allowed_until``; seat reductions per tranche.
+    full_refund_until: datetime | None = None
+    seat_tranches: list[SeatTranche] = field(default_factory=list)
 
     @property
     def kind(self) -> SubscriptionKind:
@@ -108,13 +129,15 @@ class OrderLineItem:
     subscription_id: str | None = None
     transaction_type: str = "new"
     cancelled: bool = False
+    unit_price: Decimal | None = None  # the partner's price per unit and billing period
+    list_price: Decimal | None = None
 
 
 @dataclass(slots=True)
 class Order:
     id: str
     alternate_id: str
-    kind: str  # "software" (cancellable by PATCH) | "subscription" | "reservation"
+    kind: str  # "software" (cancellable by PATCH) | "subscription" | "reservation" | "savingsPlan"
     billing_cycle: str
     currency_code: str
     creation_date: datetime
@@ -143,6 +166,69 @@ class Reservation:
 
 
 @dataclass(slots=True)
+class SavingsPlan:
+    """An Azure savings plan: "All savings plan purchases are final" (MicrosoftDocs/azure-docs
+    cost-management-billing/savings-plan/cancel-savings-plan.md). Shown as an entitlement shaped
+    like a reservation (ASSUMPTION: the issue-21 contract's shape)."""
+
+    order_id: str  # Partner Center order id (referenceOrder.id); also its id in transfer line items
+    resource_id: str  # the Azure savings plan order id
+    product_id: str
+    sku_id: str
+    sku_title: str
+    quantity: int
+    term_duration: str
+    billing_cycle: str
+    expiry_date: datetime
+    transferred: bool = False
+
+    def is_active(self, now: datetime) -> bool:
+        return not self.transferred and self.expiry_date > now
+
+
+@dataclass(slots=True)
+class TransferLine:
+    """One line item of a new-commerce transfer (transfer-entity-resources)."""
+
+    id: int
+    subscription_id: str  # a subscription id, or a savings plan's order id (ASSUMPTION)
+    quantity: int
+    billing_cycle: str
+    friendly_name: str
+    offer_id: str
+    term_duration: str | None
+    partner_id_on_record: str | None = None
+    status: str | None = None  # None until submitted; then InProgress, Completed or Failed (ASSUMPTION)
+    transfer_error: str | None = None
+    fail: bool = False  # the operator's switch: this line fails when the transfer completes
+    fail_message: str | None = None  # its transferError then (None: the sandbox's default text)
+
+
+@dataclass(slots=True)
+class Transfer:
+    """A transfer request another partner created for a customer of ours (transfers.py)."""
+
+    id: str
+    customer_id: str
+    customer_name: str
+    customer_email: str
+    source_partner_tenant_id: str
+    source_partner_name: str
+    target_partner_tenant_id: str
+    target_partner_name: str
+    target_partner_email: str
+    created: datetime
+    last_modified: datetime
+    expiration: datetime
+    line_items: list[TransferLine]
+    status: str = "Active"  # Active | Completed (documented) | Expired | Canceled (ASSUMPTIONS)
+    transfer_type: str = "5"  # 5 = NewCommerce
+    target_product_types: list[str] | None = None
+    submitted: datetime | None = None
+    completed: datetime | None = None
+
+
+@dataclass(slots=True)
 class BillingProfile:
     first_name: str
     last_name: str
@@ -167,6 +253,10 @@ class Customer:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)  # by order id
+    savings_plans: dict[str, SavingsPlan] = field(default_factory=dict)  # by order id
+    transfers: dict[str, Transfer] = field(default_factory=dict)  # by transfer id
+    # The partner's billing currency: the currency of the orders bought for this customer.
+    currency: str = "USD"
 
     @property
     def has_relationship(self) -> bool:
@@ -185,7 +275,7 @@ class Customer:
                 alternate_id=subscription.order_id,
                 kind="subscription",
                 billing_cycle=subscription.billing_cycle,
-                currency_code="USD",
+                currency_code=self.currency,
                 creation_date=subscription.creation_date,
                 line_items=[],
             ),
@@ -198,5 +288,7 @@ class Customer:
                 quantity=subscription.quantity,
                 term_duration=subscription.term_duration,
                 subscription_id=subscription.id,
+                unit_price=subscription.unit_price,
+                list_price=subscription.list_price,
             )
         )

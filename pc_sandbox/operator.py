@@ -102,6 +102,8 @@ async def summary(request: web.Request) -> web.Response:
                 "subscriptionsByStatus": statuses,
                 "orders": len(customer.orders),
                 "activeReservations": sum(r.is_active(now) for r in customer.reservations.values()),
+                "activeSavingsPlans": sum(plan.is_active(now) for plan in customer.savings_plans.values()),
+                "activeTransfers": sum(transfer.status == "Active" for transfer in customer.transfers.values()),
                 "blockers": len(removal_blockers(customer, now)),
             }
         )
@@ -160,7 +162,7 @@ async def add_subscription(request: web.Request) -> web.Response:
         raise _status_error(fault) from None
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad_request(f"invalid subscription: {exc}") from None
-    return web.json_response(wire.subscription_json(customer.id, subscription), status=201)
+    return web.json_response(wire.subscription_json(customer.id, subscription, state.clock.now()), status=201)
 
 
 @routes.post("/_sandbox/customers/{customer_id}/subscriptions/{subscription_id}/azureEntitlements")
@@ -222,7 +224,63 @@ def _subscription_command(request: web.Request, command: str) -> web.Response:
         subscription = getattr(world, command)(customer_id, subscription_id)
     except ApiFault as fault:
         raise _status_error(fault) from None
-    return web.json_response(wire.subscription_json(customer_id.lower(), subscription))
+    return web.json_response(wire.subscription_json(customer_id.lower(), subscription, world.now()))
+
+
+# ---- Transfers requested by another (simulated) partner ----
+
+
+@routes.get("/_sandbox/transfers")
+async def list_transfers(request: web.Request) -> web.Response:
+    world = _state(request).world
+    items = []
+    for customer_id in list(world.customers):
+        customer = world.customer(customer_id)  # applies elapsed time (completions, expiry)
+        items += [wire.transfer_json(transfer) for transfer in customer.transfers.values()]
+    return web.json_response({"items": items})
+
+
+@routes.post("/_sandbox/transfers")
+async def create_transfer(request: web.Request) -> web.Response:
+    """``{"customerId", "targetPartnerName", "subscriptionIds": [...], "targetPartnerTenantId"?,
+    "targetPartnerEmailId"?, "expirationTime"?: iso, "failSubscriptionIds"?: [...]}``: another
+    partner asks for these subscriptions (or savings plans, by order id); answers the TransferEntity."""
+    state = _state(request)
+    spec = await _json(request)
+    customer_id = spec.get("customerId")
+    if not isinstance(customer_id, str) or not customer_id.strip():
+        raise _bad_request("customerId must be a customer id")
+    world = state.world
+    try:
+        customer = world.customer(customer_id)
+        transfer_id = spec.get("id") or derived_id(customer.id, "transfer", str(len(customer.transfers)), format_iso(state.clock.now()))
+        transfer = world.create_transfer(customer.id, spec, str(transfer_id))
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    except (TypeError, ValueError) as exc:
+        raise _bad_request(str(exc)) from None
+    return web.json_response(wire.transfer_json(transfer), status=201)
+
+
+@routes.post("/_sandbox/transfers/{transfer_id}/fail")
+async def fail_transfer_lines(request: web.Request) -> web.Response:
+    """``{"lineItemIds": [0, ...], "transferError"?: str}``: these line items fail at completion."""
+    world = _state(request).world
+    body = await _json(request)
+    line_ids, message = body.get("lineItemIds"), body.get("transferError")
+    if not isinstance(line_ids, list) or not line_ids:
+        raise _bad_request("lineItemIds must be a non-empty list")
+    if message is not None and not isinstance(message, str):
+        raise _bad_request("transferError must be a string")
+    transfer_id = request.match_info["transfer_id"].lower()
+    owner = next((customer.id for customer in world.customers.values() if transfer_id in customer.transfers), None)
+    if owner is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": f"transfer {transfer_id} not found"}), content_type="application/json")
+    try:
+        transfer = world.fail_transfer_lines(owner, transfer_id, [str(item) for item in line_ids], message)
+    except ApiFault as fault:
+        raise _status_error(fault) from None
+    return web.json_response(wire.transfer_json(transfer))
 
 
 # ---- Faults ----

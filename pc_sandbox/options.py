@@ -76,6 +76,8 @@ class SandboxOptions:
         gdap_termination_step: on the sandbox clock, how long a terminated GDAP relationship
             reads ``terminationRequested``, then ``terminating``, before ``terminated``
             (ASSUMPTION: Microsoft gives no timing).
+        transfer_completion_delay: on the sandbox clock, how long an accepted transfer stays
+            "Active" before it reads "Completed" (ASSUMPTION: "a few minutes"; transfers.py).
     """
 
     latency_ms: float = 0
@@ -103,6 +105,7 @@ class SandboxOptions:
     graph_permissions: frozenset[str] = DEFAULT_GRAPH_PERMISSIONS
     graph_page_size: int = 100
     gdap_termination_step: timedelta = timedelta(minutes=5)
+    transfer_completion_delay: timedelta = timedelta(minutes=5)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:
@@ -129,6 +132,8 @@ class SandboxOptions:
             raise ValueError("graph_page_size must be >= 1")
         if self.gdap_termination_step < timedelta(0):
             raise ValueError("gdap_termination_step must be >= 0")
+        if self.transfer_completion_delay < timedelta(0):
+            raise ValueError("transfer_completion_delay must be >= 0")
         if self.removal_patch_answer not in ("200", "400-3000", "403-20002"):
             raise ValueError("removal_patch_answer must be 200, 400-3000 or 403-20002")
         if self.removed_customer_read not in ("200", "403", "404"):

@@ -15,7 +15,7 @@ from . import errors
 from .errors import ApiFault
 from .models import Order
 
-__all__ = ("SOFTWARE_CANCELLATION_WINDOW", "cancel_order", "is_inside_window")
+__all__ = ("SOFTWARE_CANCELLATION_WINDOW", "cancel_order", "is_inside_window", "refuse_savings_plan_cancel")
 
 # The legacy software window: 30 days from purchase (reference §6, [I]: the
 # 30-day figure comes from a third-party summary, not a Microsoft page).
@@ -30,6 +30,18 @@ def is_inside_window(order: Order, now: datetime) -> bool:
     return now <= order.creation_date + SOFTWARE_CANCELLATION_WINDOW
 
 
+def refuse_savings_plan_cancel(order: Order) -> None:
+    """ "All savings plan purchases are final. After you buy a savings plan, you can't cancel it"
+    (MicrosoftDocs/azure-docs cost-management-billing/savings-plan/cancel-savings-plan.md). The
+    code is the order refusal's (800063, developer/error-codes); the text is ours (ASSUMPTION)."""
+    if order.kind == "savingsPlan":
+        raise ApiFault(
+            400,
+            errors.ORDER_NOT_CANCELLABLE,
+            f"This order {order.id} cannot be cancelled: all savings plan purchases are final.",
+        )
+
+
 def cancel_order(order: Order, body: dict[str, Any], *, customer_id: str, now: datetime) -> None:
     """Validate and apply a cancellation; ``body`` has lower-cased keys."""
     status = body.get("status")
@@ -38,6 +50,7 @@ def cancel_order(order: Order, body: dict[str, Any], *, customer_id: str, now: d
     body_id = body.get("id")
     if body_id is not None and str(body_id) != order.id:
         raise errors.invalid_input("the order id in the body does not match the URL")
+    refuse_savings_plan_cancel(order)
     if order.kind != "software":
         raise ApiFault(
             400,

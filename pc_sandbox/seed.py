@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,16 @@ from .models import (
     Order,
     OrderLineItem,
     Reservation,
+    SavingsPlan,
+    SeatTranche,
     Subscription,
     SubscriptionKind,
 )
+from .refund_rules import FULL_REFUND_PERIOD
 from .subscription_rules import NEW_COMMERCE_CANCELLATION_WINDOW
+from .transfers import build_transfer
 
-__all__ = ("build_subscription", "derived_id", "load_customers", "read_seed", "resolve_date")
+__all__ = ("build_subscription", "derived_id", "load_customers", "parse_price", "read_seed", "resolve_date")
 
 # Fixed namespace: derived ids must not change between runs or machines.
 _ID_NAMESPACE = uuid.UUID("0f6b3c1e-9d2a-4f57-b8e4-5a1c7d9e2b60")
@@ -72,12 +77,27 @@ def _order_id(*parts: str) -> str:
     return uuid.uuid5(_ID_NAMESPACE, "/".join(("order", *parts))).hex[:12]
 
 
+def parse_price(value: Any) -> Decimal | None:
+    """A seeded price (number or string) as a Decimal; None/absent = no price."""
+    if value is None:
+        return None
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"invalid price {value!r}") from None
+    if not price.is_finite() or price < 0:
+        raise ValueError(f"invalid price {value!r}")
+    return price
+
+
 def load_customers(seed: Mapping[str, Any], *, now: datetime) -> list[Customer]:
     offers = seed.get("offers", {})
-    return [_customer(spec, offers, now) for spec in seed.get("customers", [])]
+    # The partner bills in one currency (ASSUMPTION: per partner, not per customer).
+    currency = str(seed.get("partnerCurrency", "USD"))
+    return [_customer(spec, offers, now, currency) for spec in seed.get("customers", [])]
 
 
-def _customer(spec: Mapping[str, Any], offers: Mapping[str, Any], now: datetime) -> Customer:
+def _customer(spec: Mapping[str, Any], offers: Mapping[str, Any], now: datetime, currency: str = "USD") -> Customer:
     customer_id = str(spec["id"]).lower()
     contact = spec.get("billing", {})
     customer = Customer(
@@ -102,18 +122,32 @@ def _customer(spec: Mapping[str, Any], offers: Mapping[str, Any], now: datetime)
             address_line1=contact.get("addressLine1", "1 Microsoft Way"),
             postal_code=contact.get("postalCode", "98052"),
         ),
+        currency=str(spec.get("currency", currency)),
     )
     specs = list(spec.get("subscriptions", [])) + _generated_specs(customer_id, spec.get("generate", {}), offers)
     for index, sub_spec in enumerate(specs):
         subscription = build_subscription(customer_id, sub_spec, offers, now=now, index=index)
         customer.add_subscription(subscription)
     for index, order_spec in enumerate(spec.get("orders", [])):
-        order = _order(customer_id, order_spec, index, now)
+        order = _order(customer_id, order_spec, index, now, customer.currency)
         customer.orders[order.id] = order
     for index, reservation_spec in enumerate(spec.get("reservations", [])):
-        reservation, order = _reservation(customer_id, reservation_spec, index, now)
+        reservation, order = _reservation(customer_id, reservation_spec, index, now, customer.currency)
         customer.reservations[reservation.order_id] = reservation
         customer.orders[order.id] = order
+    for index, plan_spec in enumerate(spec.get("savingsPlans", [])):
+        plan, order = _savings_plan(customer, plan_spec, index, now)
+        customer.savings_plans[plan.order_id] = plan
+        customer.orders[order.id] = order
+    for index, transfer_spec in enumerate(spec.get("transfers", [])):
+        transfer = build_transfer(
+            customer,
+            transfer_spec,
+            now=now,
+            transfer_id=str(transfer_spec.get("id") or derived_id(customer_id, "transfer", str(index))),
+            dates=lambda value: resolve_date(value, now),
+        )
+        customer.transfers[transfer.id] = transfer
     return customer
 
 
@@ -150,6 +184,13 @@ def build_subscription(customer_id: str, spec: Mapping[str, Any], offers: Mappin
         "cancellationAllowedUntilDate",
         started + NEW_COMMERCE_CANCELLATION_WINDOW if kind.has_cancellation_window else None,
     )
+    full_refund_until = optional_date("fullRefundUntil", started + FULL_REFUND_PERIOD if kind.has_cancellation_window else None)
+    tranches = [
+        SeatTranche(quantity=int(tranche["quantity"]), allowed_until=resolve_date(str(tranche["allowedUntil"]), now))
+        for tranche in merged.get("seatTranches", [])
+    ]
+    if sum(tranche.quantity for tranche in tranches) > int(merged.get("quantity", 1)):
+        raise ValueError("seatTranches add up to more seats than the subscription has")
     subscription = Subscription(
         id=subscription_id,
         offer_id=merged.get("offerId", derived_id("offer", str(offer_key)).upper()),
@@ -167,6 +208,10 @@ def build_subscription(customer_id: str, spec: Mapping[str, Any], offers: Mappin
         billing_cycle=merged.get("billingCycle", "monthly"),
         term_duration=term,
         order_id=str(merged.get("orderId") or _order_id(customer_id, subscription_id)),
+        unit_price=parse_price(merged.get("unitPrice")),
+        list_price=parse_price(merged.get("listPrice")),
+        full_refund_until=full_refund_until,
+        seat_tranches=tranches,
     )
     for position, entitlement in enumerate(merged.get("azureEntitlements", [])):
         entitlement_id = str(entitlement.get("id") or derived_id(subscription_id, "azure", str(position))).lower()
@@ -188,14 +233,14 @@ def _default_term_end(kind: SubscriptionKind, started: datetime, term: str | Non
     return end
 
 
-def _order(customer_id: str, spec: Mapping[str, Any], index: int, now: datetime) -> Order:
+def _order(customer_id: str, spec: Mapping[str, Any], index: int, now: datetime, currency: str = "USD") -> Order:
     order_id = str(spec.get("id") or _order_id(customer_id, "seeded", str(index)))
     return Order(
         id=order_id,
         alternate_id=str(spec.get("alternateId", order_id)),
         kind=spec.get("kind", "software"),
         billing_cycle=spec.get("billingCycle", "one_time"),
-        currency_code=spec.get("currencyCode", "USD"),
+        currency_code=spec.get("currencyCode", currency),
         creation_date=resolve_date(spec.get("creationDate", "now"), now),
         status=spec.get("status", "completed"),
         line_items=[
@@ -205,13 +250,15 @@ def _order(customer_id: str, spec: Mapping[str, Any], index: int, now: datetime)
                 friendly_name=line.get("friendlyName", line["offerId"]),
                 quantity=int(line.get("quantity", 1)),
                 term_duration=line.get("termDuration"),
+                unit_price=parse_price(line.get("unitPrice")),
+                list_price=parse_price(line.get("listPrice")),
             )
             for number, line in enumerate(spec.get("lineItems", []))
         ],
     )
 
 
-def _reservation(customer_id: str, spec: Mapping[str, Any], index: int, now: datetime) -> tuple[Reservation, Order]:
+def _reservation(customer_id: str, spec: Mapping[str, Any], index: int, now: datetime, currency: str = "USD") -> tuple[Reservation, Order]:
     order_id = str(spec.get("orderId") or _order_id(customer_id, "reservation", str(index)))
     reservation = Reservation(
         order_id=order_id,
@@ -231,7 +278,7 @@ def _reservation(customer_id: str, spec: Mapping[str, Any], index: int, now: dat
         alternate_id=order_id,
         kind="reservation",
         billing_cycle="one_time",
-        currency_code=spec.get("currencyCode", "USD"),
+        currency_code=spec.get("currencyCode", currency),
         creation_date=resolve_date(spec.get("creationDate", "now-30d"), now),
         status="cancelled" if reservation.cancelled else "completed",
         line_items=[
@@ -241,10 +288,51 @@ def _reservation(customer_id: str, spec: Mapping[str, Any], index: int, now: dat
                 friendly_name=reservation.sku_title,
                 quantity=reservation.quantity,
                 term_duration=spec.get("termDuration", "P1Y"),
+                unit_price=parse_price(spec.get("unitPrice")),
+                list_price=parse_price(spec.get("listPrice")),
             )
         ],
     )
     return reservation, order
+
+
+def _savings_plan(customer: Customer, spec: Mapping[str, Any], index: int, now: datetime) -> tuple[SavingsPlan, Order]:
+    """An Azure savings plan and the order that bought it (``unitPrice`` = the hourly commitment
+    billed per period, as the partner pays it; absent = no price)."""
+    order_id = str(spec.get("orderId") or _order_id(customer.id, "savings-plan", str(index)))
+    term = str(spec.get("termDuration", "P3Y"))
+    created = resolve_date(spec.get("creationDate", "now-30d"), now)
+    plan = SavingsPlan(
+        order_id=order_id,
+        resource_id=str(spec.get("resourceId") or derived_id(customer.id, "savings-plan", str(index))),
+        product_id=spec.get("productId", "DZH318Z0BZZT"),
+        sku_id=spec.get("skuId", "0003"),
+        sku_title=spec.get("skuTitle", "Azure savings plan for compute, 3 Years"),
+        quantity=int(spec.get("quantity", 1)),
+        term_duration=term,
+        billing_cycle=spec.get("billingCycle", "monthly"),
+        expiry_date=resolve_date(spec["expiryDate"], now) if "expiryDate" in spec else add_duration(created, term),
+    )
+    order = Order(
+        id=order_id,
+        alternate_id=order_id,
+        kind="savingsPlan",
+        billing_cycle=plan.billing_cycle,
+        currency_code=spec.get("currencyCode", customer.currency),
+        creation_date=created,
+        line_items=[
+            OrderLineItem(
+                line_item_number=0,
+                offer_id=f"{plan.product_id}:{plan.sku_id}",
+                friendly_name=spec.get("friendlyName", plan.sku_title),
+                quantity=plan.quantity,
+                term_duration=term,
+                unit_price=parse_price(spec.get("unitPrice")),
+                list_price=parse_price(spec.get("listPrice")),
+            )
+        ],
+    )
+    return plan, order
 
 
 def _generated_specs(customer_id: str, generate: Mapping[str, Any], offers: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -51,7 +51,12 @@ class SandboxState:
     @classmethod
     def create(cls, options: SandboxOptions) -> SandboxState:
         clock = options.clock or SandboxClock()
-        world = World(clock=clock, lifecycle=options.lifecycle, azure_cancel_delay=options.azure_cancel_delay)
+        world = World(
+            clock=clock,
+            lifecycle=options.lifecycle,
+            azure_cancel_delay=options.azure_cancel_delay,
+            transfer_completion_delay=options.transfer_completion_delay,
+        )
         state = cls(
             options=options,
             clock=clock,

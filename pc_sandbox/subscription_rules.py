@@ -38,6 +38,7 @@ from . import errors
 from .clock import add_duration
 from .errors import ApiFault
 from .models import Subscription, SubscriptionKind
+from .refund_rules import reset_refund_windows
 
 __all__ = (
     "AZURE_CANCEL_DELAY",
@@ -145,6 +146,7 @@ def _settle_new_commerce_step(subscription: Subscription, now: datetime, lifecyc
             subscription.effective_start_date = over
             subscription.commitment_end_date = add_duration(subscription.commitment_end_date, subscription.term_duration)
             subscription.cancellation_allowed_until = completed + NEW_COMMERCE_CANCELLATION_WINDOW
+            reset_refund_windows(subscription, completed)
             return True
         subscription.status = "expired"
         subscription.status_until = over + lifecycle.expired_to_disabled

@@ -1,18 +1,27 @@
 """Access tokens the sandbox issued, and whether each one still works.
 
-Tokens are opaque random strings (Partner Center never asks clients to read
-them), expire by the *sandbox* clock (so advancing the clock a day forces the
-client to refresh) and remember whether they were issued to the app alone or
-to the app on behalf of a user: some operations accept only the latter.
+Tokens are shaped like Entra ID's v1.0 resource tokens, a JWT (``header.payload.signature``,
+base64url JSON) with ``aud``, ``iss``, ``tid``, ``oid``, ``appid``, ``exp`` and, for app+user
+tokens, ``amr`` (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference):
+a client may read its own access token (the consent command reads ``amr``, ``tid`` and ``oid``
+from it, since v2.0 ID tokens carry no ``amr``). The signature is a random string, not a
+signature: the sandbox still finds a token by its whole value, and a random ``jti`` keeps every
+value unique and unguessable. Tokens expire by the *sandbox* clock (so advancing the clock a day
+forces the client to refresh) and remember whether they were issued to the app alone or to the
+app on behalf of a user: some operations accept only the latter.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .clock import SandboxClock
+from .demo import DEMO
 
 __all__ = ("ACCESS_TOKEN_LIFETIME", "GRAPH_AUDIENCE", "KEY_VAULT_AUDIENCE", "PARTNER_CENTER_AUDIENCE", "IssuedToken", "TokenStore")
 
@@ -57,12 +66,13 @@ class TokenStore:
     ) -> IssuedToken:
         now = self._clock.now()
         self._forget_expired(now)
+        expires_at = now + ACCESS_TOKEN_LIFETIME
         token = IssuedToken(
-            value=secrets.token_urlsafe(32),
+            value=_jwt_shaped(client_id=client_id, tenant_id=tenant_id, app_only=app_only, mfa=mfa, audience=audience, now=now),
             client_id=client_id,
             tenant_id=tenant_id,
             app_only=app_only,
-            expires_at=now + ACCESS_TOKEN_LIFETIME,
+            expires_at=expires_at,
             mfa=mfa and not app_only,
             audience=audience,
         )
@@ -81,3 +91,35 @@ class TokenStore:
         expired = [value for value, token in self._tokens.items() if token.expires_at <= now]
         for value in expired:
             del self._tokens[value]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _jwt_shaped(*, client_id: str, tenant_id: str, app_only: bool, mfa: bool, audience: str, now: datetime) -> str:
+    """A v1.0-style access token's text: unsigned (a random third segment), never verified by anyone.
+
+    ``oid`` is the admin agent's for app+user tokens; for app-only ones a stable stand-in for the
+    app's service principal (derived from the client id: an assumption, the sandbox has no
+    directory of service principals). ``amr`` only in app+user tokens, "mfa" only after an MFA sign-in.
+    """
+    issued_at = int(now.timestamp())
+    claims: dict[str, object] = {
+        "aud": audience,
+        "iss": f"https://sts.windows.net/{tenant_id}/",
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+        "appid": client_id,
+        "tid": tenant_id,
+        "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-service-principal:{client_id}")) if app_only else DEMO.user_object_id,
+        "idtyp": "app" if app_only else "user",
+        "ver": "1.0",
+        "jti": secrets.token_urlsafe(24),
+    }
+    if not app_only:
+        claims["amr"] = ["pwd", "mfa"] if mfa else ["pwd"]
+        claims["upn"] = DEMO.username
+    header = {"typ": "JWT", "alg": "RS256"}
+    return ".".join((_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()), secrets.token_urlsafe(32)))

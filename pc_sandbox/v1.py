@@ -169,8 +169,9 @@ def _remove_delegated_access(world: World, customer_id: str, body: dict[str, Any
 async def list_subscriptions(request: web.Request) -> web.Response:
     customer = _world(request).related_customer(request.match_info["customer_id"])
     order_id = request.query.get("order_id")
+    now = _world(request).now()
     items = [
-        wire.subscription_json(customer.id, subscription)
+        wire.subscription_json(customer.id, subscription, now)
         for subscription in customer.subscriptions.values()
         if order_id is None or subscription.order_id == order_id
     ]
@@ -180,8 +181,9 @@ async def list_subscriptions(request: web.Request) -> web.Response:
 @routes.get(_SUBSCRIPTION)
 async def get_subscription(request: web.Request) -> web.Response:
     customer_id, subscription_id = request.match_info["customer_id"], request.match_info["subscription_id"]
-    subscription = _world(request).subscription(customer_id, subscription_id)
-    return json_response(wire.subscription_json(customer_id.lower(), subscription))
+    world = _world(request)
+    subscription = world.subscription(customer_id, subscription_id)
+    return json_response(wire.subscription_json(customer_id.lower(), subscription, world.now()))
 
 
 @routes.patch(_SUBSCRIPTION)
@@ -191,7 +193,7 @@ async def update_subscription(request: web.Request) -> web.Response:
     world.subscription(customer_id, subscription_id)  # 403/404 before judging the body
     body = await _body(request, required=True)
     subscription = world.update_subscription(customer_id, subscription_id, body, if_match=request.headers.get("If-Match"))
-    return json_response(wire.subscription_json(customer_id.lower(), subscription))
+    return json_response(wire.subscription_json(customer_id.lower(), subscription, world.now()))
 
 
 @routes.get(_SUBSCRIPTION + "/azureEntitlements")
@@ -234,6 +236,8 @@ async def list_entitlements(request: web.Request) -> web.Response:
             wire.reservation_entitlement_json(customer.id, reservation, show_expiry=show_expiry)
             for reservation in world.visible_reservations(customer)
         ]
+    if wanted in ("", "savingsplan"):
+        items += [wire.savings_plan_entitlement_json(customer.id, plan) for plan in world.visible_savings_plans(customer)]
     if wanted in ("", "software"):
         items += [
             wire.software_entitlement_json(order, line, show_expiry=show_expiry) for order, line in world.software_entitlements(customer)
@@ -245,10 +249,16 @@ async def list_entitlements(request: web.Request) -> web.Response:
 # ---- Orders ----
 
 
+def _include_price(request: web.Request) -> bool:
+    """``?includePrice=true`` adds ``lineItems[].pricing`` (ASSUMPTION on the name; see wire)."""
+    return (request.query.get("includePrice") or "").lower() == "true"
+
+
 @routes.get(_CUSTOMER + "/orders")
 async def list_orders(request: web.Request) -> web.Response:
     customer = _world(request).related_customer(request.match_info["customer_id"])
-    items = [wire.order_json(customer.id, order) for order in customer.orders.values()]
+    include_price = _include_price(request)
+    items = [wire.order_json(customer.id, order, include_price=include_price) for order in customer.orders.values()]
     return json_response(wire.collection(items, self_uri=f"/customers/{customer.id}/orders"))
 
 
@@ -256,7 +266,7 @@ async def list_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     customer_id, order_id = request.match_info["customer_id"], request.match_info["order_id"]
     order = _world(request).order(customer_id, order_id)
-    return json_response(wire.order_json(customer_id.lower(), order))
+    return json_response(wire.order_json(customer_id.lower(), order, include_price=_include_price(request)))
 
 
 @routes.patch(_ORDER)
@@ -266,6 +276,33 @@ async def cancel_order(request: web.Request) -> web.Response:
     world.order(customer_id, order_id)  # 403/404 before judging the body
     order = world.cancel_order(customer_id, order_id, await _body(request, required=True))
     return json_response(wire.order_json(customer_id.lower(), order))
+
+
+# ---- Transfers (new commerce; this partner is the source: pc_sandbox/transfers.py) ----
+
+
+@routes.get(_CUSTOMER + "/transfers")
+async def list_transfers(request: web.Request) -> web.Response:
+    """Every transfer request for the customer, whatever its status (get-transfers)."""
+    customer = _world(request).related_customer(request.match_info["customer_id"])
+    items = [wire.transfer_json(transfer) for transfer in customer.transfers.values()]
+    return json_response(wire.collection(items, self_uri=f"/customers/{customer.id}/transfers"))
+
+
+@routes.get(_CUSTOMER + "/transfers/{transfer_id}")
+async def get_transfer(request: web.Request) -> web.Response:
+    transfer = _world(request).transfer(request.match_info["customer_id"], request.match_info["transfer_id"])
+    return json_response(wire.transfer_json(transfer))
+
+
+@routes.patch(_CUSTOMER + "/transfers/{transfer_id}")
+async def update_transfer(request: web.Request) -> web.Response:
+    """Accept (``"status": "Complete"``, learn …/developer/update-a-transfer) or decline."""
+    world = _world(request)
+    customer_id, transfer_id = request.match_info["customer_id"], request.match_info["transfer_id"]
+    world.transfer(customer_id, transfer_id)  # 403/404 before judging the body
+    transfer = world.update_transfer(customer_id, transfer_id, await _body(request, required=True))
+    return json_response(wire.transfer_json(transfer))
 
 
 # ---- Anything else about a customer ----

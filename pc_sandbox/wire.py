@@ -6,10 +6,23 @@ examples, and every resource carries ``attributes.objectType``.
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .clock import format_iso
-from .models import AzureEntitlement, Customer, Order, OrderLineItem, Reservation, Subscription, SubscriptionKind
+from .models import (
+    AzureEntitlement,
+    Customer,
+    Order,
+    OrderLineItem,
+    Reservation,
+    SavingsPlan,
+    Subscription,
+    SubscriptionKind,
+    Transfer,
+)
+from .refund_rules import open_tranches, refund_options
 
 __all__ = (
     "azure_entitlement_json",
@@ -21,8 +34,10 @@ __all__ = (
     "relationship_request_json",
     "removal_response_json",
     "reservation_entitlement_json",
+    "savings_plan_entitlement_json",
     "software_entitlement_json",
     "subscription_json",
+    "transfer_json",
 )
 
 _INVITATION_URL = (
@@ -125,7 +140,9 @@ def relationship_request_json(partner_tenant_id: str) -> dict[str, Any]:
     }
 
 
-def subscription_json(customer_id: str, subscription: Subscription) -> dict[str, Any]:
+def subscription_json(customer_id: str, subscription: Subscription, now: datetime | None = None) -> dict[str, Any]:
+    """A Subscription; with ``now``, new-commerce ones also carry ``refundOptions`` and
+    ``refundableQuantity`` as they stand at that moment (refund_rules.py)."""
     kind = subscription.kind
     body: dict[str, Any] = {
         "id": subscription.id,
@@ -154,6 +171,8 @@ def subscription_json(customer_id: str, subscription: Subscription) -> dict[str,
     )
     if subscription.term_duration:
         body["termDuration"] = subscription.term_duration
+    if now is not None:
+        body.update(_refund_fields(subscription, now))
     body.update(
         {
             "isMicrosoftProduct": True,
@@ -166,6 +185,20 @@ def subscription_json(customer_id: str, subscription: Subscription) -> dict[str,
     return body
 
 
+def _refund_fields(subscription: Subscription, now: datetime) -> dict[str, Any]:
+    options = refund_options(subscription, now)
+    tranches = open_tranches(subscription, now)
+    if options is None or tranches is None:
+        return {}  # legacy and Azure plan: no refund windows
+    return {
+        "refundOptions": [{"type": kind, "expiresAt": format_iso(until)} for kind, until in options],
+        "refundableQuantity": {
+            "totalQuantity": sum(tranche.quantity for tranche in tranches),
+            "details": [{"quantity": tranche.quantity, "allowedUntilDateTime": format_iso(tranche.allowed_until)} for tranche in tranches],
+        },
+    }
+
+
 def azure_entitlement_json(plan: Subscription, entitlement: AzureEntitlement) -> dict[str, Any]:
     return {
         "id": entitlement.id,
@@ -176,7 +209,30 @@ def azure_entitlement_json(plan: Subscription, entitlement: AzureEntitlement) ->
     }
 
 
-def _line_item_json(line: OrderLineItem) -> dict[str, Any]:
+def _money(value: Decimal) -> float:
+    # Partner Center sends prices as JSON numbers; two decimals keep the sandbox's exact.
+    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _pricing_json(line: OrderLineItem) -> dict[str, Any]:
+    """Java SDK ``com.microsoft.store.partnercenter.models.orders.Pricing``: ``price`` = the
+    partner's unit price per billing period; ``extendedPrice`` = price x quantity; ``listPrice``
+    the catalog price (the partner price when none is seeded); ``discountedPrice`` = price and
+    ``proratedPrice`` = extendedPrice (ASSUMPTIONS: the sandbox sells at period start, no
+    promotions). ``unit_price`` is set when this is called."""
+    assert line.unit_price is not None
+    price = line.unit_price
+    extended = price * line.quantity
+    return {
+        "listPrice": _money(line.list_price if line.list_price is not None else price),
+        "discountedPrice": _money(price),
+        "price": _money(price),
+        "extendedPrice": _money(extended),
+        "proratedPrice": _money(extended),
+    }
+
+
+def _line_item_json(line: OrderLineItem, *, include_price: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"lineItemNumber": line.line_item_number, "offerId": line.offer_id}
     if line.subscription_id:
         body["subscriptionId"] = line.subscription_id
@@ -184,17 +240,21 @@ def _line_item_json(line: OrderLineItem) -> dict[str, Any]:
     if line.term_duration:
         body["termDuration"] = line.term_duration
     body["transactionType"] = line.transaction_type
+    if include_price and line.unit_price is not None:
+        body["pricing"] = _pricing_json(line)  # no price seeded: no pricing, as PC without one
     return body
 
 
-def order_json(customer_id: str, order: Order) -> dict[str, Any]:
+def order_json(customer_id: str, order: Order, *, include_price: bool = False) -> dict[str, Any]:
+    """An Order; ``lineItems[].pricing`` only with ``includePrice`` (ASSUMPTION on the query
+    parameter's name and on the list honouring it too)."""
     return {
         "id": order.id,
         "alternateId": order.alternate_id,
         "referenceCustomerId": customer_id,
         "billingCycle": order.billing_cycle,
         "currencyCode": order.currency_code,
-        "lineItems": [_line_item_json(line) for line in order.line_items],
+        "lineItems": [_line_item_json(line, include_price=include_price) for line in order.line_items],
         "creationDate": format_iso(order.creation_date),
         "status": order.status,
         "links": {"self": link(f"/customers/{customer_id}/orders/{order.id}")},
@@ -255,3 +315,80 @@ def software_entitlement_json(order: Order, line: OrderLineItem, *, show_expiry:
         body["expiryDate"] = None  # perpetual software does not expire
     body["attributes"] = {"objectType": "Entitlement"}
     return body
+
+
+def savings_plan_entitlement_json(customer_id: str, plan: SavingsPlan) -> dict[str, Any]:
+    """An Azure savings plan, shaped like a reservation entitlement (ASSUMPTION: the issue-21
+    contract's shape; Partner Center's own is not documented). ``expiryDate`` = the term end, always
+    shown; ``fulfillmentState`` "Fulfilled" (ASSUMPTION)."""
+    return {
+        "includedEntitlements": [],
+        "referenceOrder": {"id": plan.order_id, "lineItemId": "0", "alternateId": plan.order_id},
+        "orderId": plan.order_id,
+        "productId": plan.product_id,
+        "skuId": plan.sku_id,
+        "skuTitle": plan.sku_title,
+        "quantity": plan.quantity,
+        "termDuration": plan.term_duration,
+        "billingCycle": plan.billing_cycle,
+        "entitledArtifacts": [
+            {
+                "link": link(f"/customers/{customer_id}/orders/{plan.order_id}"),
+                "resourceId": plan.resource_id,
+                "artifactType": "savingsplan",
+            }
+        ],
+        "entitlementType": "savingsPlan",
+        "fulfillmentState": "Fulfilled",
+        "expiryDate": format_iso(plan.expiry_date),
+        "attributes": {"objectType": "Entitlement"},
+    }
+
+
+def _optional_iso(moment: datetime | None) -> str | None:
+    return format_iso(moment) if moment is not None else None
+
+
+def transfer_json(transfer: Transfer) -> dict[str, Any]:
+    """A TransferEntity (learn.microsoft.com/partner-center/developer/transfer-entity-resources).
+    ``status`` and ``transferError`` on line items: ASSUMPTIONS (transfers.py)."""
+    lines = []
+    for line in transfer.line_items:
+        item: dict[str, Any] = {
+            "id": line.id,
+            "subscriptionId": line.subscription_id,
+            "quantity": line.quantity,
+            "billingCycle": line.billing_cycle,
+            "friendlyName": line.friendly_name,
+            "partnerIdOnRecord": line.partner_id_on_record,
+            "offerId": line.offer_id,
+            "termDuration": line.term_duration,
+        }
+        if line.status is not None:
+            item["status"] = line.status
+        if line.transfer_error is not None:
+            item["transferError"] = line.transfer_error
+        lines.append(item)
+    return {
+        "id": transfer.id,
+        "status": transfer.status,
+        "transferType": transfer.transfer_type,
+        "customerEmailId": transfer.customer_email,
+        "createdTime": format_iso(transfer.created),
+        "lastModifiedTime": format_iso(transfer.last_modified),
+        "completedTime": _optional_iso(transfer.completed),
+        "expirationTime": format_iso(transfer.expiration),
+        "customerName": transfer.customer_name,
+        "customerTenantId": transfer.customer_id,
+        "partnerTenantId": transfer.source_partner_tenant_id,
+        "sourcePartnerTenantId": transfer.source_partner_tenant_id,
+        "sourcePartnerName": transfer.source_partner_name,
+        "targetPartnerTenantId": transfer.target_partner_tenant_id,
+        "targetPartnerName": transfer.target_partner_name,
+        "targetPartnerEmailId": transfer.target_partner_email,
+        "partnerOnRecord": None,
+        "targetProductTypes": transfer.target_product_types,
+        "lineItems": lines,
+        "links": {"self": link(f"/customers/{transfer.customer_id}/transfers/{transfer.id}")},
+        "attributes": {"objectType": "TransferEntity"},
+    }

@@ -16,8 +16,8 @@ from . import errors
 from .blockers import Blocker, removal_blockers
 from .clock import SandboxClock
 from .errors import ApiFault
-from .models import AzureEntitlement, Customer, Order, OrderLineItem, Reservation, Subscription, SubscriptionKind
-from .order_rules import cancel_order
+from .models import AzureEntitlement, Customer, Order, OrderLineItem, Reservation, SavingsPlan, Subscription, SubscriptionKind, Transfer
+from .order_rules import cancel_order, refuse_savings_plan_cancel
 from .paging import CustomerFilter
 from .subscription_rules import (
     AZURE_CANCEL_DELAY,
@@ -28,6 +28,7 @@ from .subscription_rules import (
     settle_subscription,
     update_subscription,
 )
+from .transfers import TRANSFER_COMPLETION_DELAY, build_transfer, settle_transfers, update_transfer
 
 __all__ = ("World",)
 
@@ -41,10 +42,12 @@ class World:
         clock: SandboxClock,
         lifecycle: SubscriptionLifecycle | None = None,
         azure_cancel_delay: timedelta = AZURE_CANCEL_DELAY,
+        transfer_completion_delay: timedelta = TRANSFER_COMPLETION_DELAY,
     ) -> None:
         self.clock = clock
         self.lifecycle = lifecycle or SubscriptionLifecycle()
         self.azure_cancel_delay = azure_cancel_delay
+        self.transfer_completion_delay = transfer_completion_delay
         self.customers: dict[str, Customer] = {}
         # Azure subscriptions cancelled and not yet showing it: (customer, plan, entitlement) ->
         # when the cancel was accepted (see settle_azure_cancellations).
@@ -72,6 +75,7 @@ class World:
         for subscription in customer.subscriptions.values():
             settle_subscription(subscription, now, self.lifecycle)
         settle_azure_cancellations(customer, self.azure_cancels, now, self.azure_cancel_delay)
+        settle_transfers(customer, now, self.transfer_completion_delay)
         return customer
 
     def related_customer(self, customer_id: str) -> Customer:
@@ -92,6 +96,13 @@ class World:
             raise ApiFault(404, errors.NOT_FOUND, f"Order with ID {order_id} not found.")
         return order
 
+    def transfer(self, customer_id: str, transfer_id: str) -> Transfer:
+        customer = self.related_customer(customer_id)
+        transfer = customer.transfers.get(transfer_id.lower())
+        if transfer is None:
+            raise ApiFault(404, errors.NOT_FOUND, f"Transfer with ID {transfer_id} not found.")
+        return transfer
+
     @staticmethod
     def _subscription_of(customer: Customer, subscription_id: str) -> Subscription:
         subscription = customer.subscriptions.get(subscription_id.lower())
@@ -110,6 +121,12 @@ class World:
     def visible_reservations(self, customer: Customer) -> list[Reservation]:
         now = self.now()
         return [reservation for reservation in customer.reservations.values() if reservation.is_active(now)]
+
+    def visible_savings_plans(self, customer: Customer) -> list[SavingsPlan]:
+        """Savings plans still running and not transferred away (ASSUMPTION: an expired one leaves
+        the list, like an expired reservation)."""
+        now = self.now()
+        return [plan for plan in customer.savings_plans.values() if plan.is_active(now)]
 
     def software_entitlements(self, customer: Customer) -> list[tuple[Order, OrderLineItem]]:
         """Each uncancelled line of a software order grants one software entitlement."""
@@ -181,6 +198,11 @@ class World:
             self.azure_cancels.setdefault(key, self.now())
         settle_azure_cancellations(self.customer(customer_id), self.azure_cancels, self.now(), self.azure_cancel_delay)
 
+    def update_transfer(self, customer_id: str, transfer_id: str, body: dict[str, Any]) -> Transfer:
+        transfer = self.transfer(customer_id, transfer_id)
+        update_transfer(self.customer(customer_id), transfer, body, now=self.now())
+        return transfer
+
     def cancel_order(self, customer_id: str, order_id: str, body: dict[str, Any]) -> Order:
         order = self.order(customer_id, order_id)
         cancel_order(order, body, customer_id=customer_id, now=self.now())
@@ -198,6 +220,28 @@ class World:
                     order.status = "cancelled"
                 return reservation
         raise ApiFault(404, errors.NOT_FOUND, f"Reservation order {order_id} not found.")
+
+    def create_transfer(self, customer_id: str, spec: dict[str, Any], transfer_id: str) -> Transfer:
+        """The simulated other partner creates a transfer request (``POST /_sandbox/transfers``)."""
+        customer = self.related_customer(customer_id)
+        try:
+            transfer = build_transfer(customer, spec, now=self.now(), transfer_id=transfer_id.lower())
+        except ValueError as exc:
+            raise errors.invalid_input(str(exc)) from None
+        customer.transfers[transfer.id] = transfer
+        return transfer
+
+    def fail_transfer_lines(self, customer_id: str, transfer_id: str, line_ids: list[str], message: str | None) -> Transfer:
+        """The operator's switch: these line items fail when the transfer completes."""
+        transfer = self.transfer(customer_id, transfer_id)
+        by_id = {str(line.id): line for line in transfer.line_items}
+        unknown = [line_id for line_id in line_ids if line_id not in by_id]
+        if unknown:
+            raise ApiFault(404, errors.NOT_FOUND, f"Line items {unknown} not found in transfer {transfer.id}.")
+        for line_id in line_ids:
+            by_id[line_id].fail = True
+            by_id[line_id].fail_message = message
+        return transfer
 
     def add_subscription(self, customer_id: str, subscription: Subscription) -> None:
         customer = self.customer(customer_id)
@@ -244,8 +288,10 @@ class World:
         return subscription
 
     def cancel_order_in_portal(self, customer_id: str, order_id: str) -> Order:
-        """Someone cancels a whole purchase in the portal, whatever its window."""
+        """Someone cancels a whole purchase in the portal, whatever its window (but not a savings
+        plan: "All savings plan purchases are final", cancel-savings-plan.md)."""
         order = self.order(customer_id, order_id)
+        refuse_savings_plan_cancel(order)
         for line in order.line_items:
             line.cancelled = True
             line.quantity = 0

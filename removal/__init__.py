@@ -14,6 +14,8 @@ from __future__ import annotations
 from .case import (
     CaseItem,
     CaseState,
+    CaseTransfer,
+    CaseTransferLine,
     CustomerRef,
     Decision,
     ErrorReason,
@@ -24,11 +26,15 @@ from .case import (
     RemovalCase,
     SincePlan,
     TeardownTiming,
+    TransferDecision,
+    TransferOutcome,
 )
 
 __all__ = (
     "CaseItem",
     "CaseState",
+    "CaseTransfer",
+    "CaseTransferLine",
     "CustomerRef",
     "Decision",
     "ErrorReason",
@@ -39,4 +45,6 @@ __all__ = (
     "RemovalCase",
     "SincePlan",
     "TeardownTiming",
+    "TransferDecision",
+    "TransferOutcome",
 )

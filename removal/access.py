@@ -13,7 +13,8 @@ person in their language and audited, and nothing changes.
 - Approvers, matched by Entra object id only (never by e-mail or display name, which can be
   reassigned or chosen), decide items and confirm the removal.
 - Four-eyes: the requester (who typed the command) cannot approve what cannot be undone —
-  cancelling a subscription, an order or Azure subscriptions — nor the final removal.
+  cancelling a subscription, an order or Azure subscriptions, accepting a transfer request —
+  nor the final removal.
 - Once a case has started changing Partner Center, only its requester or an approver may stop it.
 - Protected customers (and the partner's own tenant) are never planned or removed.
 """
@@ -137,6 +138,16 @@ class AccessPolicy:
         an item that cannot be undone (skipping changes nothing in Partner Center)."""
         refused = self.refusal(member, Permission.DECIDE, case)
         if refused is None and approve and item.irreversible and self._four_eyes_applies(member.person, case):
+            return Refusal.FOUR_EYES
+        return refused
+
+    def transfer_refusal(self, member: Member, case: RemovalCase | None, *, accept: bool) -> Refusal | None:
+        """Accepting or rejecting an outgoing transfer request: an approver, as for an item; under
+        four-eyes, not the requester for an acceptance, which moves the subscriptions (and their
+        billing) to the other partner for good, as a cancellation cannot be undone. A rejection
+        declines the other partner's request, which it can create again: it is guarded as a skip."""
+        refused = self.refusal(member, Permission.DECIDE, case)
+        if refused is None and accept and case is not None and self._four_eyes_applies(member.person, case):
             return Refusal.FOUR_EYES
         return refused
 

@@ -24,6 +24,7 @@ from partner_center.access import AccessInventory, Unchecked, UncheckedReason
 from partner_center.actions import AZURE_CANCELLING
 from partner_center.blockers import Action, Blocker, BlockerKind, RemovalPlan
 from partner_center.errors import GraphPermissionError, PartnerCenterError
+from partner_center.money import Money
 from partner_center.teardown import KIND_OF_PART, Service, teardown_blockers, unread_kinds
 
 __all__ = (
@@ -32,6 +33,8 @@ __all__ = (
     "NEEDS_PERSON",
     "CaseItem",
     "CaseState",
+    "CaseTransfer",
+    "CaseTransferLine",
     "CustomerRef",
     "Decision",
     "ErrorReason",
@@ -45,6 +48,8 @@ __all__ = (
     "RemovalCase",
     "SincePlan",
     "TeardownTiming",
+    "TransferDecision",
+    "TransferOutcome",
 )
 
 
@@ -313,6 +318,10 @@ class CaseItem(_Model):
     interruptions: int = 0
     # What changed in Partner Center since the plan (a changed item is asked about again).
     since_plan: SincePlan = SincePlan.AS_PLANNED
+    # What the item costs and until when it can be cancelled or refunded, as Partner Center says
+    # (partner_center.money); None where nothing is known, and in cases stored before money was
+    # read.
+    money: Money | None = None
 
     @classmethod
     def from_blocker(cls, blocker: Blocker) -> CaseItem:
@@ -389,6 +398,93 @@ class Pause(_Model):
         return value if isinstance(value, Service) or value in known else Service.PARTNER_CENTER
 
 
+class TransferDecision(StrEnum):
+    """What an approver decided about an outgoing transfer request."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class TransferOutcome(StrEnum):
+    """Where carrying out the decision stands: sent to Partner Center (``submitted``), then
+    followed until Partner Center says the transfer completed, or failed."""
+
+    NOT_STARTED = "not_started"
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class CaseTransferLine(_Model):
+    """One line item of a transfer request: a subscription the other partner asks to take over."""
+
+    id: str
+    subscription_id: str = ""
+    name: str = ""
+    quantity: int | None = None
+    # The case item (its key) this line would clear once transferred: the blocker whose
+    # subscription it moves away; None when it covers none of the case's items.
+    clears: str | None = None
+    # Partner Center's status of the line item, as spelled (e.g. "Completed", "Failed"; "" unknown).
+    status: str = ""
+    # Partner Center's ``transferError`` for this line item when it failed.
+    error: ItemError | None = None
+
+
+class CaseTransfer(_Model):
+    """A transfer request another partner created for the customer (``/v1/customers/{id}/transfers``,
+    learn.microsoft.com/partner-center/developer/transfer-entity-resources), read with the plan and
+    on every re-check, and what an approver decided about it."""
+
+    id: str
+    target_partner: str = ""
+    # Partner Center's status as spelled: "Active", "Completed" (documented); "Expired",
+    # "Canceled" (assumption).
+    status: str = ""
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    line_items: list[CaseTransferLine] = Field(default_factory=list)
+    decision: TransferDecision = TransferDecision.PENDING
+    decided_by: Person | None = None
+    decided_at: datetime | None = None
+    # The line items accepted (None: all of them); set with an acceptance.
+    accepted_lines: list[str] | None = None
+    outcome: TransferOutcome = TransferOutcome.NOT_STARTED
+    error: ItemError | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Partner Center still waits for the source partner (us) to accept or decline it."""
+        return self.status.lower() == "active"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status.lower() == "completed"
+
+    def line(self, line_id: str) -> CaseTransferLine | None:
+        return next((line for line in self.line_items if line.id == line_id), None)
+
+    @property
+    def chosen_lines(self) -> list[CaseTransferLine]:
+        """The line items the acceptance covers (all of them when none were chosen)."""
+        if self.accepted_lines is None:
+            return list(self.line_items)
+        chosen = set(self.accepted_lines)
+        return [line for line in self.line_items if line.id in chosen]
+
+    @property
+    def clears(self) -> list[str]:
+        """The case item keys this transfer would clear (accepted: those of its chosen lines)."""
+        lines = self.chosen_lines if self.decision is TransferDecision.ACCEPTED else self.line_items
+        return [line.clears for line in lines if line.clears]
+
+    @property
+    def failed_lines(self) -> list[CaseTransferLine]:
+        return [line for line in self.line_items if line.error is not None]
+
+
 class FailedAttempts(_Model):
     """The case's background work (carrying out, removing) failing the same way attempt after
     attempt: how many times in a row, and when the resume sweep may try again.
@@ -455,6 +551,11 @@ class RemovalCase(_Model):
     partner_access: AccessInventory | None = None
     # When the approved teardown items run (chosen while the case awaits approval).
     teardown_timing: TeardownTiming = TeardownTiming.AFTER
+    # The outgoing transfer requests other partners created for the customer, read with the plan
+    # and refreshed with it (see :meth:`refresh_transfers`); empty in cases stored before.
+    transfers: list[CaseTransfer] = Field(default_factory=list)
+    # The window announcements sent ("window:<item key>:<window end>"): once per item and window.
+    windows_announced: list[str] = Field(default_factory=list)
 
     @classmethod
     def open(cls, plan: RemovalPlan, *, requested_by: Person, at: datetime, access: AccessInventory | None = None) -> RemovalCase:
@@ -476,6 +577,19 @@ class RemovalCase(_Model):
 
     def item(self, key: str) -> CaseItem | None:
         return next((item for item in self.items if item.key == key), None)
+
+    def transfer(self, transfer_id: str) -> CaseTransfer | None:
+        return next((transfer for transfer in self.transfers if transfer.id == transfer_id), None)
+
+    @property
+    def pending_transfers(self) -> list[CaseTransfer]:
+        """Transfer requests still waiting for an approver here (active, not decided)."""
+        return [t for t in self.transfers if t.is_active and t.decision is TransferDecision.PENDING]
+
+    @property
+    def transfers_under_way(self) -> list[CaseTransfer]:
+        """Accepted or rejected transfers whose outcome Partner Center has not confirmed yet."""
+        return [t for t in self.transfers if t.decision is not TransferDecision.PENDING and t.outcome is TransferOutcome.SUBMITTED]
 
     @property
     def to_decide(self) -> list[CaseItem]:
@@ -728,6 +842,72 @@ class RemovalCase(_Model):
             item.since_plan = SincePlan.NEW
         self.items.extend(added)
 
+    def refresh_transfers(self, fresh: list[CaseTransfer]) -> list[CaseTransfer]:
+        """Merge the transfer requests read afresh (``fresh``: as Partner Center lists them now,
+        undecided); returns the transfers that completed or failed with this read.
+
+        A known transfer keeps what was decided about it, and takes Partner Center's status,
+        expiry and line items (each line's ``clears`` recomputed against the case's items). A
+        transfer no longer listed is kept if someone decided about it (the case's history),
+        dropped otherwise. An accepted or rejected transfer that was submitted is settled by the
+        status read: "Completed" completes an acceptance (failed if every accepted line item
+        carries a ``transferError``); "Canceled" (assumption: the documented side of a
+        decline) settles a rejection; "Expired" (assumption) fails an acceptance."""
+        settled: list[CaseTransfer] = []
+        known = {transfer.id: transfer for transfer in self.transfers}
+        merged: list[CaseTransfer] = []
+        for read in fresh:
+            for line in read.line_items:
+                line.clears = self._cleared_by(line.subscription_id)
+            transfer = known.pop(read.id, None)
+            if transfer is None:
+                merged.append(read)
+                continue
+            transfer.target_partner = read.target_partner or transfer.target_partner
+            transfer.status = read.status
+            transfer.created_at = read.created_at or transfer.created_at
+            transfer.expires_at = read.expires_at or transfer.expires_at
+            transfer.line_items = read.line_items
+            transfer.completed_at = read.completed_at or transfer.completed_at
+            if transfer.outcome is TransferOutcome.SUBMITTED and self._settle(transfer):
+                settled.append(transfer)
+            merged.append(transfer)
+        merged += [transfer for transfer in known.values() if transfer.decision is not TransferDecision.PENDING]
+        self.transfers = merged
+        return settled
+
+    @staticmethod
+    def _settle(transfer: CaseTransfer) -> bool:
+        """Whether ``transfer`` (submitted) is now settled by its status; sets the outcome."""
+        status = transfer.status.lower()
+        if transfer.decision is TransferDecision.REJECTED:
+            if status in ("canceled", "cancelled", "expired", "rejected", "declined"):
+                transfer.outcome = TransferOutcome.COMPLETED
+                return True
+            return False
+        if status == "completed":
+            chosen = transfer.chosen_lines
+            failed = bool(chosen) and all(line.error is not None for line in chosen)
+            transfer.outcome = TransferOutcome.FAILED if failed else TransferOutcome.COMPLETED
+            if failed and transfer.error is None:
+                first = chosen[0].error
+                assert first is not None
+                transfer.error = first
+            return True
+        if status in ("expired", "canceled", "cancelled"):
+            transfer.outcome = TransferOutcome.FAILED
+            transfer.error = transfer.error or ItemError(description=f"Partner Center: transfer {status}")
+            return True
+        return False
+
+    def _cleared_by(self, subscription_id: str) -> str | None:
+        """The key of the case's blocker whose subscription a transfer line item moves away."""
+        if not subscription_id:
+            return None
+        wanted = subscription_id.lower()
+        item = next((i for i in self.blocker_items if i.item_id.lower() == wanted), None)
+        return item.key if item is not None else None
+
     @property
     def pending_fingerprint(self) -> str:
         """A digest of what "approve all" would approve now (every pending item's proposal)."""
@@ -771,6 +951,7 @@ def _merge(items: list[CaseItem], blockers: tuple[Blocker, ...] | list[Blocker],
         item.azure_subscription_ids = blocker.azure_subscription_ids
         item.auto_renew = blocker.auto_renew
         item.blocks_removal = blocker.blocks_removal
+        item.money = getattr(blocker, "money", None)
         if teardown:
             item.name = blocker.name
             item.quantity = blocker.quantity

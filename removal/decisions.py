@@ -21,9 +21,19 @@ from enum import StrEnum
 from typing import Any
 
 from .audit import AuditEvent, AuditTrail, actor_of, item_of
-from .case import CaseItem, CaseState, Decision, Person, RemovalCase, TeardownTiming
+from .case import (
+    CaseItem,
+    CaseState,
+    Decision,
+    Person,
+    RemovalCase,
+    TeardownTiming,
+    TransferDecision,
+    TransferOutcome,
+)
 from .notifications import CaseNotifications
 from .store import CaseStore, StoredCase, Unchanged
+from .transfers import transfer_audit
 from .workflow import RemovalWorkflow
 
 __all__ = ("Applied", "CaseDecisions", "Effect")
@@ -33,6 +43,7 @@ class Effect(StrEnum):
     CHANGED = "changed"  # recorded; nothing to start
     STARTS_EXECUTION = "starts_execution"  # the last decision: carry out the approved actions
     STARTS_REMOVAL = "starts_removal"  # the final confirmation
+    STARTS_TRANSFER = "starts_transfer"  # a transfer request accepted or rejected: send it
     ALREADY = "already"  # a duplicate: the case already shows this click's effect
     NOT_NOW = "not_now"  # the case has moved on (or the item is not one to decide)
     NO_CASE = "no_case"  # no such case (forged or from another store)
@@ -42,10 +53,12 @@ class Effect(StrEnum):
 class Applied:
     case: RemovalCase | None
     effect: Effect
+    # The transfer request a transfer decision was about ("" for any other click).
+    transfer_id: str = ""
 
     @property
     def starts_work(self) -> bool:
-        return self.effect in (Effect.STARTS_EXECUTION, Effect.STARTS_REMOVAL)
+        return self.effect in (Effect.STARTS_EXECUTION, Effect.STARTS_REMOVAL, Effect.STARTS_TRANSFER)
 
 
 class CaseDecisions:
@@ -156,6 +169,91 @@ class CaseDecisions:
             await self._record(applied.case, by, "teardown.timing", detail=timing.value)
         return applied
 
+    async def accept_transfer(
+        self,
+        case_id: str,
+        transfer_id: str,
+        line_item_ids: list[str] | None,
+        *,
+        by: Person,
+        may_decide: Callable[[RemovalCase], bool] | None = None,
+        read: StoredCase | None = None,
+    ) -> Applied:
+        """Accept an outgoing transfer request (``line_item_ids``: only those line items; None:
+        all of them). The workflow then submits it to Partner Center and follows it until it
+        completes (:meth:`RemovalWorkflow.carry_out_transfer`).
+
+        Refused (NOT_NOW) when the request is not (or no longer) active, has expired, was
+        rejected, names line items it does not have, or the case is past the point where the
+        relationship is being removed; a second click finds it accepted (ALREADY).
+        ``may_decide``: checked on the case as it is written (four-eyes: accepting moves the
+        subscriptions to the other partner for good, as a cancellation cannot be undone)."""
+        return await self._decide_transfer(
+            case_id, transfer_id, TransferDecision.ACCEPTED, line_item_ids, by=by, may_decide=may_decide, read=read
+        )
+
+    async def reject_transfer(
+        self,
+        case_id: str,
+        transfer_id: str,
+        *,
+        by: Person,
+        may_decide: Callable[[RemovalCase], bool] | None = None,
+        read: StoredCase | None = None,
+    ) -> Applied:
+        """Reject (decline) an outgoing transfer request; the workflow sends it to Partner Center."""
+        return await self._decide_transfer(case_id, transfer_id, TransferDecision.REJECTED, None, by=by, may_decide=may_decide, read=read)
+
+    async def _decide_transfer(
+        self,
+        case_id: str,
+        transfer_id: str,
+        decision: TransferDecision,
+        line_item_ids: list[str] | None,
+        *,
+        by: Person,
+        may_decide: Callable[[RemovalCase], bool] | None,
+        read: StoredCase | None,
+    ) -> Applied:
+        now = self._clock()
+
+        def change(case: RemovalCase) -> Effect:
+            transfer = case.transfer(transfer_id)
+            if transfer is None:
+                raise Unchanged(Effect.NOT_NOW)  # not a request of this customer's (forged, or from another case)
+            if transfer.decision is decision:
+                raise Unchanged(Effect.ALREADY)  # a double click, or two approvers at once
+            if transfer.decision is not TransferDecision.PENDING or not _open_to_transfer_decisions(case):
+                raise Unchanged(Effect.NOT_NOW)
+            if not transfer.is_active or (transfer.expires_at is not None and transfer.expires_at <= now):
+                raise Unchanged(Effect.NOT_NOW)  # completed, expired or cancelled since the card was drawn
+            chosen: list[str] | None = None
+            if line_item_ids is not None:
+                chosen = list(dict.fromkeys(line_item_ids))
+                if not chosen or any(transfer.line(line_id) is None for line_id in chosen):
+                    raise Unchanged(Effect.NOT_NOW)  # line items the request does not have
+                if len(chosen) == len(transfer.line_items):
+                    chosen = None  # all of them
+            if may_decide is not None and not may_decide(case):
+                raise Unchanged(Effect.NOT_NOW)
+            transfer.decision = decision
+            transfer.decided_by = by
+            transfer.decided_at = now
+            transfer.accepted_lines = chosen if decision is TransferDecision.ACCEPTED else None
+            transfer.outcome = TransferOutcome.NOT_STARTED
+            transfer.error = None
+            return Effect.STARTS_TRANSFER
+
+        applied = await self._apply(case_id, change, read=read)
+        case = applied.case
+        if case is None:
+            return applied
+        if applied.effect is Effect.STARTS_TRANSFER:
+            transfer = case.transfer(transfer_id)
+            assert transfer is not None
+            await self._record(case, by, f"transfer.{decision.value}", **transfer_audit(transfer))
+        return Applied(case, applied.effect, transfer_id=transfer_id)
+
     async def confirm_removal(self, case_id: str, *, by: Person, read: StoredCase | None = None) -> Applied:
         now = self._clock()
 
@@ -203,6 +301,8 @@ class CaseDecisions:
         assert case is not None and applied.starts_work
         if applied.effect is Effect.STARTS_EXECUTION:
             self._workflow.start_execution(case.id)
+        elif applied.effect is Effect.STARTS_TRANSFER:
+            self._workflow.start_transfer(case.id, applied.transfer_id)
         else:
             self._workflow.start_removal(case.id)
 
@@ -231,6 +331,12 @@ class CaseDecisions:
 
     async def _record(self, case: RemovalCase, by: Person, action: str, **fields: Any) -> None:
         await self._audit.record(AuditEvent.about(case, at=self._clock(), action=action, actor=actor_of(by), **fields))
+
+
+def _open_to_transfer_decisions(case: RemovalCase) -> bool:
+    """A transfer is decided while the relationship stands and the case is open: not once its
+    removal has begun (the subscriptions are then the removal's concern, or gone with it)."""
+    return case.is_open and case.state is not CaseState.REMOVING and case.removed_at is None
 
 
 def _after_a_decision(case: RemovalCase, *, at: datetime) -> Effect:

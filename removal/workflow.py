@@ -75,6 +75,7 @@ from .background import BackgroundTasks
 from .case import (
     CaseItem,
     CaseState,
+    CaseTransfer,
     Decision,
     ErrorReason,
     InvalidTransition,
@@ -84,6 +85,8 @@ from .case import (
     Proposal,
     RemovalCase,
     TeardownTiming,
+    TransferDecision,
+    TransferOutcome,
 )
 from .display import CaseDisplay
 from .executor import Execution, execute_approved
@@ -91,6 +94,7 @@ from .lease import Lease, Leases, LeaseTaken
 from .messaging import ConversationGone
 from .notifications import CaseNotifications
 from .store import CaseStore, Unchanged
+from .transfers import read_transfers, transfer_audit
 
 __all__ = ("ConversationGone", "RemovalWorkflow")
 
@@ -170,6 +174,10 @@ class RemovalWorkflow:
     def start_removal(self, case_id: str) -> None:
         self._background.start(self.remove(case_id), name=f"remove {case_id}")
 
+    def start_transfer(self, case_id: str, transfer_id: str) -> None:
+        """Send an approver's decision about a transfer request to Partner Center, then follow it."""
+        self._background.start(self.carry_out_transfer(case_id, transfer_id), name=f"transfer {case_id} {transfer_id}")
+
     def refresh_plan(self, case_id: str) -> None:
         """Redraw the case's plan card for everyone in the conversation (it shows the state)."""
         self._background.start(self._refresh_plan(case_id), name=f"plan card {case_id}")
@@ -183,6 +191,12 @@ class RemovalWorkflow:
         for case in await self._store.open_cases():
             if not self._due(case):
                 continue
+            # Transfer decisions not sent yet (the instance died, Partner Center was silent) are
+            # sent; those sent are followed until Partner Center says they completed.
+            for transfer in _transfers_to_send(case):
+                self.start_transfer(case.id, transfer.id)
+            if case.transfers_under_way and await self._leases.is_free(case.id):
+                self._background.start(self.follow_transfers(case.id, why="resume sweep"), name=f"follow transfers {case.id}")
             if case.state is CaseState.WAITING:
                 if _waits_for_azure(case) and self._azure_recheck_due(case.id):
                     started += await self._recheck_azure(case.id)
@@ -317,6 +331,8 @@ class RemovalWorkflow:
             return await self._failed_by(case_id, error)
         # Never fails the re-check: what cannot be read is an entry of the inventory.
         inventory = await self._partner_access.read(case.customer.id, now=now) if self._partner_access is not None else None
+        # Never fails it either: transfers that cannot be read are left as the case knew them.
+        transfers = await read_transfers(self._client, case.customer.id)
         before = case.state
         fresh = case.model_copy(deep=True)
         fresh.refresh(plan, access=inventory)
@@ -324,15 +340,18 @@ class RemovalWorkflow:
         if not fresh.may_move_to(target) and target is not fresh.state:
             return fresh  # cancelled meanwhile: say nothing more
 
-        def apply(current: RemovalCase) -> None:
+        def apply(current: RemovalCase) -> list[CaseTransfer]:
+            settled = current.refresh_transfers([t.model_copy(deep=True) for t in transfers]) if transfers is not None else []
             current.refresh(plan, access=inventory)
             current.move_to(target, at=now)
             current.clear_failed_attempts()
+            return settled
 
         try:
-            case, _ = await self._store.update(case_id, apply)
+            case, settled = await self._store.update(case_id, apply)
         except InvalidTransition:
             return await self._get(case_id)
+        await self._record_settled(case, settled)
         # Only a change of state is worth the channels' attention if the conversation is gone
         # (a waiting case re-checked every hour would otherwise post there every hour).
         moved = case.state is not before
@@ -344,6 +363,157 @@ class RemovalWorkflow:
             # (Gone: the final confirmation itself went to the channels and the requester.)
             await self._notifications.ready(case)
         return case
+
+    # ---- Outgoing transfers ----
+
+    async def carry_out_transfer(self, case_id: str, transfer_id: str) -> RemovalCase | None:
+        """Send what an approver decided about a transfer request (accept: Partner Center's
+        ``PATCH .../transfers/{id}``, learn.microsoft.com/partner-center/developer/update-a-transfer;
+        reject: the client's decline), then follow it (:meth:`follow_transfers`).
+
+        Under the case's lease, once: a transfer already sent (or not decided) is left alone.
+        Partner Center not answering leaves it unsent (the resume sweep sends it later);
+        Partner Center refusing fails it with Partner Center's words, shown on the plan."""
+        try:
+            async with self._leases.hold(case_id) as lease:
+                case = await self._store.get(case_id)
+                transfer = case.transfer(transfer_id) if case is not None else None
+                if case is None or transfer is None or transfer not in _transfers_to_send(case):
+                    return case
+                await self._send_transfer(case, transfer, lease)
+        except LeaseTaken:
+            _log.info("case %s is held by another instance; transfer %s is sent by the resume sweep", case_id, transfer_id)
+            return await self._store.get(case_id)
+        return await self.follow_transfers(case_id, why="sent")
+
+    async def _send_transfer(self, case: RemovalCase, transfer: CaseTransfer, lease: Lease) -> None:
+        approver = transfer.decided_by or case.requested_by
+        accepted = transfer.decision is TransferDecision.ACCEPTED
+        action = "transfer.accept" if accepted else "transfer.reject"
+        audited = transfer_audit(transfer)
+        await self._audit.record(
+            AuditEvent.about(case, at=self._clock(), action=f"{action}.started", actor=actor_of(approver), result="intent", **audited)
+        )
+        if lease.lost:
+            return
+        try:
+            # (The client reads the transfer first: one no longer Active is refused with nothing
+            # sent, one already Completed is not sent again.)
+            if accepted:
+                await self._client.accept_transfer(case.customer.id, transfer.id, transfer.accepted_lines)
+            else:
+                await self._client.reject_transfer(case.customer.id, transfer.id)
+        except PartnerCenterError as error:
+            if is_unavailable(error):
+                _log.warning("case %s: transfer %s not sent, Partner Center is not answering: %s", case.id, transfer.id, error.description)
+                await self._audit.record(
+                    AuditEvent.about(
+                        case,
+                        at=self._clock(),
+                        action=f"{action}.not_sent",
+                        actor="offboard",
+                        result="stopped",
+                        correlation_id=error.correlation_id,
+                        **{**audited, "detail": f"Partner Center not answering: {error.description}"[:1000]},
+                    )
+                )
+                return  # left unsent: the resume sweep sends it once Partner Center answers
+            failed = ItemError.from_error(error)
+
+            def refused(current: RemovalCase) -> None:
+                kept = current.transfer(transfer.id)
+                if kept is None or kept.outcome is not TransferOutcome.NOT_STARTED:
+                    raise Unchanged(None)
+                kept.outcome, kept.error = TransferOutcome.FAILED, failed
+
+            await self._store.update(case.id, refused)
+            await self._audit.record(
+                AuditEvent.about(
+                    case,
+                    at=self._clock(),
+                    action="transfer.failed",
+                    actor="offboard",
+                    result="failed",
+                    correlation_id=error.correlation_id,
+                    **{**audited, "detail": f"{error.description} ({error.code})"[:1000]},
+                )
+            )
+            await self._refresh_plan(case.id)
+            return
+
+        def sent(current: RemovalCase) -> None:
+            kept = current.transfer(transfer.id)
+            if kept is None or kept.outcome is not TransferOutcome.NOT_STARTED:
+                raise Unchanged(None)
+            kept.outcome = TransferOutcome.SUBMITTED
+
+        await self._store.update(case.id, sent)
+        await self._audit.record(
+            AuditEvent.about(case, at=self._clock(), action=f"{action}.sent", actor=actor_of(approver), result="ok", **audited)
+        )
+
+    async def follow_transfers(self, case_id: str, *, why: str = "") -> RemovalCase | None:
+        """Read the customer's transfer requests afresh (after sending a decision, on the resume
+        sweep, after Partner Center's ``transfer-*`` events): what completed is audited
+        (``transfer.completed`` with its line items) and, for an accepted transfer, the case is
+        re-checked, so that the blockers it moved away leave the plan (cleared, as any blocker
+        gone from Partner Center) and the case goes on to the final confirmation as usual.
+        A line item Partner Center failed keeps its ``transferError`` (shown on the cards)."""
+        case = await self._store.get(case_id)
+        if case is None or not case.is_open:
+            return case
+        transfers = await read_transfers(self._client, case.customer.id)
+        if transfers is None:
+            return case  # not readable now: followed again by the next sweep or event
+
+        def merge(current: RemovalCase) -> list[CaseTransfer] | None:
+            before = [t.model_dump() for t in current.transfers]
+            settled = current.refresh_transfers([t.model_copy(deep=True) for t in transfers])
+            if [t.model_dump() for t in current.transfers] == before:
+                raise Unchanged(None)  # nothing new: nothing written, nothing redrawn
+            return settled
+
+        case, settled = await self._store.update(case_id, merge)
+        if settled is None:
+            return case
+        await self._record_settled(case, settled, why=why)
+        await self._refresh_plan(case_id)
+        moved_away = any(t.decision is TransferDecision.ACCEPTED and t.outcome is TransferOutcome.COMPLETED for t in settled)
+        if moved_away and case.state in _RECHECKED_AFTER_A_TRANSFER:
+            try:
+                async with self._leases.hold(case_id):
+                    return await self.recheck(case_id)
+            except LeaseTaken:
+                _log.info("case %s: re-checked after its transfer by the instance holding it", case_id)
+        return await self._store.get(case_id)
+
+    async def _record_settled(self, case: RemovalCase, settled: list[CaseTransfer], *, why: str = "") -> None:
+        """Audit what Partner Center says became of transfers that were sent (once: only the
+        update that settled them returns them)."""
+        for transfer in settled:
+            audited = transfer_audit(transfer)
+            failed = [line for line in transfer.chosen_lines if line.error is not None]
+            if transfer.outcome is TransferOutcome.COMPLETED:
+                action, result = (
+                    ("transfer.completed", "ok") if transfer.decision is TransferDecision.ACCEPTED else ("transfer.declined", "ok")
+                )
+            else:
+                action, result = "transfer.failed", "failed"
+            detail = audited["detail"]
+            if failed:
+                detail += "; failed: " + ", ".join(f"{line.id}: {line.error.description}" for line in failed if line.error is not None)
+            if why:
+                detail += f" (read after {why})"
+            await self._audit.record(
+                AuditEvent.about(
+                    case,
+                    at=self._clock(),
+                    action=action,
+                    actor="offboard",
+                    result=result,
+                    **{**audited, "detail": detail[:1000]},
+                )
+            )
 
     async def remove(self, case_id: str) -> RemovalCase | None:
         try:
@@ -861,6 +1031,18 @@ def _state_after(case: RemovalCase, *, can_remove_now: bool) -> CaseState:
     if any(_azure_plan_can_go_on(item) for item in case.items):
         return CaseState.EXECUTING  # Azure applied the cancellation: suspend the plan now
     return CaseState.WAITING
+
+
+# The states in which a completed transfer re-checks the case (the others: the work under way
+# re-checks it when it ends, or the relationship is being removed).
+_RECHECKED_AFTER_A_TRANSFER = frozenset({CaseState.AWAITING_APPROVAL, CaseState.WAITING, CaseState.READY})
+
+
+def _transfers_to_send(case: RemovalCase) -> list[CaseTransfer]:
+    """Transfers decided but not sent yet (while the relationship stands)."""
+    if not case.is_open or case.state is CaseState.REMOVING or case.removed_at is not None:
+        return []
+    return [t for t in case.transfers if t.decision is not TransferDecision.PENDING and t.outcome is TransferOutcome.NOT_STARTED]
 
 
 def _result_shows(case: RemovalCase) -> tuple[object, ...]:

@@ -500,9 +500,11 @@ async def test_health_says_degraded_without_partner_centers_words(live: Live, ca
     await operator(live.teams.http, live.sandbox, "outage", {"on": True, "mode": "503"})
     async with live.teams.http.get(f"{live.teams.bot_url}/healthz") as response:
         text = await response.text()
-    assert response.status == 503
+    # Degraded, yet ready: Partner Center's outage is every replica's, and out of ingress they
+    # would refuse Teams' messages and the webhooks too; this replica's storage answers.
+    assert response.status == 200
     assert await response.json() == {
-        "ready": False,
+        "ready": True,
         "status": "degraded",
         # The token was redeemed at start-up, before the outage; Partner Center's outage leaves Entra ID answering.
         "checks": {"storage": "ok", "partnerCenter": "degraded", "partnerCenterToken": "ok"},

@@ -53,6 +53,27 @@ def test_with_a_vault_live_mode_needs_no_client_secret_in_the_environment(monkey
     )
 
 
+def test_live_mode_with_a_vault_refuses_a_refresh_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault's sign-in had its MFA checked by the consent; one from the environment did not."""
+    _live(monkeypatch, OFFBOARD_KEY_VAULT_URL=VAULT_URL, OFFBOARD_PARTNER_REFRESH_TOKEN="refresh-token-9f2e")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert "OFFBOARD_PARTNER_REFRESH_TOKEN is set together with OFFBOARD_KEY_VAULT_URL" in str(caught.value)
+    assert "refresh-token-9f2e" not in str(caught.value)
+    _live(monkeypatch, OFFBOARD_KEY_VAULT_URL=None)  # without a vault it is still the way in
+    assert Settings(_env_file=None).partner_refresh_token.get_secret_value() == "refresh-token-9f2e"
+
+
+def test_live_blob_storage_needs_the_vault_for_the_shared_token_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blob storage runs several replicas: a cache file each would let the rotating refresh token diverge."""
+    _live(monkeypatch, OFFBOARD_STORAGE="blob", OFFBOARD_BLOB_ACCOUNT_URL="https://offboardprod.blob.core.windows.net")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert "OFFBOARD_KEY_VAULT_URL with OFFBOARD_STORAGE=blob" in str(caught.value)
+    _live(monkeypatch, OFFBOARD_KEY_VAULT_URL=VAULT_URL)
+    assert Settings(_env_file=None).live_mode_gaps() == []
+
+
 @pytest.mark.parametrize("name", ["OFFBOARD_SANDBOX_VAULT_ADDRESS", "OFFBOARD_SANDBOX_CA_FILE"])
 def test_the_sandbox_vault_routing_is_refused_in_live_mode(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Live, nothing may send the vault's name to another socket nor trust another CA."""

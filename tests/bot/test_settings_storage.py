@@ -21,7 +21,13 @@ KEY_CONNECTION_STRINGS = {
 
 
 def _live(monkeypatch: pytest.MonkeyPatch, **changed: str | None) -> None:
-    for name, value in {**LIVE, "OFFBOARD_STORAGE": "blob", **changed}.items():
+    # Live blob storage means several replicas: they share the token cache in a vault (issue 20 review).
+    for name, value in {
+        **LIVE,
+        "OFFBOARD_STORAGE": "blob",
+        "OFFBOARD_KEY_VAULT_URL": "https://offboard.vault.azure.net/",
+        **changed,
+    }.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:

@@ -20,7 +20,7 @@ from partner_center.access import (
 from partner_center.errors import PartnerCenterError
 from partner_center.graph_models import GdapStatus
 from partner_center.token_health import Attempt, AttemptResult, TokenHealth, assess
-from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase
+from removal.case import CaseItem, CaseState, CustomerRef, Decision, ItemError, Outcome, RemovalCase, TransferOutcome
 
 from .factories import (
     ANN,
@@ -39,6 +39,15 @@ from .factories import (
     nce_inside_item,
     nce_past_item,
     software_inside_item,
+)
+from .money_items import (
+    accepted_transfer_case,
+    make_large_money_case,
+    make_money_case,
+    money_inside_item,
+    money_past_item,
+    savings_plan_item,
+    window_entries,
 )
 from .teardown_items import INVENTORY, UNREAD_APPS, access_case, app_item, gdap_item, guest_item, teardown_items
 
@@ -124,6 +133,59 @@ def _worked_teardown(state: CaseState) -> RemovalCase:
     items[5] = decided(gdap_item(), Decision.APPROVED, outcome=Outcome.DONE)
     inventory = INVENTORY.model_copy(update={"unchecked": (UNREAD_APPS,)})
     return access_case(items, blockers=[], state=state, inventory=inventory)
+
+
+def _money() -> dict[str, Build]:
+    """Money on the decisions and transfers (issue 21): the must-show plan in three languages, a
+    thousand priced items with a 25-line transfer (first and last page), the confirmations with
+    their money, the transfer's confirmation (pending, accepted, completed, failed, expired), the
+    window announcement."""
+    case = make_money_case()
+    builds: dict[str, Build] = {
+        "plan-money": lambda: cards.plan_card(make_money_case(), now=NOW),
+        "plan-money-fr": lambda: cards.plan_card(make_money_case(), now=NOW, locale="fr-FR"),
+        "plan-money-ru": lambda: cards.plan_card(make_money_case(), now=NOW, locale="ru-RU"),
+        "plan-money-dry-run": lambda: cards.plan_card(make_money_case(), dry_run=True, now=NOW),
+        "plan-money-transfer-accepted": lambda: cards.plan_card(accepted_transfer_case(), now=NOW),
+        "plan-money-1000-first": lambda: cards.plan_card(make_large_money_case(), now=NOW),
+        "plan-money-1000-middle-ru": lambda: cards.plan_card(make_large_money_case(), page=24, now=NOW, locale="ru-RU"),
+        "plan-money-1000-last-fr": lambda: cards.plan_card(make_large_money_case(), page=99, now=NOW, locale="fr-FR"),
+        "plan-money-1000-nce-ru": lambda: cards.plan_card(make_large_money_case(nce_only=True), page=3, now=NOW, locale="ru-RU"),
+        "plan-money-1000-nce-fr": lambda: cards.plan_card(make_large_money_case(nce_only=True), now=NOW, locale="fr-FR"),
+        "transfer-pending": lambda: cards.transfer_confirmation_card(make_money_case(), "tr-0001", now=NOW),
+        "transfer-pending-ru": lambda: cards.transfer_confirmation_card(make_money_case(), "tr-0001", now=NOW, locale="ru-RU"),
+        "transfer-accepted": lambda: cards.transfer_confirmation_card(accepted_transfer_case(), "tr-0001", now=NOW, locale="fr-FR"),
+        "transfer-completed": lambda: cards.transfer_confirmation_card(
+            accepted_transfer_case(TransferOutcome.COMPLETED), "tr-0001", now=NOW
+        ),
+        "transfer-failed": lambda: cards.transfer_confirmation_card(_failed_transfer(), "tr-0001", now=NOW),
+        "transfer-expired": lambda: cards.transfer_confirmation_card(
+            make_money_case(transfer={"status": "Expired", "expires_at": NOW - timedelta(days=1)}), "tr-0001", now=NOW
+        ),
+        "transfer-large": lambda: cards.transfer_confirmation_card(make_large_money_case(), "tr-large", now=NOW, locale="ru-RU"),
+        "window-closing": lambda: cards.window_closing_card(case, window_entries(case), now=NOW),
+        "window-closing-fr": lambda: cards.window_closing_card(case, window_entries(case), now=NOW, locale="fr-FR"),
+        "window-closing-large": lambda: cards.window_closing_card(
+            make_large_money_case(), window_entries(make_large_money_case()), now=NOW, locale="ru-RU"
+        ),
+    }
+    for item in case.to_decide:
+        builds[f"confirmation-money-{item.kind.value}"] = lambda item=item: cards.confirmation_card(case, item, now=NOW, locale="fr-FR")
+    for item in (money_inside_item(), money_past_item(), savings_plan_item()):
+        builds[f"decision-approved-money-{item.kind.value}"] = lambda item=item: cards.decision_recorded_card(
+            make_case([decided(item, Decision.APPROVED)]), decided(item, Decision.APPROVED)
+        )
+    return builds
+
+
+def _failed_transfer() -> RemovalCase:
+    case = accepted_transfer_case(TransferOutcome.FAILED)
+    [transfer] = case.transfers
+    error = ItemError(description="The subscription is not eligible for transfer.", code="800092", correlation_id="c-5")
+    transfer.error = error
+    transfer.line_items[0].error = error
+    transfer.status = "Completed"
+    return case
 
 
 def _statuses() -> dict[str, Build]:
@@ -216,6 +278,7 @@ ALL_CARDS: dict[str, Build] = {
     **_confirmations(),
     **_decisions(),
     **_teardown(),
+    **_money(),
     **_statuses(),
     "status-1000": lambda: cards.status_card(make_large_case(worked=True), now=NOW),
     "status-1000-last": lambda: cards.status_card(make_large_case(worked=True), page=49, now=NOW),
@@ -336,4 +399,6 @@ CARD_FUNCTIONS = (
     "status_card",
     "still_blocked_card",
     "token_health_card",
+    "transfer_confirmation_card",
+    "window_closing_card",
 )

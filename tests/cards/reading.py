@@ -40,3 +40,4 @@ def _elements(body: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for element in body:
         yield element
         yield from _elements(element.get("items", []))
+        yield from _elements(element.get("columns", []))  # a ColumnSet's columns hold items too

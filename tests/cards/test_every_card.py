@@ -86,6 +86,8 @@ def test_catalogue_covers_every_card_function() -> None:
         "paused",
         "resumed",
         "token",
+        "transfer",
+        "window",
     }
 
 

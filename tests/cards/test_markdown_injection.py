@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 import cards
-from removal.case import CaseItem, CaseState, CustomerRef, Person, RemovalCase
+from partner_center.money import ClosingWindow
+from removal.case import CaseItem, CaseState, CaseTransfer, CaseTransferLine, CustomerRef, Person, RemovalCase
 
 from .catalogue import ALL_CARDS, CARD_FUNCTIONS
 from .factories import NOW, every_row, make_case
@@ -57,8 +58,21 @@ def _poisoned(value: Any) -> Any:
                 "requested_by": EVIL_PERSON,
                 "approved_by": EVIL_PERSON if value.approved_by is not None else None,
                 "items": [_poisoned(item) for item in value.items],
+                "transfers": [_poisoned(transfer) for transfer in value.transfers],
             }
         )
+    if isinstance(value, CaseTransfer):  # the other partner's name and its line items' names (issue 21)
+        return value.model_copy(
+            update={
+                "target_partner": EVIL_NAME,
+                "decided_by": EVIL_PERSON if value.decided_by is not None else None,
+                "line_items": [_poisoned(line) for line in value.line_items],
+            }
+        )
+    if isinstance(value, CaseTransferLine):
+        return value.model_copy(update={"name": EVIL_NAME})
+    if isinstance(value, ClosingWindow):
+        return value._replace(item=_poisoned(value.item))
     if isinstance(value, CaseItem):
         return value.model_copy(update={"name": EVIL_NAME, "decided_by": EVIL_PERSON if value.decided_by is not None else None})
     if isinstance(value, CustomerRef):
@@ -139,6 +153,8 @@ def test_the_catalogue_draws_names_from_outside_on_every_kind_of_card(poisoned_c
         "paused",
         "resumed",
         "choice",
+        "transfer",
+        "window",
     }
 
 

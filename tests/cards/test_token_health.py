@@ -38,6 +38,13 @@ EVERY_PROBLEM = {
     Reason.CONSENT: health(8, Attempt(AttemptResult.REFUSED, at(8), 65001)),
     Reason.NO_CREDENTIAL: health(0, credential=False),
     Reason.APP_CREDENTIAL: health(8, Attempt(AttemptResult.REFUSED, at(8), 7000215)),
+    Reason.WRITE_BACK: assess(
+        has_user_credential=True,
+        last_redeemed_at=REDEEMED,
+        now=at(8),
+        latest=Attempt(AttemptResult.OK, at(8)),
+        write_back_failed_since=at(8),
+    ),
 }
 
 
@@ -52,7 +59,9 @@ def test_every_problem_draws_a_valid_card_in_each_language(reason: Reason, local
     said = seen(card)
     assert cards.t(locale, f"token.{reason.value}.title") in said
     assert card["lang"] == locale[:2]
-    if reason is Reason.APP_CREDENTIAL:
+    if reason is Reason.WRITE_BACK:
+        assert cards.t(locale, "token.fix.key_vault_role") in said and "golive consent" not in said
+    elif reason is Reason.APP_CREDENTIAL:
         assert cards.t(locale, "token.fix.app_credential") in said
     else:
         assert f"`{CONSENT_COMMAND}`" in said

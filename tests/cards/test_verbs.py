@@ -18,7 +18,12 @@ DATA_KEYS = {
     "cancel_case": {"caseId"},
     "status_page": {"caseId", "page"},
     "teardown_timing": {"caseId", "timing"},
+    "show_transfer": {"caseId", "transferId"},
+    "accept_transfer": {"caseId", "transferId"},
+    "reject_transfer": {"caseId", "transferId"},
 }
+# Keys a verb's data may carry besides its own: accept_transfer's lineItems (absent = all).
+OPTIONAL_KEYS = {"accept_transfer": {"lineItems"}}
 
 
 def test_the_verbs_are_exactly_these() -> None:
@@ -33,14 +38,18 @@ def test_every_button_has_a_known_verb_and_exactly_its_data(name: str) -> None:
             continue
         verb = button["verb"]
         assert type(verb) is str and verb in DATA_KEYS
-        assert set(button["data"]) == DATA_KEYS[verb], (verb, button["data"])
+        assert DATA_KEYS[verb] <= set(button["data"]) <= DATA_KEYS[verb] | OPTIONAL_KEYS.get(verb, set()), (verb, button["data"])
         if "page" in button["data"]:
             assert type(button["data"]["page"]) is int and button["data"]["page"] >= 0
         if verb == "decide":
             assert type(button["data"]["decision"]) is str and button["data"]["decision"] in ("approve", "skip")
         if verb == "teardown_timing":
             assert type(button["data"]["timing"]) is str and button["data"]["timing"] in ("before", "after")
-        for value in button["data"].values():
+        data = dict(button["data"])
+        if "lineItems" in data:
+            line_items = data.pop("lineItems")
+            assert type(line_items) is list and line_items and all(type(i) is str and i for i in line_items)
+        for value in data.values():
             assert type(value) in (str, int) and value != ""
 
 

@@ -156,7 +156,7 @@ def test_consent_with_mfa_is_stored_in_key_vault_and_the_bot_removes_a_customer_
         # The vault, read over its REST API: one version, tagged, holding MSAL's cache.
         token = vault.vault_token()
         [version] = vault.rest(f"secrets/{TOKEN_SECRET}/versions", token=token)["value"]
-        assert version["tags"]["mfa"] == "true" and version["tags"]["consented-by"] == DEMO.username
+        assert version["tags"]["mfa"] == "true" and version["tags"]["consented-by"] == DEMO.user_object_id
         assert version["tags"]["redeemed-at"] == version["tags"]["consented-at"]
         stored = vault.rest(f"secrets/{TOKEN_SECRET}", token=token)
         cache = json.loads(stored["value"])
@@ -174,7 +174,7 @@ def test_consent_with_mfa_is_stored_in_key_vault_and_the_bot_removes_a_customer_
         # resource) and wrote each rotated one back.
         assert len(versions) >= 2
         tags = vault.rest(f"secrets/{TOKEN_SECRET}", token=token)["tags"]
-        assert tags["consented-by"] == DEMO.username and tags["redeemed-at"] >= version["tags"]["redeemed-at"]
+        assert tags["consented-by"] == DEMO.user_object_id and tags["redeemed-at"] >= version["tags"]["redeemed-at"]
 
 
 async def _remove_through_the_bot(vault: VaultSandbox, folder: Path) -> int:

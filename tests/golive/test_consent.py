@@ -21,7 +21,7 @@ from bot.settings import Settings
 from golive import consent as consent_command
 from golive.consent import EXIT_FAILED, EXIT_REFUSED, EXIT_SETTINGS, EXIT_STORED, consent
 from partner_center import PartnerCenterConfig, PartnerLimits, RateSettings, connect, token_provider
-from pc_sandbox import DEMO
+from pc_sandbox import DEMO, SandboxOptions
 from tests._helpers import FAST_RETRY
 from tests.golive.vault_sandbox import TOKEN_SECRET, VaultSandbox, sandbox_with_vault
 
@@ -97,7 +97,8 @@ async def test_without_a_vault_the_sign_in_goes_to_the_private_file_and_a_live_l
         PartnerCenterConfig.sandbox(vault.base_url), session=http, limits=PartnerLimits(RateSettings()), retry=FAST_RETRY, tokens=tokens
     )
     assert "partnerId=" in await client.get_relationship_request_url()
-    assert tokens.stored_tags["consented-by"] == DEMO.username
+    # The user's object id, not the UPN: vault metadata readers see tags (issue 20 review).
+    assert tokens.stored_tags["consented-by"] == DEMO.user_object_id
 
 
 async def test_a_wrong_password_stores_nothing(vault: VaultSandbox, tmp_path: Path) -> None:
@@ -136,6 +137,80 @@ async def test_on_the_sandbox_it_needs_a_running_one() -> None:
     said: list[str] = []
     assert await consent(Settings(_env_file=None), open_browser=False, say=said.append) == EXIT_SETTINGS
     assert "python -m pc_sandbox" in said[-1] and "OFFBOARD_SANDBOX_URL" in said[-1]
+
+
+async def test_the_mfa_check_reads_the_access_token_since_v2_id_tokens_carry_no_amr(vault: VaultSandbox) -> None:
+    """Entra's v2.0 ID token has no amr (as the sandbox's): a sign-in with MFA is stored all the same,
+    read from the Partner Center access token, with the consenting user's object id as consented-by."""
+    code, said, _ = await _consent(Settings(_env_file=None, **vault.env()))
+    assert code == EXIT_STORED, said
+    listing = await asyncio.to_thread(vault.secret_listing)
+    [item] = listing["items"]
+    secrets = vault.secrets()
+    try:
+        stored = await secrets.get(TOKEN_SECRET)
+    finally:
+        await secrets.close()
+    assert stored is not None and stored.tags["mfa"] == "true" and stored.tags["consented-by"] == DEMO.user_object_id
+    assert DEMO.username not in json.dumps(item)
+
+
+async def test_a_sign_in_without_mfa_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    async with sandbox_with_vault(tmp_path, SandboxOptions(user_mfa=False)) as vault:
+        code, said, _ = await _consent(Settings(_env_file=None, **vault.env()), mfa=False)
+        assert code == EXIT_REFUSED, said
+        assert "did not use multi-factor authentication" in said[-1] and "its token's authentication methods: pwd" in said[-1]
+        assert "Nothing was stored." in said[-1]
+        assert (await asyncio.to_thread(vault.secret_listing))["items"] == []
+
+
+async def test_partner_center_refusing_the_token_for_no_mfa_stops_the_consent(tmp_path: Path) -> None:
+    """The second check: one app+user call; Partner Center's 401/900421 refuses the sign-in."""
+    async with sandbox_with_vault(tmp_path, SandboxOptions(user_mfa=False, mfa_enforced=True)) as vault:
+        form = {"grant_type": "refresh_token", "refresh_token": DEMO.refresh_token, "client_id": DEMO.client_id}
+        form["client_secret"] = DEMO.client_secret
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{vault.base_url}/{DEMO.partner_tenant_id}/oauth2/v2.0/token", data=form) as answer:
+                token = (await answer.json())["access_token"]
+        said: list[str] = []
+        with pytest.raises(consent_command._Refusal, match="900421") as caught:
+            await consent_command._confirm_with_partner_center(
+                PartnerCenterConfig.sandbox(vault.base_url), token, user="u", say=said.append
+            )
+        assert getattr(caught.value, "code", None) == EXIT_REFUSED and "Nothing was stored." in str(caught.value)
+
+
+async def test_an_answer_whose_nonce_is_not_this_sign_ins_stores_nothing(vault: VaultSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MSAL raises RuntimeError (not ValueError) when the ID token's nonce is not the flow's."""
+
+    def nonce_mismatch(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("The nonce in the ID token does not match the one sent\nsecond line")
+
+    monkeypatch.setattr(consent_command.msal.ConfidentialClientApplication, "acquire_token_by_auth_code_flow", nonce_mismatch)
+    code, said, _ = await _consent(Settings(_env_file=None, **vault.env()))
+    assert code == EXIT_FAILED
+    assert "was not this sign-in's (The nonce in the ID token does not match the one sent)" in said[-1]
+    assert said[-1].endswith("Nothing was stored.")
+    assert (await asyncio.to_thread(vault.secret_listing))["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "home_account_id"),
+    [
+        ({}, f"{DEMO.user_object_id}.00000000-0000-0000-0000-00000000beef"),
+        ({"idp": "https://sts.windows.net/00000000-0000-0000-0000-00000000beef/"}, ""),
+    ],
+    ids=["account-utid", "token-idp"],
+)
+def test_a_b2b_guest_of_the_partner_tenant_is_refused(claims: dict[str, Any], home_account_id: str) -> None:
+    """Signed in to the partner tenant (tid) but at home in another: a guest, not an admin agent."""
+    access = {"amr": ["pwd", "mfa"], "tid": DEMO.partner_tenant_id, "iss": f"https://sts.windows.net/{DEMO.partner_tenant_id}/", **claims}
+    with pytest.raises(consent_command._Refusal, match="is a guest in the partner tenant") as caught:
+        consent_command._check(access, user="eve@other.example", expected_tenant=DEMO.partner_tenant_id, home_account_id=home_account_id)
+    assert getattr(caught.value, "code", None) == EXIT_REFUSED
+    assert "home tenant 00000000-0000-0000-0000-00000000beef" in str(caught.value)
+    member = {"amr": ["pwd", "mfa"], "tid": DEMO.partner_tenant_id}
+    consent_command._check(member, user="a", expected_tenant=DEMO.partner_tenant_id, home_account_id=f"x.{DEMO.partner_tenant_id}")
 
 
 def test_a_sign_in_to_another_tenant_is_refused() -> None:

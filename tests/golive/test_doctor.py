@@ -23,7 +23,9 @@ import pytest
 from bot.settings import Settings
 from golive.doctor import Row, Status, diagnose, render
 from partner_center import PartnerCenterConfig, token_provider
+from partner_center.auth import CachedSecret, TokenCacheStore
 from pc_sandbox import SandboxOptions
+from storage import KeyVaultAccessDenied
 from tests.golive.vault_sandbox import TOKEN_SECRET, VaultSandbox, sandbox_with_vault
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +33,7 @@ BOT_ID = "5b0c6f1e-8a41-4f0e-9d55-2f1a6f4c7e01"
 TENANT = "7f3e9b52-4c1a-4d8e-9a6b-2c5d8e1f0a34"
 APPROVERS = ["00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000b2"]
 ROWS = (
+    "Settings",
     "Bot identity",
     "Teams tenant",
     "Approvers",
@@ -171,6 +174,108 @@ async def test_a_key_vault_without_the_role_fails_with_the_role_to_grant(vault: 
     assert found["Partner Center app+user (MFA)"].fix == "Fix the Key Vault row first."
 
 
+class _RoleRemovedAfterTheRead:
+    """The token-cache secret as an identity sees it that may read it but not write it (Key Vault
+    Secrets User without Secrets Officer on the secret): the first read goes through, then the
+    sandbox's role switch is turned off, so the rotated token's write-back is refused (403)."""
+
+    def __init__(self, store: TokenCacheStore, vault: VaultSandbox) -> None:
+        self.store, self.vault, self.reads = store, vault, 0
+
+    @property
+    def description(self) -> str:
+        return self.store.description
+
+    async def load(self) -> CachedSecret | None:
+        stored = await self.store.load()
+        self.reads += 1
+        if self.reads == 1:
+            await operator(self.vault, "PUT", "/_sandbox/keyvault/role", {"assigned": False})
+        return stored
+
+    async def save(self, value: str, tags: Any) -> str:
+        return await self.store.save(value, tags)
+
+
+async def test_a_rotated_token_not_written_back_fails_app_user_with_the_role(vault: VaultSandbox, tmp_path: Path) -> None:
+    probe = token_provider(PartnerCenterConfig.sandbox(vault.base_url))
+    if not hasattr(probe, "persist_error"):
+        pytest.skip("partner_center/auth.py's MsalTokenProvider.persist_error has not landed yet")
+    before = await asyncio.to_thread(vault.secret_listing)
+
+    def unwritable(config: PartnerCenterConfig) -> PartnerCenterConfig:
+        assert config.token_cache_store is not None
+        return dataclasses.replace(config, token_cache_store=_RoleRemovedAfterTheRead(config.token_cache_store, vault))
+
+    rows = await diagnose(live_like(vault, tmp_path), adjust=unwritable)
+    found = by_check(rows)
+    app_user = found["Partner Center app+user (MFA)"]
+    assert app_user.status is Status.FAIL, render(rows)
+    assert "cannot be written back to Key Vault" in app_user.detail
+    assert "Key Vault Secrets Officer" in app_user.fix and TOKEN_SECRET in app_user.fix
+    assert found["Graph permissions"].detail.startswith("not checked")
+    # The vault holds what it held: no version was written.
+    await operator(vault, "PUT", "/_sandbox/keyvault/role", {"assigned": True})
+    after = await asyncio.to_thread(vault.secret_listing)
+    versions = {item["name"]: item["versions"] for item in before["items"]}
+    assert {item["name"]: item["versions"] for item in after["items"]} == versions
+
+
+async def test_the_insecure_override_is_a_warning_of_its_own(vault: VaultSandbox, tmp_path: Path) -> None:
+    rows = await diagnose(live_like(vault, tmp_path, OFFBOARD_INSECURE_DEV="true"))
+    found = assert_ok_except(rows, "Settings")
+    assert found["Settings"].status is Status.WARN and "OFFBOARD_INSECURE_DEV" in found["Settings"].detail
+
+
+async def test_live_mode_gaps_fail_the_settings_row_instead_of_hiding_behind_the_override(tmp_path: Path) -> None:
+    # Live mode (a Partner Center app), no approvers: the bot would refuse to start.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("OFFBOARD_", "Microsoft", "AZURE_"))} | {
+        "OFFBOARD_ENV_FILE": "",
+        "OFFBOARD_PARTNER_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+        "OFFBOARD_PARTNER_TENANT": "contoso.onmicrosoft.com",
+        "OFFBOARD_PARTNER_CLIENT_SECRET": "not-a-real-secret",
+        "OFFBOARD_STORAGE": "sqlite",
+        "OFFBOARD_SQLITE_PATH": str(tmp_path / "offboard.db"),
+        "OFFBOARD_TOKEN_CACHE_PATH": str(tmp_path / "msal-cache.json"),
+        "MicrosoftAppId": BOT_ID,
+        "MicrosoftAppType": "UserAssignedMSI",
+        "MicrosoftAppTenantId": TENANT,
+        "AZURE_CLIENT_ID": BOT_ID,
+        "OFFBOARD_TEAMS_TENANT_ID": TENANT,
+    }
+    code, output = await _doctor(env)
+    assert code == 1
+    [line] = [line for line in output.splitlines() if line.startswith("Settings")]
+    assert "FAIL" in line and "live mode refuses to start without: OFFBOARD_APPROVERS" in line, output
+    assert "Running it for real safely" in output
+    assert "OFFBOARD_INSECURE_DEV" not in line  # the doctor's own re-read is not the operator's override
+
+
+class _VaultSaying:
+    """A vault whose every read is refused as Key Vault refuses it (the SDK's exception, translated)."""
+
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+
+    async def get(self, name: str) -> Any:
+        said = "access denied (Forbidden/ForbiddenByRbac)" if self.status == 403 else "could not authenticate (no credential)"
+        raise KeyVaultAccessDenied(f"Key Vault (secret {name!r}): {said}", vault_url="https://kv.example/", status=self.status)
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "fix"),
+    [(403, "403", "Key Vault Secrets User"), (401, "no credential", "AZURE_CLIENT_ID"), (None, "no credential", "AZURE_CLIENT_ID")],
+)
+async def test_the_key_vault_row_says_which_refusal_it_was(status: int | None, said: str, fix: str, tmp_path: Path) -> None:
+    from golive.doctor import _key_vault  # one row, with the refusals the sandbox's vault cannot give (401)
+
+    values: dict[str, Any] = {"OFFBOARD_KEY_VAULT_URL": "https://kv.example/", "AZURE_CLIENT_ID": BOT_ID}
+    settings = Settings(_env_file=None, **values)
+    row = await _key_vault(settings, _VaultSaying(status))  # type: ignore[arg-type]
+    assert row.status is Status.FAIL and said in row.detail and fix in row.fix
+    assert ("403" in row.detail) == (status == 403)
+
+
 async def test_an_unwritable_storage_path_fails_storage(vault: VaultSandbox, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database's folder should be", encoding="utf-8")
@@ -238,7 +343,8 @@ async def _doctor(env: dict[str, str]) -> tuple[int, str]:
 
 
 async def test_without_partner_center_settings_it_says_the_bot_would_run_the_demo(tmp_path: Path) -> None:
-    rows = await diagnose(Settings(_env_file=None, OFFBOARD_STORAGE="sqlite", OFFBOARD_SQLITE_PATH=str(tmp_path / "offboard.db")))
+    values: dict[str, Any] = {"OFFBOARD_STORAGE": "sqlite", "OFFBOARD_SQLITE_PATH": str(tmp_path / "offboard.db")}
+    rows = await diagnose(Settings(_env_file=None, **values))
     found = by_check(rows)
     app_only = found["Partner Center app-only"]
     assert app_only.status is Status.FAIL and "embedded demo sandbox" in app_only.detail

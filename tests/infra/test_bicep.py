@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
 from tests.infra.bicep import BicepFile, Expr, Resource, read_bicep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +20,7 @@ INFRA = ROOT / "infra"
 
 # Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
@@ -106,6 +108,38 @@ def test_the_container_app_keeps_two_replicas_behind_https_with_health_probes(ma
     assert str(ingress["targetPort"]) == "listenPort" and main.variables["listenPort"] == "3978"
 
 
+# ContainerAppProbe's limits, as the API states them (https://learn.microsoft.com/javascript/api/@azure/arm-appcontainers/containerappprobe,
+# the same in the .NET and PowerShell references): a value outside them fails the deployment.
+PROBE_LIMITS = {
+    "failureThreshold": (1, 10),
+    "periodSeconds": (1, 240),
+    "timeoutSeconds": (1, 240),
+    "initialDelaySeconds": (1, 60),
+    "successThreshold": (1, 10),
+}
+# /healthz runs its checks side by side, 10 s each at most (app.py); the first answer may take that long.
+HEALTHZ_SLOWEST_SECONDS = 10
+
+
+def test_every_probe_value_is_within_the_container_apps_limits(main: BicepFile) -> None:
+    (container,) = main.one("Microsoft.App/containerApps").properties["template"]["containers"]
+    for probe in container["probes"]:
+        for name, value in probe.items():
+            if name in PROBE_LIMITS:
+                low, high = PROBE_LIMITS[name]
+                assert isinstance(value, int) and low <= value <= high, (probe["type"], name, value)
+        # Startup and liveness take successThreshold 1 only (the same reference).
+        if probe["type"] in ("Startup", "Liveness"):
+            assert probe.get("successThreshold", 1) == 1
+        # The default timeout is 1 s: every probe says its own, and an HTTP one outwaits /healthz.
+        assert "timeoutSeconds" in probe, probe["type"]
+        if "httpGet" in probe:
+            assert HEALTHZ_SLOWEST_SECONDS < probe["timeoutSeconds"] <= probe["periodSeconds"], probe
+    startup = next(probe for probe in container["probes"] if probe["type"] == "Startup")
+    # A cold start (Key Vault, the first token redemption) gets two minutes before a restart.
+    assert startup.get("initialDelaySeconds", 0) + startup["periodSeconds"] * startup["failureThreshold"] >= 120
+
+
 def test_the_container_listens_on_every_interface_on_the_ingress_port(main: BicepFile) -> None:
     env = _env(main.one("Microsoft.App/containerApps"))
     assert env["OFFBOARD_HOST"] == "0.0.0.0"
@@ -191,9 +225,22 @@ def test_the_container_app_runs_as_the_managed_identity_and_the_bot_knows_it(mai
 
 
 def test_the_identity_may_write_secrets_and_blobs_and_pull_the_image(main: BicepFile) -> None:
+    # Reads every secret, writes only the token cache: never the Partner Center app's own credential.
+    readers = _role_assignments(main, KEY_VAULT_SECRETS_USER)
+    assert [(str(role.body["scope"]), str(role.properties["principalId"])) for role in readers] == [
+        ("keyVault", "identity.properties.principalId")
+    ]
     vault_roles = _role_assignments(main, KEY_VAULT_SECRETS_OFFICER)
     to_identity = [role for role in vault_roles if str(role.properties["principalId"]) == "identity.properties.principalId"]
-    assert [str(role.body["scope"]) for role in to_identity] == ["keyVault"]
+    assert [str(role.body["scope"]) for role in to_identity] == ["tokenSecret"]
+    # Scoped to a secret that exists once the consent created it: the second pass says so.
+    assert to_identity[0].condition == "tokenSecretExists" and main.params["tokenSecretExists"].default == "false"
+    secret = main.named("tokenSecret")
+    assert secret.type == "Microsoft.KeyVault/vaults/secrets" and str(secret.body["parent"]) == "keyVault"
+    assert "properties" not in secret.body  # declared as existing, never with a value
+    assert re.search(r"resource\s+tokenSecret\s+'[^']+'\s+existing\s*=", main.text)
+    assert str(secret.body["name"]) == "tokenSecretName" and main.variables["tokenSecretName"] == "'partner-center-token-cache'"
+    assert Settings.model_fields["token_secret_name"].default == "partner-center-token-cache"
     blob_roles = _role_assignments(main, STORAGE_BLOB_DATA_CONTRIBUTOR)
     assert {str(role.body["scope"]) for role in blob_roles} == {"casesContainer", "auditContainer"}
     assert all(str(role.properties["principalId"]) == "identity.properties.principalId" for role in blob_roles)
@@ -206,7 +253,7 @@ def test_the_identity_may_write_secrets_and_blobs_and_pull_the_image(main: Bicep
 def test_role_ids_are_builtin_guids_with_their_source_cited() -> None:
     source = (INFRA / "main.bicep").read_text(encoding="utf-8")
     assert "learn.microsoft.com/azure/role-based-access-control/built-in-roles" in source
-    for guid in (KEY_VAULT_SECRETS_OFFICER, STORAGE_BLOB_DATA_CONTRIBUTOR, ACR_PULL):
+    for guid in (KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, ACR_PULL):
         assert f"'{guid}'" in source
 
 

@@ -80,12 +80,12 @@ async def test_with_an_mfa_sign_in_the_token_carries_amr_mfa_and_is_accepted(
     }
     async with http.post(f"{sandbox.base_url}/{DEMO.partner_tenant_id}/oauth2/v2.0/token", data=form) as response:
         body = await response.json()
-    payload = body["id_token"].split(".")[1]
+    payload = body["access_token"].split(".")[1]  # v2.0 ID tokens carry no amr: the access token does
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert "mfa" in claims["amr"]
 
 
-async def test_without_mfa_the_id_token_has_no_mfa_claim(sandbox: Any, http: aiohttp.ClientSession) -> None:
+async def test_without_mfa_the_access_token_has_no_mfa_claim(sandbox: Any, http: aiohttp.ClientSession) -> None:
     form = {
         "grant_type": "refresh_token",
         "refresh_token": DEMO.refresh_token,
@@ -94,7 +94,7 @@ async def test_without_mfa_the_id_token_has_no_mfa_claim(sandbox: Any, http: aio
     }
     async with http.post(f"{sandbox.base_url}/{DEMO.partner_tenant_id}/oauth2/v2.0/token", data=form) as response:
         body = await response.json()
-    payload = body["id_token"].split(".")[1]
+    payload = body["access_token"].split(".")[1]  # v2.0 ID tokens carry no amr: the access token does
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert "mfa" not in claims["amr"]
     async with http.get(

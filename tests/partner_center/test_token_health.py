@@ -67,6 +67,9 @@ def test_90_days_unused_is_expired_even_when_entra_cannot_be_asked() -> None:
         (50173, Reason.REVOKED),
         (50076, Reason.MFA),
         (50079, Reason.MFA),
+        # AADSTS50078: the presented MFA expired; AADSTS70043: expired under a sign-in frequency policy.
+        (50078, Reason.MFA),
+        (70043, Reason.MFA),
         (900421, Reason.MFA),
         (65001, Reason.CONSENT),
         (0, Reason.CONSENT),
@@ -99,6 +102,36 @@ def test_no_app_user_credential_is_unknown_with_the_consent_command() -> None:
 def test_never_redeemed_and_unreachable_is_unknown() -> None:
     health = judge(0, Attempt(AttemptResult.UNREACHABLE, REDEEMED), redeemed=None)
     assert health.status is TokenStatus.UNKNOWN and health.reason is Reason.UNREACHABLE
+
+
+@pytest.mark.parametrize("code", [50078, 70043])
+def test_an_expired_mfa_or_sign_in_frequency_refusal_asks_for_a_sign_in_with_mfa(code: int) -> None:
+    error = AuthError(f"Could not redeem: AADSTS{code}: sign in again with multi-factor authentication.", status=400, code="invalid_grant")
+    health = judge(8, attempt_from_error(error, REDEEMED + timedelta(days=8)))
+    assert health.status is TokenStatus.CONSENT_AGAIN and health.reason is Reason.MFA and health.problem == "must-consent-again:mfa"
+
+
+def test_a_rotation_not_written_back_is_its_own_problem_judged_on_the_stored_redemption() -> None:
+    failing = REDEEMED + timedelta(days=8)
+    health = assess(
+        has_user_credential=True,
+        last_redeemed_at=REDEEMED,  # what the store holds: the rotation of day 8 is in memory only
+        now=failing,
+        latest=Attempt(AttemptResult.OK, failing),
+        write_back_failed_since=failing,
+    )
+    assert health.reason is Reason.WRITE_BACK and health.problem == "unknown:write-back"
+    assert health.lapses_at == REDEEMED + timedelta(days=90) and health.since == failing
+    assert "Key Vault Secrets Officer" in health.fix and CONSENT_COMMAND not in health.fix
+    # A refusal, or the stored token lapsed, is the more urgent word.
+    refusal = assess(
+        has_user_credential=True, last_redeemed_at=REDEEMED, now=failing, latest=refused(50173, days=8), write_back_failed_since=failing
+    )
+    assert refusal.reason is Reason.REVOKED
+    lapsed = assess(
+        has_user_credential=True, last_redeemed_at=REDEEMED, now=REDEEMED + timedelta(days=91), latest=None, write_back_failed_since=failing
+    )
+    assert lapsed.reason is Reason.EXPIRED
 
 
 def test_each_problem_has_its_own_key_so_a_new_one_is_announced() -> None:

@@ -36,7 +36,7 @@ async def test_cli_serves_the_operator_summary():
                 except aiohttp.ClientConnectionError:
                     assert process.poll() is None, "the sandbox exited early"
                     await asyncio.sleep(0.1)
-        assert body is not None and len(body["items"]) == 11
+        assert body is not None and len(body["items"]) == 13
         # ... and serves the demo world on /v1 to the demo identity.
         async with aiohttp.ClientSession() as session:
             form = {

@@ -18,7 +18,7 @@ async def test_reset_restores_the_seed_clears_the_log_and_keeps_tokens(client, u
 
 async def test_summary_lists_every_customer(client):
     body = await (await client.get("/_sandbox/customers")).json()
-    assert len(body["items"]) == 11
+    assert len(body["items"]) == 13
     by_id = {item["id"]: item for item in body["items"]}
     assert by_id[CONTOSO]["companyName"] == "Contoso Ltd"
     assert by_id[CONTOSO]["blockers"] == 6

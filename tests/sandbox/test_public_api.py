@@ -46,7 +46,7 @@ async def test_create_sandbox_app_without_options_serves_the_packaged_demo(aioht
     async with client.get("/_sandbox/customers") as response:
         assert response.status == 200
         customers = (await response.json())["items"]
-    assert len(customers) == 11 and {"Contoso Ltd", "Wingtip Toys"} <= {c["companyName"] for c in customers}
+    assert len(customers) == 13 and {"Contoso Ltd", "Wingtip Toys"} <= {c["companyName"] for c in customers}
 
 
 async def test_running_sandbox_serves_on_a_free_port():

@@ -29,7 +29,7 @@ async def test_ninety_idle_days_lapse_a_token_with_aadsts700082_but_use_slides_t
     first = (await consent(client))["refresh_token"]
     clock.advance(timedelta(days=80))
     rotated = await (await refresh(client, first)).json()  # used on day 80: the new one lives to day 170
-    assert "mfa" in claims(rotated["id_token"])["amr"]
+    assert "mfa" in claims(rotated["access_token"])["amr"]
     clock.advance(timedelta(days=11))  # day 91
     lapsed = await _refused(client, first)
     assert lapsed["error"] == "invalid_grant" and lapsed["error_codes"] == [700082]
@@ -81,7 +81,7 @@ async def test_an_mfa_demand_answers_interaction_required_until_a_new_mfa_sign_i
         assert body["error"] == "interaction_required" and body["error_codes"] == [50076]
         assert body["error_description"].startswith("AADSTS50076:")
     again = await consent(client)
-    assert claims(again["id_token"])["amr"] == ["pwd", "mfa"]
+    assert claims(again["access_token"])["amr"] == ["pwd", "mfa"]
     assert (await refresh(client, again["refresh_token"])).status == 200
 
 

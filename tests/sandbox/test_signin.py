@@ -51,7 +51,12 @@ async def test_sign_in_with_mfa_gives_a_code_whose_tokens_carry_amr_mfa(client, 
     assert body["token_type"] == "Bearer" and body["refresh_token"] != DEMO.refresh_token
     assert body["scope"] == "https://api.partnercenter.microsoft.com/user_impersonation"
     id_claims = claims(body["id_token"])
-    assert id_claims["amr"] == ["pwd", "mfa"]
+    # Entra's v2.0 ID tokens carry no amr (id-token-claims-reference); the access token does.
+    assert "amr" not in id_claims
+    access_claims = claims(body["access_token"])
+    assert access_claims["amr"] == ["pwd", "mfa"]
+    assert access_claims["tid"] == DEMO.partner_tenant_id and access_claims["oid"] == DEMO.user_object_id
+    assert access_claims["aud"] == "https://api.partnercenter.microsoft.com"
     assert id_claims["nonce"] == "nonce-456"
     assert id_claims["preferred_username"] == DEMO.username and id_claims["oid"] == DEMO.user_object_id
     assert id_claims["tid"] == DEMO.partner_tenant_id and id_claims["name"] == DEMO.display_name
@@ -67,7 +72,7 @@ async def test_without_user_mfa_there_is_no_mfa_page_and_amr_is_pwd_only(make_cl
     pkce = Pkce.new()
     query = await sign_in(client, pkce, mfa=False)
     body = await (await redeem(client, query["code"], pkce.verifier)).json()
-    assert claims(body["id_token"])["amr"] == ["pwd"]
+    assert claims(body["access_token"])["amr"] == ["pwd"] and "amr" not in claims(body["id_token"])
     refused = await client.get("/v1/customers/relationshiprequests", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert refused.status == 401 and (await refused.json())["code"] == 900421
 
@@ -219,5 +224,6 @@ async def test_msal_auth_code_flow_against_the_sandbox(server_ssl, http_session)
         result, accounts = await asyncio.to_thread(consent)
         http_session.close()
     assert "access_token" in result, result
-    assert result["id_token_claims"]["amr"] == ["pwd", "mfa"]
+    assert "amr" not in result["id_token_claims"]
+    assert claims(result["access_token"])["amr"] == ["pwd", "mfa"]
     assert [account["username"] for account in accounts] == [DEMO.username]

@@ -75,6 +75,32 @@ async def test_refresh_token_grant_returns_user_tokens_msal_can_cache(client):
     assert claims["preferred_username"] == "admin@sandbox-partner.onmicrosoft.com"
     assert {"iss", "sub", "oid", "name", "iat", "exp"} <= set(claims)
     assert _decode_segment(body["client_info"]) == {"uid": claims["oid"], "utid": DEMO.partner_tenant_id}
+    assert "amr" not in claims  # v2.0 ID tokens carry no amr (Entra's ID token claims reference)
+
+
+async def test_access_tokens_are_jwt_shaped_with_unique_values_and_still_work(client):
+    """v1.0 resource tokens as Entra issues them: header.payload.signature, base64url JSON; the
+    consent command reads amr, tid and oid from the payload."""
+    form = {"grant_type": "refresh_token", "client_id": DEMO.client_id, "client_secret": DEMO.client_secret}
+    user = [await (await client.post(TOKEN_URL, data={**form, "refresh_token": DEMO.refresh_token})).json() for _ in range(2)]
+    app_form = {"grant_type": "client_credentials", "client_id": DEMO.client_id, "client_secret": DEMO.client_secret}
+    app = await (await client.post(TOKEN_URL, data=app_form)).json()
+    values = [body["access_token"] for body in (*user, app)]
+    assert len(set(values)) == 3
+    for value in values:
+        header, payload, signature = value.split(".")
+        assert _decode_segment(header)["typ"] == "JWT" and isinstance(_decode_segment(payload), dict) and len(signature) >= 32
+    user_claims = _decode_segment(values[0].split(".")[1])
+    assert user_claims["aud"] == "https://api.partnercenter.microsoft.com"
+    assert user_claims["tid"] == DEMO.partner_tenant_id and user_claims["oid"] == DEMO.user_object_id
+    assert "mfa" in user_claims["amr"] and user_claims["exp"] - user_claims["iat"] == 3600
+    assert len({_decode_segment(value.split(".")[1])["jti"] for value in values}) == 3
+    app_claims = _decode_segment(values[2].split(".")[1])
+    assert "amr" not in app_claims and app_claims["oid"] != DEMO.user_object_id and app_claims["appid"] == DEMO.client_id
+    # The sandbox still looks each one up by its whole value: a forged payload is refused.
+    assert (await client.get("/v1/customers/relationshiprequests", headers={"Authorization": f"Bearer {values[0]}"})).status == 200
+    forged = ".".join((values[2].split(".")[0], values[0].split(".")[1], values[2].split(".")[2]))
+    assert (await client.get("/v1/customers", headers={"Authorization": f"Bearer {forged}"})).status == 401
 
 
 async def test_bad_client_secret_is_invalid_client(client):
