@@ -133,15 +133,16 @@ class ShowTransfer(_Payload):
 
 
 class AcceptTransfer(_Payload):
-    """Accept a transfer request: its ``lineItems`` (absent: all of them). Partner Center takes
-    at most a few hundred line items in one request; a card never carries more than the 25 that
-    partial acceptance sends at once (partner_center.transfers.MAX_LINE_ITEMS_PER_SUBMIT), so a
-    longer list is not one of ours."""
+    """Accept a transfer request: its ``lineItems`` (absent: all of them). ``lines``: the
+    fingerprint of the line items (ids, quantities) the card showed; a click after they changed
+    is answered as stale. The list is bounded only as a payload's sanity limit (the cards never
+    list more line items than the request has; Partner Center answers for its own limits)."""
 
     verb: Literal[Verb.ACCEPT_TRANSFER]
     case_id: _CaseId
     transfer_id: _TransferId
-    line_items: list[_LineItemId] | None = Field(None, alias="lineItems", min_length=1, max_length=25)
+    line_items: list[_LineItemId] | None = Field(None, alias="lineItems", min_length=1, max_length=1000)
+    lines: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$")
 
 
 class RejectTransfer(_Payload):

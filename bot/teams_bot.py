@@ -394,13 +394,17 @@ class OffboardBot(TeamsActivityHandler):
 
         if isinstance(click, AcceptTransfer):
             applied = await decisions.accept_transfer(
-                click.case_id, click.transfer_id, click.line_items, by=member.person, may_decide=may_decide, read=stored
+                click.case_id, click.transfer_id, click.line_items, by=member.person, lines=click.lines, may_decide=may_decide, read=stored
             )
         else:
             applied = await decisions.reject_transfer(
                 click.case_id, click.transfer_id, by=member.person, may_decide=may_decide, read=stored
             )
-        await self._answer_transfer(turn_context, applied.case, click.transfer_id, reply)
+        if applied.stale:
+            # The card showed other line items (or quantities) than the request now has.
+            await reply.show(_stale_card(locale_of(turn_context.activity)))
+        else:
+            await self._answer_transfer(turn_context, applied.case, click.transfer_id, reply)
         if applied.effect is Effect.STARTS_TRANSFER:
             await decisions.begin(applied)
 

@@ -23,7 +23,7 @@ from babel import numbers
 from partner_center.blockers import BlockerKind
 from partner_center.money import Amount, ExitKind, ExitOption, Money, Totals, options, plan_totals
 from partner_center.transfers import TRANSFERABLE_KINDS
-from removal.case import CaseItem, CaseTransfer, RemovalCase
+from removal.case import CaseItem, CaseTransfer, Outcome, RemovalCase
 
 from .adaptive import facts, literal, text
 from .format import as_utc, format_date_relative, format_datetime, relative_days
@@ -119,6 +119,16 @@ def money_blocks(case: RemovalCase, item: CaseItem, now: datetime, locale: str) 
             return []
         return [text(t(locale, "money.transfer.clears", partner=_partner(transfer, locale)), spacing="None")]
     blocks = [text(price_line(money, locale), subtle=True, spacing="None")]
+    if money.price_quantity_differs and money.priced:
+        # The amounts multiply today's seats by the price of the order line that bought fewer or
+        # more (an assumption): said, rather than every figure hidden for a changed seat count.
+        blocks.append(
+            text(
+                t(locale, "money.price.quantity_differs", ordered=money.price_quantity or 0, current=money.quantity or 0),
+                subtle=True,
+                spacing="None",
+            )
+        )
     columns = [column for option in options(money, now) if (column := _column(option, item, transfer, now, locale)) is not None]
     if columns:
         blocks.append({"type": "ColumnSet", "columns": columns, "spacing": "Small"})
@@ -129,10 +139,12 @@ def money_blocks(case: RemovalCase, item: CaseItem, now: datetime, locale: str) 
 
 
 def totals_blocks(case: RemovalCase, now: datetime, locale: str) -> list[dict[str, Any]]:
-    """The plan's totals per currency: refundable if cancelled now, still billed until the terms
-    end, and how many items Partner Center gives no price for. Nothing when no item has money
-    (a case planned before prices were read)."""
-    items = [item for item in case.blocker_items if not item.cleared]
+    """The plan's totals per currency: refundable if cancelled now, what the items that cannot be
+    cancelled now still bill until their terms end if auto-renew is turned off (the catalog says
+    exactly that), and how many items Partner Center gives no price for. Items already carried out
+    (cancelled, not yet cleared by the next read) refund nothing more and are left out. Nothing
+    when no item has money (a case planned before prices were read)."""
+    items = [item for item in case.blocker_items if not item.cleared and item.outcome is not Outcome.DONE]
     if not any(item.money is not None for item in items):
         return []
     totals = plan_totals(items, now)

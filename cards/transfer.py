@@ -8,8 +8,9 @@ billing, to the other partner: which blockers of the plan that clears is read fr
 (``CaseTransferLine.clears``).
 
 Buttons: ``show_transfer`` ``{caseId, transferId}`` (the confirmation card), ``accept_transfer``
-``{caseId, transferId}`` (every line item) or with ``lineItems`` (only those), ``reject_transfer``
-``{caseId, transferId}``.
+``{caseId, transferId, lines}`` (every line item; ``lines``: the fingerprint of the line items
+shown) or with ``lineItems`` (only those), ``reject_transfer`` ``{caseId, transferId}`` (on the
+confirmation card only).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def transfer_confirmation_card(case: RemovalCase, transfer_id: str, *, now: date
     ]
     body.extend(text(line, subtle=True, spacing="None") for line in _dates(transfer, now, locale))
     body.append(text(t(locale, "transfer.confirm.moves", count=len(transfer.line_items)), weight="Bolder", spacing="Medium"))
+    if transfer.proposed:
+        # Partner Center lists the request without line items: these are the plan's, proposed.
+        body.append(text(t(locale, "transfer.confirm.proposed", partner=partner), subtle=True, spacing="None"))
     lines = [_line_text(case, line, locale) for line in transfer.line_items[:_MAX_CONFIRM_LINES]]
     if lines:
         body.append(bullets(lines, spacing="Small"))
@@ -90,10 +94,22 @@ def transfer_confirmation_card(case: RemovalCase, transfer_id: str, *, now: date
     # Microsoft's transfer pages do not state the billing.
     body.append(text(t(locale, "transfer.confirm.billing", partner=partner)))
     body.append(text(t(locale, "transfer.confirm.irreversible", partner=partner), weight="Bolder"))
-    pending = transfer.is_active and transfer.decision is TransferDecision.PENDING and case.is_open
-    if not pending:
+    if not (transfer.open_to_decision and case.is_open):
         body.extend(text(line, spacing="Small") for line in _where_it_stands(transfer, locale))
         return adaptive_card(body, fallback_text=question, lang=locale)
+    if transfer.decision is not TransferDecision.PENDING:
+        # Decided, but Partner Center refused it and still lists the request as Active: say why,
+        # and offer the choice again.
+        body.extend(text(line, spacing="Small") for line in _where_it_stands(transfer, locale))
+    conflicts = case.transfer_conflicts(transfer, None)
+    if conflicts:
+        labels = [item_label(item, locale) for item in conflicts[:_MAX_CONFIRM_LINES]]
+        body.append(text(t(locale, "transfer.confirm.conflict", count=len(conflicts)), weight="Bolder", spacing="Medium"))
+        body.append(bullets(labels, spacing="Small"))
+    if len(transfer.line_items) > MAX_LINE_ITEMS_PER_SUBMIT:
+        # "25-item transfer limit": a vendor's claim (CloudCockpit), not a Microsoft page; not
+        # enforced here, said (Partner Center answers for itself).
+        body.append(text(t(locale, "transfer.confirm.many_lines", limit=MAX_LINE_ITEMS_PER_SUBMIT), subtle=True, spacing="Medium"))
     body.append(text(t(locale, "transfer.confirm.reject_note", partner=partner), subtle=True, spacing="Medium"))
     return adaptive_card(body, _confirm_buttons(case, transfer, locale), fallback_text=question, lang=locale)
 
@@ -115,32 +131,31 @@ def _transfer_block(case: RemovalCase, transfer: CaseTransfer, *, now: datetime,
     if len(transfer.line_items) > MAX_TRANSFER_LINES:
         items.append(text(t(locale, "blocked.more", count=len(transfer.line_items) - MAX_TRANSFER_LINES), subtle=True, spacing="None"))
     items.extend(text(line, spacing="None") for line in _where_it_stands(transfer, locale))
-    if buttons and transfer.is_active and transfer.decision is TransferDecision.PENDING:
+    if buttons and transfer.open_to_decision:
+        # Accepting and rejecting are both on the confirmation card, after what they mean is said
+        # (a reject by the source partner is not documented: see transfer.confirm.reject_note).
         data = {"caseId": case.id, "transferId": transfer.id}
-        items.append(
-            action_set(
-                [
-                    action(t(locale, "transfer.button.review"), Verb.SHOW_TRANSFER, data),
-                    action(t(locale, "transfer.button.reject"), Verb.REJECT_TRANSFER, data),
-                ],
-                spacing="Small",
-            )
-        )
+        items.append(action_set([action(t(locale, "transfer.button.review"), Verb.SHOW_TRANSFER, data)], spacing="Small"))
     return container(items, spacing="Small")
 
 
 def _confirm_buttons(case: RemovalCase, transfer: CaseTransfer, locale: str) -> list[dict[str, Any]]:
     data = {"caseId": case.id, "transferId": transfer.id}
-    buttons = [action(t(locale, "transfer.button.accept_all", count=len(transfer.line_items)), Verb.ACCEPT_TRANSFER, data)]
-    # Partial acceptance: only the line items that clear this plan's blockers, where that is
-    # fewer than all of them and within the per-submit limit (25: a vendor's figure, assumption).
-    clearing = [line.id for line in transfer.line_items if line.clears]
-    if 0 < len(clearing) < len(transfer.line_items) and len(clearing) <= MAX_LINE_ITEMS_PER_SUBMIT:
+    # The line items (ids, quantities) this card shows: a click after they changed accepts nothing.
+    accept = {**data, "lines": transfer.lines_fingerprint}
+    blocked = {item.key for item in case.transfer_conflicts(transfer, None)}
+    buttons = []
+    if not blocked:
+        buttons.append(action(t(locale, "transfer.button.accept_all", count=len(transfer.line_items)), Verb.ACCEPT_TRANSFER, accept))
+    # Partial acceptance: only the line items that clear this plan's blockers (and none the bot
+    # is cancelling), where that is fewer than all of them.
+    clearing = [line.id for line in transfer.line_items if line.clears and line.clears not in blocked]
+    if 0 < len(clearing) < len(transfer.line_items):
         buttons.append(
             action(
                 t(locale, "transfer.button.accept_clearing", count=len(clearing)),
                 Verb.ACCEPT_TRANSFER,
-                {**data, "lineItems": clearing},
+                {**accept, "lineItems": clearing},
             )
         )
     buttons.append(action(t(locale, "transfer.button.reject"), Verb.REJECT_TRANSFER, data))
@@ -199,7 +214,11 @@ def _where_it_stands(transfer: CaseTransfer, locale: str) -> list[str]:
     if transfer.decision is TransferDecision.PENDING:
         return [] if transfer.is_active else [t(locale, "transfer.status", status=literal(transfer.status or "unknown"))]
     lines = [t(locale, f"transfer.decided.{transfer.decision.value}", person=who, time=when)]
-    if transfer.decision is TransferDecision.ACCEPTED and transfer.accepted_lines is not None:
+    if (
+        transfer.decision is TransferDecision.ACCEPTED
+        and transfer.accepted_lines is not None
+        and len(transfer.accepted_lines) < len(transfer.line_items)
+    ):
         lines.append(t(locale, "transfer.accepted_lines", count=len(transfer.accepted_lines)))
     lines.append(t(locale, f"transfer.outcome.{transfer.outcome.value}"))
     if transfer.outcome is TransferOutcome.FAILED and transfer.error is not None:

@@ -20,8 +20,10 @@ verb                data
                     access items run, relative to the relationship's removal)
 ``show_transfer``   ``{"caseId", "transferId"}`` (the transfer's confirmation
                     card)
-``accept_transfer`` ``{"caseId", "transferId", "lineItems"?}`` (``lineItems``:
-                    the accepted line item ids; absent = all of them)
+``accept_transfer`` ``{"caseId", "transferId", "lines", "lineItems"?}``
+                    (``lines``: a fingerprint of the line items shown, a
+                    stale card accepts nothing; ``lineItems``: the accepted
+                    line item ids; absent = all of them)
 ``reject_transfer`` ``{"caseId", "transferId"}``
 =================== ==========================================================
 """

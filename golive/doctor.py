@@ -479,12 +479,7 @@ async def _roles(tokens: MsalTokenProvider, config: PartnerCenterConfig, session
     fix = "Check in Partner Center → Account settings → User management that the consenting account has the Admin agent role."
     url = f"{config.graph_base_url.rstrip('/')}/me/memberOf?$select=displayName"
     try:
-        token = await asyncio.wait_for(tokens.graph_token(), _CALL_SECONDS)
-        async with session.get(
-            url, headers={"Authorization": f"Bearer {token}"}, timeout=aiohttp.ClientTimeout(total=_CALL_SECONDS)
-        ) as answer:
-            status = answer.status
-            body: Any = await answer.json(content_type=None) if status == 200 else None
+        status, body = await _get_json(session, url, await asyncio.wait_for(tokens.graph_token(), _CALL_SECONDS))
     except (PartnerCenterError, aiohttp.ClientError, TimeoutError, ValueError) as error:
         return Row(name, Status.WARN, f"could not be read: {_first_line(error)}", fix)
     if status != 200 or not isinstance(body, dict):
@@ -494,6 +489,12 @@ async def _roles(tokens: MsalTokenProvider, config: PartnerCenterConfig, session
     if "AdminAgents" in groups:
         return Row(name, Status.OK, "Admin agent (AdminAgents group)")
     return Row(name, Status.FAIL, f"the account is not an Admin agent (groups: {', '.join(groups) or 'none'})", fix)
+
+
+async def _get_json(session: aiohttp.ClientSession, url: str, token: str) -> tuple[int, Any]:
+    """One bearer GET the doctor reads itself: its status, and its JSON body when it is a 200."""
+    async with session.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=aiohttp.ClientTimeout(total=_CALL_SECONDS)) as answer:
+        return answer.status, (await answer.json(content_type=None) if answer.status == 200 else None)
 
 
 async def _graph_permissions(graph: GraphClient) -> Row:
@@ -526,12 +527,7 @@ async def _webhook(
         f"{', '.join(_EVENTS)} (https://learn.microsoft.com/rest/api/partner-center/webhook/create-registration-partner)."
     )
     try:
-        token = await asyncio.wait_for(tokens.access_token(needs_user=False), _CALL_SECONDS)
-        async with session.get(
-            url, headers={"Authorization": f"Bearer {token}"}, timeout=aiohttp.ClientTimeout(total=_CALL_SECONDS)
-        ) as answer:
-            status = answer.status
-            body: Any = await answer.json(content_type=None) if status == 200 else None
+        status, body = await _get_json(session, url, await asyncio.wait_for(tokens.access_token(needs_user=False), _CALL_SECONDS))
     except (PartnerCenterError, aiohttp.ClientError, TimeoutError, ValueError) as error:
         return Row(name, Status.WARN, f"could not be read: {_first_line(error)}", register)
     if status != 200 or not isinstance(body, dict):

@@ -74,11 +74,12 @@ from .models import (
     Customer,
     Entitlement,
     Order,
+    OrderLineItem,
     OrderStatus,
     Subscription,
     SubscriptionStatus,
 )
-from .money import Money, RefundWindow, SeatTranche
+from .money import Money, RefundWindow, SeatTranche, checked_unit_price
 
 if TYPE_CHECKING:
     from .transfers import Transfer
@@ -576,20 +577,31 @@ def classify_savings_plan(entitlement: Entitlement, now: datetime) -> Blocker | 
 # ---- Money (issue 21; rules in partner_center.money) ----
 
 
-def _price_of(order: Order | None, subscription_id: str) -> tuple[Decimal | None, str | None]:
-    """The partner's unit price (line item ``pricing.price``) and the order's ``currencyCode``;
-    None where Partner Center gives none: no price is ever invented."""
+def _line_price(line: OrderLineItem | None, currency: str | None) -> Decimal | None:
+    """The line item's ``pricing.price`` as a unit price (ASSUMPTION, partner_center.money), or
+    None where Partner Center gives none or its ``extendedPrice`` contradicts it."""
+    if line is None or line.pricing is None:
+        return None
+    return checked_unit_price(line.pricing.price, line.pricing.extended_price, line.quantity, currency)
+
+
+def _price_of(order: Order | None, subscription_id: str) -> tuple[Decimal | None, str | None, int | None]:
+    """The partner's unit price (line item ``pricing.price``), the order's ``currencyCode`` and
+    the line's quantity; None where Partner Center gives none: no price is ever invented."""
     if order is None:
-        return None, None
+        return None, None, None
+    currency = order.currency_code or None
     line = order.line_for(subscription_id)
-    price = line.pricing.price if line is not None and line.pricing is not None else None
-    return price, (order.currency_code or None)
+    return _line_price(line, currency), currency, (line.quantity if line is not None else None)
 
 
 def money_of_subscription(subscription: Subscription, order: Order | None) -> Money:
     """What Partner Center says about a subscription's cost and windows (its own fields, and the
     price of the order line item that bought it, read with includePrice=true)."""
-    unit, currency = _price_of(order, subscription.id)
+    # The subscription's current quantity times the price of the order line that bought it:
+    # ASSUMPTION that every seat costs that line's unit price. Seats added since may have been
+    # bought at another price; the line's quantity is kept so that the cards say when it differs.
+    unit, currency, line_quantity = _price_of(order, subscription.id)
     windows: list[RefundWindow] = []
     for option in subscription.refund_options:
         kind = option.type.strip().lower()
@@ -611,6 +623,7 @@ def money_of_subscription(subscription: Subscription, order: Order | None) -> Mo
         refund_windows=tuple(sorted(windows, key=lambda w: w.until)),
         refundable_seats=tuple(sorted(tranches, key=lambda t: t.until)),
         auto_renew=subscription.auto_renew_enabled,
+        price_quantity=line_quantity,
     )
 
 
@@ -624,15 +637,13 @@ def money_of_entitlement(
     """A reservation's, savings plan's or software purchase's money: the price of its order line
     item (matched by ``referenceOrder.lineItemId`` when sent, else the only line item), its
     term end (``expiryDate``) and, for a software purchase, its 30-day window."""
-    unit: Decimal | None = None
     line = None
     if order is not None:
         wanted = entitlement.reference_order.line_item_id
         line = next((li for li in order.line_items if wanted and str(li.line_item_number) == wanted), None)
         if line is None and len(order.line_items) == 1:
             line = order.line_items[0]
-    if line is not None and line.pricing is not None:
-        unit = line.pricing.price
+    unit = _line_price(line, (order.currency_code or None) if order is not None else None)
     return Money(
         currency=(order.currency_code or None) if order is not None else None,
         unit_price=unit,

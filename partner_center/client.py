@@ -431,15 +431,27 @@ class PartnerCenterClient:
         reply = await self._transport.send("GET", _transfer_path(customer_id, transfer_id), correlation_id=correlation_id)
         return Transfer.from_wire(reply.body)
 
-    async def accept_transfer(self, customer_id: str, transfer: Transfer | str, line_item_ids: Collection_[str] | None = None) -> Transfer:
+    async def accept_transfer(
+        self,
+        customer_id: str,
+        transfer: Transfer | str,
+        line_item_ids: Collection_[str] | None = None,
+        *,
+        bring: list[dict[str, Any]] | None = None,
+    ) -> Transfer:
         """Accept and submit a transfer as its source partner, then read it back.
 
         The body is the entity as read with ``"status": "Complete"`` (the accept example of
         update-a-transfer); partial acceptance sends only the accepted ``lineItems`` (assumption:
-        the page shows whole entities; within :data:`~partner_center.transfers.MAX_LINE_ITEMS_PER_SUBMIT`).
+        the page shows whole entities; the 25-line figure, :data:`~partner_center.transfers.MAX_LINE_ITEMS_PER_SUBMIT`,
+        is a vendor's claim and not refused here).
         Read first, like every write here: a transfer already Completed is returned with nothing
         sent; one that is no longer Active (expired, cancelled) is refused here. A refused PATCH
         is read back: a transfer that reads Completed was accepted (a retry of ours landed).
+
+        ``bring``: the line items to send when Partner Center lists the request without any
+        ("the source partner updates the transfer with line item details", update-a-transfer):
+        ``subscriptionId, offerId, quantity, billingCycle, termDuration`` each; used only then.
 
         :raises ConflictError: the transfer is not Active (nothing sent), or the accepted line
             items are outside the limits.
@@ -451,7 +463,10 @@ class PartnerCenterClient:
         if current.status is TransferStatus.COMPLETED:
             return current
         wanted = None if line_item_ids is None else list(line_item_ids)
-        why = outside_limits(current, wanted)
+        brought = not current.line_items and bool(bring)
+        why = outside_limits(current, None if brought else wanted)
+        if brought and why == "no_lines":
+            why = ""  # the request came without line items: ours are sent
         if why:
             raise ConflictError(
                 f"Transfer {transfer_id} cannot be accepted ({why}; status {current.raw_status or current.status.value})",
@@ -461,12 +476,18 @@ class PartnerCenterClient:
             )
         body = current.wire
         body["status"] = "Complete"
-        if wanted is not None:
+        if brought:
+            body = {k: v for k, v in body.items() if k.lower() != "lineitems"}
+            body["lineItems"] = [dict(line) for line in bring or []]
+            wanted = None
+        elif wanted is not None:
             keep = set(wanted)
             lines: Any = next((v for k, v in body.items() if k.lower() == "lineitems"), [])
             body = {k: v for k, v in body.items() if k.lower() != "lineitems"}
             body["lineItems"] = [line for line in lines if isinstance(line, dict) and str(line.get("id", "")) in keep]
-        return await self._patch_transfer(customer_id, transfer_id, body, correlation_id, done={TransferStatus.COMPLETED})
+        return await self._patch_transfer(
+            customer_id, transfer_id, body, correlation_id, done={TransferStatus.COMPLETED}, landed=_submitted(wanted)
+        )
 
     async def reject_transfer(self, customer_id: str, transfer: Transfer | str) -> Transfer:
         """Decline a transfer request as its source partner, then read it back.
@@ -497,16 +518,25 @@ class PartnerCenterClient:
         )
 
     async def _patch_transfer(
-        self, customer_id: str, transfer_id: str, body: dict[str, Any], correlation_id: str, *, done: set[TransferStatus]
+        self,
+        customer_id: str,
+        transfer_id: str,
+        body: dict[str, Any],
+        correlation_id: str,
+        *,
+        done: set[TransferStatus],
+        landed: Callable[[Transfer], bool] | None = None,
     ) -> Transfer:
-        """PATCH, then read back (the PATCH's own answer is not taken alone, as for removals)."""
+        """PATCH, then read back (the PATCH's own answer is not taken alone, as for removals).
+        A refused PATCH whose read-back is ``done`` or ``landed`` did what was asked (the resend
+        of one that timed out may be refused because the first is in progress)."""
         try:
             await self._transport.send("PATCH", _transfer_path(customer_id, transfer_id), body=body, correlation_id=correlation_id)
         except PartnerCenterError as error:
             if is_unavailable(error) or isinstance(error, (AuthError, NotFoundError)):
                 raise  # nothing happened, or nothing is known: the follow-up reads first
             after = await self.get_transfer(customer_id, transfer_id, correlation_id=correlation_id)
-            if after.status in done:
+            if after.status in done or (landed is not None and landed(after)):
                 return after
             raise
         return await self.get_transfer(customer_id, transfer_id, correlation_id=correlation_id)
@@ -620,6 +650,22 @@ def _segment(value: str) -> str:
 
 def _subscription_path(customer_id: str, subscription_id: str) -> str:
     return f"/v1/customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}"
+
+
+def _submitted(line_item_ids: list[str] | None) -> Callable[[Transfer], bool]:
+    """Whether a transfer read back shows our accept as submitted: one of the accepted line
+    items reads InProgress or Completed (line statuses as the sandbox spells them; Microsoft's
+    pages name no line status values: assumption)."""
+    wanted = None if line_item_ids is None else set(line_item_ids)
+
+    def landed(transfer: Transfer) -> bool:
+        return any(
+            line.status.strip().lower() in ("inprogress", "in_progress", "completed")
+            for line in transfer.line_items
+            if wanted is None or line.id in wanted
+        )
+
+    return landed
 
 
 def _transfers_path(customer_id: str) -> str:

@@ -391,8 +391,10 @@ class Entitlement(PartnerCenterModel):
 
 class LineItemPricing(PartnerCenterModel):
     """An order line item's ``pricing``, sent only with ``includePrice=true`` (Java SDK
-    ``com.microsoft.store.partnercenter.models.orders.Pricing``). ``price``: the partner's unit
-    price per billing period; ``extendedPrice``: price × quantity."""
+    ``com.microsoft.store.partnercenter.models.orders.Pricing``, which only says "Gets the price
+    for the order line item"). ASSUMPTION: ``price`` is the partner's unit price per billing
+    period and ``extendedPrice`` price × quantity; partner_center.money.checked_unit_price treats
+    the price as unknown where the two disagree."""
 
     list_price: LenientDecimal = None
     discounted_price: LenientDecimal = None

@@ -11,8 +11,12 @@ Sources (each rule below names its own):
   ``Microsoft.Store.PartnerCenter.Models.Subscriptions`` (../shared/reference/anchors.md §4).
 - Refunds are "prorated" within 7 days for license-based and software subscriptions
   (learn.microsoft.com/partner-center/customers/new-commerce-cancellation-policy).
-- Line item ``pricing.price``: the partner's unit price per billing period (Java SDK
-  ``com.microsoft.store.partnercenter.models.orders.Pricing``).
+- Line item ``pricing.price``: the Java SDK (``com.microsoft.store.partnercenter.models.orders.
+  Pricing``) only says "Gets the price for the order line item". That it is the partner's unit
+  price per billing period is an ASSUMPTION; it is cross-checked against ``extendedPrice`` (which
+  should be price × the line's quantity, to the cent) and, where the two disagree, the price is
+  treated as unknown (:func:`checked_unit_price`): a wrong reading is never shown as a figure.
+- Amounts are rounded to the currency's own decimals (CLDR via Babel: JPY 0, EUR 2, KWD 3).
 - "All savings plan purchases are final" (azure-docs cancel-savings-plan.md).
 """
 
@@ -25,7 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal, NamedTuple, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from babel.numbers import get_currency_precision
+from pydantic import BaseModel, ConfigDict, field_validator
 
 __all__ = (
     "RESERVATION_REFUND_LIMIT",
@@ -40,6 +45,7 @@ __all__ = (
     "Totals",
     "WhyNot",
     "billing_period",
+    "checked_unit_price",
     "closing_windows",
     "options",
     "plan_totals",
@@ -48,8 +54,48 @@ __all__ = (
 _CENT = Decimal("0.01")
 
 
+def _quantum(currency: str | None) -> Decimal:
+    """The currency's smallest unit (CLDR's digits via Babel: JPY 1, EUR 0.01, KWD 0.001);
+    cents for a currency Babel does not know."""
+    if not currency:
+        return _CENT
+    try:
+        return Decimal(1).scaleb(-get_currency_precision(currency.upper()))
+    except Exception:  # an unknown code: cents, as most currencies  # noqa: BLE001
+        return _CENT
+
+
+def _round(value: Decimal, currency: str | None) -> Decimal:
+    return value.quantize(_quantum(currency), ROUND_HALF_UP)
+
+
+def checked_unit_price(price: Decimal | None, extended: Decimal | None, quantity: int | None, currency: str | None) -> Decimal | None:
+    """The line item's ``price`` as a unit price, or None where ``extendedPrice`` contradicts it.
+
+    ASSUMPTION (the SDK documents neither field beyond "the price"): ``price`` is per unit and
+    ``extendedPrice`` = price × quantity. When both are given and differ by more than the
+    currency's smallest unit (after rounding the product), ``price`` may be the line's total or
+    something else entirely: Partner Center then gives no price Offboard can use.
+    """
+    if price is None:
+        return None
+    if extended is None or quantity is None:
+        return price
+    if abs(_round(price * quantity, currency) - _round(extended, currency)) > _quantum(currency) / 2:
+        return None
+    return price
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Windows are compared with the bot's clock (UTC, aware): a naive datetime would raise
+    later, in the middle of a card, so it is refused where it enters."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError("a timezone-aware datetime is required")
+    return value
 
 
 class RefundWindow(_Frozen):
@@ -58,12 +104,16 @@ class RefundWindow(_Frozen):
     kind: Literal["full", "partial"]
     until: datetime
 
+    _until_aware = field_validator("until")(_aware)
+
 
 class SeatTranche(_Frozen):
     """One of ``refundableQuantity.details``: ``quantity`` seats may be reduced until ``until``."""
 
     quantity: int
     until: datetime
+
+    _until_aware = field_validator("until")(_aware)
 
 
 class Price(_Frozen):
@@ -92,6 +142,18 @@ class Money(_Frozen):
     refundable_seats: tuple[SeatTranche, ...] = ()
     auto_renew: bool | None = None
     never_cancellable: bool = False
+    # The quantity of the order line item the price was read from; when it differs from
+    # ``quantity`` (seats added or removed since) the cards say so (see price_quantity_differs).
+    price_quantity: int | None = None
+
+    _dates_aware = field_validator("term_ends", "cancellable_until")(_aware)
+
+    @property
+    def price_quantity_differs(self) -> bool:
+        """The price was read from an order line for a different number of seats than the
+        subscription has now: ASSUMPTION that each seat costs that line's unit price (seats added
+        later may have been bought at another price, which Partner Center does not give here)."""
+        return self.price_quantity is not None and self.quantity is not None and self.price_quantity != self.quantity
 
     @property
     def priced(self) -> bool:
@@ -102,7 +164,7 @@ class Money(_Frozen):
         count = self.quantity if seats is None else seats
         if self.unit_price is None or self.currency is None or count is None:
             return Amount(value=None, currency=self.currency)
-        return Amount(value=(self.unit_price * count * Decimal(factor)).quantize(_CENT, ROUND_HALF_UP), currency=self.currency)
+        return Amount(value=_round(self.unit_price * count * Decimal(factor), self.currency), currency=self.currency)
 
 
 class Amount(_Frozen):
@@ -174,7 +236,8 @@ class HasMoney(Protocol):
 
 class ClosingWindow(NamedTuple):
     """An item whose cancellation, refund or seat-reduction window ends at ``window_end``;
-    ``amount_at_stake``: what cancelling (or reducing the tranche) now would refund."""
+    ``amount_at_stake``: the refund that window's end takes away (what is possible just before it
+    minus what is still possible just after, priced as of now)."""
 
     item: HasMoney
     window_end: datetime
@@ -238,30 +301,51 @@ def _open_refund(money: Money, now: datetime) -> RefundWindow | None:
     return open_windows[0] if open_windows else None
 
 
-def _refund(money: Money, now: datetime, seats: int | None = None) -> tuple[Amount | None, Literal["full", "partial"] | None]:
-    """What cancelling (or reducing ``seats``) now gives back.
+def _refund_kind(money: Money, at: datetime, *, seat_tranche_open: bool = False) -> Literal["full", "partial", "none", "unknown"]:
+    """Which refund applies at ``at``: the open refund window that closes first (Full before
+    Partial); "none" when refund windows were read and all have closed, "unknown" when none was read.
 
-    Full: unit price × quantity for the billing period paid (new-commerce-cancellation-policy
-    "full refund"). Partial: prorated by whole days left in the current billing period
-    (Microsoft says "prorated"; the day arithmetic is an assumption). Refund windows read and all
-    closed: nothing back (0). No refund window read at all: unknown (None).
+    A seat tranche still open after every refund window has closed (seats added later, with their
+    own allowedUntilDateTime) refunds prorated: "License-based: prorated refund within 7 calendar
+    days" (new-commerce-cancellation-policy); ASSUMPTION that the subscription's refundOptions
+    describe its first purchase and a later tranche's window is its own 7 days.
     """
-    window = _open_refund(money, now)
-    if window is None:
-        if money.refund_windows:
-            return Amount(value=Decimal(0), currency=money.currency), None
-        return None, None
-    if window.kind == "full":
-        return money.times(1, seats), "full"
+    window = _open_refund(money, at)
+    if window is not None:
+        return window.kind
+    if seat_tranche_open:
+        return "partial"
+    return "none" if money.refund_windows else "unknown"
+
+
+def _refund_amount(money: Money, kind: Literal["full", "partial"], now: datetime, seats: int | None) -> Amount:
+    """Full: unit price × seats for the billing period paid (new-commerce-cancellation-policy
+    "full refund"). Partial: prorated by whole days left in the current billing period at ``now``
+    (Microsoft says "prorated"; the day arithmetic is an assumption)."""
+    if kind == "full":
+        return money.times(1, seats)
     period = billing_period(money, now)
     if period is None:
-        return Amount(value=None, currency=money.currency), "partial"
+        return Amount(value=None, currency=money.currency)
     start, end = period
     days_in_period = (end.date() - start.date()).days
     days_left = (end.date() - now.date()).days
     if days_in_period <= 0:
-        return Amount(value=None, currency=money.currency), "partial"
-    return money.times(Decimal(days_left) / Decimal(days_in_period), seats), "partial"
+        return Amount(value=None, currency=money.currency)
+    return money.times(Decimal(days_left) / Decimal(days_in_period), seats)
+
+
+def _refund(
+    money: Money, now: datetime, seats: int | None = None, *, seat_tranche_open: bool = False
+) -> tuple[Amount | None, Literal["full", "partial"] | None]:
+    """What cancelling (or reducing ``seats``) now gives back: refund windows read and all closed:
+    nothing back (0); no refund window read at all: unknown (None)."""
+    kind = _refund_kind(money, now, seat_tranche_open=seat_tranche_open)
+    if kind == "none":
+        return Amount(value=Decimal(0), currency=money.currency), None
+    if kind == "unknown":
+        return None, None
+    return _refund_amount(money, kind, now, seats), kind
 
 
 def _keeps_paying(money: Money, now: datetime) -> Amount:
@@ -328,7 +412,7 @@ def _reduce_seats(money: Money, now: datetime) -> list[ExitOption]:
         return [ExitOption(kind=ExitKind.REDUCE_SEATS, available=False, why_not=WhyNot.NO_SEATS_REDUCIBLE)]
     found = []
     for tranche in tranches:
-        refund, kind = _refund(money, now, tranche.quantity)
+        refund, kind = _refund(money, now, tranche.quantity, seat_tranche_open=True)
         found.append(ExitOption(kind=ExitKind.REDUCE_SEATS, until=tranche.until, seats=tranche.quantity, refund=refund, refund_kind=kind))
     return found
 
@@ -373,40 +457,80 @@ def plan_totals(items: Iterable[HasMoney], now: datetime) -> tuple[Totals, ...]:
     )
 
 
-def _windows(money: Money, now: datetime) -> list[tuple[datetime, Amount]]:
-    """Every window still open: its end and what closing it costs."""
-    found: list[tuple[datetime, Amount]] = []
+def _refund_possible(money: Money, at: datetime, now: datetime) -> Decimal | None:
+    """The most Partner Center would give back for what is still possible at ``at``, priced as of
+    ``now`` (so that two moments compare what is lost, not a day's proration): cancelling the
+    whole subscription while its cancellation date has not passed, else reducing the seats of the
+    tranches still open. None: unknown (no price, or no refund window read)."""
+    values: list[Decimal | None] = []
+    if money.cancellable_until is not None and at <= money.cancellable_until:
+        values.append(_possible(money, _refund_kind(money, at), now, None))
+    seats = sum(t.quantity for t in money.refundable_seats if at <= t.until and t.quantity > 0)
+    if seats:
+        values.append(_possible(money, _refund_kind(money, at, seat_tranche_open=True), now, seats))
+    if any(value is None for value in values):
+        return None
+    return max((value for value in values if value is not None), default=Decimal(0))
+
+
+def _possible(money: Money, kind: str, now: datetime, seats: int | None) -> Decimal | None:
+    if kind == "none":
+        return Decimal(0)
+    if kind not in ("full", "partial"):
+        return None
+    return _refund_amount(money, "full" if kind == "full" else "partial", now, seats).value
+
+
+def _window_ends(money: Money, now: datetime) -> list[datetime]:
+    """Every moment still to come at which something refundable ends: the cancellation date, a
+    refund window's end (only while the subscription can be cancelled: a refund window with no
+    cancellation possible gives nothing back), a seat tranche's allowedUntilDateTime."""
     if money.never_cancellable:
-        return found
-    if money.cancellable_until is not None and money.cancellable_until >= now:
-        refund = _refund(money, now)[0]
-        found.append((money.cancellable_until, refund or Amount(value=None, currency=money.currency)))
-    for window in money.refund_windows:
-        if window.until >= now:
-            refund = _refund(money, now)[0]
-            found.append((window.until, refund or Amount(value=None, currency=money.currency)))
-    for tranche in money.refundable_seats:
-        if tranche.until >= now and tranche.quantity > 0:
-            refund = _refund(money, now, tranche.quantity)[0]
-            found.append((tranche.until, refund or Amount(value=None, currency=money.currency)))
-    return found
+        return []
+    ends = set()
+    usable = money.cancellable_until is not None and money.cancellable_until > now
+    if usable:
+        assert money.cancellable_until is not None
+        ends.add(money.cancellable_until)
+        ends.update(w.until for w in money.refund_windows if now < w.until <= money.cancellable_until)
+    ends.update(t.until for t in money.refundable_seats if t.until > now and t.quantity > 0)
+    return sorted(ends)
+
+
+def _at_stake(money: Money, end: datetime, now: datetime) -> Amount | None:
+    """What the window ending at ``end`` takes away: the refund possible just before it ends minus
+    the refund still possible just after, both priced as of ``now``; None when nothing is lost.
+    Without a price, whether something is lost is told by pricing each seat at 1 (the amount is
+    then unknown: "Partner Center gives no price")."""
+    just_after = end + timedelta(microseconds=1)
+    before, after = _refund_possible(money, end, now), _refund_possible(money, just_after, now)
+    if before is not None and after is not None:
+        lost = before - after
+        return Amount(value=lost, currency=money.currency) if lost > 0 else None
+    probe = money.model_copy(update={"unit_price": Decimal(1), "currency": money.currency or "XXX", "quantity": money.quantity or 1})
+    before, after = _refund_possible(probe, end, now), _refund_possible(probe, just_after, now)
+    if before is not None and after is not None and before - after <= 0:
+        return None
+    return Amount(value=None, currency=money.currency)
 
 
 def closing_windows(items: Sequence[HasMoney], now: datetime, within: timedelta) -> list[ClosingWindow]:
-    """Items whose earliest open window (cancellation, refund, seat tranche) ends within
-    ``within`` of ``now``, soonest first, with the refund at stake (unknown: value None).
-    One entry per item: the next window is announced once this one has passed."""
+    """Every window (cancellation, refund, seat tranche) of the items ending within ``within`` of
+    ``now`` that takes a refund away, soonest first, with the refund it takes away (unknown:
+    value None). Windows of one item ending at the same moment are one entry; a Full refund
+    window closing while a Partial one stays open is at stake for the difference only; seats
+    still reducible after the cancellation date are not at stake at that date."""
     found: list[ClosingWindow] = []
     for item in items:
         money = item.money
         if money is None:
             continue
-        windows = _windows(money, now)
-        if not windows:
-            continue
-        end, amount = min(windows, key=lambda w: w[0])
-        if end <= now + within:
-            found.append(ClosingWindow(item, end, amount))
+        for end in _window_ends(money, now):
+            if end > now + within:
+                break
+            amount = _at_stake(money, end, now)
+            if amount is not None:
+                found.append(ClosingWindow(item, end, amount))
     found.sort(key=lambda c: c.window_end)
     return found
 

@@ -30,7 +30,7 @@ __all__ = (
 )
 
 # "25-item transfer limit" (CloudCockpit blog, 2026-05-15): a vendor claim, not a Microsoft page
-# (assumption). Partial acceptance sends at most this many line items at once.
+# (assumption). Only said on the confirmation card: nothing is refused on its strength.
 MAX_LINE_ITEMS_PER_SUBMIT: Final = 25
 
 # What a transfer can carry: "Azure Plan reservations, savings plans, and subscriptions and new
@@ -188,7 +188,8 @@ def outside_limits(transfer: Transfer, line_item_ids: Iterable[str] | None) -> s
 
     Codes: ``not_active`` (only an Active transfer "can be deleted/submitted",
     transfer-entity-resources), ``unknown_line`` (an id the transfer does not have),
-    ``no_lines``, ``too_many_lines`` (over :data:`MAX_LINE_ITEMS_PER_SUBMIT`, assumption).
+    ``no_lines``. :data:`MAX_LINE_ITEMS_PER_SUBMIT` is a vendor's claim, not refused here:
+    Partner Center answers for its own limits.
     """
     if transfer.status is not TransferStatus.ACTIVE:
         return "not_active"
@@ -198,6 +199,4 @@ def outside_limits(transfer: Transfer, line_item_ids: Iterable[str] | None) -> s
         return "no_lines"
     if wanted - known:
         return "unknown_line"
-    if len(wanted) > MAX_LINE_ITEMS_PER_SUBMIT:
-        return "too_many_lines"
     return ""

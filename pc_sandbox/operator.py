@@ -243,8 +243,11 @@ async def list_transfers(request: web.Request) -> web.Response:
 @routes.post("/_sandbox/transfers")
 async def create_transfer(request: web.Request) -> web.Response:
     """``{"customerId", "targetPartnerName", "subscriptionIds": [...], "targetPartnerTenantId"?,
-    "targetPartnerEmailId"?, "expirationTime"?: iso, "failSubscriptionIds"?: [...]}``: another
-    partner asks for these subscriptions (or savings plans, by order id); answers the TransferEntity."""
+    "targetPartnerEmailId"?, "expirationTime"?: iso, "failSubscriptionIds"?: [...], "lineItems"?: false}``:
+    another partner asks for these subscriptions (or savings plans, by order id); answers the
+    TransferEntity. ``"lineItems": false`` creates it without line items, as Microsoft describes the
+    target partner's request ("the source partner updates the transfer with line item details"):
+    the accept then brings them."""
     state = _state(request)
     spec = await _json(request)
     customer_id = spec.get("customerId")

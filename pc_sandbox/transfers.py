@@ -81,13 +81,19 @@ def build_transfer(
     """A transfer request from another partner; ``spec`` as for ``POST /_sandbox/transfers``:
     ``targetPartnerName``, ``subscriptionIds`` (subscription ids or savings plan order ids),
     optional ``targetPartnerTenantId``, ``targetPartnerEmailId``, ``createdTime``,
-    ``expirationTime`` (seed: relative dates), ``failSubscriptionIds``."""
+    ``expirationTime`` (seed: relative dates), ``failSubscriptionIds``, ``lineItems: false`` (a
+    request without line items: no ``subscriptionIds`` needed)."""
     name = spec.get("targetPartnerName")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("targetPartnerName must be a non-empty string")
-    wanted = spec.get("subscriptionIds")
-    if not isinstance(wanted, list) or not wanted or not all(isinstance(item, str) for item in wanted):
+    # ``"lineItems": false``: a request created without line items. Microsoft: "the source
+    # partner updates the transfer with line item details" (update-a-transfer), so a real request
+    # may arrive empty and our accept brings them.
+    without_lines = spec.get("lineItems", True) is False
+    wanted = [] if without_lines else spec.get("subscriptionIds")
+    if not without_lines and (not isinstance(wanted, list) or not wanted or not all(isinstance(item, str) for item in wanted)):
         raise ValueError("subscriptionIds must be a non-empty list of ids")
+    assert isinstance(wanted, list)
     failing = {str(item).lower() for item in spec.get("failSubscriptionIds", [])}
     parse = dates or parse_iso  # the operator sends ISO dates; the seed's resolve relative ones
     created = parse(spec["createdTime"]) if "createdTime" in spec else now.replace(microsecond=0)
@@ -222,7 +228,8 @@ def _refuse_if_finished(transfer: Transfer) -> None:
 
 
 def _accept(customer: Customer, transfer: Transfer, requested: Any, now: datetime) -> None:
-    chosen = _chosen_lines(transfer, requested)
+    brought = not transfer.line_items  # created without line items: the accept brings them
+    chosen = _brought_lines(customer, requested) if brought else _chosen_lines(transfer, requested)
     if not chosen:
         raise errors.invalid_input("at least one line item must be transferred")
     if len(chosen) > TRANSFER_LINE_LIMIT:
@@ -232,8 +239,33 @@ def _accept(customer: Customer, transfer: Transfer, requested: Any, now: datetim
         line.quantity = quantity
         line.status = "InProgress"
     kept = {id(line) for line, _ in chosen}
-    transfer.line_items = [line for line in transfer.line_items if id(line) in kept]
+    transfer.line_items = [line for line, _ in chosen] if brought else [line for line in transfer.line_items if id(line) in kept]
     transfer.submitted = transfer.last_modified = now
+
+
+def _brought_lines(customer: Customer, requested: Any) -> list[tuple[TransferLine, int]]:
+    """The line items our accept brings to a request created without any: each names a
+    subscription (or savings plan order) of the customer by ``subscriptionId``, with a quantity
+    up to what it has (ASSUMPTION: Partner Center takes the rest of the line from its own record)."""
+    if not isinstance(requested, list) or not requested:
+        raise errors.invalid_input("this transfer has no line items: the update must bring them")
+    chosen: dict[str, tuple[TransferLine, int]] = {}
+    for number, item in enumerate(requested):
+        if not isinstance(item, dict):
+            raise errors.invalid_input("each line item must be an object")
+        keys = {str(key).lower(): value for key, value in item.items()}
+        wanted = keys.get("subscriptionid")
+        if not isinstance(wanted, str) or not wanted:
+            raise errors.invalid_input("each line item must name its subscriptionId")
+        try:
+            line = _line(customer, wanted, number, fail=False)
+        except ValueError as exc:
+            raise errors.invalid_input(str(exc)) from None
+        quantity = keys.get("quantity", line.quantity)
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= line.quantity:
+            raise errors.invalid_input(f"line item {wanted}: quantity must be between 1 and {line.quantity}")
+        chosen[line.subscription_id.lower()] = (line, quantity)
+    return list(chosen.values())
 
 
 def _chosen_lines(transfer: Transfer, requested: Any) -> list[tuple[TransferLine, int]]:

@@ -453,6 +453,10 @@ class CaseTransfer(_Model):
     outcome: TransferOutcome = TransferOutcome.NOT_STARTED
     error: ItemError | None = None
     completed_at: datetime | None = None
+    # Partner Center lists the request without line items ("the source partner updates the
+    # transfer with line item details", update-a-transfer): ``line_items`` are then the plan's
+    # transferable items, proposed by the bot, and accepting sends them.
+    proposed: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -483,6 +487,28 @@ class CaseTransfer(_Model):
     @property
     def failed_lines(self) -> list[CaseTransferLine]:
         return [line for line in self.line_items if line.error is not None]
+
+    @property
+    def lines_fingerprint(self) -> str:
+        """A digest of the line items (ids and quantities) as read now: the accept button carries
+        it, so a card drawn before Partner Center's request changed accepts nothing."""
+        return _digest(sorted((line.id, line.quantity) for line in self.line_items))
+
+    @property
+    def may_be_decided_again(self) -> bool:
+        """Sending the decision failed (Partner Center refused it) and Partner Center still lists
+        the request as Active: an approver may try again, or decide otherwise."""
+        return self.outcome is TransferOutcome.FAILED and self.is_active
+
+    @property
+    def open_to_decision(self) -> bool:
+        """Active and either undecided or decided in vain (see :attr:`may_be_decided_again`)."""
+        return self.is_active and (self.decision is TransferDecision.PENDING or self.may_be_decided_again)
+
+    @property
+    def moving(self) -> bool:
+        """Accepted and not yet completed or failed: its chosen lines are moving to the other partner."""
+        return self.decision is TransferDecision.ACCEPTED and self.outcome in (TransferOutcome.NOT_STARTED, TransferOutcome.SUBMITTED)
 
 
 class FailedAttempts(_Model):
@@ -588,8 +614,33 @@ class RemovalCase(_Model):
 
     @property
     def transfers_under_way(self) -> list[CaseTransfer]:
-        """Accepted or rejected transfers whose outcome Partner Center has not confirmed yet."""
-        return [t for t in self.transfers if t.decision is not TransferDecision.PENDING and t.outcome is TransferOutcome.SUBMITTED]
+        """Accepted or rejected transfers whose outcome Partner Center has not confirmed yet, and
+        accepted ones whose sending failed while Partner Center still lists them Active or
+        Completed (a refused resend of a submit in progress: see :meth:`refresh_transfers`)."""
+        return [
+            t
+            for t in self.transfers
+            if (t.decision is not TransferDecision.PENDING and t.outcome is TransferOutcome.SUBMITTED)
+            or (t.decision is TransferDecision.ACCEPTED and t.outcome is TransferOutcome.FAILED and (t.is_active or t.is_completed))
+        ]
+
+    @property
+    def moving_keys(self) -> set[str]:
+        """The keys of the items an accepted transfer is moving to the other partner (accepted,
+        not yet completed or failed): they are set aside from execution and from "approve all"
+        (cancelling what is being transferred would undo the transfer, or fail it)."""
+        return {line.clears for t in self.transfers if t.moving for line in t.chosen_lines if line.clears}
+
+    def transfer_conflicts(self, transfer: CaseTransfer, line_ids: list[str] | None) -> list[CaseItem]:
+        """The case items of these line items (None: all) that are approved, being carried out or
+        done: a transfer of them must not be accepted (the bot is cancelling them, or did)."""
+        lines = transfer.line_items if line_ids is None else [line for line in transfer.line_items if line.id in set(line_ids)]
+        keys = {line.clears for line in lines if line.clears}
+        return [
+            item
+            for item in self.items
+            if item.key in keys and (item.decision is Decision.APPROVED or item.outcome in (Outcome.RUNNING, Outcome.DONE))
+        ]
 
     @property
     def to_decide(self) -> list[CaseItem]:
@@ -597,7 +648,9 @@ class RemovalCase(_Model):
 
     @property
     def next_pending(self) -> CaseItem | None:
-        return next((i for i in self.to_decide if i.decision is Decision.PENDING), None)
+        """The next item waiting for a decision (those a transfer is moving are not waited for)."""
+        moving = self.moving_keys
+        return next((i for i in self.to_decide if i.decision is Decision.PENDING and i.key not in moving), None)
 
     @property
     def approved(self) -> list[CaseItem]:
@@ -857,6 +910,8 @@ class RemovalCase(_Model):
         known = {transfer.id: transfer for transfer in self.transfers}
         merged: list[CaseTransfer] = []
         for read in fresh:
+            if not read.line_items:
+                read.line_items, read.proposed = self._transferable_lines(), True
             for line in read.line_items:
                 line.clears = self._cleared_by(line.subscription_id)
             transfer = known.pop(read.id, None)
@@ -868,7 +923,13 @@ class RemovalCase(_Model):
             transfer.created_at = read.created_at or transfer.created_at
             transfer.expires_at = read.expires_at or transfer.expires_at
             transfer.line_items = read.line_items
+            transfer.proposed = read.proposed
             transfer.completed_at = read.completed_at or transfer.completed_at
+            if transfer.outcome is TransferOutcome.FAILED and _landed(transfer):
+                # A refused PATCH can be the resend of one that timed out and is in progress
+                # (assumption: Partner Center refuses a second submit): lines reading InProgress
+                # or Completed, or the request Completed, mean it was submitted after all.
+                transfer.outcome, transfer.error = TransferOutcome.SUBMITTED, None
             if transfer.outcome is TransferOutcome.SUBMITTED and self._settle(transfer):
                 settled.append(transfer)
             merged.append(transfer)
@@ -900,6 +961,17 @@ class RemovalCase(_Model):
             return True
         return False
 
+    def _transferable_lines(self) -> list[CaseTransferLine]:
+        """The line items to propose for a request Partner Center lists without any: this
+        customer's new-commerce license subscriptions and savings plans still on the plan (what
+        create-a-transfer says a transfer carries; the other kinds are left out: assumption).
+        Each line's id is its subscription (or savings plan order) id."""
+        return [
+            CaseTransferLine(id=item.item_id, subscription_id=item.item_id, name=item.name, quantity=item.quantity)
+            for item in self.blocker_items
+            if item.kind in _PROPOSED_KINDS and not item.cleared and item.item_id
+        ]
+
     def _cleared_by(self, subscription_id: str) -> str | None:
         """The key of the case's blocker whose subscription a transfer line item moves away."""
         if not subscription_id:
@@ -917,10 +989,27 @@ class RemovalCase(_Model):
     def approve_all_remaining(self, *, by: Person, at: datetime, only: Callable[[CaseItem], bool] | None = None) -> int:
         """Approve every item still waiting for a decision or, with ``only``, those of them it
         selects (the others stay pending); returns how many were approved."""
-        pending = [i for i in self.to_decide if i.decision is Decision.PENDING and (only is None or only(i))]
+        moving = self.moving_keys  # moving to the other partner: not this plan's to cancel
+        pending = [i for i in self.to_decide if i.decision is Decision.PENDING and i.key not in moving and (only is None or only(i))]
         for item in pending:
             self.decide(item.key, Decision.APPROVED, by=by, at=at)
         return len(pending)
+
+
+# New-commerce license subscriptions (in or past their window) and savings plans: what a request
+# created without line items is proposed to carry.
+_PROPOSED_KINDS = frozenset({BlockerKind.NCE_INSIDE_WINDOW, BlockerKind.NCE_PAST_WINDOW, BlockerKind.SAVINGS_PLAN})
+
+
+def _landed(transfer: CaseTransfer) -> bool:
+    """Partner Center shows an accepted transfer as submitted: Completed, or one of the chosen
+    lines reading InProgress or Completed (line statuses as the sandbox spells them; Microsoft's
+    pages show no line status values: assumption)."""
+    if transfer.decision is not TransferDecision.ACCEPTED:
+        return False
+    if transfer.is_completed:
+        return True
+    return any(line.status.lower() in ("inprogress", "in_progress", "completed") for line in transfer.chosen_lines)
 
 
 def _digest(value: Any) -> str:

@@ -55,6 +55,8 @@ class Applied:
     effect: Effect
     # The transfer request a transfer decision was about ("" for any other click).
     transfer_id: str = ""
+    # The clicked card showed the transfer's line items otherwise than they now read.
+    stale: bool = False
 
     @property
     def starts_work(self) -> bool:
@@ -102,6 +104,8 @@ class CaseDecisions:
                 raise Unchanged(Effect.ALREADY)
             if proposal and proposal != item.proposal.fingerprint:
                 raise Unchanged(Effect.NOT_NOW)  # the card is older than what the item now proposes
+            if decision is Decision.APPROVED and item_key in case.moving_keys:
+                raise Unchanged(Effect.NOT_NOW)  # an accepted transfer is moving it to the other partner
             if decision is Decision.APPROVED and may_approve is not None and not may_approve(case, item):
                 raise Unchanged(Effect.NOT_NOW)
             case.decide(item_key, decision, by=by, at=now)
@@ -176,6 +180,7 @@ class CaseDecisions:
         line_item_ids: list[str] | None,
         *,
         by: Person,
+        lines: str = "",
         may_decide: Callable[[RemovalCase], bool] | None = None,
         read: StoredCase | None = None,
     ) -> Applied:
@@ -187,9 +192,14 @@ class CaseDecisions:
         rejected, names line items it does not have, or the case is past the point where the
         relationship is being removed; a second click finds it accepted (ALREADY).
         ``may_decide``: checked on the case as it is written (four-eyes: accepting moves the
-        subscriptions to the other partner for good, as a cancellation cannot be undone)."""
+        subscriptions to the other partner for good, as a cancellation cannot be undone).
+        ``lines``: the fingerprint of the line items the clicked card showed
+        (:attr:`CaseTransfer.lines_fingerprint`); if they changed since, nothing is accepted and
+        the answer is marked stale. Refused too while an item of the chosen lines is approved,
+        being carried out or done (the bot is cancelling it). The lines accepted are recorded
+        one by one, so that exactly those the approver saw are sent."""
         return await self._decide_transfer(
-            case_id, transfer_id, TransferDecision.ACCEPTED, line_item_ids, by=by, may_decide=may_decide, read=read
+            case_id, transfer_id, TransferDecision.ACCEPTED, line_item_ids, by=by, lines=lines, may_decide=may_decide, read=read
         )
 
     async def reject_transfer(
@@ -212,28 +222,39 @@ class CaseDecisions:
         line_item_ids: list[str] | None,
         *,
         by: Person,
+        lines: str = "",
         may_decide: Callable[[RemovalCase], bool] | None,
         read: StoredCase | None,
     ) -> Applied:
         now = self._clock()
+        stale: list[bool] = []
 
         def change(case: RemovalCase) -> Effect:
+            stale.clear()  # a conflict runs this again on the fresh case
             transfer = case.transfer(transfer_id)
             if transfer is None:
                 raise Unchanged(Effect.NOT_NOW)  # not a request of this customer's (forged, or from another case)
-            if transfer.decision is decision:
+            # A decision whose sending Partner Center refused, on a request it still lists as
+            # Active, may be made again (tried again, or the other way).
+            again = transfer.may_be_decided_again
+            if transfer.decision is decision and not again:
                 raise Unchanged(Effect.ALREADY)  # a double click, or two approvers at once
-            if transfer.decision is not TransferDecision.PENDING or not _open_to_transfer_decisions(case):
+            if (transfer.decision is not TransferDecision.PENDING and not again) or not _open_to_transfer_decisions(case):
                 raise Unchanged(Effect.NOT_NOW)
             if not transfer.is_active or (transfer.expires_at is not None and transfer.expires_at <= now):
                 raise Unchanged(Effect.NOT_NOW)  # completed, expired or cancelled since the card was drawn
-            chosen: list[str] | None = None
+            if lines and lines != transfer.lines_fingerprint:
+                stale.append(True)
+                raise Unchanged(Effect.NOT_NOW)  # the card showed other line items or quantities
+            chosen = [line.id for line in transfer.line_items]  # exactly the lines the card showed
             if line_item_ids is not None:
                 chosen = list(dict.fromkeys(line_item_ids))
                 if not chosen or any(transfer.line(line_id) is None for line_id in chosen):
                     raise Unchanged(Effect.NOT_NOW)  # line items the request does not have
-                if len(chosen) == len(transfer.line_items):
-                    chosen = None  # all of them
+            if decision is TransferDecision.ACCEPTED and case.transfer_conflicts(transfer, chosen):
+                # The bot is cancelling (or cancelled) what the transfer would move: one or the
+                # other, never both (the card says which items stand in the way).
+                raise Unchanged(Effect.NOT_NOW)
             if may_decide is not None and not may_decide(case):
                 raise Unchanged(Effect.NOT_NOW)
             transfer.decision = decision
@@ -252,7 +273,7 @@ class CaseDecisions:
             transfer = case.transfer(transfer_id)
             assert transfer is not None
             await self._record(case, by, f"transfer.{decision.value}", **transfer_audit(transfer))
-        return Applied(case, applied.effect, transfer_id=transfer_id)
+        return Applied(case, applied.effect, transfer_id=transfer_id, stale=bool(stale))
 
     async def confirm_removal(self, case_id: str, *, by: Person, read: StoredCase | None = None) -> Applied:
         now = self._clock()

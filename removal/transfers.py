@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from partner_center import PartnerCenterClient, PartnerCenterError
+from partner_center import NotFoundError, PartnerCenterClient, PartnerCenterError
 from partner_center.transfers import Transfer, TransferLine
 
 from .case import CaseTransfer, CaseTransferLine, ItemError
 
-__all__ = ("case_transfer_of", "read_transfers", "transfer_audit")
+__all__ = ("case_transfer_of", "lines_to_bring", "read_transfers", "transfer_audit")
 
 _log = logging.getLogger(__name__)
 
@@ -84,3 +84,43 @@ def transfer_audit(transfer: CaseTransfer, *, lines: list[CaseTransferLine] | No
             ],
         },
     }
+
+
+async def lines_to_bring(client: PartnerCenterClient, customer_id: str, transfer: CaseTransfer) -> list[dict[str, Any]]:
+    """The line items an accept brings to a request Partner Center lists without any ("the
+    source partner updates the transfer with line item details", update-a-transfer): for each
+    proposed line the approver accepted, ``subscriptionId, offerId, quantity, billingCycle,
+    termDuration`` as Partner Center reads them now (a subscription), or from the savings plan's
+    entitlement (offerId ``productId:skuId``, assumption: a savings plan has no subscription).
+    A line found in neither is sent with what the case knows (Partner Center answers for it)."""
+    chosen = transfer.chosen_lines
+    plans: dict[str, Any] = {}
+    if any(line.subscription_id for line in chosen):
+        plans = {e.reference_order.id.lower(): e for e in await client.list_savings_plans(customer_id) if e.reference_order.id}
+    lines: list[dict[str, Any]] = []
+    for line in chosen:
+        plan = plans.get(line.subscription_id.lower())
+        if plan is not None:
+            lines.append(
+                {
+                    "subscriptionId": line.subscription_id,
+                    "offerId": f"{plan.product_id}:{plan.sku_id}",
+                    "quantity": line.quantity or plan.quantity,
+                }
+            )
+            continue
+        try:
+            subscription = await client.get_subscription(customer_id, line.subscription_id)
+        except NotFoundError:  # (anything else, Partner Center silent included, is the caller's)
+            lines.append({"subscriptionId": line.subscription_id, "quantity": line.quantity})
+            continue
+        lines.append(
+            {
+                "subscriptionId": subscription.id,
+                "offerId": subscription.offer_id,
+                "quantity": line.quantity or subscription.quantity,
+                "billingCycle": subscription.billing_cycle,
+                "termDuration": subscription.term_duration,
+            }
+        )
+    return lines

@@ -94,7 +94,7 @@ from .lease import Lease, Leases, LeaseTaken
 from .messaging import ConversationGone
 from .notifications import CaseNotifications
 from .store import CaseStore, Unchanged
-from .transfers import read_transfers, transfer_audit
+from .transfers import lines_to_bring, read_transfers, transfer_audit
 
 __all__ = ("ConversationGone", "RemovalWorkflow")
 
@@ -259,7 +259,7 @@ class RemovalWorkflow:
             progress_interval=self._progress_interval,
             teardown=self._teardown,
             # After the removal (the default), the teardown items wait for it: see _tear_down.
-            selects=None if case.teardown_timing is TeardownTiming.BEFORE else _is_blocker,
+            selects=_not_moving(case, None if case.teardown_timing is TeardownTiming.BEFORE else _is_blocker),
         )
         case = run.case
         progressed = len(case.done) > done_before
@@ -399,7 +399,11 @@ class RemovalWorkflow:
         try:
             # (The client reads the transfer first: one no longer Active is refused with nothing
             # sent, one already Completed is not sent again.)
-            if accepted:
+            if accepted and transfer.proposed:
+                # Listed without line items: the accept brings those the approver saw.
+                bring = await lines_to_bring(self._client, case.customer.id, transfer)
+                await self._client.accept_transfer(case.customer.id, transfer.id, None, bring=bring)
+            elif accepted:
                 await self._client.accept_transfer(case.customer.id, transfer.id, transfer.accepted_lines)
             else:
                 await self._client.reject_transfer(case.customer.id, transfer.id)
@@ -499,11 +503,28 @@ class RemovalWorkflow:
                 )
             else:
                 action, result = "transfer.failed", "failed"
+            if failed and transfer.outcome is TransferOutcome.COMPLETED:
+                result = "partial"  # some line items moved, some Partner Center failed
             detail = audited["detail"]
             if failed:
                 detail += "; failed: " + ", ".join(f"{line.id}: {line.error.description}" for line in failed if line.error is not None)
             if why:
                 detail += f" (read after {why})"
+            # Each line's status and error as Partner Center read them.
+            extra = {
+                **audited["extra"],
+                "line_items": [
+                    {
+                        "id": line.id,
+                        "subscription_id": line.subscription_id,
+                        "name": line.name,
+                        "quantity": line.quantity,
+                        "status": line.status,
+                        "error": line.error.description if line.error is not None else "",
+                    }
+                    for line in transfer.chosen_lines
+                ],
+            }
             await self._audit.record(
                 AuditEvent.about(
                     case,
@@ -511,9 +532,24 @@ class RemovalWorkflow:
                     action=action,
                     actor="offboard",
                     result=result,
-                    **{**audited, "detail": detail[:1000]},
+                    **{**audited, "detail": detail[:1000], "extra": extra},
                 )
             )
+            for line in failed:
+                assert line.error is not None
+                await self._audit.record(
+                    AuditEvent.about(
+                        case,
+                        at=self._clock(),
+                        action="transfer.line_failed",
+                        actor="offboard",
+                        result="failed",
+                        **{
+                            **transfer_audit(transfer, lines=[line]),
+                            "detail": f"line item {line.id} ({line.subscription_id}): {line.error.description}"[:1000],
+                        },
+                    )
+                )
 
     async def remove(self, case_id: str) -> RemovalCase | None:
         try:
@@ -1058,6 +1094,15 @@ def _result_shows(case: RemovalCase) -> tuple[object, ...]:
 def _is_blocker(item: CaseItem) -> bool:
     """Not a teardown item: what runs before the removal when the teardown waits for it."""
     return not item.kind.is_teardown
+
+
+def _not_moving(case: RemovalCase, selects: Callable[[CaseItem], bool] | None) -> Callable[[CaseItem], bool] | None:
+    """``selects`` without the items an accepted transfer is moving to the other partner
+    (:attr:`RemovalCase.moving_keys`): cancelling them would undo the transfer, or fail it."""
+    moving = case.moving_keys
+    if not moving:
+        return selects
+    return lambda item: item.key not in moving and (selects is None or selects(item))
 
 
 def _tears_down_now(item: CaseItem) -> bool:

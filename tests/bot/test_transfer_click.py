@@ -63,7 +63,9 @@ def test_the_transfer_clicks_are_read() -> None:
         ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lineItems": []}),  # none: not "all"
         ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lineItems": "0"}),
         ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lineItems": ["0/../1"]}),
-        ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lineItems": [str(i) for i in range(26)]}),
+        # (the 25-line figure is a vendor's claim, not refused here: only a payload's sanity bound)
+        ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lineItems": [str(i) for i in range(1001)]}),
+        ("accept_transfer", {"caseId": "c1", "transferId": TRANSFER, "lines": "not-a-digest"}),
         ("reject_transfer", {"transferId": TRANSFER}),  # no case
         ("show_transfer", {"caseId": "c1", "transferId": "x" * 65}),
     ],
@@ -138,7 +140,8 @@ async def test_a_transfer_accepted_from_teams_clears_its_items_and_the_case_remo
     review = await _click(teams, plan_id, "show_transfer", button_data(plan, "show_transfer"))
     assert "Northwind Partners" in card_text(review)
     accept = button_data(review, "accept_transfer")
-    assert accept == {"caseId": case.id, "transferId": TRANSFER}  # all line items
+    # All line items, and the fingerprint of those the card showed.
+    assert accept == {"caseId": case.id, "transferId": TRANSFER, "lines": case.transfers[0].lines_fingerprint}
 
     # Four-eyes: Ann asked for the removal, so she cannot also accept the transfer.
     refused = await _click(teams, plan_id, "accept_transfer", accept)
@@ -189,8 +192,11 @@ async def test_a_transfer_accepted_from_teams_clears_its_items_and_the_case_remo
 async def test_a_rejected_transfer_is_declined_once_and_leaves_the_blockers(bot: tuple[Teams, Any]) -> None:
     teams, app = bot
     case = await _open_litware(teams, app)
-    plan_id, plan = card_with(teams.connector, "reject_transfer")
-    data = button_data(plan, "reject_transfer")
+    # Reject is on the confirmation card (behind "Review"), not on the plan.
+    plan_id, plan = card_with(teams.connector, "show_transfer")
+    review = await _click(teams, plan_id, "show_transfer", button_data(plan, "show_transfer"))
+    assert "not documented" not in card_text(review) and "Microsoft documents no decline" in card_text(review)
+    data = button_data(review, "reject_transfer")
     await _click(teams, plan_id, "reject_transfer", data)  # rejecting is guarded as a skip: the requester may
     await _click(teams, plan_id, "reject_transfer", data)
     assert len([r for r in await _audit(app) if r["action"] == "transfer.rejected"]) == 1

@@ -7,7 +7,8 @@ sandbox starts; the 5 seats added since can be reduced 4 days longer."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import aiohttp
@@ -19,7 +20,7 @@ from bench.connector import RecordingConnector
 from bot.settings import Settings
 from bot.windows import WINDOWS
 from cards.money import amount_text
-from partner_center.money import closing_windows
+from partner_center.money import Amount, closing_windows
 from removal import RemovalCase
 from tests.bot.teams import CHANNEL_THREAD, TENANT, Teams, card_with, eventually
 from tests.cards.schema import assert_valid_card
@@ -106,13 +107,49 @@ async def test_a_refund_window_30_hours_from_closing_is_announced_once_with_the_
     assert stored.windows_announced == [f"window:{item.key}:{closing.window_end.isoformat()}"]
 
 
-async def test_nothing_is_announced_for_a_window_further_away_than_the_warning(bot: tuple[Teams, Any]) -> None:
+def _seeded_partial_refund(seats: int, term_ends: datetime, now: datetime) -> Decimal:
+    """By hand from pc_sandbox/seed.json: Microsoft 365 Business Premium at 22.00 a seat a month,
+    bought on a one-year term less than a month ago: the billing period is the term's first month
+    (term end - 12 months to term end - 11 months); a prorated refund counts its whole days left."""
+    start = term_ends.replace(year=term_ends.year - 1)
+    end = start.replace(month=start.month % 12 + 1, year=start.year + (start.month == 12))
+    days_left, days = (end.date() - now.date()).days, (end.date() - start.date()).days
+    return (Decimal("22.00") * seats * days_left / days).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+async def test_the_cancellation_date_announces_the_20_seats_not_reducible_later(bot: tuple[Teams, Any]) -> None:
     teams, app = bot
-    assert await teams.say("remove Litware Inc") in (200, 201)  # past its window, a savings plan: nothing closes
+    assert await teams.say("remove Proseware") in (200, 201)
     await eventually(lambda: _has(teams, "cancel_case"), timeout=10, what="the case's card")
+    item = next(i for i in (await _case(app, teams)).blocker_items if i.name == SUBSCRIPTION)
+    assert item.term_ends is not None
+    now = app[SANDBOX].clock.now()
+    expected = _seeded_partial_refund(20, item.term_ends, now)  # not 25: 5 seats stay reducible 4 days
     await app[WINDOWS].check_all()
-    assert not [call for call in teams.connector.sent if call.conversation_id == CHANNEL and call.card]
-    assert (await _case(app, teams)).windows_announced == []
+    [in_channel] = _announcements(teams, CHANNEL)
+    assert amount_text(Amount(value=expected, currency="USD"), "en-US") in card_text(in_channel.card)
+
+
+async def test_the_5_seats_added_later_are_announced_once_inside_the_warning_time(bot: tuple[Teams, Any]) -> None:
+    teams, app = bot
+    assert await teams.say("remove Proseware") in (200, 201)
+    await eventually(lambda: _has(teams, "cancel_case"), timeout=10, what="the case's card")
+    await app[WINDOWS].check_all()  # the cancellation date (30 h) only: the tranche is 4 days out
+    assert len((await _case(app, teams)).windows_announced) == 1
+    await _advance(teams, app, 31)  # past the cancellation date, not yet inside 48 h of the tranche
+    await app[WINDOWS].check_all()
+    assert len((await _case(app, teams)).windows_announced) == 1
+    await _advance(teams, app, 24)  # the tranche's window is now 41 hours away
+    await app[WINDOWS].check_all()
+    await app[WINDOWS].check_all()
+    case = await _case(app, teams)
+    assert len(case.windows_announced) == 2
+    item = next(i for i in case.blocker_items if i.name == SUBSCRIPTION)
+    assert item.term_ends is not None
+    expected = _seeded_partial_refund(5, item.term_ends, app[SANDBOX].clock.now())
+    announcements = _announcements(teams, CHANNEL)
+    assert len(announcements) == 2
+    assert amount_text(Amount(value=expected, currency="USD"), "en-US") in card_text(announcements[-1].card)
 
 
 async def _has(teams: Teams, verb: str) -> bool:

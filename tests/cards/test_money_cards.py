@@ -73,7 +73,10 @@ MUST_SHOW: dict[str, dict[str, Any]] = {
         "savings": "a savings plan cannot be cancelled (all savings plan purchases are final). Transfer it to the customer's new"
         " partner, or wait until its term ends on Oct 21, 2028 (in 700 days).",
         "savings_wait": "Still billed: €11,000.00, until it ends Oct 21, 2028 (in 700 days)",
-        "totals": {"Refundable if cancelled now": "€1,234.56", "Still billed until the terms end": "€11,324.00"},
+        "totals": {
+            "Refundable if cancelled now": "€1,234.56",
+            "Still billed until the terms end by items that cannot be cancelled now, if their auto-renew is turned off": "€11,324.00",
+        },
         "unpriced": "1 item has no price from Partner Center: not counted.",
         "no_price": "Price: Partner Center gives no price",
         "limit": "$50,000.00",
@@ -99,7 +102,8 @@ MUST_SHOW: dict[str, dict[str, Any]] = {
         "savings_wait": f"Encore facturé : 11{NNBSP}000,00{NBSP}€, jusqu'à la fin le 21 oct. 2028 (dans 700 jours)",
         "totals": {
             "Remboursable en annulant maintenant": f"1{NNBSP}234,56{NBSP}€",
-            "Encore facturé jusqu'à la fin des engagements": f"11{NNBSP}324,00{NBSP}€",
+            "Encore facturé jusqu'à la fin des engagements par les articles qui ne peuvent plus être annulés, si leur "
+            "renouvellement automatique est désactivé": f"11{NNBSP}324,00{NBSP}€",
         },
         "unpriced": "1 élément sans prix dans Partner Center : non compté.",
         "no_price": "Prix : Partner Center n'indique aucun prix",
@@ -121,7 +125,10 @@ MUST_SHOW: dict[str, dict[str, Any]] = {
         "transfer": [f"**Передача партнеру {FABRIKAM}**", f"Переходит к ним: 324,00{NBSP}€, которые еще будут выставлены до конца срока"],
         "savings": "план экономии нельзя отменить",
         "savings_wait": f"Еще будет выставлено: 11{NBSP}000,00{NBSP}€, до окончания 21 окт. 2028 г. (через 700 дней)",
-        "totals": {"Возвратно при отмене сейчас": f"1{NBSP}234,56{NBSP}€", "Будет выставлено до конца сроков": f"11{NBSP}324,00{NBSP}€"},
+        "totals": {
+            "Возвратно при отмене сейчас": f"1{NBSP}234,56{NBSP}€",
+            "Будет выставлено до конца сроков за позиции, которые уже нельзя отменить, если у них отключено автопродление": f"11{NBSP}324,00{NBSP}€",
+        },
         "unpriced": "1 элемент без цены в Центре партнеров: не учтен.",
         "no_price": "Цена: Центр партнеров не указывает цену",
         "limit": f"50{NBSP}000,00{NBSP}$",

@@ -30,7 +30,8 @@ def test_the_plan_lists_the_transfer_with_what_it_clears_and_its_buttons() -> No
     assert "Teams Phone Standard (×5): not a blocker of this plan" in text
     data = {"caseId": "case0001", "transferId": "tr-0001"}
     assert ("show_transfer", data) in _verbs(card)
-    assert ("reject_transfer", data) in _verbs(card)
+    # Rejecting is on the confirmation card only, after what it means is said (issue 21 review).
+    assert not [verb for verb, _ in _verbs(card) if verb in ("accept_transfer", "reject_transfer")]
 
 
 def test_a_dry_run_or_a_closed_case_shows_the_transfer_without_buttons() -> None:
@@ -59,8 +60,9 @@ def test_accepting_says_what_moves_the_money_that_moves_and_that_it_cannot_be_un
     assert FABRIKAM in card["fallbackText"]
     assert irreversible in text and billing in text and money in text
     verbs = _verbs(card)
-    assert verbs[0] == ("accept_transfer", {"caseId": "case0001", "transferId": "tr-0001"})  # all line items
-    assert verbs[1] == ("accept_transfer", {"caseId": "case0001", "transferId": "tr-0001", "lineItems": ["li-1", "li-2"]})
+    shown = {"caseId": "case0001", "transferId": "tr-0001", "lines": make_money_case().transfers[0].lines_fingerprint}
+    assert verbs[0] == ("accept_transfer", shown)  # all line items, as shown
+    assert verbs[1] == ("accept_transfer", {**shown, "lineItems": ["li-1", "li-2"]})
     assert verbs[2] == ("reject_transfer", {"caseId": "case0001", "transferId": "tr-0001"})
 
 
@@ -93,6 +95,9 @@ def test_an_unknown_transfer_is_refused() -> None:
         transfer_confirmation_card(make_money_case(), "tr-nope", now=NOW)
 
 
+# At stake when the full refund's window closes: what the prorated refund open after it no longer
+# gives back. €1,234.56 paid for the month (Nov 18 - Dec 18, 30 days); 27 days are left on Nov 21,
+# so €1,111.10 stays refundable: €1,234.56 - €1,111.10 = €123.46.
 @pytest.mark.parametrize(
     ("locale", "title", "closes", "stake"),
     [
@@ -100,10 +105,10 @@ def test_an_unknown_transfer_is_refused() -> None:
             "en-US",
             "1 cancellation window closes soon for Contoso Ltd",
             "Window closes Nov 22, 2026, 6:00 PM UTC (in 30 hours)",
-            "At stake: €1,234.56",
+            "At stake: €123.46",
         ),
-        ("fr-FR", "1 délai d'annulation se termine bientôt pour Contoso Ltd", "(dans 30 heures)", "En jeu : 1\u202f234,56\xa0€"),
-        ("ru-RU", "1 срок отмены скоро истекает для Contoso Ltd", "(через 30 часов)", "На кону: 1\xa0234,56\xa0€"),
+        ("fr-FR", "1 délai d'annulation se termine bientôt pour Contoso Ltd", "(dans 30 heures)", "En jeu : 123,46\xa0€"),
+        ("ru-RU", "1 срок отмены скоро истекает для Contoso Ltd", "(через 30 часов)", "На кону: 123,46\xa0€"),
     ],
 )
 def test_a_window_closing_within_48_hours_is_announced_with_the_amount(locale: str, title: str, closes: str, stake: str) -> None:

@@ -19,7 +19,7 @@ DATA_KEYS = {
     "status_page": {"caseId", "page"},
     "teardown_timing": {"caseId", "timing"},
     "show_transfer": {"caseId", "transferId"},
-    "accept_transfer": {"caseId", "transferId"},
+    "accept_transfer": {"caseId", "transferId", "lines"},  # lines: the fingerprint of the line items shown
     "reject_transfer": {"caseId", "transferId"},
 }
 # Keys a verb's data may carry besides its own: accept_transfer's lineItems (absent = all).

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from partner_center.blockers import money_of_subscription
 from partner_center.models import Order, Subscription
@@ -20,6 +21,7 @@ from partner_center.money import (
     SeatTranche,
     WhyNot,
     billing_period,
+    checked_unit_price,
     closing_windows,
     options,
     plan_totals,
@@ -196,9 +198,81 @@ def test_a_window_30_hours_from_closing_is_announced_with_its_amount() -> None:
     assert closing_windows(items, NOW, timedelta(hours=24)) == []
 
 
-def test_the_earliest_window_of_an_item_is_the_one_announced() -> None:
+def test_a_full_refund_window_closing_while_the_partial_one_stays_open_risks_only_the_difference() -> None:
+    # Full refund for 12 hours (500.00), then prorated until the cancellation date in 5 days:
+    # 29 of the 31 days of the billing period 8 March - 8 April are left (500.00 x 29/31 = 467.74).
     [(_, end, amount)] = closing_windows([_Item(_nce())], NOW, timedelta(hours=48))
-    assert end == NOW + timedelta(hours=12) and amount.value == Decimal("500.00")
+    assert end == NOW + timedelta(hours=12) and amount == Amount(value=Decimal("32.26"), currency="EUR")
+    # Every window within the warning time is returned, not only the earliest: the cancellation
+    # date, the partial window and the seat tranche all end in 5 days (one entry).
+    found = closing_windows([_Item(_nce())], NOW, timedelta(days=6))
+    assert [(end, amount.value) for _, end, amount in found] == [
+        (NOW + timedelta(hours=12), Decimal("32.26")),
+        (NOW + timedelta(days=5), Decimal("467.74")),
+    ]
+
+
+def _proseware_like() -> Money:
+    """25 seats, prorated refund until the cancellation date in 30 hours; 20 seats reducible until
+    then, the 5 added later 4 days (sandbox seed's Proseware, in euros)."""
+    return _nce(
+        quantity=25,
+        cancellable_until=NOW + timedelta(hours=30),
+        refund_windows=(RefundWindow(kind="partial", until=NOW + timedelta(hours=30)),),
+        refundable_seats=(
+            SeatTranche(quantity=20, until=NOW + timedelta(hours=30)),
+            SeatTranche(quantity=5, until=NOW + timedelta(days=4)),
+        ),
+    )
+
+
+def test_the_cancellation_date_risks_only_the_seats_not_reducible_later() -> None:
+    # 29 of 31 days left: 20 seats x 10.00 x 29/31 = 187.10 at stake at the cancellation date, the
+    # 5 seats added later (46.77) only when their own window ends.
+    [(_, end, amount)] = closing_windows([_Item(_proseware_like())], NOW, timedelta(hours=48))
+    assert end == NOW + timedelta(hours=30) and amount.value == Decimal("187.10")
+    later = NOW + timedelta(days=3)
+    [(_, end, amount)] = closing_windows([_Item(_proseware_like())], later, timedelta(hours=48))
+    # On 13 March: 26 of 31 days left, 5 x 10.00 x 26/31 = 41.94.
+    assert end == NOW + timedelta(days=4) and amount.value == Decimal("41.94")
+
+
+def test_refund_windows_with_no_cancellation_possible_are_not_announced() -> None:
+    no_window = _nce(cancellable_until=None, refundable_seats=())
+    past = _nce(cancellable_until=NOW - timedelta(hours=1), refundable_seats=())
+    assert closing_windows([_Item(no_window), _Item(past)], NOW, timedelta(days=6)) == []
+
+
+def test_a_window_without_a_price_is_announced_with_no_amount() -> None:
+    [(_, end, amount)] = closing_windows([_Item(_proseware_like().model_copy(update={"unit_price": None}))], NOW, timedelta(hours=48))
+    assert end == NOW + timedelta(hours=30) and amount == Amount(value=None, currency="EUR")
+
+
+def test_a_price_contradicted_by_its_extended_price_is_unknown() -> None:
+    assert checked_unit_price(Decimal("10.50"), Decimal("262.50"), 25, "EUR") == Decimal("10.50")
+    assert checked_unit_price(Decimal("10.50"), None, 25, "EUR") == Decimal("10.50")  # nothing to check against
+    assert checked_unit_price(Decimal("262.50"), Decimal("262.50"), 25, "EUR") is None  # the line's total, not per seat
+    assert checked_unit_price(Decimal("10.50"), Decimal("262.51"), 25, "EUR") is None  # off by a cent
+
+
+def test_amounts_are_rounded_to_the_currencys_own_decimals() -> None:
+    yen = Money(currency="JPY", unit_price=Decimal("1234.5"), quantity=1)
+    assert yen.times(1).value == Decimal("1235")
+    dinar = Money(currency="KWD", unit_price=Decimal("1.2345"), quantity=1)
+    assert dinar.times(1).value == Decimal("1.235")
+    assert Money(currency="EUR", unit_price=Decimal("1.005"), quantity=1).times(1).value == Decimal("1.01")
+
+
+def test_money_refuses_dates_without_a_timezone() -> None:
+    naive = datetime(2026, 3, 10, 12, 0)
+    with pytest.raises(ValidationError):
+        Money(term_ends=naive)
+    with pytest.raises(ValidationError):
+        Money(cancellable_until=naive)
+    with pytest.raises(ValidationError):
+        RefundWindow(kind="full", until=naive)
+    with pytest.raises(ValidationError):
+        SeatTranche(quantity=1, until=naive)
 
 
 def test_a_savings_plan_has_no_window_to_announce() -> None:
@@ -253,3 +327,19 @@ def test_money_of_a_subscription_is_read_from_its_own_fields_and_its_order_price
     )
     assert unpriced.unit_price is None and not unpriced.priced
     assert money_of_subscription(subscription, None).currency is None
+    assert money.price_quantity == 25 and not money.price_quantity_differs
+
+
+def test_a_subscription_priced_from_a_line_whose_extended_price_disagrees_has_no_price() -> None:
+    subscription = Subscription.from_wire({"id": "sub-1", "quantity": 30, "orderId": "order-1", "billingCycle": "Monthly"})
+    line = {"lineItemNumber": 0, "subscriptionId": "sub-1", "quantity": 25}
+    total_as_price = Order.from_wire(
+        {"id": "order-1", "currencyCode": "EUR", "lineItems": [{**line, "pricing": {"price": 262.5, "extendedPrice": 262.5}}]}
+    )
+    money = money_of_subscription(subscription, total_as_price)
+    assert money.unit_price is None and money.times(1).value is None  # "Partner Center gives no price"
+    consistent = Order.from_wire(
+        {"id": "order-1", "currencyCode": "EUR", "lineItems": [{**line, "pricing": {"price": 10.5, "extendedPrice": 262.5}}]}
+    )
+    money = money_of_subscription(subscription, consistent)
+    assert money.unit_price == Decimal("10.5") and money.price_quantity == 25 and money.price_quantity_differs

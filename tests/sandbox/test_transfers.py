@@ -159,3 +159,29 @@ async def test_operator_refuses_what_cannot_be_transferred(client):
 async def test_unknown_transfer_is_404(client, user_headers):
     response = await client.get(f"/v1/customers/{LITWARE}/transfers/nope", headers=user_headers)
     assert response.status == 404
+
+
+async def test_a_request_created_without_line_items_takes_those_the_accept_brings(client, clock, user_headers):
+    # "the source partner updates the transfer with line item details" (update-a-transfer).
+    response = await client.post(
+        "/_sandbox/transfers", json={"customerId": LITWARE, "targetPartnerName": "Fourth Coffee", "lineItems": False}
+    )
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert created["lineItems"] == []
+    path = f"/v1/customers/{LITWARE}/transfers/{created['id']}"
+    bare = await client.patch(path, json={"status": "Complete"}, headers=user_headers)
+    assert bare.status == 400  # nothing to transfer
+    brought = [
+        {"subscriptionId": LITWARE_E3, "offerId": "CFQ7TTC0LF8Q:0001", "quantity": 50, "billingCycle": "annual", "termDuration": "P1Y"},
+        {"subscriptionId": LITWARE_SAVINGS_PLAN_ORDER, "quantity": 1},
+    ]
+    accepted = await client.patch(path, json={"status": "Complete", "lineItems": brought}, headers=user_headers)
+    assert accepted.status == 200, await accepted.text()
+    lines = (await _transfer(client, user_headers, path))["lineItems"]
+    assert {line["subscriptionId"] for line in lines} == {LITWARE_E3, LITWARE_SAVINGS_PLAN_ORDER}
+    assert {line["status"] for line in lines} == {"InProgress"}
+    clock.advance(timedelta(minutes=5))
+    headers = await user_headers_for(client)
+    assert (await _transfer(client, headers, path))["status"] == "Completed"
+    assert not any(item["id"] == LITWARE_E3 for item in await subscriptions(client, headers, LITWARE))
