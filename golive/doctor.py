@@ -19,8 +19,8 @@ and clients), so that what passes here works in the bot. Rows:
 7. **Partner Center app+user**: the refresh token redeemed now (what the bot's token-health check
    does) and one cheap app+user GET; 401/900421 means the sign-in had no MFA; a rotated token that
    could not be written back to the Key Vault (the identity may read but not write the secret) FAILs.
-8. **Admin agent roles**: the groups of the signed-in account (Graph ``me/memberOf``); the sandbox
-   serves no such endpoint, and says so (WARN "could not be read").
+8. **Admin agent roles**: the groups of the signed-in account (Graph ``me/memberOf``,
+   https://learn.microsoft.com/graph/api/user-list-memberof): ``AdminAgents`` or FAIL.
 9. **Graph permissions**: one page of GDAP relationships (``$top=1``): a 403 names the permission.
 10. **Webhook registration**: Partner Center's ``GET /webhooks/v1/registration``
     (https://learn.microsoft.com/rest/api/partner-center/webhook/get-registration-partner); the
@@ -370,14 +370,10 @@ async def _partner_center(settings: Settings, config: PartnerCenterConfig, *, ev
         app_user = await _app_user(tokens, client, settings)
         user_ok = app_user.status is not Status.FAIL
         rows = [app_only, app_user]
-        rows.append(
-            await _roles(tokens, config, session, sandbox=settings.uses_sandbox)
-            if user_ok
-            else _needs("Admin agent roles", "the app+user sign-in")
-        )
+        rows.append(await _roles(tokens, config, session) if user_ok else _needs("Admin agent roles", "the app+user sign-in"))
         rows.append(await _graph_permissions(graph) if user_ok else _needs("Graph permissions", "the app+user sign-in"))
         rows.append(
-            await _webhook(tokens, config, session, events_url, sandbox=settings.uses_sandbox)
+            await _webhook(tokens, config, session, events_url)
             if app_only.status is Status.OK
             else _needs("Webhook registration", "an app-only token")
         )
@@ -471,7 +467,7 @@ async def _app_user(tokens: MsalTokenProvider, client: PartnerCenterClient, sett
     return Row(name, Status.OK, f"refresh token redeemed now (renewed for 90 days); the sign-in{who} passes Partner Center's MFA check")
 
 
-async def _roles(tokens: MsalTokenProvider, config: PartnerCenterConfig, session: aiohttp.ClientSession, *, sandbox: bool) -> Row:
+async def _roles(tokens: MsalTokenProvider, config: PartnerCenterConfig, session: aiohttp.ClientSession) -> Row:
     """The admin agent's groups. Partner Center's Admin agent role is membership of the partner
     tenant's ``AdminAgents`` group (https://learn.microsoft.com/partner-center/account-settings/permissions-overview;
     the group's name: assumption from the Secure Application Model samples)."""
@@ -483,8 +479,7 @@ async def _roles(tokens: MsalTokenProvider, config: PartnerCenterConfig, session
     except (PartnerCenterError, aiohttp.ClientError, TimeoutError, ValueError) as error:
         return Row(name, Status.WARN, f"could not be read: {_first_line(error)}", fix)
     if status != 200 or not isinstance(body, dict):
-        served = " (the sandbox serves no me/memberOf)" if sandbox else ""
-        return Row(name, Status.WARN, f"could not be read: Graph's me/memberOf answered {status}{served}", fix)
+        return Row(name, Status.WARN, f"could not be read: Graph's me/memberOf answered {status}", fix)
     groups = sorted(str(item.get("displayName", "")) for item in body.get("value", []) if isinstance(item, dict))
     if "AdminAgents" in groups:
         return Row(name, Status.OK, "Admin agent (AdminAgents group)")
@@ -517,13 +512,11 @@ async def _graph_permissions(graph: GraphClient) -> Row:
     return Row(name, Status.OK, "GDAP relationships readable (the access teardown's first step)")
 
 
-async def _webhook(
-    tokens: MsalTokenProvider, config: PartnerCenterConfig, session: aiohttp.ClientSession, events_url: str, *, sandbox: bool
-) -> Row:
+async def _webhook(tokens: MsalTokenProvider, config: PartnerCenterConfig, session: aiohttp.ClientSession, events_url: str) -> Row:
     name = "Webhook registration"
     url = f"{config.base_url.rstrip('/')}/webhooks/v1/registration"
     register = (
-        f"Register it: POST {url} with webhookUrl = the bot's https://<host>{EVENTS_PATH} and webhookEvents "
+        f"Register it: POST {url} (PUT when one exists) with WebhookUrl = the bot's https://<host>{EVENTS_PATH} and WebhookEvents "
         f"{', '.join(_EVENTS)} (https://learn.microsoft.com/rest/api/partner-center/webhook/create-registration-partner)."
     )
     try:
@@ -531,14 +524,17 @@ async def _webhook(
     except (PartnerCenterError, aiohttp.ClientError, TimeoutError, ValueError) as error:
         return Row(name, Status.WARN, f"could not be read: {_first_line(error)}", register)
     if status != 200 or not isinstance(body, dict):
-        served = " (the sandbox serves no webhook registration)" if sandbox else ""
-        return Row(name, Status.WARN, f"no registration read (GET webhooks/v1/registration answered {status}){served}", register)
-    registered = str(body.get("webhookUrl", ""))
+        return Row(name, Status.WARN, f"no registration read (GET webhooks/v1/registration answered {status})", register)
+    # Microsoft's pages disagree on the casing: the webhooks guide
+    # (https://learn.microsoft.com/partner-center/developer/partner-center-webhooks) shows
+    # PascalCase ``WebhookUrl``/``WebhookEvents``, the REST reference camelCase: read both.
+    registered = str(body.get("WebhookUrl") or body.get("webhookUrl") or "")
     if events_url and registered.rstrip("/") != events_url.rstrip("/"):
         return Row(name, Status.FAIL, f"Partner Center calls {registered or 'nothing'}, not {events_url}", register)
     if not registered.startswith("https://") or not registered.rstrip("/").endswith(EVENTS_PATH):
         return Row(name, Status.FAIL, f"Partner Center calls {registered or 'nothing'}: not the bot's events endpoint", register)
-    missing = [event for event in _EVENTS if event not in (body.get("webhookEvents") or [])]
+    subscribed = body.get("WebhookEvents") or body.get("webhookEvents") or []
+    missing = [event for event in _EVENTS if event not in subscribed]
     if missing:
         return Row(name, Status.WARN, f"{registered}; events not subscribed: {', '.join(missing)}", register)
     return Row(name, Status.OK, registered)

@@ -168,6 +168,23 @@ async def get_relationship_request(request: web.Request) -> web.Response:
     )
 
 
+# ---- The signed-in user (partner tenant) ----
+
+
+@routes.get(GRAPH_ROOT + "/me/memberOf")
+async def list_my_memberships(request: web.Request) -> web.Response:
+    """The demo admin agent's groups (learn.microsoft.com/graph/api/user-list-memberof): the
+    partner tenant's ``AdminAgents`` group unless the operator took the user out of it."""
+    caller = _caller(request)
+    if caller.app_only:
+        # /me has no user behind an app-only token: Graph answers 400 with this message.
+        raise graph_errors.bad_request("/me request is only valid with delegated authentication flow.")
+    _partner_call(request, GraphOperation.LIST_MY_MEMBERSHIPS)
+    select = parse_select(request.query.get("$select"))
+    groups = graph_wire.partner_groups(admin_agent=request.app[STATE].admin_agent)
+    return _paged(request, "directoryObjects", [graph_wire.group_json(group, select=select) for group in groups])
+
+
 # ---- Customer tenant ----
 
 

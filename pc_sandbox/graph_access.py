@@ -72,6 +72,7 @@ class GraphOperation(StrEnum):
     DELETE_USER = "deleteUser"
     LIST_SERVICE_PRINCIPALS = "listServicePrincipals"
     DELETE_SERVICE_PRINCIPAL = "deleteServicePrincipal"
+    LIST_MY_MEMBERSHIPS = "listMyMemberships"
 
 
 _READERS = frozenset({Role.GLOBAL_ADMINISTRATOR, Role.GLOBAL_READER, Role.DIRECTORY_READERS, Role.DIRECTORY_WRITERS})
@@ -117,6 +118,15 @@ _RULES: dict[GraphOperation, _Rule] = {
     GraphOperation.DELETE_SERVICE_PRINCIPAL: _Rule(
         frozenset({"Application.ReadWrite.All"}),
         frozenset({Role.CLOUD_APPLICATION_ADMINISTRATOR, Role.APPLICATION_ADMINISTRATOR, Role.GLOBAL_ADMINISTRATOR}),
+    ),
+    # …/user-list-memberof (``me/memberOf``, delegated): User.Read is the least privileged; the
+    # higher ones listed there include Directory.Read.All and GroupMember.Read.All (ASSUMPTION:
+    # User.Read.All and User.ReadWrite.All count too, as for the other user reads).
+    GraphOperation.LIST_MY_MEMBERSHIPS: _Rule(
+        frozenset(
+            {"User.Read", "User.Read.All", "User.ReadWrite.All", "GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+        ),
+        None,
     ),
 }
 

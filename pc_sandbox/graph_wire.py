@@ -16,7 +16,9 @@ from .graph_models import DirectoryUser, GdapRelationship, GdapRequest, Organiza
 
 __all__ = (
     "collection",
+    "group_json",
     "organization_json",
+    "partner_groups",
     "relationship_json",
     "relationship_request_json",
     "service_principal_json",
@@ -97,6 +99,33 @@ def service_principal_json(principal: ServicePrincipal, *, select: Iterable[str]
         "appOwnerOrganizationId": principal.app_owner_organization_id,
     }
     return _selected(body, select)
+
+
+# The partner tenant's Partner Center role groups (Partner Center creates them; an agent role is
+# membership of one: learn.microsoft.com/partner-center/account-settings/permissions-overview).
+# Their names follow the Secure Application Model samples (ASSUMPTION); the ids are the sandbox's.
+ADMIN_AGENTS = ("0b1f6c2e-3d4a-4e5f-8a9b-1c2d3e4f5a60", "AdminAgents")
+SALES_AGENTS = ("0b1f6c2e-3d4a-4e5f-8a9b-1c2d3e4f5a61", "SalesAgents")
+
+
+def partner_groups(*, admin_agent: bool) -> list[tuple[str, str]]:
+    """The demo user's groups: ``AdminAgents``, or, once the operator took that role away, ``SalesAgents``."""
+    return [ADMIN_AGENTS] if admin_agent else [SALES_AGENTS]
+
+
+def group_json(group: tuple[str, str], *, select: Iterable[str] | None = None) -> dict[str, Any]:
+    """One member of a ``memberOf`` collection (directoryObject items carry ``@odata.type``,
+    learn.microsoft.com/graph/api/user-list-memberof); ``@odata.type`` stays under ``$select``."""
+    group_id, name = group
+    body: dict[str, Any] = {
+        "id": group_id,
+        "displayName": name,
+        "description": f"Partner Center {name}",
+        "securityEnabled": True,
+        "mailEnabled": False,
+        "groupTypes": [],
+    }
+    return {"@odata.type": "#microsoft.graph.group", **_selected(body, select)}
 
 
 def _selected(body: dict[str, Any], select: Iterable[str] | None) -> dict[str, Any]:

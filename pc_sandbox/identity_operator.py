@@ -9,9 +9,11 @@
   next grants answer ``interaction_required`` ``AADSTS50076`` until the user signs in with MFA.
 - ``GET``/``PUT /_sandbox/keyvault/role`` ``{"assigned": bool}``: the bot's identity holds a
   secrets role on the vault (or not: 403 ``ForbiddenByRbac``).
+- ``GET``/``PUT /_sandbox/graph/adminAgent`` ``{"assigned": bool}``: the demo user is in the
+  partner tenant's ``AdminAgents`` group (Graph ``me/memberOf``), or only in ``SalesAgents``.
 - ``GET /_sandbox/keyvault/secrets``: names, versions, tags and content types (no values).
 
-``/_sandbox/reset`` undoes the revocation, the MFA demand and a removed role (``state.py``).
+``/_sandbox/reset`` undoes the revocation, the MFA demand and a removed role or agent role (``state.py``).
 """
 
 from __future__ import annotations
@@ -47,13 +49,7 @@ async def require_mfa(request: web.Request) -> web.Response:
     return web.json_response({"mfaRequiredSince": format_iso(since)})
 
 
-@routes.get("/_sandbox/keyvault/role")
-async def get_role(request: web.Request) -> web.Response:
-    return web.json_response({"assigned": request.app[STATE].vault.role_assigned})
-
-
-@routes.put("/_sandbox/keyvault/role")
-async def set_role(request: web.Request) -> web.Response:
+async def _assigned(request: web.Request) -> bool:
     try:
         body = json.loads(await request.text() or "{}")
     except ValueError:
@@ -61,7 +57,31 @@ async def set_role(request: web.Request) -> web.Response:
     assigned = body.get("assigned") if isinstance(body, dict) else None
     if not isinstance(assigned, bool):
         raise web.HTTPBadRequest(text=json.dumps({"error": 'expected {"assigned": true|false}'}), content_type="application/json")
+    return assigned
+
+
+@routes.get("/_sandbox/keyvault/role")
+async def get_role(request: web.Request) -> web.Response:
+    return web.json_response({"assigned": request.app[STATE].vault.role_assigned})
+
+
+@routes.put("/_sandbox/keyvault/role")
+async def set_role(request: web.Request) -> web.Response:
+    assigned = await _assigned(request)
     request.app[STATE].vault.role_assigned = assigned
+    return web.json_response({"assigned": assigned})
+
+
+@routes.get("/_sandbox/graph/adminAgent")
+async def get_admin_agent(request: web.Request) -> web.Response:
+    return web.json_response({"assigned": request.app[STATE].admin_agent})
+
+
+@routes.put("/_sandbox/graph/adminAgent")
+async def set_admin_agent(request: web.Request) -> web.Response:
+    """As a Partner Center admin changing the user's role in User management."""
+    assigned = await _assigned(request)
+    request.app[STATE].admin_agent = assigned
     return web.json_response({"assigned": assigned})
 
 

@@ -46,7 +46,9 @@ _DROPPED = "outage-reset"  # the label of a dropped connection (logged with stat
 
 
 def _is_v1(request: web.Request) -> bool:
-    return request.path == "/v1" or request.path.startswith("/v1/")
+    # Partner Center's webhook registration lives beside /v1 (``/webhooks/v1/registration``) and
+    # goes through the same gateway: same tokens, errors, throttling and request log.
+    return request.path == "/v1" or request.path.startswith(("/v1/", "/webhooks/v1/"))
 
 
 async def _respond(handler: Handler, request: web.Request) -> web.StreamResponse:

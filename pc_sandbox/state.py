@@ -47,6 +47,10 @@ class SandboxState:
     refresh_tokens: RefreshTokenStore
     signin: SignInFlows
     vault: SecretVault
+    # The partner's Partner Center webhook registration (pc_sandbox/webhooks.py): None = none yet.
+    webhook_registration: dict[str, Any] | None = None
+    # Whether the demo admin agent is in the partner tenant's AdminAgents group (Graph me/memberOf).
+    admin_agent: bool = True
 
     @classmethod
     def create(cls, options: SandboxOptions) -> SandboxState:
@@ -98,7 +102,9 @@ class SandboxState:
     def reset(self) -> None:
         """Back to the seed: world (Partner Center and Graph), the app's Graph permissions, request
         log, stored replays, queued faults and spikes, the operator's burst and outage; the seeded
-        refresh token valid again (no revocation, no MFA demand); the vault's role assigned again.
+        refresh token valid again (no revocation, no MFA demand); the vault's role assigned again;
+        the demo user an admin agent again. The webhook registration survives, as the vault's
+        secrets do: it is the partner's configuration, not the world's.
 
         Tokens, the refresh tokens issued since and the vault's secrets survive, so a running bot
         keeps working across a reset.
@@ -113,6 +119,7 @@ class SandboxState:
         self.outage.switch(False)
         self.refresh_tokens.seed()
         self.vault.role_assigned = True
+        self.admin_agent = True
 
 
 STATE = web.AppKey("partner_center_sandbox_state", SandboxState)

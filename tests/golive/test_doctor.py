@@ -1,5 +1,5 @@
 """``python -m golive doctor`` against the sandbox in live-like mode (issue 20, must-show): every
-row OK (the two the sandbox cannot serve say so as warnings); then each setting broken in turn,
+row OK, the admin agent's groups and the webhook registration included; then each setting broken in turn,
 and the right row FAIL with its fix while the rows that do not depend on it stay OK.
 
 Live-like: a registered bot (UserAssignedMSI, its managed identity's client id), the partner's
@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.settings import Settings
@@ -45,8 +46,7 @@ ROWS = (
     "Graph permissions",
     "Webhook registration",
 )
-# What the sandbox does not serve: Graph's me/memberOf and Partner Center's webhook registration.
-SANDBOX_CANNOT = {"Admin agent roles", "Webhook registration"}
+EVENTS_URL = "https://offboard.example.com/api/partnercenter/events"
 
 
 def live_like_env(vault: VaultSandbox, tmp_path: Path) -> dict[str, str]:
@@ -81,10 +81,31 @@ async def consent(vault: VaultSandbox) -> None:
         await secrets.set(TOKEN_SECRET, stored.value, tags={**stored.tags, "consented-by": "admin@sandbox", "mfa": "true"})
 
 
+async def register_webhook(vault: VaultSandbox, url: str = EVENTS_URL) -> None:
+    """The bot's events URL registered with Partner Center, as an operator does at go-live
+    (POST /webhooks/v1/registration with an app-only token, over real HTTP)."""
+    token = await token_provider(PartnerCenterConfig.sandbox(vault.base_url)).access_token(needs_user=False)
+    body = {
+        "WebhookUrl": url,
+        "WebhookEvents": [
+            "subscription-updated",
+            "granular-admin-relationship-terminated",
+            "granular-admin-relationship-expired",
+            "reseller-relationship-accepted-by-customer",
+        ],
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{vault.base_url.rstrip('/')}/webhooks/v1/registration", json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as answer:
+            assert answer.status == 200, await answer.text()
+
+
 @pytest.fixture
 async def vault(tmp_path: Path) -> AsyncIterator[VaultSandbox]:
     async with sandbox_with_vault(tmp_path) as running:
         await consent(running)
+        await register_webhook(running)
         yield running
 
 
@@ -98,8 +119,7 @@ def assert_ok_except(rows: list[Row], *broken: str) -> dict[str, Row]:
     for name, row in found.items():
         if name in broken:
             continue
-        expected = Status.WARN if name in SANDBOX_CANNOT else Status.OK
-        assert row.status is expected, render(rows)
+        assert row.status is Status.OK, render(rows)
     return found
 
 
@@ -108,15 +128,32 @@ async def operator(vault: VaultSandbox, method: str, path: str, body: Any = None
 
 
 async def test_all_green_in_live_like_mode(vault: VaultSandbox, tmp_path: Path) -> None:
-    rows = await diagnose(live_like(vault, tmp_path))
+    # The vault fixture registered EVENTS_URL through Partner Center's API, as go-live does.
+    rows = await diagnose(live_like(vault, tmp_path), events_url=EVENTS_URL)
     found = assert_ok_except(rows)
     assert "admin@sandbox" in found["Key Vault"].detail
-    assert "could not be read" in found["Admin agent roles"].detail and "me/memberOf" in found["Admin agent roles"].detail
-    assert (
-        "webhooks/v1/registration" in found["Webhook registration"].fix and "/api/partnercenter/events" in found["Webhook registration"].fix
-    )
+    assert "AdminAgents" in found["Admin agent roles"].detail
+    assert found["Webhook registration"].detail == EVENTS_URL
     table = render(rows)
-    assert "0 failed" in table and "\033[" not in table
+    assert "0 failed, 0 warning(s)" in table and "\033[" not in table
+
+
+async def test_a_user_who_is_not_an_admin_agent_fails_admin_agent_roles(vault: VaultSandbox, tmp_path: Path) -> None:
+    await operator(vault, "PUT", "/_sandbox/graph/adminAgent", {"assigned": False})
+    rows = await diagnose(live_like(vault, tmp_path))
+    found = assert_ok_except(rows, "Admin agent roles")
+    roles = found["Admin agent roles"]
+    assert roles.status is Status.FAIL and "not an Admin agent" in roles.detail and "SalesAgents" in roles.detail
+    assert "User management" in roles.fix and "Admin agent role" in roles.fix
+
+
+async def test_a_registration_pointing_elsewhere_fails_webhook_registration(vault: VaultSandbox, tmp_path: Path) -> None:
+    await operator(vault, "POST", "/_sandbox/reset")  # keeps the registration: it is the partner's configuration
+    rows = await diagnose(live_like(vault, tmp_path), events_url="https://other-bot.example.com/api/partnercenter/events")
+    found = assert_ok_except(rows, "Webhook registration")
+    webhook = found["Webhook registration"]
+    assert webhook.status is Status.FAIL and EVENTS_URL in webhook.detail and "other-bot.example.com" in webhook.detail
+    assert "webhooks/v1/registration" in webhook.fix and "/api/partnercenter/events" in webhook.fix
 
 
 async def test_a_wrong_client_secret_fails_app_only_with_the_fix(vault: VaultSandbox, tmp_path: Path) -> None:
@@ -132,6 +169,7 @@ async def test_a_wrong_client_secret_fails_app_only_with_the_fix(vault: VaultSan
 
 async def test_no_stored_sign_in_fails_app_user_with_the_consent_command(tmp_path: Path) -> None:
     async with sandbox_with_vault(tmp_path) as empty:  # nobody consented
+        await register_webhook(empty)
         rows = await diagnose(live_like(empty, tmp_path))
     found = assert_ok_except(rows, "Key Vault", "Partner Center app+user (MFA)", "Admin agent roles", "Graph permissions")
     assert found["Key Vault"].status is Status.WARN and "no sign-in stored" in found["Key Vault"].detail
