@@ -43,6 +43,7 @@ __all__ = (
     "RefundableTranche",
     "Relationship",
     "RelationshipRequest",
+    "ResourceKeptAsRead",
     "Subscription",
     "SubscriptionStatus",
 )
@@ -188,6 +189,24 @@ class PartnerCenterModel(BaseModel):
         return cls.model_validate(wire)
 
 
+class ResourceKeptAsRead(PartnerCenterModel):
+    """A resource a write sends back whole (a subscription's suspend PATCH, a transfer's accept):
+    the body exactly as read is kept beside the parsed fields."""
+
+    _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """As for every resource, keeping the body as read: a write sends it back whole."""
+        resource = cls.model_validate(wire)
+        resource._wire = dict(wire)
+        return resource
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        return dict(self._wire)
+
+
 class LinkHeader(PartnerCenterModel):
     key: str = ""
     value: str = ""
@@ -288,7 +307,7 @@ class RefundableQuantity(PartnerCenterModel):
     details: list[RefundableTranche] = Field(default_factory=list)
 
 
-class Subscription(PartnerCenterModel):
+class Subscription(ResourceKeptAsRead):
     id: str
     offer_id: str = ""
     offer_name: str = ""
@@ -311,24 +330,11 @@ class Subscription(PartnerCenterModel):
     is_microsoft_product: bool | None = None
     publisher_name: str = ""
     attributes: Attributes = Field(default_factory=Attributes)
-    # The resource exactly as read: a suspend PATCH sends the full resource back.
-    _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _keep_raw_status(cls, data: Any) -> Any:
         return _with_raw_status(data)
-
-    @classmethod
-    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
-        """As for every resource, keeping the body as read: a write sends it back whole."""
-        subscription = cls.model_validate(wire)
-        subscription._wire = dict(wire)
-        return subscription
-
-    @property
-    def wire(self) -> dict[str, Any]:
-        return dict(self._wire)
 
     @property
     def etag(self) -> str | None:

@@ -11,13 +11,13 @@ rejects one with ``PATCH /v1/customers/{id}/transfers/{transfer-id}``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Final, Self
+from collections.abc import Iterable
+from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .blockers import Blocker, BlockerKind
-from .models import Attributes, LenientDatetime, PartnerCenterModel, _TolerantEnum, _with_raw_status
+from .models import Attributes, LenientDatetime, PartnerCenterModel, ResourceKeptAsRead, _TolerantEnum, _with_raw_status
 
 __all__ = (
     "MAX_LINE_ITEMS_PER_SUBMIT",
@@ -117,7 +117,7 @@ def _status(value: Any) -> TransferStatus:
     return TransferStatus("unknown" if value is None else value)
 
 
-class Transfer(PartnerCenterModel):
+class Transfer(ResourceKeptAsRead):
     """A TransferEntity (transfer-entity-resources), kept as read: accepting sends it back."""
 
     id: str
@@ -140,22 +140,11 @@ class Transfer(PartnerCenterModel):
     target_product_types: list[str] = Field(default_factory=list)
     line_items: list[TransferLine] = Field(default_factory=list)
     attributes: Attributes = Field(default_factory=Attributes)
-    _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _keep_raw_status(cls, data: Any) -> Any:
         return _with_raw_status(data)
-
-    @classmethod
-    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
-        transfer = cls.model_validate(wire)
-        transfer._wire = dict(wire)
-        return transfer
-
-    @property
-    def wire(self) -> dict[str, Any]:
-        return dict(self._wire)
 
     @property
     def target_partner(self) -> str:
