@@ -55,6 +55,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from partner_center import (
     Customer,
@@ -410,16 +411,12 @@ class RemovalWorkflow:
         except PartnerCenterError as error:
             if is_unavailable(error):
                 _log.warning("case %s: transfer %s not sent, Partner Center is not answering: %s", case.id, transfer.id, error.description)
-                await self._audit.record(
-                    AuditEvent.about(
-                        case,
-                        at=self._clock(),
-                        action=f"{action}.not_sent",
-                        actor="offboard",
-                        result="stopped",
-                        correlation_id=error.correlation_id,
-                        **{**audited, "detail": f"Partner Center not answering: {error.description}"[:1000]},
-                    )
+                await self._record_own(
+                    case,
+                    f"{action}.not_sent",
+                    "stopped",
+                    correlation_id=error.correlation_id,
+                    **{**audited, "detail": f"Partner Center not answering: {error.description}"[:1000]},
                 )
                 return  # left unsent: the resume sweep sends it once Partner Center answers
             failed = ItemError.from_error(error)
@@ -431,16 +428,12 @@ class RemovalWorkflow:
                 kept.outcome, kept.error = TransferOutcome.FAILED, failed
 
             await self._store.update(case.id, refused)
-            await self._audit.record(
-                AuditEvent.about(
-                    case,
-                    at=self._clock(),
-                    action="transfer.failed",
-                    actor="offboard",
-                    result="failed",
-                    correlation_id=error.correlation_id,
-                    **{**audited, "detail": f"{error.description} ({error.code})"[:1000]},
-                )
+            await self._record_own(
+                case,
+                "transfer.failed",
+                "failed",
+                correlation_id=error.correlation_id,
+                **{**audited, "detail": f"{error.description} ({error.code})"[:1000]},
             )
             await self._refresh_plan(case.id)
             return
@@ -525,30 +518,17 @@ class RemovalWorkflow:
                     for line in transfer.chosen_lines
                 ],
             }
-            await self._audit.record(
-                AuditEvent.about(
-                    case,
-                    at=self._clock(),
-                    action=action,
-                    actor="offboard",
-                    result=result,
-                    **{**audited, "detail": detail[:1000], "extra": extra},
-                )
-            )
+            await self._record_own(case, action, result, **{**audited, "detail": detail[:1000], "extra": extra})
             for line in failed:
                 assert line.error is not None
-                await self._audit.record(
-                    AuditEvent.about(
-                        case,
-                        at=self._clock(),
-                        action="transfer.line_failed",
-                        actor="offboard",
-                        result="failed",
-                        **{
-                            **transfer_audit(transfer, lines=[line]),
-                            "detail": f"line item {line.id} ({line.subscription_id}): {line.error.description}"[:1000],
-                        },
-                    )
+                await self._record_own(
+                    case,
+                    "transfer.line_failed",
+                    "failed",
+                    **{
+                        **transfer_audit(transfer, lines=[line]),
+                        "detail": f"line item {line.id} ({line.subscription_id}): {line.error.description}"[:1000],
+                    },
                 )
 
     async def remove(self, case_id: str) -> RemovalCase | None:
@@ -899,16 +879,7 @@ class RemovalWorkflow:
         assert case.error is not None
         _log.error("case %s (%s) needs a person: %s", case.id, case.customer.name, case.error.description)
         try:
-            await self._audit.record(
-                AuditEvent.about(
-                    case,
-                    at=self._clock(),
-                    action="case.needs_person",
-                    actor="offboard",
-                    result="failed",
-                    detail=case.error.description,
-                )
-            )
+            await self._record_own(case, "case.needs_person", "failed", detail=case.error.description)
         except Exception:  # the storage may be why it failed: people must still be told  # noqa: BLE001
             _log.exception("could not audit that case %s needs a person", case.id)
         removing = was is CaseState.REMOVING or (
@@ -999,19 +970,13 @@ class RemovalWorkflow:
         except InvalidTransition:
             return await self._get(case_id), False
 
+    async def _record_own(self, case: RemovalCase, action: str, result: str, **fields: Any) -> None:
+        """A record of what Offboard itself did (not a person's click), now."""
+        await self._audit.record(AuditEvent.about(case, at=self._clock(), action=action, actor="offboard", result=result, **fields))
+
     async def _record_intent(self, case: RemovalCase, item: CaseItem) -> None:
         """Before an item's Partner Center write: what is about to be done, on what."""
-        await self._audit.record(
-            AuditEvent.about(
-                case,
-                at=self._clock(),
-                action="item.started",
-                actor="offboard",
-                item=item_of(item),
-                result="intent",
-                detail=_work_of(item.decided_on or item.proposal),
-            )
-        )
+        await self._record_own(case, "item.started", "intent", item=item_of(item), detail=_work_of(item.decided_on or item.proposal))
 
     async def _record_item(self, case: RemovalCase, item: CaseItem, removed: str = "") -> None:
         """After an item's Partner Center (or Graph) write, or after its intent when the run
@@ -1021,17 +986,13 @@ class RemovalWorkflow:
         action, result = ("item.failed", "failed") if failed else ("item.done", "ok")
         if item.outcome is Outcome.NOT_STARTED:
             action, result = "item.not_started", "stopped"
-        await self._audit.record(
-            AuditEvent.about(
-                case,
-                at=self._clock(),
-                action=action,
-                actor="offboard",
-                item=item_of(item),
-                result=result,
-                detail=item.error.description if item.error else removed,
-                correlation_id=item.error.correlation_id if item.error else "",
-            )
+        await self._record_own(
+            case,
+            action,
+            result,
+            item=item_of(item),
+            detail=item.error.description if item.error else removed,
+            correlation_id=item.error.correlation_id if item.error else "",
         )
 
     async def _record_removal(self, case: RemovalCase, approver: Person, result: str, detail: str, correlation_id: str) -> None:
