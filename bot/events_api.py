@@ -237,7 +237,7 @@ def events_handler(
         """The removed cases whose result says a relationship of the event is ending: the
         customer's (named in the resource), else those holding the relationship the resource
         names (a path segment equal to the GDAP item's id; see :func:`_open_case_of`)."""
-        named = set(urlsplit(event.resource_uri).path.split("/")) - {""}
+        named = _path_segments(event)
         return [
             case
             for case in await store.with_access_ending()
@@ -253,7 +253,7 @@ def events_handler(
             return await store.open_for_customer(event.customer_id)
         if event.event_name not in _GDAP_EVENTS:
             return None
-        named = set(urlsplit(event.resource_uri).path.split("/")) - {""}
+        named = _path_segments(event)
         for case in await store.open_cases():
             if any(item.kind is BlockerKind.GDAP and item.item_id in named for item in case.items):
                 return case
@@ -278,6 +278,11 @@ def events_handler(
 
 def _is_transfer_event(name: str) -> bool:
     return name.lower().startswith(_TRANSFER_EVENT_PREFIX)
+
+
+def _path_segments(event: PartnerCenterEvent) -> set[str]:
+    """The segments of the event's resource path: a GDAP relationship's id may be one of them."""
+    return set(urlsplit(event.resource_uri).path.split("/")) - {""}
 
 
 def _stale(event: PartnerCenterEvent, now: datetime) -> str:

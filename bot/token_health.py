@@ -58,6 +58,12 @@ class TokenUser(Protocol):
     @property
     def last_redeemed_at(self) -> datetime | None: ...
 
+    @property
+    def last_persisted_redeemed_at(self) -> datetime | None: ...
+
+    @property
+    def persist_error(self) -> str | None: ...
+
     async def load(self) -> None: ...
 
     async def exercise(self) -> datetime: ...
@@ -171,14 +177,14 @@ class TokenHealthMonitor:
         """The redemption the store holds (``last_persisted_redeemed_at``) while a write-back fails;
         else the provider's record, the same when writes succeed, and the only one without a
         shared store (a sandbox without a vault: the notice's ``redeemedAt`` keeps it)."""
-        persisted: datetime | None = getattr(self._tokens, "last_persisted_redeemed_at", None)
-        if getattr(self._tokens, "persist_error", None):
+        persisted = self._tokens.last_persisted_redeemed_at
+        if self._tokens.persist_error:
             return persisted
         return persisted or self._tokens.last_redeemed_at
 
     def _write_back_failing_since(self, notice: dict[str, Any]) -> datetime | None:
         """Since when rotated tokens cannot be written back (kept in the notice), or None."""
-        error = getattr(self._tokens, "persist_error", None)
+        error = self._tokens.persist_error
         if not error:
             notice.pop("writeBackFailedSince", None)
             return None

@@ -439,8 +439,8 @@ async def _app_user(tokens: MsalTokenProvider, client: PartnerCenterClient, sett
             Reason.UNREACHABLE: "Entra ID did not answer",
         }.get(health.reason, "refused")
         return Row(name, Status.FAIL, f"{why}: {_said(error)}", health.fix or _CONSENT_FIX)
-    # partner_center/auth.py's persist_error: the rotated token was not stored (getattr until it lands).
-    persist_error = getattr(tokens, "persist_error", None)
+    # The rotated token was not stored (partner_center/auth.py keeps why).
+    persist_error = tokens.persist_error
     if persist_error:
         return Row(
             name,

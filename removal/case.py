@@ -1040,7 +1040,7 @@ def _merge(items: list[CaseItem], blockers: tuple[Blocker, ...] | list[Blocker],
         item.azure_subscription_ids = blocker.azure_subscription_ids
         item.auto_renew = blocker.auto_renew
         item.blocks_removal = blocker.blocks_removal
-        item.money = getattr(blocker, "money", None)
+        item.money = blocker.money
         if teardown:
             item.name = blocker.name
             item.quantity = blocker.quantity

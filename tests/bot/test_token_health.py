@@ -283,6 +283,10 @@ class _FakeTokens:
     def last_redeemed_at(self) -> datetime | None:
         return self.redeemed
 
+    # No shared store (as MsalTokenProvider without a vault): nothing persisted, nothing failing.
+    last_persisted_redeemed_at: datetime | None = None
+    persist_error: str | None = None
+
     async def load(self) -> None:
         return None
 
